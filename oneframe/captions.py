@@ -1,0 +1,211 @@
+"""Caption files (WebVTT, SRT, SBV) -> cleaned cues, through webvtt-py.
+
+Cleaning strips markup, speaker and positioning noise and sound tags (``[Music]``, ``♪``),
+undoes YouTube's rolling auto-captions (see :mod:`oneframe.rolling`) and merges repeats.
+Timings are read in milliseconds: webvtt-py's ``start_in_seconds`` is truncated.
+"""
+
+from __future__ import annotations
+
+import codecs
+import html
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import webvtt
+
+from oneframe.errors import CaptionError
+
+CAPTION_SUFFIXES = (".vtt", ".srt", ".sbv")
+MAX_CAPTION_BYTES = 50 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One caption: a span of seconds and the words said in it."""
+
+    start: float
+    end: float
+    text: str
+
+    def to_json(self) -> dict:
+        return {"start": round(self.start, 3), "end": round(self.end, 3), "text": self.text}
+
+    @classmethod
+    def from_json(cls, row: dict) -> Cue:
+        return cls(float(row["start"]), float(row["end"]), str(row["text"]))
+
+
+@dataclass(frozen=True)
+class RawCue:
+    """A parsed cue before cleaning: times in seconds, text with its markup."""
+
+    start: float
+    end: float
+    raw: str
+
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_SRT_TIMING = re.compile(r"^\s*(?:\d+:)?\d{1,2}:\d{1,2},\d+\s*-->", re.M)
+_SBV_TIMING = re.compile(r"^\s*\d+:\d{1,2}:\d{1,2}\.\d+,\d+:\d{1,2}:\d{1,2}\.\d+\s*$", re.M)
+_TIMING_LINE = re.compile(r"-->|^\s*\d+:\d{1,2}:\d{1,2}\.\d+,\d+:", re.M)
+
+_TAG = re.compile(r"<[^<>\n]*>")
+_SSA_OVERRIDE = re.compile(r"\{\\[^{}\n]*\}")
+_SOUND_TAG = re.compile(r"\[[^\[\]\n]*\]|\([^()\n]*\)")
+_MUSIC_NOTES = re.compile(r"[♪♫♩♬]+")
+_SPEAKER_MARK = re.compile(r"^\s*(?:>>+|-+(?=\s)|–|—)\s*")
+_SPEAKER_LABEL = re.compile(r"^\s*[A-Z][A-Z0-9 .'\-]{1,30}:\s+")
+_SPACES = re.compile(r"\s+")
+
+
+def decode_caption_bytes(data: bytes) -> str:
+    """Text of a caption file: BOMs honoured, UTF-8 first, legacy 8-bit as a fallback."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            text = data[len(bom):].decode(encoding, errors="replace")
+            break
+    else:
+        text = _decode_without_bom(data)
+    text = text.replace("\x00", "")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _decode_without_bom(data: bytes) -> str:
+    sample = data[:4000]
+    if sample and sample.count(0) > len(sample) // 4:
+        odd_nuls = sample[1::2].count(0)
+        return data.decode("utf-16-le" if odd_nuls > len(sample) // 4 else "utf-16-be", "replace")
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
+
+
+def detect_format(text: str, name: str) -> str:
+    """``vtt``, ``srt`` or ``sbv``, from the content first and the file name second."""
+    if not text.strip():
+        raise CaptionError(f"{name}: the file is empty. Choose a file with timed captions.")
+    if text.lstrip(" \t\n\ufeff").startswith("WEBVTT"):
+        return "vtt"
+    if _SRT_TIMING.search(text):
+        return "srt"
+    if _SBV_TIMING.search(text):
+        return "sbv"
+    suffix = Path(name).suffix.lower()
+    if suffix in CAPTION_SUFFIXES:
+        return suffix[1:]
+    if _TIMING_LINE.search(text):
+        return "srt"
+    raise CaptionError(
+        f"{name}: not a caption file oneframe can read. Use WebVTT (.vtt), SubRip (.srt) "
+        "or YouTube SBV (.sbv) captions."
+    )
+
+
+_FORMAT_NAMES = {"vtt": "WebVTT", "srt": "SubRip (SRT)", "sbv": "SBV"}
+_FORMAT_PROBLEMS = {
+    "vtt": "it does not start with the WEBVTT header line",
+    "srt": "it does not start with a cue number followed by a timing line",
+    "sbv": "it does not start with a timing line",
+}
+_SHORT_TIMESTAMP = re.compile(r"(?<![\d:])(\d{1,2}:\d{1,2}[,.]\d{1,3})(?![\d:])")
+
+
+def _normalise(text: str, fmt: str) -> str:
+    """Forgive what real files get wrong: leading blank lines, SRT times without hours."""
+    text = text.lstrip(" \t\n\ufeff")
+    if fmt == "srt":
+        text = re.sub(
+            r"^[^\n]*-->[^\n]*$", lambda m: _SHORT_TIMESTAMP.sub(r"00:\1", m.group(0)), text,
+            flags=re.M,
+        )
+    return text
+
+
+def parse_raw_cues(text: str, fmt: str, name: str) -> list[RawCue]:
+    """Parse caption text with webvtt-py; any parser failure becomes a CaptionError."""
+    try:
+        parsed = webvtt.from_buffer(io.StringIO(_normalise(text, fmt)), format=fmt)
+        cues = [
+            RawCue(c.start_time.in_milliseconds() / 1000, c.end_time.in_milliseconds() / 1000,
+                   c.raw_text)
+            for c in parsed.captions
+        ]
+    except Exception as exc:  # an untrusted file must never crash the caller
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if detail == "Invalid format":
+            detail = _FORMAT_PROBLEMS[fmt]
+        raise CaptionError(
+            f"{name}: not a valid {_FORMAT_NAMES[fmt]} caption file: {detail}. "
+            "Check the file, or re-export it from your subtitle editor."
+        ) from exc
+    if not cues:
+        if _TIMING_LINE.search(text):
+            raise CaptionError(
+                f"{name}: has timing lines but no cue could be read from them (malformed "
+                "timestamps or cue blocks). Check the file's timing lines."
+            )
+        raise CaptionError(f"{name}: contains no captions. Choose a file with timed captions.")
+    return cues
+
+
+def clean_text(raw: str) -> str:
+    """Dialogue text of a cue: markup, speaker labels, sound tags and music notes removed."""
+    lines = []
+    for line in raw.replace("|", "\n").split("\n"):
+        line = html.unescape(_SSA_OVERRIDE.sub("", _TAG.sub("", line)))
+        line = _SPEAKER_LABEL.sub("", _SPEAKER_MARK.sub("", line))
+        line = _MUSIC_NOTES.sub(" ", _SOUND_TAG.sub(" ", line))
+        line = _SPEAKER_MARK.sub("", line)
+        if line.strip():
+            lines.append(line.strip())
+    return _SPACES.sub(" ", " ".join(lines)).strip()
+
+
+def clean_cues(raw_cues: list[RawCue]) -> list[Cue]:
+    """Cleaned, sorted cues; rolling auto-captions are undone, empty and repeated cues dropped."""
+    from oneframe.rolling import is_rolling, rolling_cues
+
+    if is_rolling(raw_cues):
+        return rolling_cues(raw_cues)
+    cues: list[Cue] = []
+    for raw in sorted(raw_cues, key=lambda c: (c.start, c.end)):
+        text = clean_text(raw.raw)
+        if not text:
+            continue
+        end = max(raw.end, raw.start)
+        prev = cues[-1] if cues else None
+        if prev and prev.text == text and raw.start - prev.end <= 0.1:
+            cues[-1] = Cue(prev.start, max(prev.end, end), text)
+        else:
+            cues.append(Cue(raw.start, end, text))
+    return cues
+
+
+def parse_captions(text: str, name: str = "captions") -> list[Cue]:
+    """Cleaned cues of caption text (format detected from content, then from ``name``)."""
+    return clean_cues(parse_raw_cues(text, detect_format(text, name), name))
+
+
+def read_captions(path: str | Path) -> list[Cue]:
+    """Cleaned cues of a caption file; a CaptionError names the file and what is wrong."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_CAPTION_BYTES:
+            raise CaptionError(f"{path.name}: {size >> 20} MB is too large for a caption file.")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CaptionError(f"{path}: cannot be read ({exc.strerror or exc}).") from exc
+    return parse_captions(decode_caption_bytes(data), path.name)

@@ -1,0 +1,164 @@
+"""``python -m oneframe ingest|list|remove|captions``: a thin face over the core.
+
+Heavy modules (torch, transformers, yt-dlp) are imported inside the commands that need them,
+so ``captions`` and ``list`` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from oneframe.errors import OneframeError
+
+STAGE_UNITS = {"download": "B", "frames": "s", "embed": "frame"}
+
+
+class BarProgress:
+    """A tqdm bar on stderr per ingest stage."""
+
+    def __init__(self) -> None:
+        self.stage: str | None = None
+        self.bar: Any = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        if stage != self.stage:
+            self.close()
+            self.stage = stage
+            unit = STAGE_UNITS.get(stage, "step")
+            self.bar = tqdm(total=total or None, desc=f"{stage:>9}", unit=unit, file=sys.stderr,
+                            unit_scale=unit == "B", leave=False, dynamic_ncols=True)
+        if total and self.bar.total != total:
+            self.bar.total = total
+        self.bar.n = done
+        self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _print_json(obj: Any) -> None:
+    print(json.dumps(obj, ensure_ascii=False))
+
+
+def cmd_captions(args: argparse.Namespace) -> int:
+    from oneframe.captions import read_captions
+    from oneframe.errors import CaptionError
+
+    failed = 0
+    for name in args.files:
+        try:
+            cues = read_captions(name)
+        except CaptionError as exc:
+            failed += 1
+            if args.json:
+                _print_json({"file": name, "error": str(exc)})
+            else:
+                print(f"error: {exc}", file=sys.stderr)
+            continue
+        if args.json:
+            _print_json({"file": name, "cues": [c.to_json() for c in cues]})
+        else:
+            for cue in cues:
+                print(f"{cue.start:9.3f} {cue.end:9.3f}  {cue.text}")
+    return 1 if failed else 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from oneframe.ingest import ingest
+    from oneframe.library import Library
+
+    bar = BarProgress()
+    try:
+        record = ingest(args.source, library=Library(args.library), captions=args.captions,
+                        lang=args.lang, interval=args.interval, model=args.model,
+                        cookies=args.cookies, progress=bar)
+    finally:
+        bar.close()
+    if args.json:
+        _print_json({"id": record.id, "title": record.title, "duration": record.duration,
+                     "frames": record.frames, "cues": record.cues,
+                     "captions": record.caption_kind, "lang": record.caption_lang})
+    else:
+        print(record.id)
+    for note in record.notes:
+        print(f"note: {note}", file=sys.stderr)
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from oneframe.library import Library
+
+    records = Library(args.library).list()
+    if args.json:
+        _print_json([r.to_json() for r in records])
+        return 0
+    for r in records:
+        caps = f"{r.caption_kind}/{r.caption_lang or '?'}" if r.caption_kind else "no captions"
+        print(f"{r.id}\t{r.duration / 60:6.1f} min\t{r.frames:6d} frames\t{caps}\t{r.title}")
+    if not records:
+        print("The library is empty. Add a video: python -m oneframe ingest URL_OR_FILE",
+              file=sys.stderr)
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from oneframe.library import Library
+
+    Library(args.library).remove(args.id)
+    print(f"removed {args.id}", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="oneframe", description=__doc__.splitlines()[0])
+    parser.add_argument("--library", help="library folder (default: $ONEFRAME_LIBRARY or "
+                        "~/.local/share/oneframe)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="index a video from a URL or a local file")
+    p.add_argument("source", help="a video URL (YouTube or any yt-dlp site) or a local file")
+    p.add_argument("--captions", help="caption file (WebVTT/SRT/SBV) to use instead of any found")
+    p.add_argument("--lang", default="en", help="caption language to prefer (default: en)")
+    p.add_argument("--interval", type=float, default=1.0, help="seconds between frames (default 1)")
+    p.add_argument("--model", help="model id or folder (default: $ONEFRAME_MODEL or "
+                   "openai/clip-vit-base-patch32)")
+    p.add_argument("--cookies", help="cookies.txt for sites that ask to sign in")
+    p.add_argument("--json", action="store_true", help="print a JSON object")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("list", help="list the videos in the library")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("remove", help="remove a video from the library")
+    p.add_argument("id")
+    p.set_defaults(func=cmd_remove)
+
+    p = sub.add_parser("captions", help="print the cleaned cues of caption files")
+    p.add_argument("files", nargs="+")
+    p.add_argument("--json", action="store_true", help="one JSON object per file per line")
+    p.set_defaults(func=cmd_captions)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "interval", 1.0) <= 0:
+        print("error: --interval must be a positive number of seconds", file=sys.stderr)
+        return 2
+    try:
+        return args.func(args)
+    except OneframeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; the library is unchanged", file=sys.stderr)
+        return 130

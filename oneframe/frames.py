@@ -1,0 +1,151 @@
+"""OpenCV sampling: one frame every ``interval`` seconds plus the first frame after each cut.
+
+Frames are looked at about ten times a second on tiny grey thumbnails: a large change is a
+scene cut; a sample that barely differs from the last kept frame (a static shot) or is black
+is skipped, though a static shot still gets a frame every ``MAX_GAP_INTERVALS`` intervals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from oneframe.errors import VideoError
+from oneframe.progress import Progress, no_progress
+
+ANALYSIS_FPS = 10.0
+CUT_THRESHOLD = 30.0       # mean absolute grey difference (0-255) between looks
+DUPLICATE_THRESHOLD = 2.5  # below this, a sample repeats the last kept frame
+BLACK_LEVEL = 16.0
+BLACK_SPREAD = 6.0
+MAX_GAP_INTERVALS = 10
+THUMB_LONG_SIDE = 512
+
+
+@dataclass
+class Frame:
+    """A kept frame: its time in seconds and its RGB pixels."""
+
+    time: float
+    image: np.ndarray
+    cut: bool = False
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    fps: float
+    frames: int
+    duration: float
+    width: int
+    height: int
+
+
+def open_video(path: Path) -> tuple[cv2.VideoCapture, VideoInfo]:
+    """An open capture and what the container says about it; VideoError if unreadable."""
+    if not path.is_file() or path.stat().st_size == 0:
+        raise VideoError(f"{path.name}: the file is missing or empty. Give a complete video file.")
+    cap = cv2.VideoCapture(str(path))
+    if not cap.isOpened():
+        cap.release()
+        raise VideoError(
+            f"{path.name}: could not be opened as a video. It is not a video file, it is "
+            "incomplete, or it uses a codec OpenCV cannot decode (such as AV1). Convert it to "
+            "H.264 MP4 or VP9 WebM and try again."
+        )
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    fps = fps if 0 < fps < 1000 else 25.0
+    frames = max(int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), 0)
+    info = VideoInfo(fps, frames, frames / fps, int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
+                     int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+    return cap, info
+
+
+def _signature(bgr: np.ndarray) -> np.ndarray:
+    grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+    return cv2.resize(grey, (32, 18), interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+def _difference(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.abs(a - b).mean())
+
+
+def _is_black(signature: np.ndarray) -> bool:
+    return signature.mean() < BLACK_LEVEL and signature.std() < BLACK_SPREAD
+
+
+def sample_frames(
+    path: str | Path, interval: float = 1.0, progress: Progress = no_progress
+) -> Iterator[Frame]:
+    """Yield the kept frames of a video in time order. VideoError if nothing decodes."""
+    path = Path(path)
+    if interval <= 0:
+        raise ValueError("interval must be positive")
+    cap, info = open_video(path)
+    step = max(1, round(info.fps / ANALYSIS_FPS))
+    index, next_due, reported = -1, 0.0, -1
+    last_look: np.ndarray | None = None
+    kept: tuple[float, np.ndarray] | None = None
+    first: Frame | None = None
+    time = 0.0
+    try:
+        while cap.grab():
+            index += 1
+            if index % step:
+                continue
+            ok, bgr = cap.retrieve()
+            if not ok or bgr is None:
+                continue
+            msec = cap.get(cv2.CAP_PROP_POS_MSEC)
+            time = msec / 1000 if msec > 0 or index == 0 else index / info.fps
+            look = _signature(bgr)
+            cut = last_look is not None and _difference(look, last_look) > CUT_THRESHOLD
+            last_look = look
+            if int(time) != reported:
+                reported = int(time)
+                progress("frames", reported, int(info.duration))
+            due = time >= next_due
+            if not (due or cut):
+                continue
+            if due:
+                next_due = (np.floor(time / interval + 1e-6) + 1) * interval
+            if first is None:
+                first = Frame(time, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+            if _is_black(look):
+                continue
+            if kept and _difference(look, kept[1]) < DUPLICATE_THRESHOLD and (
+                time - kept[0] < MAX_GAP_INTERVALS * interval
+            ):
+                continue
+            kept = (time, look)
+            yield Frame(time, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), cut)
+    finally:
+        cap.release()
+    if first is None:
+        raise VideoError(f"{path.name}: no frame could be decoded. The file is damaged or is not "
+                         "a video; re-download or re-export it.")
+    if kept is None:  # an all-black video still gets one frame
+        yield first
+    if info.duration > 10 and time < 0.5 * info.duration:
+        raise VideoError(
+            f"{path.name}: only the first {time:.0f} s of {info.duration:.0f} s could be decoded; "
+            "the file is truncated or damaged. Re-download or re-export it."
+        )
+    progress("frames", int(info.duration or time), int(info.duration or time))
+
+
+def thumbnail_jpeg(image: np.ndarray, long_side: int = THUMB_LONG_SIDE, quality: int = 85) -> bytes:
+    """JPEG bytes of an RGB frame scaled so its long side is at most ``long_side``."""
+    height, width = image.shape[:2]
+    scale = long_side / max(height, width)
+    if scale < 1:
+        image = cv2.resize(image, (round(width * scale), round(height * scale)),
+                           interpolation=cv2.INTER_AREA)
+    ok, data = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR),
+                            [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise VideoError("A frame could not be encoded as JPEG.")
+    return data.tobytes()

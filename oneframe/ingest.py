@@ -1,0 +1,128 @@
+"""The ingest pipeline: source -> video + captions -> frames -> embeddings -> library.
+
+Each stage is a function of its own module; this one only wires them and reports progress.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from oneframe.captions import Cue, read_captions
+from oneframe.embed import Encoder, load_encoder, resolve_model
+from oneframe.errors import CaptionError
+from oneframe.frames import Frame, open_video, sample_frames, thumbnail_jpeg
+from oneframe.library import SCHEMA_VERSION, Library, VideoRecord
+from oneframe.progress import Progress, no_progress
+from oneframe.sources import Fetched, Probe, fetch, probe, youtube_id
+
+DEFAULT_INTERVAL = 1.0
+DEFAULT_LANG = "en"
+
+
+def caption_key(captions: str | Path | None, lang: str) -> str:
+    """What decides the captions: an explicit file's content hash, else the language asked."""
+    if captions and Path(captions).is_file():
+        return "file:" + hashlib.sha256(Path(captions).read_bytes()).hexdigest()[:16]
+    return f"lang:{lang}"
+
+
+def ingest(
+    source: str,
+    *,
+    library: Library | None = None,
+    captions: str | Path | None = None,
+    lang: str = DEFAULT_LANG,
+    interval: float = DEFAULT_INTERVAL,
+    model: str | None = None,
+    cookies: str | Path | None = None,
+    progress: Progress = no_progress,
+) -> VideoRecord:
+    """Index a URL or local file into the library and return its record.
+
+    A second ingest of the same source with the same parameters and model is a cache hit.
+    On any failure the library is left as it was.
+    """
+    library = library or Library()
+    model_id = resolve_model(model)
+    params = (SCHEMA_VERSION, model_id, round(interval, 3), caption_key(captions, lang))
+    known = youtube_id(source)  # a YouTube link's id is known without the network
+    if known and (hit := library.find(f"yt-{known}", params)):
+        return hit
+    progress("probe", 0, 1)
+    found = probe(source, cookies)
+    if hit := library.find(found.source_id, params):
+        return hit
+    encoder = load_encoder(model_id)  # fail before downloading if the model cannot load
+    with library.staging() as stage:
+        fetched = fetch(found, stage, captions=captions, lang=lang, cookies=cookies,
+                        progress=progress)
+        cues, notes = _read_cues(fetched, explicit=captions is not None)
+        progress("captions", 1, 1)
+        duration, frames = index_frames(fetched.video, stage, encoder, interval, progress)
+        (stage / "cues.json").write_text(json.dumps([c.to_json() for c in cues]), encoding="utf-8")
+        record = _record(found, fetched, stage, model_id, interval, params[3], duration, frames,
+                         cues, notes)
+        progress("save", 0, 1)
+        record = library.commit(stage, record)
+        progress("save", 1, 1)
+    return record
+
+
+def _read_cues(fetched: Fetched, explicit: bool) -> tuple[list[Cue], list[str]]:
+    """Cues of the chosen caption file. Found captions that fail to parse are noted, not fatal."""
+    if fetched.captions is None:
+        return [], []
+    try:
+        return read_captions(fetched.captions), []
+    except CaptionError as exc:
+        if explicit:
+            raise
+        return [], [f"Captions were found but skipped: {exc}"]
+
+
+def index_frames(
+    video: Path, stage: Path, encoder: Encoder, interval: float, progress: Progress = no_progress
+) -> tuple[float, int]:
+    """Sample, thumbnail and embed the frames of ``video`` into ``stage``; ``(duration, count)``."""
+    cap, info = open_video(video)
+    cap.release()
+    (stage / "frames").mkdir()
+    times: list[float] = []
+    vectors: list[np.ndarray] = []
+    batch: list[Frame] = []
+
+    def flush() -> None:
+        vectors.append(encoder.embed_images([f.image for f in batch]).astype(np.float16))
+        for frame in batch:
+            (stage / "frames" / f"{len(times):06d}.jpg").write_bytes(thumbnail_jpeg(frame.image))
+            times.append(frame.time)
+        progress("embed", len(times), len(times))
+        batch.clear()
+
+    for frame in sample_frames(video, interval, progress):
+        batch.append(frame)
+        if len(batch) == 32:
+            flush()
+    if batch:
+        flush()
+    np.save(stage / "times.npy", np.asarray(times, np.float64))
+    np.save(stage / "embeddings.npy", np.concatenate(vectors))
+    return max(info.duration, times[-1]), len(times)
+
+
+def _record(found: Probe, fetched: Fetched, stage: Path, model_id: str, interval: float, key: str,
+            duration: float, frames: int, cues: list[Cue], notes: list[str]) -> VideoRecord:
+    return VideoRecord(
+        id=found.source_id, title=found.title, source=found.source, url=found.url,
+        duration=round(duration, 3), model=model_id, interval=interval, caption_key=key,
+        caption_kind=fetched.caption_kind if cues else None,
+        caption_lang=fetched.caption_lang if cues else None,
+        frames=frames, cues=len(cues), video_file=fetched.video.name,
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"), notes=notes,
+        path=stage,
+    )

@@ -1,0 +1,71 @@
+"""Shared fixtures: the tiny model, an isolated library, media, a loopback web server."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from media import SCENES, write_video
+from tiny_model import build_tiny_clip
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+EVAL = ROOT.parent / "shared" / "eval"
+needs_shared = pytest.mark.skipif(
+    not DATA.is_dir(), reason="../shared/data (the project's shared test media) is absent"
+)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_clip(tmp_path_factory.mktemp("tiny-clip"))
+
+
+@pytest.fixture(autouse=True)
+def isolated(monkeypatch: pytest.MonkeyPatch, tiny_model_dir: Path, tmp_path: Path) -> None:
+    """Every test: the tiny model, a fresh library, no network for the hub."""
+    monkeypatch.setenv("ONEFRAME_MODEL", str(tiny_model_dir))
+    monkeypatch.setenv("ONEFRAME_LIBRARY", str(tmp_path / "library"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def scene_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """9 s, three coloured scenes of 3 s with a moving square, 10 fps."""
+    return write_video(tmp_path_factory.mktemp("media") / "scenes.mp4", SCENES)
+
+
+@pytest.fixture()
+def friday(tmp_path: Path) -> Path:
+    """The His Girl Friday clip with its captions beside it, copied to a temp folder."""
+    if not DATA.is_dir():
+        pytest.skip("../shared/data (the project's shared test media) is absent")
+    for name in ("friday.mp4", "friday.vtt"):
+        shutil.copyfile(DATA / "clips" / name, tmp_path / name)
+    return tmp_path / "friday.mp4"
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture()
+def web(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A loopback HTTP server over a temp folder: ``(base URL, folder)``."""
+    root = tmp_path / "www"
+    root.mkdir()
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", root
+    finally:
+        server.shutdown()
+        server.server_close()
