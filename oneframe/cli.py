@@ -14,34 +14,37 @@ from typing import Any
 
 from oneframe.errors import OneframeError
 
-STAGE_UNITS = {"download": "B", "frames": "s", "embed": "frame"}
-
 
 class BarProgress:
-    """A tqdm bar on stderr per ingest stage."""
+    """A tqdm bar on stderr: bytes while downloading, video seconds while indexing."""
 
     def __init__(self) -> None:
-        self.stage: str | None = None
         self.bar: Any = None
+        self.phase: str | None = None
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         from tqdm import tqdm
 
-        if stage != self.stage:
+        phase = {"download": "download", "frames": "indexing", "embed": "indexing"}.get(stage)
+        if phase is None:
+            return
+        if phase != self.phase:
             self.close()
-            self.stage = stage
-            unit = STAGE_UNITS.get(stage, "step")
-            self.bar = tqdm(total=total or None, desc=f"{stage:>9}", unit=unit, file=sys.stderr,
-                            unit_scale=unit == "B", leave=False, dynamic_ncols=True)
+            self.phase = phase
+            unit = "B" if phase == "download" else "s"
+            self.bar = tqdm(desc=phase, unit=unit, unit_scale=unit == "B", file=sys.stderr,
+                            leave=False, dynamic_ncols=True)
+        if stage == "embed":
+            self.bar.set_postfix_str(f"{done} frames embedded", refresh=False)
+            return
         if total and self.bar.total != total:
             self.bar.total = total
-        self.bar.n = done
-        self.bar.refresh()
+        self.bar.update(done - self.bar.n)
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
-            self.bar = None
+        self.bar = self.phase = None
 
 
 def _print_json(obj: Any) -> None:

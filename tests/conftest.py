@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"  # before transformers is imported: the hub reads it once
+
 from media import SCENES, write_video
 from tiny_model import build_tiny_clip
 
@@ -28,10 +32,9 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(autouse=True)
 def isolated(monkeypatch: pytest.MonkeyPatch, tiny_model_dir: Path, tmp_path: Path) -> None:
-    """Every test: the tiny model, a fresh library, no network for the hub."""
+    """Every test: the tiny model and a fresh library."""
     monkeypatch.setenv("ONEFRAME_MODEL", str(tiny_model_dir))
     monkeypatch.setenv("ONEFRAME_LIBRARY", str(tmp_path / "library"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,70 @@
+"""The encoder, loaded through the real from_pretrained path from a saved tiny CLIP."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from oneframe.embed import DEFAULT_MODEL, load_encoder, resolve_model
+from oneframe.errors import ModelError
+
+
+def test_model_resolution(monkeypatch: pytest.MonkeyPatch, tiny_model_dir: Path) -> None:
+    assert resolve_model() == str(tiny_model_dir.resolve())
+    assert resolve_model("org/other") == "org/other"
+    monkeypatch.delenv("ONEFRAME_MODEL")
+    assert resolve_model() == DEFAULT_MODEL
+
+
+def test_vectors_are_normalised_and_batched() -> None:
+    encoder = load_encoder()
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 255, (90 + i, 160, 3), dtype=np.uint8) for i in range(5)]
+    vectors = encoder.embed_images(images, batch=2)
+    assert vectors.shape == (5, encoder.dim) == (5, 16)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    one = encoder.embed_images(images[3:4])
+    assert float(one[0] @ vectors[3]) > 0.999
+    texts = encoder.embed_texts(["a red car", "two people talking"])
+    assert texts.shape == (2, 16) and np.allclose(np.linalg.norm(texts, axis=1), 1, atol=1e-5)
+    assert encoder.embed_images([]).shape == (0, 16)
+
+
+def test_fast_preprocessing_matches_the_checkpoint_processor() -> None:
+    encoder = load_encoder()
+    image = np.random.default_rng(1).integers(0, 255, (120, 200, 3), dtype=np.uint8)
+    reference = encoder.processor(images=[image], return_tensors="pt")["pixel_values"]
+    with torch.inference_mode():
+        expected = encoder.model.get_image_features(pixel_values=reference)
+    expected = getattr(expected, "pooler_output", expected)[0].numpy()
+    expected /= np.linalg.norm(expected)
+    assert float(encoder.embed_images([image])[0] @ expected) > 0.98
+
+
+def test_loaded_once_per_process_even_from_threads() -> None:
+    found: list[object] = []
+    threads = [threading.Thread(target=lambda: found.append(load_encoder())) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(found) == 4 and all(e is found[0] for e in found)
+
+
+def test_unloadable_model_names_model_reason_and_remedy(tmp_path: Path) -> None:
+    broken = tmp_path / "not-a-model"
+    broken.mkdir()
+    (broken / "config.json").write_text("{}")
+    with pytest.raises(ModelError) as info:
+        load_encoder(str(broken))
+    message = str(info.value)
+    assert str(broken) in message and "ONEFRAME_MODEL" in message and "local" in message
+
+
+def test_hub_id_without_network_is_a_model_error() -> None:
+    with pytest.raises(ModelError, match="no-such-org/no-such-model"):
+        load_encoder("no-such-org/no-such-model")

@@ -1,0 +1,178 @@
+"""Ingest end to end: real files, a real yt-dlp download, the CLI; failures lose nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from conftest import ROOT
+from test_sources import serve_page
+
+import oneframe.ingest as ingest_module
+from oneframe.captions import Cue
+from oneframe.errors import CaptionError, ModelError, SourceError, VideoError
+from oneframe.ingest import ingest
+from oneframe.library import Library
+
+
+def snapshot(root: Path) -> list[str]:
+    if not root.exists():
+        return []
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.name != ".lock")
+
+
+def test_friday_clip_end_to_end(friday: Path) -> None:
+    stages: set[str] = set()
+    record = ingest(str(friday), progress=lambda stage, done, total: stages.add(stage))
+    assert record.id.startswith("file-") and record.title == "friday"
+    assert (record.caption_kind, record.cues) == ("file", 5)
+    assert record.duration == pytest.approx(6.17, abs=0.1)
+    index = Library().load(record.id)
+    assert index.cues[2] == Cue(1.5, 2.999, "Tell me, is the lord of the universe in?")
+    assert [c.start for c in index.cues] == [0.0, 1.0, 1.5, 3.0, 4.3]
+    assert len(index.times) == record.frames == index.embeddings.shape[0] >= 6
+    assert index.embeddings.dtype == np.float16 and index.embeddings.shape[1] == 16
+    assert np.allclose(np.linalg.norm(index.embeddings.astype(np.float32), axis=1), 1, atol=1e-2)
+    thumb = cv2.imread(str(record.frame_path(0)))
+    assert max(thumb.shape[:2]) == 512
+    assert record.video_path.read_bytes() == friday.read_bytes()
+    assert {"download", "captions", "frames", "embed", "save"} <= stages
+
+
+def test_download_from_a_web_page_with_yt_dlp(web, scene_video: Path) -> None:
+    base, root = web
+    serve_page(root, scene_video, title="Three scenes")
+    record = ingest(f"{base}/page.html")
+    assert record.id.startswith("web-") and "Three scenes" in record.title
+    assert (record.caption_kind, record.caption_lang, record.cues) == ("manual", "en", 1)
+    assert Library().load(record.id).cues == [Cue(1.0, 2.5, "The red scene")]
+    assert record.frames >= 5 and record.url == f"{base}/page.html"
+
+
+def test_second_ingest_is_a_cache_hit(scene_video: Path, monkeypatch) -> None:
+    first = ingest(str(scene_video))
+    monkeypatch.setattr(ingest_module, "load_encoder", lambda m: pytest.fail("re-indexed"))
+    assert ingest(str(scene_video)) == first
+    monkeypatch.undo()
+    os.environ["ONEFRAME_MODEL"] = str(first.model)
+    again = ingest(str(scene_video), interval=0.5)
+    assert again.interval == 0.5 and again.frames > first.frames
+    assert [r.id for r in Library().list()] == [first.id]
+
+
+def test_explicit_captions_override_sidecars(friday: Path, tmp_path: Path) -> None:
+    own = tmp_path / "mine.en.srt"
+    own.write_text("1\n00:00:02,000 --> 00:00:03,000\nMy own line\n")
+    record = ingest(str(friday), captions=own)
+    assert (record.caption_kind, record.caption_lang, record.cues) == ("file", "en", 1)
+
+
+def test_bad_sidecar_is_noted_not_fatal(scene_video: Path, tmp_path: Path) -> None:
+    video = tmp_path / "clip.mp4"
+    shutil.copyfile(scene_video, video)
+    (tmp_path / "clip.vtt").write_text("WEBVTT\n\n00:00:0x.000 --> 00:00:02.000\nbroken\n")
+    record = ingest(str(video))
+    assert record.cues == 0 and record.caption_kind is None
+    assert "clip.vtt" in record.notes[0]
+
+
+class Boom(Exception):
+    pass
+
+
+@pytest.mark.parametrize("error", [Boom, KeyboardInterrupt])
+def test_exception_mid_ingest_leaves_library_unchanged(scene_video, friday, monkeypatch, error):
+    ingest(str(friday))
+    library = Library()
+    before = snapshot(library.root)
+    calls = {"n": 0}
+    real = ingest_module.thumbnail_jpeg
+
+    def failing(image: np.ndarray) -> bytes:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise error()
+        return real(image)
+
+    monkeypatch.setattr(ingest_module, "thumbnail_jpeg", failing)
+    with pytest.raises(error):
+        ingest(str(scene_video))
+    assert calls["n"] == 3
+    assert snapshot(library.root) == before
+
+
+@pytest.mark.parametrize(("make", "error", "says"), [
+    (lambda d: d / "missing.mp4", SourceError, "neither a link"),
+    (lambda d: (d / "notes.mp4").write_text("not a video\n" * 50) and d / "notes.mp4",
+     VideoError, "could not be opened"),
+])
+def test_bad_sources_leave_library_unchanged(friday, tmp_path, make, error, says) -> None:
+    ingest(str(friday))
+    before = snapshot(Library().root)
+    with pytest.raises(error, match=says):
+        ingest(str(make(tmp_path)))
+    assert snapshot(Library().root) == before
+
+
+def test_malformed_explicit_captions_and_unloadable_model(friday, tmp_path) -> None:
+    bad = tmp_path / "bad.srt"
+    bad.write_text("1\n00:00:01,000 --> nonsense\nx\n")
+    with pytest.raises(CaptionError, match="bad.srt"):
+        ingest(str(friday), captions=bad)
+    with pytest.raises(ModelError, match="nowhere"):
+        ingest(str(friday), model=str(tmp_path / "nowhere"))
+    assert snapshot(Library().root) == []
+
+
+def test_concurrent_ingests_of_one_video(scene_video: Path) -> None:
+    results, errors = [], []
+
+    def run() -> None:
+        try:
+            results.append(ingest(str(scene_video)))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(results) == 2 and results[0].id == results[1].id
+    index = Library().load(results[0].id)
+    assert len(index.times) == index.embeddings.shape[0] == results[0].frames
+    assert snapshot(Library().root) == snapshot(Library().root)
+    assert [p.name for p in Library().root.iterdir() if p.name.startswith(".t")] == []
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "oneframe", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, env=os.environ.copy())
+
+
+def test_cli_ingest_list_remove(friday: Path) -> None:
+    run = cli("ingest", str(friday), "--json")
+    assert run.returncode == 0, run.stderr
+    made = json.loads(run.stdout)
+    assert made["cues"] == 5 and made["frames"] >= 6 and made["title"] == "friday"
+    assert "indexing" in run.stderr
+    listed = json.loads(cli("list", "--json").stdout)
+    assert [v["id"] for v in listed] == [made["id"]]
+    assert cli("remove", made["id"]).returncode == 0
+    assert json.loads(cli("list", "--json").stdout) == []
+
+
+def test_cli_errors_are_one_clear_line(tmp_path: Path) -> None:
+    run = cli("ingest", str(tmp_path / "nothing.mp4"))
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines()[-1].startswith("error: '")
+    assert "Traceback" not in run.stderr
+    assert cli("remove", "no-such-id").returncode == 1
