@@ -17,6 +17,7 @@ from oneframe.embed import Encoder, load_encoder, resolve_model
 from oneframe.errors import CaptionError
 from oneframe.frames import Frame, open_video, sample_frames, thumbnail_jpeg
 from oneframe.library import SCHEMA_VERSION, Library, VideoRecord
+from oneframe.prefetch import prefetch
 from oneframe.progress import Progress, no_progress
 from oneframe.sources import Fetched, Probe, fetch, probe, youtube_id
 
@@ -88,7 +89,11 @@ def _read_cues(fetched: Fetched, explicit: bool) -> tuple[list[Cue], list[str]]:
 def index_frames(
     video: Path, stage: Path, encoder: Encoder, interval: float, progress: Progress = no_progress
 ) -> tuple[float, int]:
-    """Sample, thumbnail and embed the frames of ``video`` into ``stage``; ``(duration, count)``."""
+    """Sample, thumbnail and embed the frames of ``video`` into ``stage``; ``(duration, count)``.
+
+    Frames are decoded in a background thread while the previous batch is embedded; progress
+    is reported from the calling thread (Streamlit can only draw from there).
+    """
     cap, info = open_video(video)
     cap.release()
     (stage / "frames").mkdir()
@@ -104,12 +109,15 @@ def index_frames(
         progress("embed", len(times), len(times))
         batch.clear()
 
-    for frame in sample_frames(video, interval, progress):
+    total = int(info.duration)
+    for frame in prefetch(sample_frames(video, interval)):
+        progress("frames", min(int(frame.time), total), total)
         batch.append(frame)
         if len(batch) == 32:
             flush()
     if batch:
         flush()
+    progress("frames", total, total)
     np.save(stage / "times.npy", np.asarray(times, np.float64))
     np.save(stage / "embeddings.npy", np.concatenate(vectors))
     return max(info.duration, times[-1]), len(times)

@@ -11,7 +11,8 @@ import json
 from pathlib import Path
 
 
-def build_tiny_clip(out: Path, seed: int = 0) -> Path:
+def build_tiny_clip(out: Path, seed: int = 0, full_size: bool = False) -> Path:
+    """Save a random CLIP to ``out``: tiny, or with ``full_size`` the real ViT-B/32 shape."""
     import torch
     from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor, CLIPTokenizer
 
@@ -24,10 +25,11 @@ def build_tiny_clip(out: Path, seed: int = 0) -> Path:
     (out / "vocab.json").write_text(json.dumps(vocab))
     (out / "merges.txt").write_text("#version: 0.2\n")
     tokenizer = CLIPTokenizer(str(out / "vocab.json"), str(out / "merges.txt"))
-    image_processor = CLIPImageProcessor(size={"shortest_edge": 32},
-                                         crop_size={"height": 32, "width": 32})
+    side = 224 if full_size else 32
+    image_processor = CLIPImageProcessor(size={"shortest_edge": side},
+                                         crop_size={"height": side, "width": side})
     eos = vocab["<|endoftext|>"]
-    config = CLIPConfig(
+    tiny = CLIPConfig(
         text_config=dict(vocab_size=len(vocab), hidden_size=32, intermediate_size=37,
                          num_hidden_layers=2, num_attention_heads=4, max_position_embeddings=77,
                          bos_token_id=vocab["<|startoftext|>"], eos_token_id=eos,
@@ -36,6 +38,10 @@ def build_tiny_clip(out: Path, seed: int = 0) -> Path:
                            num_hidden_layers=2, num_attention_heads=4),
         projection_dim=16,
     )
+    config = CLIPConfig() if full_size else tiny  # CLIPConfig() is ViT-B/32's architecture
+    if full_size:  # keep the real 49,408-token embedding table: the same memory cost
+        for key in ("bos_token_id", "eos_token_id", "pad_token_id"):
+            setattr(config.text_config, key, getattr(tiny.text_config, key))
     torch.manual_seed(seed)
     CLIPModel(config).save_pretrained(out)
     CLIPProcessor(image_processor=image_processor, tokenizer=tokenizer).save_pretrained(out)

@@ -1,0 +1,63 @@
+"""Helpers shared by the benchmarks: a ViT-B/32-shaped random model and generated videos."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out"
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+def vit_b32_model() -> Path:
+    """ViT-B/32's architecture with random weights (the real model's cost), saved once."""
+    from tiny_model import build_tiny_clip
+
+    folder = OUT / "vit-b-32-random"
+    if not (folder / "config.json").is_file():
+        build_tiny_clip(folder, full_size=True)
+    return folder
+
+
+def generated_video(minutes: float = 10, size: tuple[int, int] = (640, 360), fps: int = 30,
+                    scene_seconds: float = 6.0) -> Path:
+    """A video of textured scenes with moving shapes and a cut every ``scene_seconds``."""
+    path = OUT / f"generated-{minutes:g}min-{size[0]}x{size[1]}-{fps}fps.mp4"
+    if path.is_file():
+        return path
+    OUT.mkdir(parents=True, exist_ok=True)
+    width, height = size
+    rng = np.random.default_rng(0)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    ys, xs = np.mgrid[0:height, 0:width]
+    per_scene = int(scene_seconds * fps)
+    for i in range(int(minutes * 60 * fps)):
+        if i % per_scene == 0:
+            colours = rng.integers(0, 255, (2, 3))
+            texture = rng.integers(0, 40, (height, width, 1), dtype=np.uint8)
+            ramp = (xs / width)[..., None]
+            background = (colours[0] * (1 - ramp) + colours[1] * ramp).astype(np.uint8) + texture
+            shapes = rng.integers(0, 255, (4, 5))
+        frame = background.copy()
+        t = i % per_scene
+        for sx, sy, r, g, b in shapes:
+            x = int(sx / 255 * width + t * 2) % width
+            y = int(sy / 255 * height)
+            cv2.circle(frame, (x, y), 40, (int(r), int(g), int(b)), -1)
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+def table(headers: list[str], rows: list[list[object]]) -> str:
+    """A plain-text table for the terminal and for notes."""
+    cells = [headers] + [[f"{c:.2f}" if isinstance(c, float) else str(c) for c in r] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = [" | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
+    lines.insert(1, "-+-".join("-" * w for w in widths))
+    return "\n".join(lines)

@@ -1,0 +1,43 @@
+"""The background producer used to decode frames while embedding."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from oneframe.prefetch import prefetch
+
+
+def test_order_and_completeness() -> None:
+    assert list(prefetch(iter(range(1000)), depth=3)) == list(range(1000))
+
+
+def test_producer_errors_reach_the_consumer() -> None:
+    def broken() -> Iterator[int]:
+        yield 1
+        raise ValueError("bad frame")
+
+    with pytest.raises(ValueError, match="bad frame"):
+        list(prefetch(broken()))
+
+
+def test_early_exit_stops_and_closes_the_producer() -> None:
+    closed = threading.Event()
+
+    def endless() -> Iterator[int]:
+        try:
+            n = 0
+            while True:
+                yield n
+                n += 1
+        finally:
+            closed.set()
+
+    with pytest.raises(KeyError):
+        for n in prefetch(endless(), depth=2):
+            if n == 5:
+                raise KeyError(n)
+    assert closed.wait(5)
+    assert not [t for t in threading.enumerate() if t.name == "oneframe-prefetch"]
