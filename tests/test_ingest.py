@@ -59,10 +59,9 @@ def test_download_from_a_web_page_with_yt_dlp(web, scene_video: Path) -> None:
 
 def test_second_ingest_is_a_cache_hit(scene_video: Path, monkeypatch) -> None:
     first = ingest(str(scene_video))
-    monkeypatch.setattr(ingest_module, "load_encoder", lambda m: pytest.fail("re-indexed"))
-    assert ingest(str(scene_video)) == first
-    monkeypatch.undo()
-    os.environ["ONEFRAME_MODEL"] = str(first.model)
+    with monkeypatch.context() as patch:
+        patch.setattr(ingest_module, "load_encoder", lambda m: pytest.fail("re-indexed"))
+        assert ingest(str(scene_video)) == first
     again = ingest(str(scene_video), interval=0.5)
     assert again.interval == 0.5 and again.frames > first.frames
     assert [r.id for r in Library().list()] == [first.id]

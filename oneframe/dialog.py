@@ -1,0 +1,280 @@
+"""Dialogue matching: a query against windows of one to three consecutive cues.
+
+Two signals, each in [0, 1]:
+
+* **lexical**: the share of the query's words found in the window, each word weighted by its
+  rarity in that video (IDF) and matched exactly, by stem, or fuzzily (rapidfuzz ``ratio`` >=
+  80, for typos), with a bonus for the words appearing in the query's order. Words that frame
+  a line in reported speech ("Emo *tells Proog* ...") count little.
+* **semantic**: cosine similarity of sentence embeddings (:mod:`oneframe.sentences`) of the
+  window and of the query's core (its reported-speech frame removed), for paraphrases.
+
+A window's score is their mean (the lexical one alone where no embeddings exist) and goes to
+its *anchor*, the cue in it that carries most of the match, so hits land on the right line.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from oneframe.captions import Cue
+from oneframe.text import split_reported_speech, stem, words
+
+WINDOW_CUES = 3
+WINDOW_GAP = 4.0  # seconds of silence that end a window
+FUZZY_CUTOFF = 80
+STEM_SIMILARITY = 0.95
+FRAME_WEIGHT = 0.15
+ORDER_SHARE = 0.15
+LENGTH_PENALTY = 0.005
+RERANK = 64
+STOPWORDS = frozenset("""
+a an the and or but is are am was were be been to of in on at it its i you he she we they me
+him her us them my your his our their this that these those do does did not no so if as for
+with what there here will would have has had can could
+""".split())
+
+
+def cue_windows(cues: Sequence[Cue]) -> np.ndarray:
+    """``(n, 2)`` int32 rows ``(first cue, number of cues)``: every run of 1-3 close cues."""
+    rows = []
+    for i in range(len(cues)):
+        for length in range(1, WINDOW_CUES + 1):
+            last = i + length - 1
+            if last >= len(cues) or (length > 1 and cues[last].start - cues[last - 1].end
+                                     > WINDOW_GAP):
+                break
+            rows.append((i, length))
+    return np.asarray(rows, np.int32).reshape(-1, 2)
+
+
+def window_texts(cues: Sequence[Cue], windows: np.ndarray) -> list[str]:
+    return [" ".join(c.text for c in cues[first:first + length]) for first, length in windows]
+
+
+@dataclass
+class DialogQuery:
+    """A query prepared once for every video: its words, its frame words, its core."""
+
+    text: str
+    core: str
+    tokens: list[str]
+    frame: frozenset[str]
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, text: str) -> DialogQuery:
+        core, frame = split_reported_speech(text)
+        return cls(text, core, words(text), frame)
+
+
+@dataclass
+class DialogScores:
+    """Per cue of the corpus: its best window score, that window, and the query's matches."""
+
+    cue: np.ndarray
+    window: np.ndarray
+    matched: set[str]
+    baseline: float
+
+
+class DialogCorpus:
+    """The cues of several videos, indexed once for fast matching of many queries."""
+
+    def __init__(
+        self, videos: Sequence[tuple[list[Cue], np.ndarray, np.ndarray | None, str | None]]
+    ) -> None:
+        """``videos``: per video ``(cues, windows, window vectors or None, sentence model id)``."""
+        self.cues: list[Cue] = []
+        self.cue_video: list[int] = []
+        firsts, lengths, self.window_video = [], [], []
+        self.vectors: list[tuple[str, slice, np.ndarray]] = []
+        for v, (cues, windows, vectors, model) in enumerate(videos):
+            offset, w_offset = len(self.cues), sum(len(f) for f in firsts)
+            self.cues.extend(cues)
+            self.cue_video.extend([v] * len(cues))
+            firsts.append(windows[:, 0] + offset)
+            lengths.append(windows[:, 1])
+            self.window_video.extend([v] * len(windows))
+            if vectors is not None and model and len(vectors) == len(windows):
+                self.vectors.append((model, slice(w_offset, w_offset + len(windows)), vectors))
+        self.n_videos = len(videos)
+        self.first = np.concatenate(firsts) if firsts else np.zeros(0, np.int32)
+        self.length = np.concatenate(lengths) if lengths else np.zeros(0, np.int32)
+        self.cue_video_arr = np.asarray(self.cue_video, np.int32)
+        self.window_video_arr = np.asarray(self.window_video, np.int32)
+        self.cues_per_video = np.bincount(self.cue_video_arr, minlength=self.n_videos)
+        self._index_words()
+
+    def _index_words(self) -> None:
+        self.cue_words = [words(c.text) for c in self.cues]
+        vocab: dict[str, int] = {}
+        postings: list[set[int]] = []
+        for i, tokens in enumerate(self.cue_words):
+            for token in tokens:
+                wid = vocab.setdefault(token, len(vocab))
+                if wid == len(postings):
+                    postings.append(set())
+                postings[wid].add(i)
+        self.vocab = vocab
+        self.vocab_list = list(vocab)
+        self.postings = [np.fromiter(p, np.int64, len(p)) for p in postings]
+        self.by_stem: dict[str, list[int]] = {}
+        for token, wid in vocab.items():
+            self.by_stem.setdefault(stem(token), []).append(wid)
+
+    def models(self) -> set[str]:
+        return {model for model, _, _ in self.vectors}
+
+    def variants(self, token: str) -> dict[int, float]:
+        """Vocabulary words matching ``token``: exact 1, same stem 0.95, fuzzy by ratio."""
+        found: dict[int, float] = {}
+        if len(token) >= 4:
+            for _, score, wid in process.extract(token, self.vocab_list, scorer=fuzz.ratio,
+                                                 score_cutoff=FUZZY_CUTOFF, limit=None):
+                if len(self.vocab_list[wid]) >= 4:
+                    found[wid] = min(score / 100, 0.9)
+        for wid in self.by_stem.get(stem(token), []):
+            found[wid] = STEM_SIMILARITY
+        if token in self.vocab:
+            found[self.vocab[token]] = 1.0
+        return found
+
+    def score(self, query: DialogQuery, videos: np.ndarray | None = None) -> DialogScores:
+        """Score every cue; ``videos`` (positions) limits the noise-floor estimate to them."""
+        n_cues, n_windows = len(self.cues), len(self.first)
+        lexical = np.zeros(n_windows, np.float32)
+        cue_lexical = np.zeros(n_cues, np.float32)
+        total = np.zeros(self.n_videos, np.float32)
+        matched: set[str] = set()
+        best_by_token: dict[str, np.ndarray] = {}
+        counts = {t: query.tokens.count(t) for t in dict.fromkeys(query.tokens)}
+        for token, count in counts.items():
+            best = np.zeros(n_cues, np.float32)
+            for wid, similarity in self.variants(token).items():
+                hits = self.postings[wid]
+                best[hits] = np.maximum(best[hits], similarity)
+                if token not in STOPWORDS:
+                    matched.add(self.vocab_list[wid])
+            df = np.bincount(self.cue_video_arr[best > 0], minlength=self.n_videos)
+            weight = np.log((self.cues_per_video + 1) / (df + 0.5)).astype(np.float32) * count
+            if token in query.frame:
+                weight *= FRAME_WEIGHT
+            total += weight
+            cue_lexical += best * weight[self.cue_video_arr]
+            window_best = self._window_max(best)
+            lexical += window_best * weight[self.window_video_arr]
+            best_by_token[token] = best
+        with np.errstate(invalid="ignore", divide="ignore"):
+            norm = np.where(total > 0, total, 1)
+            lexical /= norm[self.window_video_arr]
+            cue_lexical /= norm[self.cue_video_arr]
+        self._rerank_by_order(lexical, query, best_by_token)
+        semantic = self._semantic(query)
+        has_sem = ~np.isnan(semantic)
+        combined = np.where(has_sem, (lexical + np.clip(np.nan_to_num(semantic), 0, 1)) / 2,
+                            lexical)
+        combined -= LENGTH_PENALTY * (self.length - 1)
+        anchor = self._anchors(cue_lexical, semantic)
+        cue_score = np.zeros(n_cues, np.float32)
+        np.maximum.at(cue_score, anchor, combined)
+        best_window = np.full(n_cues, -1, np.int64)
+        winners = np.flatnonzero(combined >= cue_score[anchor])
+        best_window[anchor[winners]] = winners
+        scope = combined if videos is None else combined[np.isin(self.window_video_arr, videos)]
+        baseline = float(np.median(scope)) if len(scope) else 0.0
+        return DialogScores(cue_score, best_window, matched, baseline)
+
+    def _window_max(self, per_cue: np.ndarray) -> np.ndarray:
+        out = per_cue[self.first].copy()
+        for k in range(1, WINDOW_CUES):
+            longer = np.flatnonzero(self.length > k)
+            out[longer] = np.maximum(out[longer], per_cue[self.first[longer] + k])
+        return out
+
+    def _anchors(self, cue_lexical: np.ndarray, semantic: np.ndarray) -> np.ndarray:
+        """The cue of each window that carries most of its match."""
+        cue_sem = np.zeros(len(self.cues), np.float32)
+        singles = np.flatnonzero((self.length == 1) & ~np.isnan(semantic))
+        cue_sem[self.first[singles]] = semantic[singles]
+        strength = cue_lexical + 0.5 * np.clip(cue_sem, 0, 1)
+        anchor = self.first.astype(np.int64).copy()
+        best = strength[anchor]
+        for k in range(1, WINDOW_CUES):
+            longer = np.flatnonzero(self.length > k)
+            candidate = self.first[longer] + k
+            better = strength[candidate] > best[longer]
+            anchor[longer[better]] = candidate[better]
+            best[longer[better]] = strength[candidate[better]]
+        return anchor
+
+    def _rerank_by_order(self, lexical: np.ndarray, query: DialogQuery,
+                         best_by_token: dict[str, np.ndarray]) -> None:
+        """Scale the top windows' lexical score by how much of the match is in query order."""
+        if len(query.tokens) < 2 or not len(lexical):
+            return
+        top = np.argpartition(-lexical, min(RERANK, len(lexical) - 1))[:RERANK]
+        position = {t: i for i, t in reversed(list(enumerate(query.tokens)))}
+        for w in top:
+            if lexical[w] <= 0:
+                continue
+            first, length = int(self.first[w]), int(self.length[w])
+            sequence = []
+            for c in range(first, first + length):
+                for word in self.cue_words[c]:
+                    hit = max(position, key=lambda t: _similar(word, t))
+                    if _similar(word, hit) and (not sequence or sequence[-1] != position[hit]):
+                        sequence.append(position[hit])
+            matched = len(set(sequence))
+            if matched >= 2:
+                order = _longest_increasing(sequence) / matched
+                lexical[w] *= (1 - ORDER_SHARE) + ORDER_SHARE * min(order, 1.0)
+            else:
+                lexical[w] *= 1 - ORDER_SHARE / 2
+
+    def _semantic(self, query: DialogQuery) -> np.ndarray:
+        import torch
+
+        out = np.full(len(self.first), np.nan, np.float32)
+        for model, where, vectors in self.vectors:
+            if model in query.vectors:
+                q = torch.from_numpy(query.vectors[model].astype(np.float16))
+                out[where] = (torch.from_numpy(vectors) @ q).float().numpy()
+        return out
+
+    def highlight(self, text: str, matched: set[str]) -> list[tuple[str, bool]]:
+        """``text`` split into ``(piece, is_match)`` segments, whitespace kept."""
+        pieces = text.split(" ")
+        flags = [bool(matched) and any(w in matched and w not in STOPWORDS for w in words(p))
+                 for p in pieces]
+        segments: list[tuple[str, bool]] = []
+        for i, (piece, hit) in enumerate(zip(pieces, flags, strict=True)):
+            if i:
+                segments.append((" ", hit and flags[i - 1]))
+            segments.append((piece, hit))
+        merged: list[tuple[str, bool]] = []
+        for piece, hit in segments:
+            if merged and merged[-1][1] == hit:
+                merged[-1] = (merged[-1][0] + piece, hit)
+            else:
+                merged.append((piece, hit))
+        return merged
+
+
+def _similar(a: str, b: str) -> bool:
+    return a == b or stem(a) == stem(b) or (
+        len(a) >= 4 and len(b) >= 4 and fuzz.ratio(a, b) >= FUZZY_CUTOFF)
+
+
+def _longest_increasing(sequence: list[int]) -> int:
+    tails: list[int] = []
+    for x in sequence:
+        i = bisect.bisect_right(tails, x)
+        tails[i:i + 1] = [x]
+    return len(tails)
+

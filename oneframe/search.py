@@ -1,0 +1,316 @@
+"""The search pipeline: a query -> the distinct moments that best match it, in any videos.
+
+:class:`SearchIndex` loads a set of videos once (frame vectors, cues, cue windows) and answers
+many queries; moving the picture/dialogue weight re-ranks without re-encoding anything, since
+query embeddings are cached.
+
+A frame stands for the span until the next kept frame (static shots keep few frames). A cue's
+score reaches every frame whose span it overlaps, with ``CUE_MARGIN`` seconds either side, and
+a hit driven by dialogue is timed at the start of its line.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from oneframe.captions import Cue
+from oneframe.dialog import DialogCorpus, DialogQuery, DialogScores
+from oneframe.embed import load_encoder
+from oneframe.errors import OneframeError, SourceError
+from oneframe.fusion import blend, calibrate_dialog, calibrate_visual, distinct_moments
+from oneframe.library import Library, VideoRecord
+from oneframe.sentences import load_sentence_encoder
+
+DEFAULT_VISUAL_WEIGHT = 0.5
+DEFAULT_TOP_K = 12
+DEFAULT_MIN_GAP = 2.0
+CUE_MARGIN = 0.5
+MARGIN_DISCOUNT = 0.9  # a frame only within the margin of a line ranks below one during it
+
+
+@dataclass
+class Hit:
+    """One moment: where, how well it matched (fused and per channel), and what was said."""
+
+    video: str
+    title: str
+    time: float
+    score: float
+    visual: float
+    dialog: float | None
+    text: str
+    segments: list[tuple[str, bool]]
+    frame: Path
+    url: str | None
+    frame_index: int
+    source: str | None = None
+
+    @property
+    def marked(self) -> str:
+        """The caption text with matched words in ``**bold**``."""
+        return "".join(f"**{piece}**" if hit else piece for piece, hit in self.segments)
+
+    def to_json(self) -> dict:
+        return {"video": self.video, "time": round(self.time, 3), "score": round(self.score, 4),
+                "visual": round(self.visual, 4),
+                "dialog": None if self.dialog is None else round(self.dialog, 4),
+                "text": self.text, "marked": self.marked, "frame": str(self.frame),
+                "url": self.url, "title": self.title, "source": self.source}
+
+
+@dataclass
+class Timeline:
+    """Per-frame channel scores of one video, for a relevance chart."""
+
+    times: np.ndarray
+    visual: np.ndarray
+    dialog: np.ndarray | None
+    fused: np.ndarray
+
+
+@dataclass
+class SearchResult:
+    hits: list[Hit]
+    timelines: dict[str, Timeline] = field(default_factory=dict)
+    dialog_absent: bool = False
+
+
+def moment_url(record: VideoRecord, seconds: float) -> str | None:
+    """A link that opens the video at ``seconds``: YouTube's ``&t=``, else a media fragment."""
+    whole = max(int(seconds), 0)
+    if record.id.startswith("yt-") and record.url:
+        return f"{record.url}&t={whole}"
+    if record.video_path is not None:
+        return f"{record.video_path.resolve().as_uri()}#t={seconds:.1f}"
+    return record.url
+
+
+@functools.lru_cache(maxsize=1024)
+def _text_vector(model: str, text: str) -> np.ndarray:
+    return load_encoder(model).embed_texts([text])[0]
+
+
+@functools.lru_cache(maxsize=1024)
+def _sentence_vector(model: str, text: str) -> np.ndarray:
+    return load_sentence_encoder(model).embed([text])[0]
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """An RGB image from a file; SourceError if it is not one."""
+    data = np.fromfile(str(path), np.uint8) if Path(path).is_file() else np.zeros(0, np.uint8)
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    if image is None:
+        raise SourceError(f"{path} is not an image oneframe can read (JPEG, PNG, WebP...).")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+class SearchIndex:
+    """Frames, vectors and dialogue of a set of library videos, loaded for searching."""
+
+    def __init__(self, library: Library | None = None, videos: Sequence[str] | None = None):
+        self.library = library or Library()
+        ids = list(videos) if videos is not None else self.library.ids()
+        loaded = [self.library.load(vid) for vid in ids]
+        self.records = [v.record for v in loaded]
+        self.ids = [r.id for r in self.records]
+        self.position = {vid: i for i, vid in enumerate(self.ids)}
+        self.cues = [v.cues for v in loaded]
+        sizes = [len(v.times) for v in loaded]
+        self.frame_offset = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        self.times = np.concatenate([v.times for v in loaded]) if loaded else np.zeros(0)
+        self.frame_video = np.repeat(np.arange(len(loaded)), sizes)
+        self.span_end = np.concatenate(
+            [np.append(v.times[1:], max(v.record.duration, v.times[-1] if len(v.times) else 0))
+             for v in loaded]) if loaded else np.zeros(0)
+        self.groups: dict[str, np.ndarray] = {}  # CLIP model -> video positions
+        for i, record in enumerate(self.records):
+            self.groups.setdefault(record.model, []).append(i)  # type: ignore[arg-type]
+        self.embeddings = [self._tensor(v.embeddings) for v in loaded]
+        self.dialog = DialogCorpus([(v.cues, v.windows, v.dialog_vectors, v.record.dialog_model)
+                                    for v in loaded])
+        self.cue_offset = np.concatenate([[0], np.cumsum([len(c) for c in self.cues])])
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _tensor(embeddings: np.ndarray):  # noqa: ANN205 - a torch tensor
+        import torch
+
+        return torch.from_numpy(np.ascontiguousarray(embeddings, dtype=np.float16))
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def _select(self, videos: Sequence[str] | None) -> np.ndarray:
+        if videos is None or not len(videos):
+            return np.arange(len(self.ids))
+        missing = [v for v in videos if v not in self.position]
+        if missing:
+            raise OneframeError(f"No video {', '.join(missing)} in the library. Run "
+                                "`python -m oneframe list` to see the ids.")
+        return np.asarray(sorted({self.position[v] for v in videos}))
+
+    def _visual(self, chosen: np.ndarray, query: str | None, image: np.ndarray | None,
+                like: tuple[str, int] | None) -> np.ndarray:
+        """Raw cosine of every frame of the chosen videos to the query."""
+        import torch
+
+        out = np.zeros(len(self.times), np.float32)
+        for model, members in self.groups.items():
+            if like is not None:
+                vid, frame = like
+                source = self.position[vid]
+                if self.records[source].model != model:
+                    continue
+                vector = self.embeddings[source][frame].float().numpy()
+            elif image is not None:
+                vector = load_encoder(model).embed_images([image])[0]
+            else:
+                vector = _text_vector(model, query or "")
+            q = torch.from_numpy(vector.astype(np.float16))
+            for i in set(members) & set(chosen.tolist()):
+                lo, hi = self.frame_offset[i], self.frame_offset[i + 1]
+                out[lo:hi] = (self.embeddings[i] @ q).float().numpy()
+        return out
+
+    def _frame_dialog(self, chosen: np.ndarray,
+                      scores: DialogScores) -> tuple[np.ndarray, np.ndarray]:
+        """Per frame: the best calibrated cue score reaching it, and that cue (or -1)."""
+        values = calibrate_dialog(scores.cue, scores.baseline)
+        frame_score = np.zeros(len(self.times), np.float32)
+        frame_cue = np.full(len(self.times), -1, np.int64)
+        for i in chosen:
+            c0, c1 = self.cue_offset[i], self.cue_offset[i + 1]
+            f0, f1 = self.frame_offset[i], self.frame_offset[i + 1]
+            live = np.flatnonzero(values[c0:c1] > 0)
+            if not len(live) or f1 == f0:
+                continue
+            cues = self.cues[i]
+            starts = np.array([cues[j].start for j in live]) - CUE_MARGIN
+            ends = np.array([cues[j].end for j in live]) + CUE_MARGIN
+            times, span_end = self.times[f0:f1], self.span_end[f0:f1]
+            lo = np.maximum(np.searchsorted(times, starts, side="right") - 1, 0)
+            hi = np.maximum(np.searchsorted(times, ends, side="left"), lo + 1)
+            counts = hi - lo
+            local = np.repeat(lo, counts) + _ranges(counts)
+            value = np.repeat(values[c0 + live], counts)
+            during = ((times[local] < np.repeat(ends, counts) - CUE_MARGIN)
+                      & (span_end[local] > np.repeat(starts, counts) + CUE_MARGIN))
+            value = np.where(during, value, value * MARGIN_DISCOUNT)
+            order = np.argsort(value, kind="stable")  # the best value is written last
+            frame_score[local[order] + f0] = value[order]
+            frame_cue[local[order] + f0] = np.repeat(live + c0, counts)[order]
+        return frame_score, frame_cue
+
+    def search(
+        self,
+        query: str | None = None,
+        *,
+        videos: Sequence[str] | None = None,
+        visual_weight: float = DEFAULT_VISUAL_WEIGHT,
+        top_k: int = DEFAULT_TOP_K,
+        min_gap: float = DEFAULT_MIN_GAP,
+        image: np.ndarray | str | Path | None = None,
+        like: tuple[str, int] | None = None,
+        timelines: bool = False,
+    ) -> SearchResult:
+        """The ``top_k`` distinct moments for a text query, an image, or a stored frame."""
+        if isinstance(image, (str, Path)):
+            image = read_image(image)
+        if not (query and query.strip()) and image is None and like is None:
+            raise OneframeError("Type what you remember seeing or hearing, or choose an image.")
+        chosen = self._select(videos)
+        if like is not None:
+            like = (like[0], int(like[1]))
+            self._select([like[0]])
+        with self._lock:
+            raw_visual = self._visual(chosen, query, image, like)
+        frames = np.flatnonzero(np.isin(self.frame_video, chosen))
+        visual = np.zeros(len(self.times), np.float32)
+        visual[frames] = calibrate_visual(raw_visual[frames])
+        has_dialog = bool(query) and image is None and like is None and any(
+            self.cues[i] for i in chosen)
+        frame_dialog, frame_cue, matched = None, np.full(len(self.times), -1, np.int64), set()
+        if has_dialog:
+            dq = DialogQuery.parse(query or "")
+            for model in self.dialog.models():
+                dq.vectors[model] = _sentence_vector(model, dq.core)
+            scores = self.dialog.score(dq, videos=chosen)
+            frame_dialog, frame_cue = self._frame_dialog(chosen, scores)
+            matched = scores.matched
+        fused = np.full(len(self.times), -np.inf, np.float32)
+        fused[frames] = blend(visual[frames], None if frame_dialog is None
+                              else frame_dialog[frames], visual_weight)
+        hit_times = self._hit_times(frame_cue, frame_dialog, visual_weight)
+        picked = distinct_moments(fused[frames], hit_times[frames], self.frame_video[frames],
+                                  top_k, min_gap)
+        hits = [self._hit(int(frames[p]), fused, visual, frame_dialog, frame_cue, hit_times,
+                          matched, scores if has_dialog else None) for p in picked]
+        result = SearchResult(hits, dialog_absent=frame_dialog is None)
+        if timelines:
+            for i in chosen:
+                lo, hi = self.frame_offset[i], self.frame_offset[i + 1]
+                result.timelines[self.ids[i]] = Timeline(
+                    self.times[lo:hi], visual[lo:hi],
+                    None if frame_dialog is None or not self.cues[i] else frame_dialog[lo:hi],
+                    fused[lo:hi])
+        return result
+
+    def _hit_times(self, frame_cue: np.ndarray, frame_dialog: np.ndarray | None,
+                   weight: float) -> np.ndarray:
+        """Frame times, moved to the start of the matched line where dialogue drives a hit."""
+        times = self.times.copy()
+        if frame_dialog is None or weight >= 1:
+            return times
+        driven = np.flatnonzero((frame_cue >= 0) & (frame_dialog > 0))
+        starts = np.array([self._cue(c).start for c in frame_cue[driven]])
+        times[driven] = np.clip(starts, self.times[driven], self.span_end[driven])
+        return times
+
+    def _cue(self, global_index: int) -> Cue:
+        return self.dialog.cues[global_index]
+
+    def _hit(self, f: int, fused: np.ndarray, visual: np.ndarray, frame_dialog: np.ndarray | None,
+             frame_cue: np.ndarray, hit_times: np.ndarray, matched: set[str],
+             scores: DialogScores | None) -> Hit:
+        v = int(self.frame_video[f])
+        record = self.records[v]
+        local = f - int(self.frame_offset[v])
+        t = float(hit_times[f])
+        text, segments = "", []
+        cue = int(frame_cue[f])
+        if cue >= 0 and scores is not None and scores.window[cue] >= 0:
+            w = int(scores.window[cue])
+            first, length = int(self.dialog.first[w]), int(self.dialog.length[w])
+            text = " ".join(c.text for c in self.dialog.cues[first:first + length])
+            segments = self.dialog.highlight(text, matched)
+        else:
+            on_screen = [c.text for c in self.cues[v] if c.start - CUE_MARGIN <= t <= c.end]
+            text = " ".join(on_screen[:2])
+            segments = [(text, False)] if text else []
+        dialog = None
+        if frame_dialog is not None and self.cues[v]:
+            dialog = float(frame_dialog[f])
+        return Hit(record.id, record.title, t, float(fused[f]), float(visual[f]), dialog, text,
+                   segments, record.frame_path(local), moment_url(record, t), local,
+                   record.caption_kind)
+
+
+def _ranges(counts: np.ndarray) -> np.ndarray:
+    """``[0..c0-1, 0..c1-1, ...]`` for counts ``[c0, c1, ...]``."""
+    if not len(counts):
+        return np.zeros(0, np.int64)
+    ends = np.cumsum(counts)
+    return np.arange(ends[-1]) - np.repeat(ends - counts, counts)
+
+
+def search(query: str | None = None, *, library: Library | None = None,
+           videos: Sequence[str] | None = None, **options: object) -> SearchResult:
+    """One-off search (loads the index each call; keep a :class:`SearchIndex` for many)."""
+    return SearchIndex(library, videos).search(query, **options)  # type: ignore[arg-type]

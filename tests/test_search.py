@@ -1,0 +1,215 @@
+"""Search: ranking by picture and by dialogue, calibration, distinct moments, image queries."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from conftest import ROOT, needs_sentence_model
+from planted import plant, unit, write_json
+
+from oneframe.captions import Cue
+from oneframe.embed import load_encoder, resolve_model
+from oneframe.errors import OneframeError
+from oneframe.ingest import ingest
+from oneframe.library import Library
+from oneframe.search import SearchIndex
+
+QUERY = "the quick brown fox jumps over the lazy dog"
+CUES = [
+    Cue(2.0, 3.5, "Good morning, everyone."),
+    Cue(12.0, 14.0, "The quick brown fox jumps over the lazy dog."),
+    Cue(20.0, 22.0, "Where did you put my keys?"),
+]
+
+
+def film(seed: int = 0, n: int = 30) -> tuple[list[float], np.ndarray, np.ndarray]:
+    """Frame times 0..n-1, random vectors, and the query's own text vector."""
+    encoder = load_encoder()
+    rng = np.random.default_rng(seed)
+    vectors = unit(rng.standard_normal((n, encoder.dim)))
+    return [float(t) for t in range(n)], vectors, encoder.embed_texts([QUERY])[0]
+
+
+@pytest.fixture()
+def planted() -> Library:
+    """One video: frame 7 looks like the query, the line is said at 12 s."""
+    library = Library()
+    times, vectors, q = film()
+    vectors[7] = q
+    plant(library, "film-a", times, vectors, CUES, resolve_model())
+    return library
+
+
+def test_each_weight_extreme_finds_its_own_moment(planted: Library) -> None:
+    index = SearchIndex(planted)
+    picture = index.search(QUERY, visual_weight=1.0).hits
+    dialogue = index.search(QUERY, visual_weight=0.0).hits
+    assert (picture[0].video, picture[0].time, picture[0].frame_index) == ("film-a", 7.0, 7)
+    assert picture[0].visual == pytest.approx(1.0)
+    assert dialogue[0].time == 12.0 and dialogue[0].dialog > 0.8
+    assert dialogue[0].text == "The quick brown fox jumps over the lazy dog."
+    assert dialogue[0].marked == "The **quick brown fox jumps over** the **lazy dog.**"
+    both = index.search(QUERY, visual_weight=0.5).hits
+    assert {round(h.time) for h in both[:2]} == {7, 12}
+
+
+def test_weights_0_and_1_reduce_to_each_channels_order(planted: Library) -> None:
+    index = SearchIndex(planted)
+    times, vectors, q = film()
+    vectors[7] = q
+    cosine = unit(vectors).astype(np.float16).astype(np.float32) @ q
+    hits = index.search(QUERY, visual_weight=1.0, top_k=10, min_gap=0).hits
+    assert [h.frame_index for h in hits] == list(np.argsort(-cosine, kind="stable")[:10])
+    hits = index.search(QUERY, visual_weight=0.0, top_k=30, min_gap=0).hits
+    dialog = [h.dialog for h in hits]
+    assert dialog == sorted(dialog, reverse=True) and dialog[0] > 0.8
+    with_dialog = [h for h in hits if h.dialog > 0]
+    assert {round(h.time) for h in with_dialog} <= {1, 2, 3, 4, 11, 12, 13, 14, 19, 20, 21, 22}
+
+
+def test_distinct_moments_not_neighbouring_frames() -> None:
+    library = Library()
+    times, vectors, q = film(seed=1)
+    for t, noise in ((5, 0.1), (6, 0.0), (7, 0.15), (20, 0.4)):
+        vectors[t] = unit(q + noise * vectors[t])
+    plant(library, "shots", times, vectors, [], resolve_model())
+    index = SearchIndex(library)
+    assert [h.time for h in index.search(QUERY, top_k=2).hits] == [6.0, 20.0]
+    assert [h.time for h in index.search(QUERY, top_k=2, min_gap=0).hits] == [6.0, 5.0]
+    assert [h.time for h in index.search(QUERY, top_k=2, min_gap=30).hits] == [6.0]
+
+
+def test_no_captions_means_no_dialogue_channel() -> None:
+    library = Library()
+    times, vectors, q = film(seed=2)
+    vectors[9] = q
+    plant(library, "silent", times, vectors, [], resolve_model())
+    for weight in (0.0, 0.5, 1.0):
+        result = SearchIndex(library).search(QUERY, visual_weight=weight)
+        assert result.dialog_absent and result.hits[0].time == 9.0
+        assert all(h.dialog is None for h in result.hits)
+
+
+def test_several_videos_and_the_whole_library(planted: Library) -> None:
+    times, vectors, q = film(seed=3)
+    vectors[3] = q
+    plant(planted, "film-b", times, vectors, [], resolve_model())
+    index = SearchIndex(planted)
+    top = index.search(QUERY, visual_weight=1.0, top_k=4).hits
+    assert {(h.video, h.time) for h in top[:2]} == {("film-a", 7.0), ("film-b", 3.0)}
+    only_b = index.search(QUERY, videos=["film-b"], visual_weight=0.0).hits
+    assert {h.video for h in only_b} == {"film-b"} and only_b[0].dialog is None
+    mixed = index.search(QUERY, visual_weight=0.0).hits
+    assert (mixed[0].video, mixed[0].time) == ("film-a", 12.0)
+    with pytest.raises(OneframeError, match="No video nope"):
+        index.search(QUERY, videos=["nope"])
+
+
+def test_youtube_hits_link_to_the_moment() -> None:
+    library = Library()
+    times, vectors, q = film(seed=4)
+    vectors[15] = q
+    plant(library, "yt-dQw4w9WgXcQ", times, vectors, [], resolve_model(),
+          url="https://www.youtube.com/watch?v=dQw4w9WgXcQ")
+    hit = SearchIndex(library).search(QUERY).hits[0]
+    assert hit.url == "https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=15"
+    assert set(hit.to_json()) >= {"video", "time", "score", "visual", "dialog", "text", "frame",
+                                  "url"}
+
+
+def test_image_query_finds_the_frame_itself(tmp_path: Path) -> None:
+    rng = np.random.default_rng(7)
+    writer = cv2.VideoWriter(str(tmp_path / "noise.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 4,
+                             (160, 96))
+    for _ in range(12):  # a new picture every second, held for four frames
+        picture = rng.integers(0, 255, (96, 160, 3), dtype=np.uint8)
+        for _ in range(4):
+            writer.write(picture)
+    writer.release()
+    record = ingest(str(tmp_path / "noise.mp4"))
+    index = SearchIndex(Library())
+    for frame in (1, record.frames // 2, record.frames - 1):
+        hit = index.search(image=record.frame_path(frame), top_k=1).hits[0]
+        assert hit.frame_index == frame
+        like = index.search(like=(record.id, frame), top_k=1).hits[0]
+        assert like.frame_index == frame and like.score == pytest.approx(1.0)
+    with pytest.raises(OneframeError, match="not an image"):
+        index.search(image=record.video_path)
+
+
+@needs_sentence_model
+@pytest.mark.parametrize(("query", "line"), [
+    ("the quick brown fox jumped over a lazy dog", 12.0),  # misremembered
+    ("teh quick brwn fox jumps over the lasy dog", 12.0),  # typos
+    ("somebody asks where the keys are", 20.0),  # reported speech
+    ("where have you put my keys", 20.0),
+    ("good morning", 2.0),  # keyword
+])
+def test_dialogue_forgives_how_people_remember(planted: Library, query: str, line: float) -> None:
+    assert SearchIndex(planted).search(query, visual_weight=0.0).hits[0].time == line
+
+
+@needs_sentence_model
+def test_paraphrase_scores_by_meaning(planted: Library) -> None:
+    hit = SearchIndex(planted).search("have you seen where my house key went",
+                                      visual_weight=0.0).hits[0]
+    assert hit.time == 20.0
+
+
+def test_a_line_over_two_cues(tmp_path: Path) -> None:
+    library = Library()
+    times, vectors, _ = film(seed=5)
+    cues = [Cue(5.0, 6.5, "One move out of place..."),
+            Cue(6.6, 8.0, "...and you're ground to a pulp."),
+            Cue(15.0, 16.0, "A move in chess.")]
+    plant(library, "span", times, vectors, cues, resolve_model())
+    hit = SearchIndex(library).search("one move out of place and you're ground to a pulp",
+                                      visual_weight=0.0).hits[0]
+    assert 5.0 <= hit.time <= 8.0
+    assert hit.text == "One move out of place... ...and you're ground to a pulp."
+
+
+def test_lexical_matching_without_a_sentence_model(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("ONEFRAME_DIALOG_MODEL", str(tmp_path / "no-such-model"))
+    library = Library()
+    times, vectors, _ = film(seed=6)
+    record = plant(library, "plain", times, vectors, CUES, resolve_model())
+    assert record.dialog_model is None and "no-such-model" in record.notes[0]
+    hit = SearchIndex(library).search("quick brown fox", visual_weight=0.0).hits[0]
+    assert hit.time == 12.0 and hit.dialog > 0.5
+
+
+def test_empty_query_is_explained(planted: Library) -> None:
+    with pytest.raises(OneframeError, match="Type what you remember"):
+        SearchIndex(planted).search("  ")
+
+
+def test_cli_search_and_batch_queries(planted: Library, tmp_path: Path) -> None:
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "oneframe", "search", *args], cwd=ROOT,
+                              capture_output=True, text=True, timeout=120, env=os.environ.copy())
+
+    one = cli(QUERY, "--visual-weight", "0", "--top-k", "2", "--json")
+    assert one.returncode == 0, one.stderr
+    [line] = one.stdout.splitlines()
+    hits = json.loads(line)["hits"]
+    assert len(hits) == 2 and hits[0]["time"] == 12.0 and hits[0]["video"] == "film-a"
+    batch = write_json(tmp_path / "q.jsonl", [
+        {"query": QUERY, "visual_weight": 1.0},
+        {"query": QUERY, "visual_weight": 0.0, "video": "film-a"},
+        {"query": QUERY, "video": "missing"},
+    ])
+    run = cli("--queries", str(batch), "--top-k", "1")
+    lines = [json.loads(x) for x in run.stdout.splitlines()]
+    assert [x["hits"][0]["time"] for x in lines[:2]] == [7.0, 12.0]
+    assert "missing" in lines[2]["error"] and run.returncode == 1
+    text = cli(QUERY, "--visual-weight", "0", "--top-k", "1")
+    assert "00:12.0" in text.stdout and "**quick brown fox jumps over**" in text.stdout
+    assert cli(QUERY, "--visual-weight", "2").returncode == 2
