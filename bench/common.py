@@ -14,13 +14,43 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 
+def subtitle_bpe() -> tuple[Path, Path] | None:
+    """A CLIP-style BPE vocabulary (``</w>`` word ends) learnt from the shared subtitles.
+
+    The real CLIP vocabulary cannot be downloaded here; this one splits English into about as
+    many tokens as CLIP's does, so text-encoding times are realistic (characters would triple
+    the sequence length). None where ../shared is absent.
+    """
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+
+    from oneframe.captions import read_captions
+
+    folder = OUT / "subtitle-bpe"
+    if (folder / "merges.txt").is_file():
+        return folder / "vocab.json", folder / "merges.txt"
+    files = [p for p in (ROOT.parent / "shared/data/subtitles").rglob("*")
+             if p.suffix in (".srt", ".vtt") and p.is_file()]
+    if not files:
+        return None
+    texts = [c.text for path in files for c in read_captions(path)]
+    tokenizer = Tokenizer(models.BPE(end_of_word_suffix="</w>"))
+    tokenizer.normalizer = normalizers.Lowercase()
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer.train_from_iterator(texts, trainers.BpeTrainer(
+        vocab_size=16000, end_of_word_suffix="</w>",
+        special_tokens=["<|startoftext|>", "<|endoftext|>"]))
+    folder.mkdir(parents=True, exist_ok=True)
+    tokenizer.model.save(str(folder))
+    return folder / "vocab.json", folder / "merges.txt"
+
+
 def vit_b32_model() -> Path:
     """ViT-B/32's architecture with random weights (the real model's cost), saved once."""
     from tiny_model import build_tiny_clip
 
     folder = OUT / "vit-b-32-random"
     if not (folder / "config.json").is_file():
-        build_tiny_clip(folder, full_size=True)
+        build_tiny_clip(folder, full_size=True, vocabulary=subtitle_bpe())
     return folder
 
 

@@ -93,7 +93,7 @@ class DialogCorpus:
         self.cues: list[Cue] = []
         self.cue_video: list[int] = []
         firsts, lengths, self.window_video = [], [], []
-        self.vectors: list[tuple[str, slice, np.ndarray]] = []
+        pieces: dict[str, list[tuple[int, np.ndarray]]] = {}
         for v, (cues, windows, vectors, model) in enumerate(videos):
             offset, w_offset = len(self.cues), sum(len(f) for f in firsts)
             self.cues.extend(cues)
@@ -102,13 +102,14 @@ class DialogCorpus:
             lengths.append(windows[:, 1])
             self.window_video.extend([v] * len(windows))
             if vectors is not None and model and len(vectors) == len(windows):
-                self.vectors.append((model, slice(w_offset, w_offset + len(windows)), vectors))
+                pieces.setdefault(model, []).append((w_offset, vectors))
         self.n_videos = len(videos)
         self.first = np.concatenate(firsts) if firsts else np.zeros(0, np.int32)
         self.length = np.concatenate(lengths) if lengths else np.zeros(0, np.int32)
         self.cue_video_arr = np.asarray(self.cue_video, np.int32)
         self.window_video_arr = np.asarray(self.window_video, np.int32)
         self.cues_per_video = np.bincount(self.cue_video_arr, minlength=self.n_videos)
+        self.vectors = {model: _stack(parts) for model, parts in pieces.items()}
         self._index_words()
 
     def _index_words(self) -> None:
@@ -129,7 +130,7 @@ class DialogCorpus:
             self.by_stem.setdefault(stem(token), []).append(wid)
 
     def models(self) -> set[str]:
-        return {model for model, _, _ in self.vectors}
+        return set(self.vectors)
 
     def variants(self, token: str) -> dict[int, float]:
         """Vocabulary words matching ``token``: exact 1, same stem 0.95, fuzzy by ratio."""
@@ -152,15 +153,17 @@ class DialogCorpus:
         cue_lexical = np.zeros(n_cues, np.float32)
         total = np.zeros(self.n_videos, np.float32)
         matched: set[str] = set()
-        best_by_token: dict[str, np.ndarray] = {}
+        position: dict[str, int] = {}  # vocabulary word -> first query position it matches
         counts = {t: query.tokens.count(t) for t in dict.fromkeys(query.tokens)}
         for token, count in counts.items():
             best = np.zeros(n_cues, np.float32)
             for wid, similarity in self.variants(token).items():
                 hits = self.postings[wid]
                 best[hits] = np.maximum(best[hits], similarity)
+                word = self.vocab_list[wid]
+                position.setdefault(word, query.tokens.index(token))
                 if token not in STOPWORDS:
-                    matched.add(self.vocab_list[wid])
+                    matched.add(word)
             df = np.bincount(self.cue_video_arr[best > 0], minlength=self.n_videos)
             weight = np.log((self.cues_per_video + 1) / (df + 0.5)).astype(np.float32) * count
             if token in query.frame:
@@ -169,12 +172,11 @@ class DialogCorpus:
             cue_lexical += best * weight[self.cue_video_arr]
             window_best = self._window_max(best)
             lexical += window_best * weight[self.window_video_arr]
-            best_by_token[token] = best
         with np.errstate(invalid="ignore", divide="ignore"):
             norm = np.where(total > 0, total, 1)
             lexical /= norm[self.window_video_arr]
             cue_lexical /= norm[self.cue_video_arr]
-        self._rerank_by_order(lexical, query, best_by_token)
+        self._rerank_by_order(lexical, position)
         semantic = self._semantic(query)
         has_sem = ~np.isnan(semantic)
         combined = np.where(has_sem, (lexical + np.clip(np.nan_to_num(semantic), 0, 1)) / 2,
@@ -191,11 +193,13 @@ class DialogCorpus:
         return DialogScores(cue_score, best_window, matched, baseline)
 
     def _window_max(self, per_cue: np.ndarray) -> np.ndarray:
-        out = per_cue[self.first].copy()
-        for k in range(1, WINDOW_CUES):
-            longer = np.flatnonzero(self.length > k)
-            out[longer] = np.maximum(out[longer], per_cue[self.first[longer] + k])
-        return out
+        """Per window, the maximum of ``per_cue`` over its cues."""
+        runs = np.zeros((WINDOW_CUES, len(per_cue) + WINDOW_CUES), per_cue.dtype)
+        runs[0, :len(per_cue)] = per_cue
+        for k in range(1, WINDOW_CUES):  # runs[k][i] = max(per_cue[i:i + k + 1])
+            runs[k, :len(per_cue)] = np.maximum(runs[k - 1, :len(per_cue)],
+                                                runs[0, k:len(per_cue) + k])
+        return runs[self.length - 1, self.first]
 
     def _anchors(self, cue_lexical: np.ndarray, semantic: np.ndarray) -> np.ndarray:
         """The cue of each window that carries most of its match."""
@@ -213,27 +217,24 @@ class DialogCorpus:
             best[longer[better]] = strength[candidate[better]]
         return anchor
 
-    def _rerank_by_order(self, lexical: np.ndarray, query: DialogQuery,
-                         best_by_token: dict[str, np.ndarray]) -> None:
+    def _rerank_by_order(self, lexical: np.ndarray, position: dict[str, int]) -> None:
         """Scale the top windows' lexical score by how much of the match is in query order."""
-        if len(query.tokens) < 2 or not len(lexical):
+        if len(set(position.values())) < 2 or not len(lexical):
             return
         top = np.argpartition(-lexical, min(RERANK, len(lexical) - 1))[:RERANK]
-        position = {t: i for i, t in reversed(list(enumerate(query.tokens)))}
         for w in top:
             if lexical[w] <= 0:
                 continue
             first, length = int(self.first[w]), int(self.length[w])
-            sequence = []
-            for c in range(first, first + length):
-                for word in self.cue_words[c]:
-                    hit = max(position, key=lambda t: _similar(word, t))
-                    if _similar(word, hit) and (not sequence or sequence[-1] != position[hit]):
-                        sequence.append(position[hit])
+            sequence: list[int] = []
+            for word in (x for c in range(first, first + length) for x in self.cue_words[c]):
+                at = position.get(word)
+                if at is not None and (not sequence or sequence[-1] != at):
+                    sequence.append(at)
             matched = len(set(sequence))
             if matched >= 2:
-                order = _longest_increasing(sequence) / matched
-                lexical[w] *= (1 - ORDER_SHARE) + ORDER_SHARE * min(order, 1.0)
+                order = min(_longest_increasing(sequence) / matched, 1.0)
+                lexical[w] *= (1 - ORDER_SHARE) + ORDER_SHARE * order
             else:
                 lexical[w] *= 1 - ORDER_SHARE / 2
 
@@ -241,10 +242,10 @@ class DialogCorpus:
         import torch
 
         out = np.full(len(self.first), np.nan, np.float32)
-        for model, where, vectors in self.vectors:
+        for model, (rows, matrix) in self.vectors.items():
             if model in query.vectors:
                 q = torch.from_numpy(query.vectors[model].astype(np.float16))
-                out[where] = (torch.from_numpy(vectors) @ q).float().numpy()
+                out[rows] = (matrix @ q).float().numpy()
         return out
 
     def highlight(self, text: str, matched: set[str]) -> list[tuple[str, bool]]:
@@ -266,9 +267,16 @@ class DialogCorpus:
         return merged
 
 
-def _similar(a: str, b: str) -> bool:
-    return a == b or stem(a) == stem(b) or (
-        len(a) >= 4 and len(b) >= 4 and fuzz.ratio(a, b) >= FUZZY_CUTOFF)
+def _stack(parts: list[tuple[int, np.ndarray]]):  # noqa: ANN202 - (rows, torch tensor)
+    import torch
+
+    rows = np.concatenate([np.arange(offset, offset + len(v)) for offset, v in parts])
+    matrix = np.empty((len(rows), parts[0][1].shape[1]), np.float16)
+    at = 0
+    for _, vectors in parts:  # filled straight from the (memory-mapped) parts
+        matrix[at:at + len(vectors)] = vectors
+        at += len(vectors)
+    return rows, torch.from_numpy(matrix)
 
 
 def _longest_increasing(sequence: list[int]) -> int:

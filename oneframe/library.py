@@ -186,17 +186,21 @@ class Library:
             os.rename(record.path, trash)
         shutil.rmtree(trash, ignore_errors=True)
 
-    def load(self, vid: str) -> VideoIndex:
-        """Frame times, vectors and cues of a video, for search."""
+    def load(self, vid: str, mmap: bool = False) -> VideoIndex:
+        """Frame times, vectors and cues of a video, for search.
+
+        With ``mmap`` the vector arrays are memory-mapped: read on use, not copied to the heap.
+        """
         record = self.get(vid)
+        mode = "r" if mmap else None
         try:
             times = np.load(record.path / "times.npy")
-            embeddings = np.load(record.path / "embeddings.npy")
+            embeddings = np.load(record.path / "embeddings.npy", mmap_mode=mode)
             cues = [Cue.from_json(c) for c in
                     json.loads((record.path / "cues.json").read_text(encoding="utf-8"))]
             windows = np.load(record.path / "windows.npy")
             vectors_file = record.path / "dialog.npy"
-            vectors = np.load(vectors_file) if vectors_file.is_file() else None
+            vectors = np.load(vectors_file, mmap_mode=mode) if vectors_file.is_file() else None
         except (OSError, ValueError, KeyError) as exc:
             raise LibraryError(f"The index of '{vid}' is damaged ({exc}). Remove it and ingest "
                                "the video again.") from exc

@@ -20,7 +20,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from oneframe.captions import Cue
 from oneframe.dialog import DialogCorpus, DialogQuery, DialogScores
 from oneframe.embed import load_encoder
 from oneframe.errors import OneframeError, SourceError
@@ -32,6 +31,7 @@ DEFAULT_VISUAL_WEIGHT = 0.5
 DEFAULT_TOP_K = 12
 DEFAULT_MIN_GAP = 2.0
 CUE_MARGIN = 0.5
+_KEY_STRIDE = 1e7  # seconds: frame keys (video, time) stay sorted across the whole index
 MARGIN_DISCOUNT = 0.9  # a frame only within the margin of a line ranks below one during it
 
 
@@ -117,7 +117,7 @@ class SearchIndex:
     def __init__(self, library: Library | None = None, videos: Sequence[str] | None = None):
         self.library = library or Library()
         ids = list(videos) if videos is not None else self.library.ids()
-        loaded = [self.library.load(vid) for vid in ids]
+        loaded = [self.library.load(vid, mmap=True) for vid in ids]
         self.records = [v.record for v in loaded]
         self.ids = [r.id for r in self.records]
         self.position = {vid: i for i, vid in enumerate(self.ids)}
@@ -129,20 +129,21 @@ class SearchIndex:
         self.span_end = np.concatenate(
             [np.append(v.times[1:], max(v.record.duration, v.times[-1] if len(v.times) else 0))
              for v in loaded]) if loaded else np.zeros(0)
-        self.groups: dict[str, np.ndarray] = {}  # CLIP model -> video positions
+        self.groups: dict[str, list[int]] = {}  # CLIP model -> video positions
         for i, record in enumerate(self.records):
-            self.groups.setdefault(record.model, []).append(i)  # type: ignore[arg-type]
-        self.embeddings = [self._tensor(v.embeddings) for v in loaded]
+            self.groups.setdefault(record.model, []).append(i)
+        self.matrices = {model: _stack([loaded[i].embeddings for i in members])
+                         for model, members in self.groups.items()}
+        self.group_rows = {model: np.concatenate([[0], np.cumsum([sizes[i] for i in members])])
+                           for model, members in self.groups.items()}
         self.dialog = DialogCorpus([(v.cues, v.windows, v.dialog_vectors, v.record.dialog_model)
                                     for v in loaded])
         self.cue_offset = np.concatenate([[0], np.cumsum([len(c) for c in self.cues])])
+        self.cue_start = np.array([c.start for c in self.dialog.cues], np.float64)
+        self.cue_end = np.array([c.end for c in self.dialog.cues], np.float64)
+        self.cue_video = self.dialog.cue_video_arr.astype(np.int64)
+        self.frame_key = self.frame_video * _KEY_STRIDE + self.times  # sorted across videos
         self._lock = threading.Lock()
-
-    @staticmethod
-    def _tensor(embeddings: np.ndarray):  # noqa: ANN205 - a torch tensor
-        import torch
-
-        return torch.from_numpy(np.ascontiguousarray(embeddings, dtype=np.float16))
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -162,21 +163,30 @@ class SearchIndex:
         import torch
 
         out = np.zeros(len(self.times), np.float32)
+        wanted = set(chosen.tolist())
         for model, members in self.groups.items():
+            matrix = self.matrices[model]
             if like is not None:
-                vid, frame = like
-                source = self.position[vid]
+                source = self.position[like[0]]
                 if self.records[source].model != model:
                     continue
-                vector = self.embeddings[source][frame].float().numpy()
+                row = self.group_rows[model][members.index(source)] + like[1]
+                vector = matrix[row].float().numpy()
             elif image is not None:
                 vector = load_encoder(model).embed_images([image])[0]
             else:
                 vector = _text_vector(model, query or "")
             q = torch.from_numpy(vector.astype(np.float16))
-            for i in set(members) & set(chosen.tolist()):
-                lo, hi = self.frame_offset[i], self.frame_offset[i + 1]
-                out[lo:hi] = (self.embeddings[i] @ q).float().numpy()
+            rows = self.group_rows[model]
+            if wanted >= set(members):  # the whole group: one product over all its frames
+                scores = (matrix @ q).float().numpy()
+                for k, v in enumerate(members):
+                    out[self.frame_offset[v]:self.frame_offset[v + 1]] = scores[rows[k]:rows[k + 1]]
+                continue
+            for k, v in enumerate(members):
+                if v in wanted:
+                    out[self.frame_offset[v]:self.frame_offset[v + 1]] = (
+                        matrix[rows[k]:rows[k + 1]] @ q).float().numpy()
         return out
 
     def _frame_dialog(self, chosen: np.ndarray,
@@ -185,27 +195,27 @@ class SearchIndex:
         values = calibrate_dialog(scores.cue, scores.baseline)
         frame_score = np.zeros(len(self.times), np.float32)
         frame_cue = np.full(len(self.times), -1, np.int64)
-        for i in chosen:
-            c0, c1 = self.cue_offset[i], self.cue_offset[i + 1]
-            f0, f1 = self.frame_offset[i], self.frame_offset[i + 1]
-            live = np.flatnonzero(values[c0:c1] > 0)
-            if not len(live) or f1 == f0:
-                continue
-            cues = self.cues[i]
-            starts = np.array([cues[j].start for j in live]) - CUE_MARGIN
-            ends = np.array([cues[j].end for j in live]) + CUE_MARGIN
-            times, span_end = self.times[f0:f1], self.span_end[f0:f1]
-            lo = np.maximum(np.searchsorted(times, starts, side="right") - 1, 0)
-            hi = np.maximum(np.searchsorted(times, ends, side="left"), lo + 1)
-            counts = hi - lo
-            local = np.repeat(lo, counts) + _ranges(counts)
-            value = np.repeat(values[c0 + live], counts)
-            during = ((times[local] < np.repeat(ends, counts) - CUE_MARGIN)
-                      & (span_end[local] > np.repeat(starts, counts) + CUE_MARGIN))
-            value = np.where(during, value, value * MARGIN_DISCOUNT)
-            order = np.argsort(value, kind="stable")  # the best value is written last
-            frame_score[local[order] + f0] = value[order]
-            frame_cue[local[order] + f0] = np.repeat(live + c0, counts)[order]
+        live = np.flatnonzero((values > 0) & np.isin(self.cue_video, chosen))
+        live = live[self.frame_offset[self.cue_video[live] + 1]
+                    > self.frame_offset[self.cue_video[live]]]  # videos with frames
+        if not len(live):
+            return frame_score, frame_cue
+        video = self.cue_video[live]
+        starts, ends = self.cue_start[live] - CUE_MARGIN, self.cue_end[live] + CUE_MARGIN
+        first, last = self.frame_offset[video], self.frame_offset[video + 1]
+        lo = np.searchsorted(self.frame_key, video * _KEY_STRIDE + starts, side="right") - 1
+        lo = np.clip(lo, first, last - 1)
+        hi = np.searchsorted(self.frame_key, video * _KEY_STRIDE + ends, side="left")
+        hi = np.clip(hi, lo + 1, last)
+        counts = hi - lo
+        frames = np.repeat(lo, counts) + _ranges(counts)
+        value = np.repeat(values[live], counts)
+        during = ((self.times[frames] < np.repeat(ends, counts) - CUE_MARGIN)
+                  & (self.span_end[frames] > np.repeat(starts, counts) + CUE_MARGIN))
+        value = np.where(during, value, value * MARGIN_DISCOUNT)
+        order = np.argsort(value, kind="stable")  # the best value is written last
+        frame_score[frames[order]] = value[order]
+        frame_cue[frames[order]] = np.repeat(live, counts)[order]
         return frame_score, frame_cue
 
     def search(
@@ -269,12 +279,18 @@ class SearchIndex:
         if frame_dialog is None or weight >= 1:
             return times
         driven = np.flatnonzero((frame_cue >= 0) & (frame_dialog > 0))
-        starts = np.array([self._cue(c).start for c in frame_cue[driven]])
+        starts = self.cue_start[frame_cue[driven]]
         times[driven] = np.clip(starts, self.times[driven], self.span_end[driven])
         return times
 
-    def _cue(self, global_index: int) -> Cue:
-        return self.dialog.cues[global_index]
+    def _said_at(self, v: int, t: float) -> str:
+        """The caption on screen at ``t`` in video ``v`` (or just before), if any."""
+        lo, hi = self.cue_offset[v], self.cue_offset[v + 1]
+        i = int(np.searchsorted(self.cue_start[lo:hi], t + CUE_MARGIN, side="right")) - 1
+        if i < 0:
+            return ""
+        cue = self.cues[v][i]
+        return cue.text if cue.end + CUE_MARGIN >= t else ""
 
     def _hit(self, f: int, fused: np.ndarray, visual: np.ndarray, frame_dialog: np.ndarray | None,
              frame_cue: np.ndarray, hit_times: np.ndarray, matched: set[str],
@@ -291,8 +307,7 @@ class SearchIndex:
             text = " ".join(c.text for c in self.dialog.cues[first:first + length])
             segments = self.dialog.highlight(text, matched)
         else:
-            on_screen = [c.text for c in self.cues[v] if c.start - CUE_MARGIN <= t <= c.end]
-            text = " ".join(on_screen[:2])
+            text = self._said_at(v, t)
             segments = [(text, False)] if text else []
         dialog = None
         if frame_dialog is not None and self.cues[v]:
@@ -300,6 +315,18 @@ class SearchIndex:
         return Hit(record.id, record.title, t, float(fused[f]), float(visual[f]), dialog, text,
                    segments, record.frame_path(local), moment_url(record, t), local,
                    record.caption_kind)
+
+
+def _stack(matrices: list[np.ndarray]):  # noqa: ANN202 - a torch tensor
+    """One float16 matrix of all rows, filled straight from the (memory-mapped) parts."""
+    import torch
+
+    out = np.empty((sum(len(m) for m in matrices), matrices[0].shape[1]), np.float16)
+    row = 0
+    for m in matrices:
+        out[row:row + len(m)] = m
+        row += len(m)
+    return torch.from_numpy(out)
 
 
 def _ranges(counts: np.ndarray) -> np.ndarray:

@@ -63,8 +63,9 @@ class SentenceEncoder:
 
         inputs = self.tokenizer(texts, padding=True, truncation=True, max_length=128,
                                 return_tensors="pt").to(self.device)
+        bf16 = self._bf16 and len(texts) >= 16  # autocast costs more than it saves on one query
         with torch.inference_mode(), torch.autocast(self.device, dtype=torch.bfloat16,
-                                                    enabled=self._bf16):
+                                                    enabled=bf16):
             hidden = self.model(**inputs).last_hidden_state.float()
         mask = inputs["attention_mask"].unsqueeze(-1).float()
         pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)

@@ -11,8 +11,12 @@ import json
 from pathlib import Path
 
 
-def build_tiny_clip(out: Path, seed: int = 0, full_size: bool = False) -> Path:
-    """Save a random CLIP to ``out``: tiny, or with ``full_size`` the real ViT-B/32 shape."""
+def build_tiny_clip(out: Path, seed: int = 0, full_size: bool = False,
+                    vocabulary: tuple[Path, Path] | None = None) -> Path:
+    """Save a random CLIP to ``out``: tiny, or with ``full_size`` the real ViT-B/32 shape.
+
+    ``vocabulary`` is a ``(vocab.json, merges.txt)`` BPE pair to use instead of characters.
+    """
     import torch
     from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor, CLIPTokenizer
 
@@ -24,6 +28,10 @@ def build_tiny_clip(out: Path, seed: int = 0, full_size: bool = False) -> Path:
     vocab["<|endoftext|>"] = len(vocab)
     (out / "vocab.json").write_text(json.dumps(vocab))
     (out / "merges.txt").write_text("#version: 0.2\n")
+    if vocabulary is not None:
+        (out / "vocab.json").write_text(vocabulary[0].read_text())
+        (out / "merges.txt").write_text(vocabulary[1].read_text())
+        vocab = json.loads(vocabulary[0].read_text())
     tokenizer = CLIPTokenizer(str(out / "vocab.json"), str(out / "merges.txt"))
     side = 224 if full_size else 32
     image_processor = CLIPImageProcessor(size={"shortest_edge": side},

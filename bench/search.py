@@ -1,0 +1,142 @@
+"""Search speed and memory: one two-hour film and fifty such films.
+
+Usage: .venv/bin/python bench/search.py [--films 50] [--queries 40]
+Each film: 7,200 frames of 512-d float16 vectors (ViT-B/32's size) and 1,800 real subtitle
+cues (Night of the Living Dead and His Girl Friday, cycled) with their sentence embeddings
+(all-MiniLM-L6-v2, computed once and shared by the films). Queries are timed warm (index and
+models loaded) but each is new to the query caches, so text encoding by ViT-B/32's architecture
+(random weights, the real cost) and by the sentence model is inside every timing.
+Targets on 2 CPU cores: p95 <= 50 ms for one film, <= 300 ms for fifty; fifty films < 1 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+from common import OUT, ROOT, dialog_model, table, vit_b32_model
+
+from oneframe.captions import Cue, read_captions
+from oneframe.ingest import index_dialog
+from oneframe.library import Library, VideoRecord
+from oneframe.search import SearchIndex, _sentence_vector, _text_vector
+
+FRAMES, CUES, DIM = 7200, 1800, 512
+SUBTITLES = [ROOT.parent / "shared/data/subtitles/public-domain-films" / name for name in
+             ("night-of-the-living-dead-1968-en.srt", "his-girl-friday-1940-en.srt")]
+VISUAL_QUERIES = ["a man in a suit standing by a window", "two people arguing in a kitchen",
+                  "a car driving at night", "close-up of a woman's face", "a crowd outside"]
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def film_cues() -> list[Cue]:
+    """1,800 real cues over two hours."""
+    lines = [c for path in SUBTITLES for c in read_captions(path)]
+    cues, t = [], 5.0
+    for i in range(CUES):
+        source = lines[i % len(lines)]
+        length = min(max(source.end - source.start, 0.8), 3.5)
+        cues.append(Cue(round(t, 3), round(t + length, 3), source.text))
+        t += 7200 / CUES
+    return cues
+
+
+def build(library: Library, films: int, model: str) -> None:
+    """Fifty films sharing one set of cues and sentence vectors (vectors differ per film)."""
+    cues = film_cues()
+    template = OUT / "search-film-template"
+    if not (template / "dialog.npy").is_file():
+        template.mkdir(parents=True, exist_ok=True)
+        index_dialog(cues, template, os.environ["ONEFRAME_DIALOG_MODEL"], [])
+    for n in range(films):
+        vid = f"film-{n:02d}"
+        if vid in library.ids():
+            continue
+        rng = np.random.default_rng(n)
+        vectors = rng.standard_normal((FRAMES, DIM)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        with library.staging() as stage:
+            (stage / "frames").mkdir()
+            np.save(stage / "times.npy", np.arange(FRAMES, dtype=np.float64))
+            np.save(stage / "embeddings.npy", vectors.astype(np.float16))
+            for name in ("cues.json", "windows.npy", "dialog.npy"):
+                (stage / name).write_bytes((template / name).read_bytes())
+            library.commit(stage, VideoRecord(
+                id=vid, title=vid, source=vid, url=None, duration=FRAMES, model=model,
+                interval=1.0, caption_key="lang:en", caption_kind="file", caption_lang="en",
+                frames=FRAMES, cues=CUES, video_file=None, created="2026-01-01T00:00:00",
+                dialog_key=os.environ["ONEFRAME_DIALOG_MODEL"],
+                dialog_model=os.environ["ONEFRAME_DIALOG_MODEL"]))
+
+
+def queries(count: int) -> list[str]:
+    lines = [c.text for c in film_cues()[::37]]
+    out = []
+    for i in range(count):
+        out.append(VISUAL_QUERIES[i % len(VISUAL_QUERIES)] if i % 4 == 3 else lines[i])
+    return out
+
+
+def timed(index: SearchIndex, items: list[str], weights: tuple[float, ...]) -> list[float]:
+    spent = []
+    for i, query in enumerate(items):
+        _text_vector.cache_clear()
+        _sentence_vector.cache_clear()
+        started = time.perf_counter()
+        index.search(query, visual_weight=weights[i % len(weights)], top_k=12)
+        spent.append((time.perf_counter() - started) * 1000)
+    return spent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--films", type=int, default=50)
+    parser.add_argument("--queries", type=int, default=40)
+    args = parser.parse_args()
+    model = str(vit_b32_model())
+    os.environ["ONEFRAME_MODEL"] = model
+    os.environ.setdefault("ONEFRAME_DIALOG_MODEL", str(dialog_model()))
+    library = Library(OUT / "search-library")
+    build(library, args.films, model)
+    from oneframe.embed import load_encoder
+    from oneframe.sentences import load_sentence_encoder
+
+    load_encoder(model)
+    load_sentence_encoder()
+    items = queries(args.queries)
+    rows = []
+    for films in (1, args.films):
+        before = rss_mb()
+        started = time.perf_counter()
+        index = SearchIndex(library, [f"film-{n:02d}" for n in range(films)])
+        load_s = time.perf_counter() - started
+        held = rss_mb() - before
+        index.search("warm up", top_k=12)
+        spent = timed(index, items, (0.0, 0.5, 1.0))
+        slider = []
+        for weight in np.linspace(0, 1, 11):
+            started = time.perf_counter()
+            index.search(items[0], visual_weight=float(weight), top_k=12)
+            slider.append((time.perf_counter() - started) * 1000)
+        q = statistics.quantiles(spent, n=20)
+        rows.append([films, films * FRAMES, films * CUES, load_s, statistics.median(spent), q[-1],
+                     statistics.median(slider), held, rss_mb()])
+        del index
+    print(f"{args.queries} new queries per library, weights 0 / 0.5 / 1; torch threads: "
+          f"{__import__('torch').get_num_threads()}; cores: {os.cpu_count()}")
+    print(table(["films", "frames", "cues", "load s", "p50 ms", "p95 ms", "slider p50 ms",
+                 "index MB", "process RSS MB"], rows))
+
+
+if __name__ == "__main__":
+    main()
