@@ -53,7 +53,9 @@ def main() -> None:
         os.environ["ONEFRAME_DIALOG_MODEL"] = str(sentences)
     print(f"dialogue model: {os.environ.get('ONEFRAME_DIALOG_MODEL', 'none (lexical only)')}")
     files = sorted(p for d in args.sets for p in Path(d).glob("*.jsonl"))
-    rows, totals = [], defaultdict(lambda: [0, 0, 0])
+    rows = []
+    totals: dict[str, list[int]] = {g: [0, 0, 0] for g in ("plain", "seed-style", "overall",
+                                                           "extra (ours)")}
     with tempfile.TemporaryDirectory() as tmp:
         library = Library(tmp)
         indexes: dict[str, SearchIndex] = {}
@@ -83,14 +85,14 @@ def main() -> None:
                     "extra (ours)" if path.parent.name == "eval" and path.parent.parent.name ==
                     "bench" else "plain")
                 if kind == "all":
-                    for g in (group, "overall"):
+                    for g in (group, "overall") if group != "extra (ours)" else (group,):
                         totals[g][0] += r1
                         totals[g][1] += r5
                         totals[g][2] += n
     print(table(["set", "kind", "queries", "recall@1", "recall@5"], rows))
     print()
     print(table(["group", "queries", "recall@1", "recall@5"],
-                [[g, n, r1 / n, r5 / n] for g, (r1, r5, n) in totals.items()]))
+                [[g, n, r1 / n, r5 / n] for g, (r1, r5, n) in totals.items() if n]))
 
 
 if __name__ == "__main__":
