@@ -1,9 +1,16 @@
-"""oneframe dashboard entry point (the pages arrive with the dashboard issue)."""
+"""oneframe dashboard: the entry point. Navigation and the shared sidebar, nothing else."""
 
 import streamlit as st
 
+from pages import ui
+
 st.set_page_config(page_title="oneframe", page_icon="🎞️", layout="wide")
-st.title("oneframe")
-st.write("Find the exact frame of a video by describing what is seen or said.")
-st.info("The dashboard is on its way. Meanwhile, ingest videos with "
-        "`python -m oneframe ingest URL_OR_FILE`.")
+navigation = st.navigation([
+    st.Page("pages/library.py", title="Library", icon=":material/video_library:", default=True),
+    st.Page("pages/ingest.py", title="Add video", icon=":material/add_circle:"),
+    st.Page("pages/search.py", title="Search", icon=":material/search:"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
+])
+ui.style()
+ui.sidebar()
+navigation.run()

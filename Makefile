@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean chromium
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,13 @@ $(VENV)/.requirements-dev: requirements-dev.txt $(VENV)/.requirements
 run: $(VENV)/.requirements
 	$(VENV)/bin/streamlit run Home.py
 
-test: $(VENV)/.requirements-dev
+# The browser test drives Debian's Chromium; install it when it is missing.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y chromium || { $$SUDO apt-get update && $$SUDO apt-get install -y chromium; }; }
+
+test: $(VENV)/.requirements-dev chromium
 	$(PY) -m pytest
 
 lint: $(VENV)/.requirements-dev
@@ -29,6 +35,9 @@ lint: $(VENV)/.requirements-dev
 
 bench: $(VENV)/.requirements-dev
 	$(PY) bench/ingest.py
+	$(PY) bench/search.py
+	$(PY) bench/eval_dialog.py
+	$(PY) bench/app.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

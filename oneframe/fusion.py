@@ -1,7 +1,8 @@
 """Blend the picture and the dialogue, calibrated per query, and pick distinct moments.
 
 CLIP cosines sit in a narrow band (about 0.15-0.35) whose level says little across queries,
-so the visual channel is rescaled per query: the median frame maps to 0 and the best to 1.
+so the visual channel is rescaled per query: the median frame maps to 0 and the best to 1
+(frames below the median stay at 0).
 Dialogue scores are absolute (1 = the line itself), so only their noise floor, the median
 window, is removed. Then ``fused = w * visual + (1 - w) * dialogue``: w = 1 is picture only,
 0 dialogue only, 0.5 an equal say. Where no searched video has dialogue, the dialogue channel
@@ -16,11 +17,15 @@ TIE_BREAK = 1e-4
 
 
 def calibrate_visual(cosines: np.ndarray) -> np.ndarray:
-    """Per-query rescale: median -> 0, best -> 1 (monotone, so the order is kept)."""
+    """Per-query rescale to [0, 1]: the median frame and below -> 0, the best -> 1.
+
+    Monotone above the median, so the order of the frames that can rank is kept; a picture
+    that matches worse than a typical frame adds nothing rather than subtracting.
+    """
     if not len(cosines):
         return cosines.astype(np.float32)
     middle, top = float(np.median(cosines)), float(cosines.max())
-    return ((cosines - middle) / max(top - middle, 1e-6)).astype(np.float32)
+    return np.clip((cosines - middle) / max(top - middle, 1e-6), 0, 1).astype(np.float32)
 
 
 def calibrate_dialog(scores: np.ndarray, baseline: float) -> np.ndarray:

@@ -44,8 +44,12 @@ def ingest(
     model: str | None = None,
     cookies: str | Path | None = None,
     progress: Progress = no_progress,
+    source_label: str | None = None,
 ) -> VideoRecord:
     """Index a URL or local file into the library and return its record.
+
+    ``source_label`` replaces the source shown in the library (an upload's own file name
+    rather than the temporary path it was saved to).
 
     A second ingest of the same source with the same parameters and model is a cache hit.
     On any failure the library is left as it was.
@@ -73,6 +77,7 @@ def ingest(
         record = _record(found, fetched, stage, model_id, interval, params[3], duration, frames,
                          cues, notes)
         record.dialog_key, record.dialog_model = dialog_key, dialog_model
+        record.source = source_label or record.source
         progress("save", 0, 1)
         record = library.commit(stage, record)
         progress("save", 1, 1)

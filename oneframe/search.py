@@ -22,7 +22,7 @@ import numpy as np
 
 from oneframe.dialog import DialogCorpus, DialogQuery, DialogScores
 from oneframe.embed import load_encoder
-from oneframe.errors import OneframeError, SourceError
+from oneframe.errors import LibraryError, OneframeError, SourceError
 from oneframe.fusion import blend, calibrate_dialog, calibrate_visual, distinct_moments
 from oneframe.library import Library, VideoRecord
 from oneframe.sentences import load_sentence_encoder
@@ -31,6 +31,7 @@ DEFAULT_VISUAL_WEIGHT = 0.5
 DEFAULT_TOP_K = 12
 DEFAULT_MIN_GAP = 2.0
 CUE_MARGIN = 0.5
+SHOW_WINDOW = 0.15  # below this dialogue score a hit shows the line on screen, not the match
 _KEY_STRIDE = 1e7  # seconds: frame keys (video, time) stay sorted across the whole index
 MARGIN_DISCOUNT = 0.9  # a frame only within the margin of a line ranks below one during it
 
@@ -102,12 +103,16 @@ def _sentence_vector(model: str, text: str) -> np.ndarray:
     return load_sentence_encoder(model).embed([text])[0]
 
 
-def read_image(path: str | Path) -> np.ndarray:
-    """An RGB image from a file; SourceError if it is not one."""
-    data = np.fromfile(str(path), np.uint8) if Path(path).is_file() else np.zeros(0, np.uint8)
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+def read_image(source: str | Path | bytes, name: str | None = None) -> np.ndarray:
+    """An RGB image from a file or its bytes; SourceError if it is not one."""
+    if isinstance(source, bytes):
+        data = np.frombuffer(source, np.uint8)
+    else:
+        data = np.fromfile(str(source), np.uint8) if Path(source).is_file() else np.zeros(0)
+    image = cv2.imdecode(data.astype(np.uint8), cv2.IMREAD_COLOR) if data.size else None
     if image is None:
-        raise SourceError(f"{path} is not an image oneframe can read (JPEG, PNG, WebP...).")
+        label = name or (str(source) if not isinstance(source, bytes) else "The file")
+        raise SourceError(f"{label} is not an image oneframe can read (JPEG, PNG, WebP...).")
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
@@ -116,8 +121,16 @@ class SearchIndex:
 
     def __init__(self, library: Library | None = None, videos: Sequence[str] | None = None):
         self.library = library or Library()
-        ids = list(videos) if videos is not None else self.library.ids()
-        loaded = [self.library.load(vid, mmap=True) for vid in ids]
+        self.skipped: list[str] = []  # messages about damaged entries left out of the index
+        if videos is not None:
+            loaded = [self.library.load(vid, mmap=True) for vid in videos]
+        else:
+            loaded = []
+            for vid in self.library.ids():
+                try:
+                    loaded.append(self.library.load(vid, mmap=True))
+                except LibraryError as exc:
+                    self.skipped.append(str(exc))
         self.records = [v.record for v in loaded]
         self.ids = [r.id for r in self.records]
         self.position = {vid: i for i, vid in enumerate(self.ids)}
@@ -144,6 +157,9 @@ class SearchIndex:
         self.cue_video = self.dialog.cue_video_arr.astype(np.int64)
         self.frame_key = self.frame_video * _KEY_STRIDE + self.times  # sorted across videos
         self._lock = threading.Lock()
+
+    def frame_time(self, video: str, frame: int) -> float:
+        return float(self.times[self.frame_offset[self.position[video]] + frame])
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -301,7 +317,8 @@ class SearchIndex:
         t = float(hit_times[f])
         text, segments = "", []
         cue = int(frame_cue[f])
-        if cue >= 0 and scores is not None and scores.window[cue] >= 0:
+        if (cue >= 0 and scores is not None and scores.window[cue] >= 0
+                and frame_dialog is not None and frame_dialog[f] >= SHOW_WINDOW):
             w = int(scores.window[cue])
             first, length = int(self.dialog.first[w]), int(self.dialog.length[w])
             text = " ".join(c.text for c in self.dialog.cues[first:first + length])

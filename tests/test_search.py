@@ -213,3 +213,13 @@ def test_cli_search_and_batch_queries(planted: Library, tmp_path: Path) -> None:
     text = cli(QUERY, "--visual-weight", "0", "--top-k", "1")
     assert "00:12.0" in text.stdout and "**quick brown fox jumps over**" in text.stdout
     assert cli(QUERY, "--visual-weight", "2").returncode == 2
+
+
+def test_a_damaged_entry_is_left_out_with_a_message(planted: Library) -> None:
+    (planted.root / "film-a" / "windows.npy").unlink()
+    times, vectors, q = film(seed=8)
+    plant(planted, "film-c", times, vectors, [], resolve_model())
+    index = SearchIndex(planted)
+    assert index.ids == ["film-c"] and "film-a" in index.skipped[0]
+    with pytest.raises(OneframeError, match="damaged"):
+        SearchIndex(planted, ["film-a"])

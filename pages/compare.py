@@ -1,0 +1,87 @@
+"""Compare: two to four query variants side by side, each with its own weight."""
+
+import streamlit as st
+
+from oneframe.errors import OneframeError
+from oneframe.export import timestamp
+from pages import ui
+
+LETTERS = "ABCD"
+EXAMPLES = ["what was said, as you remember it", "the same line, in other words",
+            "what was on screen", "a mix of both"]
+
+st.title("Compare")
+st.caption("Try a few ways of describing one moment and see which finds it, and where they "
+           "agree. Results found by more than one variant are marked.")
+records = ui.videos()
+if not records:
+    st.info("Nothing to compare yet: add a video first.")
+    st.page_link("pages/ingest.py", label="Add a video", icon=":material/add_circle:")
+    st.stop()
+if not ui.ensure_models(records):
+    st.stop()
+index = ui.search_index()
+titles = {r.id: r.title for r in records}
+st.session_state["compare_videos"] = [v for v in st.session_state.get("compare_videos", [])
+                                      if v in titles]
+top = st.columns([4, 1, 1, 1])
+chosen = top[0].multiselect("Videos", list(titles), format_func=titles.get,
+                            key="compare_videos", placeholder="All videos in the library")
+count = int(top[1].number_input("Variants", 2, 4, 2, key="variants"))
+top_k = int(top[2].number_input("Results", 1, 24, 6, key="compare_k"))
+min_gap = float(top[3].number_input("Min. gap (s)", 0.0, 600.0, 2.0, 0.5, key="compare_gap"))
+
+variants = []
+for i, column in enumerate(st.columns(count)):
+    with column:
+        text = st.text_input(f"Variant {LETTERS[i]}", key=f"variant-{i}",
+                             placeholder=EXAMPLES[i])
+        weight = st.slider("Dialogue ⟷ Picture", 0.0, 1.0, 0.5, 0.05, key=f"weight-{i}")
+        variants.append((LETTERS[i], text.strip(), weight))
+
+results = {}
+for letter, text, weight in variants:
+    if not text:
+        continue
+    try:
+        results[letter] = index.search(text, videos=chosen or None, visual_weight=weight,
+                                       top_k=top_k, min_gap=min_gap, timelines=True)
+    except OneframeError as exc:
+        st.error(f"Variant {letter}: {exc}")
+if len(results) < 1:
+    st.caption("Type at least one variant.")
+    st.stop()
+
+
+def shared_with(letter: str, hit) -> list[str]:  # noqa: ANN001 - a Hit
+    """Other variants with a result at the same moment (same video, within the gap)."""
+    tolerance = max(min_gap, 1.0)
+    return [other for other, result in results.items() if other != letter and any(
+        h.video == hit.video and abs(h.time - hit.time) < tolerance for h in result.hits)]
+
+
+videos_with_hits = list(dict.fromkeys(h.video for r in results.values() for h in r.hits))
+if videos_with_hits:
+    shown = videos_with_hits[0]
+    if len(videos_with_hits) > 1:
+        shown = st.selectbox("Timeline of", videos_with_hits,
+                             format_func=lambda v: ui.video_label(index, v), key="compare_tl")
+    series = {k: r.timelines[shown] for k, r in results.items() if shown in r.timelines}
+    if series and len(next(iter(series.values())).times) > 1:
+        st.altair_chart(ui.compare_chart(series, {k: [h for h in r.hits if h.video == shown]
+                                                  for k, r in results.items()}), width="stretch")
+
+for i, column in enumerate(st.columns(count)):
+    letter = LETTERS[i]
+    with column:
+        if letter not in results:
+            continue
+        found = results[letter].hits
+        agreed = sum(1 for h in found if shared_with(letter, h))
+        st.caption(f"{len(found)} results · {agreed} shared with another variant · best at "
+                   f"{timestamp(found[0].time) if found else '-'}")
+        for rank, hit in enumerate(found, 1):
+            others = shared_with(letter, hit)
+            ui.hit_card(hit, rank, key=f"cmp-{letter}-{rank}", actions=False,
+                        badge=f"also in {', '.join(others)}" if others else None,
+                        image_width=320)

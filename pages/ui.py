@@ -1,0 +1,256 @@
+"""Shared pieces of the dashboard: cached access to the core, and how results look.
+
+Pages read widgets, call these and ``oneframe``, and render; no scoring or parsing here.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from oneframe.embed import Encoder, load_encoder, resolve_model
+from oneframe.errors import OneframeError
+from oneframe.export import cues_to_vtt, timestamp
+from oneframe.library import Library, VideoRecord
+from oneframe.search import Hit, SearchIndex, Timeline, moment_url
+from oneframe.sentences import resolve_dialog_model
+
+CAPTION_KINDS = {"manual": "captions", "auto": "auto-captions", "file": "caption file",
+                 "burned-in": "burned-in subtitles"}
+CHANNEL_COLOURS = {"picture": "#4e9af1", "dialogue": "#3ecf8e", "fused": "#f5a524"}
+
+
+def library() -> Library:
+    return Library()
+
+
+@st.cache_data(show_spinner=False)
+def _videos(root: str) -> list[VideoRecord]:
+    return Library(root).list()
+
+
+def videos() -> list[VideoRecord]:
+    """Every video in the library, newest first (cached until an ingest or removal)."""
+    return _videos(str(library().root))
+
+
+@st.cache_resource(show_spinner="Loading the library…", max_entries=2)
+def _index(root: str, state: tuple) -> SearchIndex:
+    return SearchIndex(Library(root))
+
+
+def search_index() -> SearchIndex:
+    """The search index of the whole library, rebuilt only when the library changes."""
+    state = tuple((r.id, r.created) for r in videos())
+    index = _index(str(library().root), state)
+    for message in index.skipped:
+        st.warning(message, icon=":material/warning:")
+    return index
+
+
+def refresh() -> None:
+    """Forget cached library reads after an ingest or a removal."""
+    _videos.clear()
+    _index.clear()
+
+
+@st.cache_resource(show_spinner="Loading the model (first time only)…")
+def encoder(model: str) -> Encoder:
+    """The CLIP model, loaded once per process and shared by every session."""
+    return load_encoder(model)
+
+
+def ensure_models(records: Sequence[VideoRecord]) -> bool:
+    """Load the models these videos were indexed with; show the core's message if one fails."""
+    try:
+        for model in {r.model for r in records}:
+            encoder(model)
+    except OneframeError as exc:
+        st.error(str(exc))
+        return False
+    return True
+
+
+def sidebar() -> None:
+    records = videos()
+    with st.sidebar:
+        st.caption("LIBRARY")
+        st.markdown(f"**{len(records)} video{'s' if len(records) != 1 else ''}** · "
+                    f"{sum(r.duration for r in records) / 60:.0f} min")
+        st.caption(str(library().root), help="Set ONEFRAME_LIBRARY to use another folder.")
+        st.caption("MODELS")
+        picture, dialogue = resolve_model(), resolve_dialog_model()
+        st.markdown(f"Picture: `{short(picture)}`  \nDialogue: `{short(dialogue)}`",
+                    help=f"{picture}\n\n{dialogue}\n\nSet ONEFRAME_MODEL and "
+                    "ONEFRAME_DIALOG_MODEL to a hub id or a local folder.")
+
+
+def short(model: str) -> str:
+    """A hub id as it is; a local folder by its last two parts."""
+    parts = model.replace("\\", "/").split("/")
+    return model if not model.startswith(("/", ".", "~")) else "/".join(parts[-2:])
+
+
+def caption_label(record: VideoRecord) -> str:
+    if not record.caption_kind:
+        return "no dialogue"
+    kind = CAPTION_KINDS.get(record.caption_kind, record.caption_kind)
+    return f"{kind} · {record.caption_lang}" if record.caption_lang else kind
+
+
+def duration_label(seconds: float) -> str:
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def highlighted(segments: Sequence[tuple[str, bool]]) -> str:
+    """Caption HTML with matched words marked; every piece escaped (captions are untrusted)."""
+    return "".join(f"<mark>{html.escape(piece)}</mark>" if hit else html.escape(piece)
+                   for piece, hit in segments)
+
+
+def score_bars(hit: Hit) -> str:
+    def bar(label: str, value: float | None, colour: str) -> str:
+        if value is None:
+            return (f"<div class='of-bar'><span>{label}</span><em>no dialogue</em></div>")
+        width = max(0.0, min(value, 1.0)) * 100
+        return (f"<div class='of-bar'><span>{label}</span><div class='of-track'><div "
+                f"style='width:{width:.0f}%;background:{colour}'></div></div>"
+                f"<b>{value:.2f}</b></div>")
+
+    return (bar("picture", hit.visual, CHANNEL_COLOURS["picture"])
+            + bar("dialogue", hit.dialog, CHANNEL_COLOURS["dialogue"]))
+
+
+STYLE = """<style>
+.of-bar{display:flex;align-items:center;gap:.4rem;font-size:.78rem;line-height:1.3rem}
+.of-bar span{width:4.3rem;opacity:.75}.of-bar em{opacity:.6}
+.of-track{flex:1;height:.45rem;background:rgba(128,128,128,.25);border-radius:.3rem}
+.of-track div{height:100%;border-radius:.3rem}
+.of-caption{font-size:.88rem;margin:.3rem 0 .2rem 0}
+.of-caption mark{background:#f5a52455;color:inherit;padding:0 .1rem;border-radius:.2rem}
+.of-time{font-weight:700;font-size:1.05rem}
+.of-badge{font-size:.72rem;padding:.05rem .4rem;border-radius:.6rem;background:#f5a52433;
+  margin-left:.3rem}
+</style>"""
+
+
+def style() -> None:
+    st.markdown(STYLE, unsafe_allow_html=True)
+
+
+def hit_card(hit: Hit, rank: int, key: str, badge: str | None = None,
+             actions: bool = True, image_width: int | str = "stretch") -> None:
+    """One result: the frame, its time, the score split, the caption, and what to do next."""
+    with st.container(border=True):
+        if hit.frame.is_file():
+            st.image(str(hit.frame), width=image_width)
+        else:
+            st.caption("(frame image missing from the library folder)")
+        extra = f"<span class='of-badge'>{html.escape(badge)}</span>" if badge else ""
+        st.markdown(
+            f"<span class='of-time'>#{rank} · {timestamp(hit.time)}</span> "
+            f"<span style='opacity:.7'>score {hit.score:.2f}</span>{extra}<br>"
+            f"<span style='font-size:.8rem;opacity:.7'>{html.escape(hit.title)}</span>",
+            unsafe_allow_html=True)
+        st.markdown(score_bars(hit), unsafe_allow_html=True)
+        if hit.text:
+            st.markdown(f"<div class='of-caption'>“{highlighted(hit.segments)}”</div>",
+                        unsafe_allow_html=True)
+        if not actions:
+            return
+        left, right = st.columns(2)
+        if left.button("Play", key=f"{key}-play", width="stretch", icon=":material/play_arrow:",
+                       help="Play the video from this moment"):
+            st.session_state["playing"] = (hit.video, hit.time)
+            st.rerun()
+        if right.button("Similar", key=f"{key}-like", width="stretch",
+                        icon=":material/image_search:", help="More like this: frames that look "
+                        "like this one"):
+            st.session_state["like"] = (hit.video, hit.frame_index)
+            st.rerun()
+
+
+def player(index: SearchIndex, video: str, seconds: float) -> None:
+    """The video from ``seconds``, with its captions; a YouTube link for YouTube sources."""
+    position = index.position.get(video)
+    if position is None:
+        return
+    record = index.records[position]
+    with st.container(border=True):
+        st.markdown(f"**{html.escape(record.title)}** from {timestamp(seconds)}")
+        path = record.video_path
+        if path is not None and path.is_file():
+            cues = index.cues[position]
+            st.video(str(path), start_time=int(seconds),
+                     subtitles=cues_to_vtt(cues) if cues else None, autoplay=True)
+        url = moment_url(record, seconds)
+        if record.id.startswith("yt-") and url:
+            st.link_button("Open on YouTube at this moment", url)
+        if st.button("Close player", key="close-player"):
+            st.session_state.pop("playing", None)
+            st.rerun()
+
+
+def _axis(times) -> tuple[float, str]:  # noqa: ANN001 - an array of seconds
+    """Seconds for short videos, minutes for long ones."""
+    return (60.0, "minutes") if len(times) and float(max(times)) > 180 else (1.0, "seconds")
+
+
+def timeline_chart(timeline: Timeline, hits: Sequence[Hit], height: int = 180) -> alt.Chart:
+    """Picture, dialogue and fused scores over the video, with the hits marked."""
+    frames = {"time": timeline.times, "picture": timeline.visual, "fused": timeline.fused}
+    if timeline.dialog is not None:
+        frames["dialogue"] = timeline.dialog
+    data = pd.DataFrame(frames).melt("time", var_name="channel", value_name="score")
+    unit, title = _axis(timeline.times)
+    data["at"] = data["time"] / unit
+    colours = alt.Scale(domain=list(CHANNEL_COLOURS), range=list(CHANNEL_COLOURS.values()))
+    lines = alt.Chart(data).mark_line(strokeWidth=1.2, interpolate="step-after").encode(
+        x=alt.X("at:Q", title=title),
+        y=alt.Y("score:Q", title=None, scale=alt.Scale(domain=[-0.2, 1.05], clamp=True)),
+        color=alt.Color("channel:N", scale=colours, legend=alt.Legend(orient="top", title=None)),
+        tooltip=[alt.Tooltip("at:Q", format=".2f", title=title), "channel:N",
+                 alt.Tooltip("score:Q", format=".2f")],
+    )
+    marks = pd.DataFrame({"at": [h.time / unit for h in hits],
+                          "rank": [str(i + 1) for i in range(len(hits))]})
+    rules = alt.Chart(marks).mark_rule(color="#f5a524", strokeDash=[3, 3]).encode(x="at:Q")
+    labels = alt.Chart(marks).mark_text(dy=-6, color="#f5a524", fontWeight="bold").encode(
+        x="at:Q", y=alt.value(8), text="rank:N")
+    return (lines + rules + labels).properties(height=height)
+
+
+def video_label(index: SearchIndex, video: str) -> str:
+    position = index.position.get(video)
+    return index.records[position].title if position is not None else video
+
+
+VARIANT_COLOURS = ["#f5a524", "#4e9af1", "#3ecf8e", "#e5484d"]
+
+
+def compare_chart(timelines: dict[str, Timeline], hits: dict[str, Sequence[Hit]],
+                  height: int = 220) -> alt.Chart:
+    """Fused scores of several query variants over one video, each with its hits marked."""
+    labels = list(timelines)
+    unit, title = _axis(next(iter(timelines.values())).times)
+    data = pd.concat([pd.DataFrame({"at": t.times / unit, "score": t.fused, "variant": label})
+                      for label, t in timelines.items()])
+    colours = alt.Scale(domain=labels, range=VARIANT_COLOURS[:len(labels)])
+    lines = alt.Chart(data).mark_line(strokeWidth=1.2, interpolate="step-after").encode(
+        x=alt.X("at:Q", title=title),
+        y=alt.Y("score:Q", title="fused score", scale=alt.Scale(domain=[-0.2, 1.05], clamp=True)),
+        color=alt.Color("variant:N", scale=colours, legend=alt.Legend(orient="top", title=None)),
+    )
+    marks = pd.DataFrame([{"at": h.time / unit, "variant": label}
+                          for label, found in hits.items() for h in found])
+    if marks.empty:
+        return lines.properties(height=height)
+    rules = alt.Chart(marks).mark_rule(strokeDash=[3, 3]).encode(
+        x="at:Q", color=alt.Color("variant:N", scale=colours, legend=None))
+    return (lines + rules).properties(height=height)

@@ -1,0 +1,133 @@
+"""End to end in a real browser: Debian's Chromium, driven by Playwright, against `streamlit run`.
+
+Ingests a clip with captions through the Add video page, searches one of its lines with the
+slider at "dialogue", and expects that line's moment first. Screenshots of every page are
+saved to test-artifacts/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+from media import SCENES, write_video
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+LINES = """WEBVTT
+
+00:00:00.500 --> 00:00:02.500
+Welcome aboard the red ship.
+
+00:00:03.200 --> 00:00:05.500
+Green means go.
+
+00:00:06.200 --> 00:00:08.500
+The blue door is locked from the inside.
+"""
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.is_file(), reason="Debian's chromium (/usr/bin/chromium) is absent; "
+    "`make test` installs it")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture()
+def server(tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    log = (tmp_path / "streamlit.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "Home.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(url + "/_stcore/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("streamlit did not start: " + (tmp_path / "streamlit.log").read_text())
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
+
+
+def test_ingest_then_find_a_line_in_a_real_browser(server: str, tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    video = write_video(tmp_path / "Colours.mp4", SCENES)
+    captions = tmp_path / "Colours.vtt"
+    captions.write_text(LINES)
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        page.set_default_timeout(90_000)
+        expect.set_options(timeout=90_000)
+
+        page.goto(server)
+        expect(page.get_by_text("Your library is empty")).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "1-library-empty.png"))
+
+        page.goto(server + "/ingest")
+        page.get_by_text("Video file", exact=True).click()
+        uploads = page.locator("input[type=file]")
+        expect(uploads).to_have_count(3)
+        uploads.nth(0).set_input_files(str(video))
+        uploads.nth(1).set_input_files(str(captions))
+        expect(page.get_by_text("Colours.vtt")).to_be_visible()
+        page.get_by_role("button", name="Add to library").click()
+        expect(page.get_by_text("is in the library")).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "2-ingest-done.png"))
+
+        page.get_by_text("Search this video now").click()
+        query = page.get_by_label("Describe the moment")
+        query.fill("the blue door was locked")
+        query.press("Enter")
+        slider = page.get_by_role("slider")
+        slider.focus()
+        slider.press("Home")
+        expect(slider).to_have_attribute("aria-valuetext", "0.00")
+        first = page.get_by_text("#1 ·").first
+        expect(first).to_contain_text("0:06.2")
+        expect(page.locator("mark").first).to_be_visible()
+        expect(page.locator("[data-testid=stImage] img").first).to_be_visible()
+        expect(page.locator("[data-testid=stVegaLiteChart]").first).to_be_visible()
+        time.sleep(1)  # let the chart finish drawing before the screenshot
+        page.screenshot(path=str(ARTIFACTS / "3-search-dialogue.png"))
+
+        page.goto(server + "/compare")
+        page.get_by_label("Variant A").fill("the blue door is locked")
+        page.get_by_label("Variant A").press("Enter")
+        page.get_by_label("Variant B").fill("a red scene")
+        page.get_by_label("Variant B").press("Enter")
+        expect(page.get_by_text("#1 ·").first).to_be_visible()
+        expect(page.locator("[data-testid=stVegaLiteChart]").first).to_be_visible()
+        time.sleep(1)
+        page.screenshot(path=str(ARTIFACTS / "4-compare.png"))
+
+        page.goto(server)
+        expect(page.get_by_text("Colours").first).to_be_visible()
+        expect(page.get_by_text("3 lines of")).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "5-library.png"))
+        browser.close()
