@@ -10,8 +10,9 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.requirements: requirements.txt | $(PY)
+$(VENV)/.requirements: requirements.txt requirements-nodeps.txt | $(PY)
 	$(PIP) install -r requirements.txt
+	$(PIP) install --no-deps -r requirements-nodeps.txt
 	touch $@
 
 $(VENV)/.requirements-dev: requirements-dev.txt $(VENV)/.requirements

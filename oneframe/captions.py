@@ -29,13 +29,18 @@ class Cue:
     start: float
     end: float
     text: str
+    source: str = ""  # "" for the caption track; "burned-in" for subtitles read from the picture
 
     def to_json(self) -> dict:
-        return {"start": round(self.start, 3), "end": round(self.end, 3), "text": self.text}
+        row = {"start": round(self.start, 3), "end": round(self.end, 3), "text": self.text}
+        if self.source:
+            row["source"] = self.source
+        return row
 
     @classmethod
     def from_json(cls, row: dict) -> Cue:
-        return cls(float(row["start"]), float(row["end"]), str(row["text"]))
+        return cls(float(row["start"]), float(row["end"]), str(row["text"]),
+                   str(row.get("source", "")))
 
 
 @dataclass(frozen=True)

@@ -82,13 +82,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     try:
         record = ingest(args.source, library=Library(args.library), captions=args.captions,
                         lang=args.lang, interval=args.interval, model=args.model,
-                        cookies=args.cookies, progress=bar)
+                        cookies=args.cookies, progress=bar, ocr=args.ocr,
+                        ocr_band=args.ocr_band)
     finally:
         bar.close()
     if args.json:
         _print_json({"id": record.id, "title": record.title, "duration": record.duration,
                      "frames": record.frames, "cues": record.cues,
-                     "captions": record.caption_kind, "lang": record.caption_lang})
+                     "captions": record.caption_kind, "lang": record.caption_lang,
+                     "burned_in": record.burned_in, "dialogue": record.dialogue_sources})
     else:
         print(record.id)
     for note in record.notes:
@@ -173,7 +175,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         _print_json([r.to_json() for r in records])
         return 0
     for r in records:
-        caps = f"{r.caption_kind}/{r.caption_lang or '?'}" if r.caption_kind else "no captions"
+        caps = " + ".join(f"{s}/{r.caption_lang or '?'}" if s == r.caption_kind else s
+                          for s in r.dialogue_sources) or "no dialogue"
         print(f"{r.id}\t{r.duration / 60:6.1f} min\t{r.frames:6d} frames\t{caps}\t{r.title}")
     if not records:
         print("The library is empty. Add a video: python -m oneframe ingest URL_OR_FILE",
@@ -187,6 +190,16 @@ def cmd_remove(args: argparse.Namespace) -> int:
     Library(args.library).remove(args.id)
     print(f"removed {args.id}", file=sys.stderr)
     return 0
+
+
+def _band(text: str) -> tuple[float, float]:
+    try:
+        top, bottom = (float(x) for x in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError("write the band as TOP:BOTTOM, e.g. 0.667:1") from None
+    if not 0 <= top < bottom <= 1:
+        raise argparse.ArgumentTypeError("need 0 <= TOP < BOTTOM <= 1, e.g. 0.667:1")
+    return top, bottom
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -203,6 +216,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="model id or folder (default: $ONEFRAME_MODEL or "
                    "openai/clip-vit-base-patch32)")
     p.add_argument("--cookies", help="cookies.txt for sites that ask to sign in")
+    p.add_argument("--ocr", choices=("auto", "on", "off"), default="auto",
+                   help="read burned-in subtitles (default auto: where a few frames show them)")
+    p.add_argument("--ocr-band", type=_band, default="0.667:1",
+                   help="where subtitles sit, top:bottom as fractions of the height "
+                   "(default 0.667:1, the bottom third)")
     p.add_argument("--json", action="store_true", help="print a JSON object")
     p.set_defaults(func=cmd_ingest)
 

@@ -41,13 +41,18 @@ with what there here will would have has had can could
 
 
 def cue_windows(cues: Sequence[Cue]) -> np.ndarray:
-    """``(n, 2)`` int32 rows ``(first cue, number of cues)``: every run of 1-3 close cues."""
+    """``(n, 2)`` int32 rows ``(first cue, number of cues)``: every run of 1-3 close cues.
+
+    A run never joins cues of two sources (a caption track and burned-in subtitles), which
+    are stored one source after the other.
+    """
     rows = []
     for i in range(len(cues)):
         for length in range(1, WINDOW_CUES + 1):
             last = i + length - 1
-            if last >= len(cues) or (length > 1 and cues[last].start - cues[last - 1].end
-                                     > WINDOW_GAP):
+            if last >= len(cues) or (length > 1 and (
+                    cues[last].start - cues[last - 1].end > WINDOW_GAP
+                    or cues[last].source != cues[last - 1].source)):
                 break
             rows.append((i, length))
     return np.asarray(rows, np.int32).reshape(-1, 2)

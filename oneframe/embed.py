@@ -17,6 +17,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from oneframe.compute import INFERENCE
 from oneframe.errors import ModelError
 
 DEFAULT_MODEL = "openai/clip-vit-base-patch32"
@@ -59,7 +60,6 @@ class Encoder:
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
         self.model.to(self.device)
         self._bf16 = self.device == "cuda" or cpu_has_bf16()
-        self._image_lock = threading.Lock()
         self._prep = _image_geometry(processor)
         self.dim = int(self.embed_texts(["a"]).shape[1])
 
@@ -107,7 +107,7 @@ class Encoder:
         import torch
 
         tensor = torch.from_numpy(pixels).to(self.device)
-        with self._image_lock, torch.inference_mode(), torch.autocast(
+        with INFERENCE, torch.inference_mode(), torch.autocast(
             self.device, dtype=torch.bfloat16, enabled=self._bf16
         ):
             out = self.model.get_image_features(pixel_values=tensor)

@@ -7,7 +7,7 @@ is skipped, though a static shot still gets a frame every ``MAX_GAP_INTERVALS`` 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,9 +78,13 @@ def _is_black(signature: np.ndarray) -> bool:
 
 
 def sample_frames(
-    path: str | Path, interval: float = 1.0, progress: Progress = no_progress
+    path: str | Path, interval: float = 1.0, progress: Progress = no_progress,
+    look: Callable[[float, np.ndarray], None] | None = None,
 ) -> Iterator[Frame]:
-    """Yield the kept frames of a video in time order. VideoError if nothing decodes."""
+    """Yield the kept frames of a video in time order. VideoError if nothing decodes.
+
+    ``look(time, bgr)`` sees every frame looked at (about ten a second), kept or not.
+    """
     path = Path(path)
     if interval <= 0:
         raise ValueError("interval must be positive")
@@ -101,9 +105,11 @@ def sample_frames(
                 continue
             msec = cap.get(cv2.CAP_PROP_POS_MSEC)
             time = msec / 1000 if msec > 0 or index == 0 else index / info.fps
-            look = _signature(bgr)
-            cut = last_look is not None and _difference(look, last_look) > CUT_THRESHOLD
-            last_look = look
+            if look is not None:
+                look(time, bgr)
+            sign = _signature(bgr)
+            cut = last_look is not None and _difference(sign, last_look) > CUT_THRESHOLD
+            last_look = sign
             if int(time) != reported:
                 reported = int(time)
                 progress("frames", reported, int(info.duration))
@@ -114,13 +120,13 @@ def sample_frames(
                 next_due = (np.floor(time / interval + 1e-6) + 1) * interval
             if first is None:
                 first = Frame(time, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
-            if _is_black(look):
+            if _is_black(sign):
                 continue
-            if kept and _difference(look, kept[1]) < DUPLICATE_THRESHOLD and (
+            if kept and _difference(sign, kept[1]) < DUPLICATE_THRESHOLD and (
                 time - kept[0] < MAX_GAP_INTERVALS * interval
             ):
                 continue
-            kept = (time, look)
+            kept = (time, sign)
             yield Frame(time, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), cut)
     finally:
         cap.release()

@@ -28,9 +28,12 @@ def calibrate_visual(cosines: np.ndarray) -> np.ndarray:
     return np.clip((cosines - middle) / max(top - middle, 1e-6), 0, 1).astype(np.float32)
 
 
+NOISE_CAP = 0.3  # a noise floor above this is a video with few lines, all of them matching
+
+
 def calibrate_dialog(scores: np.ndarray, baseline: float) -> np.ndarray:
     """Remove the noise floor: ``baseline`` -> 0, a perfect match -> 1, clipped to [0, 1]."""
-    baseline = min(max(baseline, 0.0), 0.9)
+    baseline = min(max(baseline, 0.0), NOISE_CAP)
     return np.clip((scores - baseline) / (1 - baseline), 0, 1).astype(np.float32)
 
 

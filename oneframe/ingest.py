@@ -18,6 +18,7 @@ from oneframe.embed import Encoder, load_encoder, resolve_model
 from oneframe.errors import CaptionError, ModelError
 from oneframe.frames import Frame, open_video, sample_frames, thumbnail_jpeg
 from oneframe.library import SCHEMA_VERSION, Library, VideoRecord
+from oneframe.ocr import DEFAULT_BAND, OCR_MODES, BackgroundTracker, BurnedInTracker, has_burned_in
 from oneframe.prefetch import prefetch
 from oneframe.progress import Progress, no_progress
 from oneframe.sentences import load_sentence_encoder, resolve_dialog_model
@@ -45,20 +46,27 @@ def ingest(
     cookies: str | Path | None = None,
     progress: Progress = no_progress,
     source_label: str | None = None,
+    ocr: str = "auto",
+    ocr_band: tuple[float, float] = DEFAULT_BAND,
 ) -> VideoRecord:
     """Index a URL or local file into the library and return its record.
 
     ``source_label`` replaces the source shown in the library (an upload's own file name
-    rather than the temporary path it was saved to).
+    rather than the temporary path it was saved to). ``ocr`` reads burned-in subtitles in
+    ``ocr_band`` (top and bottom as fractions of the height): ``on``, ``off``, or ``auto``
+    (only where a few sampled frames show them).
 
     A second ingest of the same source with the same parameters and model is a cache hit.
     On any failure the library is left as it was.
     """
+    if ocr not in OCR_MODES:
+        raise ValueError(f"ocr must be one of {OCR_MODES}")
     library = library or Library()
     model_id = resolve_model(model)
     dialog_key = resolve_dialog_model()
+    ocr_key = f"{ocr}:{ocr_band[0]:.3f}-{ocr_band[1]:.3f}" if ocr != "off" else "off"
     params = (SCHEMA_VERSION, model_id, round(interval, 3), caption_key(captions, lang),
-              dialog_key)
+              dialog_key, ocr_key)
     known = youtube_id(source)  # a YouTube link's id is known without the network
     if known and (hit := library.find(f"yt-{known}", params)):
         return hit
@@ -72,11 +80,20 @@ def ingest(
                         progress=progress)
         cues, notes = _read_cues(fetched, explicit=captions is not None)
         progress("captions", 1, 1)
-        duration, frames = index_frames(fetched.video, stage, encoder, interval, progress)
-        dialog_model = index_dialog(cues, stage, dialog_key, notes, progress)
+        tracker = start_ocr(fetched.video, ocr, ocr_band, notes, progress)
+        try:
+            duration, frames = index_frames(fetched.video, stage, encoder, interval, progress,
+                                            tracker)
+        except BaseException:
+            if tracker is not None:
+                tracker.stop()
+            raise
+        burned = tracker.finish(duration) if tracker else []
+        dialog_model = index_dialog(cues + burned, stage, dialog_key, notes, progress)
         record = _record(found, fetched, stage, model_id, interval, params[3], duration, frames,
                          cues, notes)
         record.dialog_key, record.dialog_model = dialog_key, dialog_model
+        record.ocr_key, record.burned_in = ocr_key, len(burned)
         record.source = source_label or record.source
         progress("save", 0, 1)
         record = library.commit(stage, record)
@@ -119,13 +136,35 @@ def index_dialog(cues: list[Cue], stage: Path, dialog_model: str, notes: list[st
     return sentences.model_id
 
 
+def start_ocr(video: Path, mode: str, band: tuple[float, float], notes: list[str],
+              progress: Progress = no_progress) -> BackgroundTracker | None:
+    """A tracker for burned-in subtitles, or None (mode off, or auto and none detected)."""
+    if mode == "off":
+        return None
+    try:
+        if mode == "auto":
+            progress("subtitles", 0, 1)
+            found = has_burned_in(video, band)
+            progress("subtitles", 1, 1)
+            if not found:
+                return None
+        return BackgroundTracker(BurnedInTracker(band))
+    except ModelError as exc:
+        if mode == "on":
+            raise
+        notes.append(str(exc))
+        return None
+
+
 def index_frames(
-    video: Path, stage: Path, encoder: Encoder, interval: float, progress: Progress = no_progress
+    video: Path, stage: Path, encoder: Encoder, interval: float,
+    progress: Progress = no_progress, tracker: BackgroundTracker | None = None,
 ) -> tuple[float, int]:
     """Sample, thumbnail and embed the frames of ``video`` into ``stage``; ``(duration, count)``.
 
     Frames are decoded in a background thread while the previous batch is embedded; progress
-    is reported from the calling thread (Streamlit can only draw from there).
+    is reported from the calling thread (Streamlit can only draw from there). A ``tracker``
+    reads burned-in subtitles from the frames looked at, in the decoding thread.
     """
     cap, info = open_video(video)
     cap.release()
@@ -142,9 +181,13 @@ def index_frames(
         progress("embed", len(times), len(times))
         batch.clear()
 
-    total = int(info.duration)
-    for frame in prefetch(sample_frames(video, interval)):
+    total, lines = int(info.duration), 0
+    look = tracker.look if tracker is not None else None
+    for frame in prefetch(sample_frames(video, interval, look=look)):
         progress("frames", min(int(frame.time), total), total)
+        if tracker is not None and len(tracker.cues) != lines:
+            lines = len(tracker.cues)
+            progress("ocr", lines, 0)
         batch.append(frame)
         if len(batch) == 32:
             flush()

@@ -65,13 +65,21 @@ class VideoRecord:
     notes: list[str] = field(default_factory=list)
     dialog_key: str | None = None
     dialog_model: str | None = None
+    ocr_key: str = "off"
+    burned_in: int = 0
     schema: int = SCHEMA_VERSION
     path: Path = field(default=Path("."), compare=False)
 
     def params(self) -> tuple:
         """What makes two ingests of one source the same: a cache hit if equal."""
         return (self.schema, self.model, round(self.interval, 3), self.caption_key,
-                self.dialog_key)
+                self.dialog_key, self.ocr_key)
+
+    @property
+    def dialogue_sources(self) -> list[str]:
+        """Where this video's dialogue comes from: its caption track, burned-in subtitles."""
+        sources = [self.caption_kind] if self.caption_kind else []
+        return sources + (["burned-in"] if self.burned_in else [])
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -299,14 +299,12 @@ class SearchIndex:
         times[driven] = np.clip(starts, self.times[driven], self.span_end[driven])
         return times
 
-    def _said_at(self, v: int, t: float) -> str:
-        """The caption on screen at ``t`` in video ``v`` (or just before), if any."""
+    def _said_at(self, v: int, t: float) -> int:
+        """The cue on screen at ``t`` in video ``v`` (the latest to start), or -1."""
         lo, hi = self.cue_offset[v], self.cue_offset[v + 1]
-        i = int(np.searchsorted(self.cue_start[lo:hi], t + CUE_MARGIN, side="right")) - 1
-        if i < 0:
-            return ""
-        cue = self.cues[v][i]
-        return cue.text if cue.end + CUE_MARGIN >= t else ""
+        starts, ends = self.cue_start[lo:hi], self.cue_end[lo:hi]
+        on = np.flatnonzero((starts - CUE_MARGIN <= t) & (t <= ends + CUE_MARGIN))
+        return int(lo + on[np.argmax(starts[on])]) if len(on) else -1
 
     def _hit(self, f: int, fused: np.ndarray, visual: np.ndarray, frame_dialog: np.ndarray | None,
              frame_cue: np.ndarray, hit_times: np.ndarray, matched: set[str],
@@ -324,14 +322,15 @@ class SearchIndex:
             text = " ".join(c.text for c in self.dialog.cues[first:first + length])
             segments = self.dialog.highlight(text, matched)
         else:
-            text = self._said_at(v, t)
+            cue = self._said_at(v, t)
+            text = self.dialog.cues[cue].text if cue >= 0 else ""
             segments = [(text, False)] if text else []
+        source = (self.dialog.cues[cue].source or record.caption_kind) if cue >= 0 else None
         dialog = None
         if frame_dialog is not None and self.cues[v]:
             dialog = float(frame_dialog[f])
         return Hit(record.id, record.title, t, float(fused[f]), float(visual[f]), dialog, text,
-                   segments, record.frame_path(local), moment_url(record, t), local,
-                   record.caption_kind)
+                   segments, record.frame_path(local), moment_url(record, t), local, source)
 
 
 def _stack(matrices: list[np.ndarray]):  # noqa: ANN202 - a torch tensor

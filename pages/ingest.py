@@ -16,7 +16,8 @@ from pages import ui
 VIDEO_TYPES = ["mp4", "m4v", "mov", "webm", "mkv", "avi", "mpg", "mpeg", "ogv"]
 STAGES = {"probe": "Looking at the source", "download": "Downloading",
           "captions": "Reading captions", "frames": "Sampling frames",
-          "embed": "Embedding frames", "dialog": "Indexing the dialogue", "save": "Saving"}
+          "embed": "Embedding frames", "dialog": "Indexing the dialogue", "save": "Saving",
+          "subtitles": "Looking for burned-in subtitles", "ocr": "Reading burned-in subtitles"}
 
 
 def safe_name(name: str) -> str:
@@ -48,6 +49,8 @@ class StatusProgress:
         elif stage in ("embed", "dialog"):
             text = f"{label}: {done} done"
             total = total or done
+        elif stage == "ocr":
+            text = f"{label}: {done} lines so far"
         else:
             text = label
         self.bars[stage].progress(min(done / total, 1.0) if total else 0.0, text=text)
@@ -75,6 +78,13 @@ with st.expander("Options"):
                                  "moments more precisely but takes longer.")
     lang = middle.text_input("Caption language", "en", key="lang", max_chars=12,
                              help="Preferred caption language (then English, then any).")
+    ocr_col, band_col = st.columns(2)
+    ocr = ocr_col.radio(
+        "Burned-in subtitles", ["auto", "on", "off"], horizontal=True, key="ocr",
+        help="Read subtitles that are part of the picture (OCR). Auto looks at a few frames "
+        "first and only reads them where it finds some.")
+    band = band_col.slider("Where they sit (share of the height, top to bottom)", 0.0, 1.0,
+                           (0.67, 1.0), 0.01, key="ocr_band", disabled=ocr == "off")
     cookies_upload = st.file_uploader(
         "Cookies file (optional)", type=["txt"], key="cookies",
         help="A Netscape cookies.txt from a signed-in browser, for videos that need signing in "
@@ -103,7 +113,8 @@ elif clicked:
                 cookies.write_bytes(cookies_upload.getbuffer())
             record = ingest(source, captions=captions, lang=lang.strip() or "en",
                             interval=float(interval), cookies=cookies,
-                            progress=StatusProgress(status), source_label=label)
+                            progress=StatusProgress(status), source_label=label, ocr=ocr,
+                            ocr_band=(float(band[0]), float(band[1])))
         except OneframeError as exc:
             status.update(label="Could not add the video", state="error", expanded=True)
             st.error(str(exc))
@@ -117,7 +128,7 @@ added = st.session_state.get("added")
 if added and added in {r.id for r in ui.videos()}:
     record = next(r for r in ui.videos() if r.id == added)
     st.success(f"“{record.title}” is in the library: {ui.duration_label(record.duration)}, "
-               f"{record.frames} frames, {record.cues} lines of dialogue "
+               f"{record.frames} frames, {record.cues + record.burned_in} lines of dialogue "
                f"({ui.caption_label(record)}).")
     for note in record.notes:
         st.warning(note, icon=":material/info:")

@@ -96,10 +96,19 @@ def short(model: str) -> str:
 
 
 def caption_label(record: VideoRecord) -> str:
-    if not record.caption_kind:
-        return "no dialogue"
-    kind = CAPTION_KINDS.get(record.caption_kind, record.caption_kind)
-    return f"{kind} · {record.caption_lang}" if record.caption_lang else kind
+    """Where the video's dialogue comes from, e.g. "captions · en + burned-in subtitles"."""
+    labels = []
+    for source in record.dialogue_sources:
+        kind = CAPTION_KINDS.get(source, source)
+        labels.append(f"{kind} · {record.caption_lang}"
+                      if source == record.caption_kind and record.caption_lang else kind)
+    return " + ".join(labels) or "no dialogue"
+
+
+def lines_label(record: VideoRecord) -> str:
+    parts = [f"{record.cues} caption lines" if record.cues else "",
+             f"{record.burned_in} burned-in lines" if record.burned_in else ""]
+    return " + ".join(p for p in parts if p)
 
 
 def duration_label(seconds: float) -> str:
@@ -159,6 +168,8 @@ def hit_card(hit: Hit, rank: int, key: str, badge: str | None = None,
             f"<span style='font-size:.8rem;opacity:.7'>{html.escape(hit.title)}</span>",
             unsafe_allow_html=True)
         st.markdown(score_bars(hit), unsafe_allow_html=True)
+        if hit.source and hit.dialog:
+            st.caption(f"dialogue from {CAPTION_KINDS.get(hit.source, hit.source)}")
         if hit.text:
             st.markdown(f"<div class='of-caption'>“{highlighted(hit.segments)}”</div>",
                         unsafe_allow_html=True)

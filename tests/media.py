@@ -38,3 +38,33 @@ def write_video(
 
 SCENES: list[tuple[float, Colour | None]] = [(3.0, (200, 40, 40)), (3.0, (40, 200, 40)),
                                              (3.0, (40, 40, 200))]
+
+
+def write_subtitled_video(path: Path, lines: list[tuple[float, float, str, int, Colour]],
+                          seconds: float, fps: int = 10, size: tuple[int, int] = (640, 360),
+                          at_top: bool = False) -> Path:
+    """A video with moving pictures and subtitles burned in: ``(start, end, text, font, BGR)``.
+
+    Letters are drawn in an OpenCV font and colour over a black outline, in the bottom third,
+    over a panning picture of soft colours.
+    """
+    width, height = size
+    rng = np.random.default_rng(3)
+    background = cv2.resize(rng.integers(40, 210, (9, 16, 3), dtype=np.uint8), size,
+                            interpolation=cv2.INTER_CUBIC)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    for i in range(round(seconds * fps)):
+        t = i / fps
+        frame = np.roll(background, i * 4, axis=1).copy()
+        for start, end, text, font, colour in lines:
+            if start <= t < end:
+                (w, h), _ = cv2.getTextSize(text, font, 0.9, 2)
+                x, y = (width - w) // 2, 50 if at_top else height - 30
+                for dx in (-2, 0, 2):
+                    for dy in (-2, 0, 2):
+                        cv2.putText(frame, text, (x + dx, y + dy), font, 0.9, (0, 0, 0), 2,
+                                    cv2.LINE_AA)
+                cv2.putText(frame, text, (x, y), font, 0.9, colour, 2, cv2.LINE_AA)
+        writer.write(frame)
+    writer.release()
+    return path

@@ -97,7 +97,10 @@ def test_ingest_then_find_a_line_in_a_real_browser(server: str, tmp_path: Path) 
         uploads.nth(1).set_input_files(str(captions))
         expect(page.get_by_text("Colours.vtt")).to_be_visible()
         page.get_by_role("button", name="Add to library").click()
-        expect(page.get_by_text("is in the library")).to_be_visible()
+        try:
+            expect(page.get_by_text("is in the library")).to_be_visible()
+        finally:
+            page.screenshot(path=str(ARTIFACTS / "2-ingest-done.png"))
         page.screenshot(path=str(ARTIFACTS / "2-ingest-done.png"))
 
         page.get_by_text("Search this video now").click()
@@ -128,6 +131,6 @@ def test_ingest_then_find_a_line_in_a_real_browser(server: str, tmp_path: Path) 
 
         page.goto(server)
         expect(page.get_by_text("Colours").first).to_be_visible()
-        expect(page.get_by_text("3 lines of")).to_be_visible()
+        expect(page.get_by_text("3 caption lines")).to_be_visible()
         page.screenshot(path=str(ARTIFACTS / "5-library.png"))
         browser.close()

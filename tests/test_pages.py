@@ -63,7 +63,7 @@ def test_library_lists_videos_and_removes_after_confirmation(app: AppTest) -> No
     assert not at.exception
     shown = text_of(at)
     assert "Colours" in shown and "Silent" in shown
-    assert "caption file" in shown and "no dialogue" in shown and "3 lines" in shown
+    assert "caption file" in shown and "no dialogue" in shown and "3 caption lines" in shown
     assert len(at.get("image")) >= 2
     silent = next(r for r in Library().list() if r.title == "Silent")
     at.button(key=f"remove-{silent.id}").click().run()
@@ -176,3 +176,24 @@ def test_compare_page_marks_shared_hits(app: AppTest) -> None:
     assert "also in B" in text_of(at) and "also in A" in text_of(at)
     at.number_input(key="variants").set_value(3).run()
     assert not at.exception and at.text_input(key="variant-2")
+
+
+def test_burned_in_subtitles_through_the_pages(app: AppTest, tmp_path: Path) -> None:
+    import cv2
+    from media import write_subtitled_video
+
+    video = write_subtitled_video(tmp_path / "Harbour.mp4", [
+        (1.0, 3.0, "Meet me at the old harbour", cv2.FONT_HERSHEY_DUPLEX, (0, 230, 255))], 4.0)
+    at = page(app.run(), "ingest")
+    at.radio(key="source_kind").set_value("Video file").run()
+    at.file_uploader(key="video_file").upload("Harbour.mp4", video.read_bytes(), "video/mp4")
+    at.button(key="add").click().run()
+    assert not at.exception and "burned-in subtitles" in at.success[0].value
+    at = page(at, "library")
+    assert "1 burned-in lines" in text_of(at)
+    at = page(at, "search")
+    at.text_input(key="query").input("meet me at the harbour").run()
+    at.slider(key="weight").set_value(0.0).run()
+    assert not at.exception
+    assert "<mark>Meet</mark>" in text_of(at)
+    assert any("burned-in subtitles" in c.value for c in at.caption)
