@@ -5,7 +5,7 @@ On ../shared/data/hardsub/tears-of-steel-hardsub.mp4 with no caption file, the r
 are compared with tears-of-steel-hardsub.truth.vtt: character error rate, start and end time
 errors, and recall@1 of dialogue queries for those lines (visual weight 0; each line as said,
 and with its first word dropped). Speed: the ingest with OCR against the same ingest with OCR
-off (models warm, ViT-B/32's architecture, median of 3), and the cost of detection on clips
+off (models warm, ViT-B/32's architecture, median of 5), and the cost of detection on clips
 without burned-in subtitles. Targets: CER <= 3 %, starts within 0.5 s, recall@1 >= 0.9, OCR ingest
 <= 1.5x, detection <= 2 s.
 """
@@ -36,7 +36,7 @@ PLAIN = [DATA / "clips" / "tears-of-steel-battle-clip-medium.webm",
          DATA / "clips" / "big_buck_bunny_0_30.webm"]
 
 
-REPEATS = 3
+REPEATS = 5
 
 
 def timed_ingest(video: Path, ocr: str) -> tuple[float, list[Cue]]:

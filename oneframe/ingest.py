@@ -18,7 +18,7 @@ from oneframe.embed import Encoder, load_encoder, resolve_model
 from oneframe.errors import CaptionError, ModelError
 from oneframe.frames import Frame, open_video, sample_frames, thumbnail_jpeg
 from oneframe.library import SCHEMA_VERSION, Library, VideoRecord
-from oneframe.ocr import DEFAULT_BAND, OCR_MODES, BackgroundTracker, BurnedInTracker, has_burned_in
+from oneframe.ocr import DEFAULT_BAND, OCR_MODES, BurnedInTracker, QueuedTracker, has_burned_in
 from oneframe.prefetch import prefetch
 from oneframe.progress import Progress, no_progress
 from oneframe.sentences import load_sentence_encoder, resolve_dialog_model
@@ -81,13 +81,8 @@ def ingest(
         cues, notes = _read_cues(fetched, explicit=captions is not None)
         progress("captions", 1, 1)
         tracker = start_ocr(fetched.video, ocr, ocr_band, notes, progress)
-        try:
-            duration, frames = index_frames(fetched.video, stage, encoder, interval, progress,
-                                            tracker)
-        except BaseException:
-            if tracker is not None:
-                tracker.stop()
-            raise
+        duration, frames = index_frames(fetched.video, stage, encoder, interval, progress,
+                                        tracker)
         burned = tracker.finish(duration) if tracker else []
         dialog_model = index_dialog(cues + burned, stage, dialog_key, notes, progress)
         record = _record(found, fetched, stage, model_id, interval, params[3], duration, frames,
@@ -137,7 +132,7 @@ def index_dialog(cues: list[Cue], stage: Path, dialog_model: str, notes: list[st
 
 
 def start_ocr(video: Path, mode: str, band: tuple[float, float], notes: list[str],
-              progress: Progress = no_progress) -> BackgroundTracker | None:
+              progress: Progress = no_progress) -> QueuedTracker | None:
     """A tracker for burned-in subtitles, or None (mode off, or auto and none detected)."""
     if mode == "off":
         return None
@@ -148,7 +143,7 @@ def start_ocr(video: Path, mode: str, band: tuple[float, float], notes: list[str
             progress("subtitles", 1, 1)
             if not found:
                 return None
-        return BackgroundTracker(BurnedInTracker(band))
+        return QueuedTracker(BurnedInTracker(band))
     except ModelError as exc:
         if mode == "on":
             raise
@@ -158,13 +153,13 @@ def start_ocr(video: Path, mode: str, band: tuple[float, float], notes: list[str
 
 def index_frames(
     video: Path, stage: Path, encoder: Encoder, interval: float,
-    progress: Progress = no_progress, tracker: BackgroundTracker | None = None,
+    progress: Progress = no_progress, tracker: QueuedTracker | None = None,
 ) -> tuple[float, int]:
     """Sample, thumbnail and embed the frames of ``video`` into ``stage``; ``(duration, count)``.
 
     Frames are decoded in a background thread while the previous batch is embedded; progress
     is reported from the calling thread (Streamlit can only draw from there). A ``tracker``
-    reads burned-in subtitles from the frames looked at, in the decoding thread.
+    reads burned-in subtitles from the frames looked at, between embedding batches.
     """
     cap, info = open_video(video)
     cap.release()
@@ -183,8 +178,11 @@ def index_frames(
 
     total, lines = int(info.duration), 0
     look = tracker.look if tracker is not None else None
-    for frame in prefetch(sample_frames(video, interval, look=look)):
+    idle = tracker.pump if tracker is not None else None
+    for frame in prefetch(sample_frames(video, interval, look=look), idle=idle):
         progress("frames", min(int(frame.time), total), total)
+        if tracker is not None:
+            tracker.pump()
         if tracker is not None and len(tracker.cues) != lines:
             lines = len(tracker.cues)
             progress("ocr", lines, 0)

@@ -10,7 +10,9 @@ it was seen, end = the first frame without it).
 
 from __future__ import annotations
 
+import queue
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +35,7 @@ CHANGED = 0.5                  # mask change inside the line's box that means a 
 GONE = 0.3                     # share of the line's mask left when it has faded away
 MIN_OCR_GAP = 0.25             # seconds between two reads of the band
 LOOKS_PER_SECOND = 8           # band checks a second: lines are timed to about 1/8 s
+STABLE_LOOKS = 3               # looks in a row letters must hold still to count
 MIN_SCORE = 0.6                # recogniser confidence below which a piece is dropped
 SAME_LINE = 88                 # rapidfuzz ratio of two reads of one line (spaces ignored)
 TARGET_WIDTH = 1200            # small video is upscaled so letters reach the recogniser size
@@ -70,8 +73,14 @@ def text_mask(band: np.ndarray) -> np.ndarray:
 
     Lightness is the brightest channel, so white, yellow, cyan or green letters all count.
     """
-    value = band.max(axis=2) if band.ndim == 3 else band
-    return (value > LIGHT) & (cv2.dilate((value < DARK).astype(np.uint8), _KERNEL) > 0)
+    if band.ndim == 3:
+        blue, green, red = cv2.split(band)
+        value = cv2.max(cv2.max(blue, green), red)
+    else:
+        value = band
+    light = cv2.compare(value, LIGHT, cv2.CMP_GT)
+    dark = cv2.dilate(cv2.compare(value, DARK, cv2.CMP_LT), _KERNEL)
+    return cv2.bitwise_and(light, dark) > 0
 
 
 @dataclass
@@ -116,6 +125,11 @@ def read_band(reader, band: np.ndarray) -> Read:  # noqa: ANN001 - a RapidOCR
                                                                    int(x1)))
 
 
+def _changed(now: np.ndarray, then: np.ndarray) -> float:
+    """How much of two letter masks differs, relative to the larger."""
+    return float(np.logical_xor(now, then).sum()) / max(int(now.sum()), int(then.sum()), 1)
+
+
 def _key(text: str) -> str:
     return "".join(text.lower().split())
 
@@ -130,7 +144,11 @@ class _Line:
 
 
 class BurnedInTracker:
-    """Watches the subtitle band frame by frame and reads it only when its text changes."""
+    """Watches the subtitle band frame by frame and reads it only when its text changes.
+
+    Letters must stay put for ``STABLE_LOOKS`` looks in a row to count: subtitles hold still
+    while the picture behind them moves, so moving light-on-dark detail is not read as text.
+    """
 
     def __init__(self, band: tuple[float, float] = DEFAULT_BAND, reader=None) -> None:  # noqa: ANN001
         self.band = band
@@ -138,8 +156,9 @@ class BurnedInTracker:
         self.cues: list[Cue] = []
         self.reads = 0
         self._line: _Line | None = None
-        self._mask: np.ndarray | None = None
-        self._box: tuple[int, int, int, int] | None = None
+        self._mask: np.ndarray | None = None  # stable letters at the last read
+        self._box: tuple[int, int, int, int] | None = None  # where the current line is
+        self._recent: deque[tuple[float, np.ndarray]] = deque(maxlen=STABLE_LOOKS)
         self._last_read = -1e9
         self._last_look = -1e9
 
@@ -153,27 +172,35 @@ class BurnedInTracker:
             return
         self._last_look = time
         mask = text_mask(band)
-        density = float(mask.mean())
-        if self._line is None or self._box is None or self._mask is None:
-            if density > TEXT_DENSITY and time - self._last_read >= MIN_OCR_GAP:
-                self._read(time, band, mask)
+        self._recent.append((time, mask))
+        stable = mask.copy()
+        for _, earlier in list(self._recent)[:-1]:
+            stable &= earlier
+        since = self._recent[0][0]  # the letters have been there since this look
+        if self._line is not None and self._box is not None and self._mask is not None:
+            y0, y1, x0, x1 = self._box
+            then = self._mask[y0:y1, x0:x1]
+            if mask[y0:y1, x0:x1].sum() < GONE * then.sum():  # faded away
+                self._close(time)
+                self._mask, self._box = None, None
+            elif _changed(stable[y0:y1, x0:x1], then) > CHANGED and self._due(time):
+                self._read(max(since, self._last_read), band, stable)
             return
-        y0, y1, x0, x1 = self._box
-        now, then = mask[y0:y1, x0:x1], self._mask[y0:y1, x0:x1]
-        if now.sum() < GONE * then.sum() and density < TEXT_DENSITY:
-            self._close(time)
-            return
-        changed = np.logical_xor(now, then).sum() / max(int(then.sum()), 1)
-        if changed > CHANGED and time - self._last_read >= MIN_OCR_GAP:
-            self._read(time, band, mask)
+        if (len(self._recent) == STABLE_LOOKS and float(stable.mean()) > TEXT_DENSITY
+                and self._due(time)
+                and (self._mask is None or _changed(stable, self._mask) > CHANGED)):
+            self._read(since, band, stable)
+
+    def _due(self, time: float) -> bool:
+        return time - self._last_read >= MIN_OCR_GAP
 
     def _read(self, time: float, band: np.ndarray, mask: np.ndarray) -> None:
         read = read_band(self.reader, band)
         self.reads += 1
-        self._last_read = time
-        if not read.text:
+        self._last_read = self._last_look
+        if not read.text:  # keep the mask: the same picture is not read again
             self._close(time)
-            self._mask, self._box = None, None
+            self._mask, self._box = mask, None
             return
         same = self._line is not None and fuzz.ratio(
             _key(read.text), _key(self._line.reads[-1].text)) >= SAME_LINE
@@ -196,50 +223,45 @@ class BurnedInTracker:
         return self.cues
 
 
-class BackgroundTracker:
-    """A tracker in a thread of its own, so that reading subtitles does not hold up decoding.
+class QueuedTracker:
+    """A tracker fed from the decoding thread and run from the embedding one.
 
-    ``look`` copies the band into a bounded queue (it blocks only if OCR falls far behind);
-    ``finish`` waits for the reader and returns its cues, raising any error it met.
+    ``look`` (decoding thread) copies the band into a bounded queue; ``pump`` (the thread that
+    embeds frames) reads what is queued between embedding batches, so OCR and embedding take
+    turns on the cores instead of fighting over them; ``finish`` reads the rest.
     """
 
-    def __init__(self, tracker: BurnedInTracker, depth: int = 64) -> None:
-        import queue
+    QUEUE_BYTES = 64 << 20  # bands held between two pumps, at most
 
+    def __init__(self, tracker: BurnedInTracker) -> None:
         self.tracker = tracker
-        self._queue: queue.Queue = queue.Queue(maxsize=depth)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="oneframe-ocr", daemon=True)
-        self._thread.start()
+        self._queue: queue.Queue | None = None
+        self._last = -1e9
 
     @property
     def cues(self) -> list[Cue]:
         return self.tracker.cues
 
     def look(self, time: float, frame: np.ndarray) -> None:
-        if self._error is None:
-            self._queue.put((time, band_of(frame, self.tracker.band).copy()))
+        if time - self._last >= 1 / LOOKS_PER_SECOND:
+            self._last = time
+            band = band_of(frame, self.tracker.band).copy()
+            if self._queue is None:
+                depth = min(max(self.QUEUE_BYTES // max(band.nbytes, 1), 16), 256)
+                self._queue = queue.Queue(maxsize=depth)
+            self._queue.put((time, band))
 
-    def _run(self) -> None:
-        while (item := self._queue.get()) is not None:
-            if self._error is None:
-                try:
-                    self.tracker.look_band(*item)
-                except BaseException as exc:  # raised again by finish()
-                    self._error = exc
+    def pump(self) -> None:
+        while self._queue is not None:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            self.tracker.look_band(*item)
 
     def finish(self, end: float) -> list[Cue]:
-        self._queue.put(None)
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
+        self.pump()
         return self.tracker.finish(end)
-
-    def stop(self) -> None:
-        """End the thread without results (the ingest failed)."""
-        self._error = self._error or RuntimeError("stopped")
-        self._queue.put(None)
-        self._thread.join()
 
 
 def has_burned_in(path: Path, band: tuple[float, float] = DEFAULT_BAND,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -21,8 +21,12 @@ class _Failure:
         self.exc = exc
 
 
-def prefetch(items: Iterable[T], depth: int = 48) -> Iterator[T]:
-    """Yield ``items`` in order, produced by a background thread up to ``depth`` ahead."""
+def prefetch(items: Iterable[T], depth: int = 48,
+             idle: Callable[[], None] | None = None) -> Iterator[T]:
+    """Yield ``items`` in order, produced by a background thread up to ``depth`` ahead.
+
+    ``idle`` is called while waiting for the producer (work the producer may be waiting on).
+    """
     buffer: queue.Queue[object] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
@@ -53,7 +57,15 @@ def prefetch(items: Iterable[T], depth: int = 48) -> Iterator[T]:
     thread.start()
     try:
         while True:
-            item = buffer.get()
+            if idle is None:
+                item = buffer.get()
+            else:
+                while True:
+                    try:
+                        item = buffer.get(timeout=0.05)
+                        break
+                    except queue.Empty:
+                        idle()
             if item is _DONE:
                 return
             if isinstance(item, _Failure):

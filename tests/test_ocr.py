@@ -105,3 +105,23 @@ def test_cue_sources_round_trip() -> None:
     cue = Cue(1.0, 2.0, "hi", "burned-in")
     assert Cue.from_json(cue.to_json()) == cue
     assert "source" not in Cue(1.0, 2.0, "hi").to_json()
+
+
+def test_a_long_still_shot_with_text_does_not_stall_ingest(tmp_path: Path) -> None:
+    """Frames of a still shot are not kept, but its band is queued for OCR all the while."""
+    import numpy as np
+
+    still = tmp_path / "still.mp4"
+    writer = cv2.VideoWriter(str(still), cv2.VideoWriter_fourcc(*"mp4v"), 10, (1920, 1080))
+    frame = np.full((1080, 1920, 3), 90, np.uint8)
+    for dx in (-3, 0, 3):
+        for dy in (-3, 0, 3):
+            cv2.putText(frame, "A long quiet scene", (640 + dx, 1000 + dy),
+                        cv2.FONT_HERSHEY_SIMPLEX, 2.0, (0, 0, 0), 4, cv2.LINE_AA)
+    cv2.putText(frame, "A long quiet scene", (640, 1000), cv2.FONT_HERSHEY_SIMPLEX, 2.0,
+                (255, 255, 255), 4, cv2.LINE_AA)
+    for _ in range(250):  # 25 s: more 1080p bands than the OCR queue holds between frames
+        writer.write(frame)
+    writer.release()
+    record = ingest(str(still), ocr="on")
+    assert record.burned_in == 1 and record.frames <= 4

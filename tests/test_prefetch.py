@@ -41,3 +41,19 @@ def test_early_exit_stops_and_closes_the_producer() -> None:
                 raise KeyError(n)
     assert closed.wait(5)
     assert not [t for t in threading.enumerate() if t.name == "oneframe-prefetch"]
+
+
+def test_idle_work_runs_while_waiting_for_the_producer() -> None:
+    release = threading.Event()
+    done: list[int] = []
+
+    def waits() -> Iterator[int]:
+        yield 1
+        assert release.wait(5)  # the producer needs the consumer's idle work to go on
+        yield 2
+
+    def idle() -> None:
+        done.append(1)
+        release.set()
+
+    assert list(prefetch(waits(), idle=idle)) == [1, 2] and done
