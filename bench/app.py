@@ -17,7 +17,7 @@ import time
 import cv2
 import numpy as np
 import search as search_bench
-from common import OUT, ROOT, dialog_model, table, vit_b32_model
+from common import OUT, ROOT, table, use_bench_models
 from streamlit.testing.v1 import AppTest
 
 from oneframe.library import Library
@@ -38,9 +38,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
-    model = str(vit_b32_model())
-    os.environ["ONEFRAME_MODEL"] = model
-    os.environ.setdefault("ONEFRAME_DIALOG_MODEL", str(dialog_model()))
+    model = use_bench_models()
     library = Library(OUT / "app-library")
     search_bench.build(library, 1, model)
     thumbnails(library, "film-00")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -86,6 +87,16 @@ def counter_video(path: Path, seconds: float, fps: int = 2,
         writer.write(frame)
     writer.release()
     return path
+
+
+def use_bench_models() -> str:
+    """Point oneframe at ViT-B/32's architecture and the packaged sentence model; the former."""
+    model = str(vit_b32_model())
+    os.environ["ONEFRAME_MODEL"] = model
+    sentences = dialog_model()
+    if sentences is not None:
+        os.environ.setdefault("ONEFRAME_DIALOG_MODEL", str(sentences))
+    return model
 
 
 def generated_video(minutes: float = 10, size: tuple[int, int] = (640, 360), fps: int = 30,

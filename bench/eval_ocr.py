@@ -12,13 +12,12 @@ without burned-in subtitles. Targets: CER <= 3 %, starts within 0.5 s, recall@1 
 
 from __future__ import annotations
 
-import os
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, dialog_model, table, vit_b32_model
+from common import ROOT, table, use_bench_models
 from rapidfuzz.distance import Levenshtein
 
 from oneframe.captions import Cue, read_captions
@@ -62,8 +61,7 @@ def match(truth: list[Cue], found: list[Cue]) -> list[tuple[Cue, Cue | None]]:
 
 
 def main() -> None:
-    os.environ["ONEFRAME_MODEL"] = str(vit_b32_model())
-    os.environ.setdefault("ONEFRAME_DIALOG_MODEL", str(dialog_model()))
+    use_bench_models()
     load_encoder()
     load_sentence_encoder()
     load_reader()

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import OUT, ROOT, dialog_model, table, vit_b32_model
+from common import OUT, ROOT, table, use_bench_models
 
 from oneframe.captions import Cue, read_captions
 from oneframe.ingest import index_dialog
@@ -103,9 +103,7 @@ def main() -> None:
     parser.add_argument("--films", type=int, default=50)
     parser.add_argument("--queries", type=int, default=40)
     args = parser.parse_args()
-    model = str(vit_b32_model())
-    os.environ["ONEFRAME_MODEL"] = model
-    os.environ.setdefault("ONEFRAME_DIALOG_MODEL", str(dialog_model()))
+    model = use_bench_models()
     library = Library(OUT / "search-library")
     build(library, args.films, model)
     from oneframe.embed import load_encoder

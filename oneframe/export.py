@@ -8,7 +8,7 @@ import json
 from collections.abc import Sequence
 
 from oneframe.captions import Cue
-from oneframe.search import Hit
+from oneframe.results import Hit
 
 CSV_FIELDS = ("rank", "video", "title", "time", "timestamp", "score", "visual", "dialog", "text",
               "url", "frame")

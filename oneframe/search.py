@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -24,7 +23,8 @@ from oneframe.dialog import DialogCorpus, DialogQuery, DialogScores
 from oneframe.embed import load_encoder
 from oneframe.errors import LibraryError, OneframeError, SourceError
 from oneframe.fusion import blend, calibrate_dialog, calibrate_visual, distinct_moments
-from oneframe.library import Library, VideoRecord
+from oneframe.library import Library
+from oneframe.results import Hit, SearchResult, Timeline, moment_url
 from oneframe.sentences import load_sentence_encoder
 
 DEFAULT_VISUAL_WEIGHT = 0.5
@@ -34,63 +34,6 @@ CUE_MARGIN = 0.5
 SHOW_WINDOW = 0.15  # below this dialogue score a hit shows the line on screen, not the match
 _KEY_STRIDE = 1e7  # seconds: frame keys (video, time) stay sorted across the whole index
 MARGIN_DISCOUNT = 0.9  # a frame only within the margin of a line ranks below one during it
-
-
-@dataclass
-class Hit:
-    """One moment: where, how well it matched (fused and per channel), and what was said."""
-
-    video: str
-    title: str
-    time: float
-    score: float
-    visual: float
-    dialog: float | None
-    text: str
-    segments: list[tuple[str, bool]]
-    frame: Path
-    url: str | None
-    frame_index: int
-    source: str | None = None
-
-    @property
-    def marked(self) -> str:
-        """The caption text with matched words in ``**bold**``."""
-        return "".join(f"**{piece}**" if hit else piece for piece, hit in self.segments)
-
-    def to_json(self) -> dict:
-        return {"video": self.video, "time": round(self.time, 3), "score": round(self.score, 4),
-                "visual": round(self.visual, 4),
-                "dialog": None if self.dialog is None else round(self.dialog, 4),
-                "text": self.text, "marked": self.marked, "frame": str(self.frame),
-                "url": self.url, "title": self.title, "source": self.source}
-
-
-@dataclass
-class Timeline:
-    """Per-frame channel scores of one video, for a relevance chart."""
-
-    times: np.ndarray
-    visual: np.ndarray
-    dialog: np.ndarray | None
-    fused: np.ndarray
-
-
-@dataclass
-class SearchResult:
-    hits: list[Hit]
-    timelines: dict[str, Timeline] = field(default_factory=dict)
-    dialog_absent: bool = False
-
-
-def moment_url(record: VideoRecord, seconds: float) -> str | None:
-    """A link that opens the video at ``seconds``: YouTube's ``&t=``, else a media fragment."""
-    whole = max(int(seconds), 0)
-    if record.id.startswith("yt-") and record.url:
-        return f"{record.url}&t={whole}"
-    if record.video_path is not None:
-        return f"{record.video_path.resolve().as_uri()}#t={seconds:.1f}"
-    return record.url
 
 
 @functools.lru_cache(maxsize=1024)

@@ -13,15 +13,8 @@ EXAMPLES = ["what was said, as you remember it", "the same line, in other words"
 st.title("Compare")
 st.caption("Try a few ways of describing one moment and see which finds it, and where they "
            "agree. Results found by more than one variant are marked.")
-records = ui.videos()
-if not records:
-    st.info("Nothing to compare yet: add a video first.")
-    st.page_link("pages/ingest.py", label="Add a video", icon=":material/add_circle:")
-    st.stop()
-if not ui.ensure_models(records):
-    st.stop()
-index = ui.search_index()
-titles = {r.id: r.title for r in records}
+index = ui.searchable("Nothing to compare yet: add a video first.")
+titles = {r.id: r.title for r in index.records}
 st.session_state["compare_videos"] = [v for v in st.session_state.get("compare_videos", [])
                                       if v in titles]
 top = st.columns([4, 1, 1, 1])

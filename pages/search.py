@@ -8,15 +8,8 @@ from oneframe.search import read_image
 from pages import ui
 
 st.title("Search")
-records = ui.videos()
-if not records:
-    st.info("Nothing to search yet: add a video first.")
-    st.page_link("pages/ingest.py", label="Add a video", icon=":material/add_circle:")
-    st.stop()
-if not ui.ensure_models(records):
-    st.stop()
-index = ui.search_index()
-titles = {r.id: r.title for r in records}
+index = ui.searchable("Nothing to search yet: add a video first.")
+titles = {r.id: r.title for r in index.records}
 if "search_videos" in st.session_state:  # arriving from the library or a fresh ingest
     st.session_state["videos"] = [v for v in st.session_state.pop("search_videos") if v in titles]
 st.session_state["videos"] = [v for v in st.session_state.get("videos", []) if v in titles]

@@ -16,7 +16,8 @@ from oneframe.embed import Encoder, load_encoder, resolve_model
 from oneframe.errors import OneframeError
 from oneframe.export import cues_to_vtt, timestamp
 from oneframe.library import Library, VideoRecord
-from oneframe.search import Hit, SearchIndex, Timeline, moment_url
+from oneframe.results import Hit, Timeline, moment_url
+from oneframe.search import SearchIndex
 from oneframe.sentences import resolve_dialog_model
 
 CAPTION_KINDS = {"manual": "captions", "auto": "auto-captions", "file": "caption file",
@@ -73,6 +74,18 @@ def ensure_models(records: Sequence[VideoRecord]) -> bool:
         st.error(str(exc))
         return False
     return True
+
+
+def searchable(empty_message: str) -> SearchIndex:
+    """The library's search index with its models loaded; otherwise say why and stop the page."""
+    records = videos()
+    if not records:
+        st.info(empty_message)
+        st.page_link("pages/ingest.py", label="Add a video", icon=":material/add_circle:")
+        st.stop()
+    if not ensure_models(records):
+        st.stop()
+    return search_index()
 
 
 def sidebar() -> None:

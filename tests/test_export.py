@@ -9,7 +9,7 @@ from pathlib import Path
 
 from oneframe.captions import Cue, parse_captions
 from oneframe.export import cues_to_vtt, hits_to_csv, hits_to_json, timestamp
-from oneframe.search import Hit
+from oneframe.results import Hit
 
 
 def hit() -> Hit:

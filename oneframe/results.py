@@ -1,0 +1,67 @@
+"""What a search returns: moments (hits) with their score parts, and per-video timelines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from oneframe.library import VideoRecord
+
+
+@dataclass
+class Hit:
+    """One moment: where, how well it matched (fused and per channel), and what was said."""
+
+    video: str
+    title: str
+    time: float
+    score: float
+    visual: float
+    dialog: float | None
+    text: str
+    segments: list[tuple[str, bool]]
+    frame: Path
+    url: str | None
+    frame_index: int
+    source: str | None = None
+
+    @property
+    def marked(self) -> str:
+        """The caption text with matched words in ``**bold**``."""
+        return "".join(f"**{piece}**" if hit else piece for piece, hit in self.segments)
+
+    def to_json(self) -> dict:
+        return {"video": self.video, "time": round(self.time, 3), "score": round(self.score, 4),
+                "visual": round(self.visual, 4),
+                "dialog": None if self.dialog is None else round(self.dialog, 4),
+                "text": self.text, "marked": self.marked, "frame": str(self.frame),
+                "url": self.url, "title": self.title, "source": self.source}
+
+
+@dataclass
+class Timeline:
+    """Per-frame channel scores of one video, for a relevance chart."""
+
+    times: np.ndarray
+    visual: np.ndarray
+    dialog: np.ndarray | None
+    fused: np.ndarray
+
+
+@dataclass
+class SearchResult:
+    hits: list[Hit]
+    timelines: dict[str, Timeline] = field(default_factory=dict)
+    dialog_absent: bool = False
+
+
+def moment_url(record: VideoRecord, seconds: float) -> str | None:
+    """A link that opens the video at ``seconds``: YouTube's ``&t=``, else a media fragment."""
+    whole = max(int(seconds), 0)
+    if record.id.startswith("yt-") and record.url:
+        return f"{record.url}&t={whole}"
+    if record.video_path is not None:
+        return f"{record.video_path.resolve().as_uri()}#t={seconds:.1f}"
+    return record.url
