@@ -13,7 +13,6 @@ from __future__ import annotations
 import queue
 import threading
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -297,5 +296,3 @@ def has_burned_in(path: Path, band: tuple[float, float] = DEFAULT_BAND,
     finally:
         cap.release()
 
-
-Look = Callable[[float, np.ndarray], None]

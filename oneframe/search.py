@@ -295,8 +295,3 @@ def _ranges(counts: np.ndarray) -> np.ndarray:
     ends = np.cumsum(counts)
     return np.arange(ends[-1]) - np.repeat(ends - counts, counts)
 
-
-def search(query: str | None = None, *, library: Library | None = None,
-           videos: Sequence[str] | None = None, **options: object) -> SearchResult:
-    """One-off search (loads the index each call; keep a :class:`SearchIndex` for many)."""
-    return SearchIndex(library, videos).search(query, **options)  # type: ignore[arg-type]
