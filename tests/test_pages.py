@@ -197,3 +197,30 @@ def test_burned_in_subtitles_through_the_pages(app: AppTest, tmp_path: Path) -> 
     assert not at.exception
     assert "<mark>Meet</mark>" in text_of(at)
     assert any("burned-in subtitles" in c.value for c in at.caption)
+
+
+def test_moving_the_slider_encodes_nothing_again(app: AppTest, monkeypatch) -> None:
+    from oneframe.embed import Encoder
+    from oneframe.sentences import SentenceEncoder
+
+    calls = {"text": 0, "sentence": 0}
+    encode_text, encode_sentence = Encoder.embed_texts, SentenceEncoder.embed
+
+    def counted_text(self, texts):  # noqa: ANN001, ANN202
+        calls["text"] += 1
+        return encode_text(self, texts)
+
+    def counted_sentence(self, texts):  # noqa: ANN001, ANN202
+        calls["sentence"] += 1
+        return encode_sentence(self, texts)
+
+    monkeypatch.setattr(Encoder, "embed_texts", counted_text)
+    monkeypatch.setattr(SentenceEncoder, "embed", counted_sentence)
+    at = page(app.run(), "search")
+    at.text_input(key="query").input("a line nobody has typed before").run()
+    after_query = dict(calls)
+    assert after_query["text"] >= 1 and after_query["sentence"] >= 1
+    for weight in (0.0, 0.3, 0.8, 1.0):
+        at.slider(key="weight").set_value(weight).run()
+        assert not at.exception
+    assert calls == after_query
