@@ -96,24 +96,22 @@ class DialogCorpus:
     ) -> None:
         """``videos``: per video ``(cues, windows, window vectors or None, sentence model id)``."""
         self.cues: list[Cue] = []
-        self.cue_video: list[int] = []
-        firsts, lengths, self.window_video = [], [], []
+        firsts, lengths = [], []
         pieces: dict[str, list[tuple[int, np.ndarray]]] = {}
-        for v, (cues, windows, vectors, model) in enumerate(videos):
+        for cues, windows, vectors, model in videos:
             offset, w_offset = len(self.cues), sum(len(f) for f in firsts)
             self.cues.extend(cues)
-            self.cue_video.extend([v] * len(cues))
             firsts.append(windows[:, 0] + offset)
             lengths.append(windows[:, 1])
-            self.window_video.extend([v] * len(windows))
             if vectors is not None and model and len(vectors) == len(windows):
                 pieces.setdefault(model, []).append((w_offset, vectors))
         self.n_videos = len(videos)
         self.first = np.concatenate(firsts) if firsts else np.zeros(0, np.int32)
         self.length = np.concatenate(lengths) if lengths else np.zeros(0, np.int32)
-        self.cue_video_arr = np.asarray(self.cue_video, np.int32)
-        self.window_video_arr = np.asarray(self.window_video, np.int32)
-        self.cues_per_video = np.bincount(self.cue_video_arr, minlength=self.n_videos)
+        self.cues_per_video = np.asarray([len(cues) for cues, *_ in videos], np.int64)
+        self.cue_video = np.repeat(np.arange(self.n_videos), self.cues_per_video)
+        self.window_video = np.repeat(np.arange(self.n_videos),
+                                      [len(windows) for _, windows, *_ in videos])
         self.vectors = {model: _stack(parts) for model, parts in pieces.items()}
         self._index_words()
 
@@ -169,18 +167,18 @@ class DialogCorpus:
                 position.setdefault(word, query.tokens.index(token))
                 if token not in STOPWORDS:
                     matched.add(word)
-            df = np.bincount(self.cue_video_arr[best > 0], minlength=self.n_videos)
+            df = np.bincount(self.cue_video[best > 0], minlength=self.n_videos)
             weight = np.log((self.cues_per_video + 1) / (df + 0.5)).astype(np.float32) * count
             if token in query.frame:
                 weight *= FRAME_WEIGHT
             total += weight
-            cue_lexical += best * weight[self.cue_video_arr]
+            cue_lexical += best * weight[self.cue_video]
             window_best = self._window_max(best)
-            lexical += window_best * weight[self.window_video_arr]
+            lexical += window_best * weight[self.window_video]
         with np.errstate(invalid="ignore", divide="ignore"):
             norm = np.where(total > 0, total, 1)
-            lexical /= norm[self.window_video_arr]
-            cue_lexical /= norm[self.cue_video_arr]
+            lexical /= norm[self.window_video]
+            cue_lexical /= norm[self.cue_video]
         self._rerank_by_order(lexical, position)
         semantic = self._semantic(query)
         has_sem = ~np.isnan(semantic)
@@ -193,7 +191,7 @@ class DialogCorpus:
         best_window = np.full(n_cues, -1, np.int64)
         winners = np.flatnonzero(combined >= cue_score[anchor])
         best_window[anchor[winners]] = winners
-        scope = combined if videos is None else combined[np.isin(self.window_video_arr, videos)]
+        scope = combined if videos is None else combined[np.isin(self.window_video, videos)]
         baseline = float(np.median(scope)) if len(scope) else 0.0
         return DialogScores(cue_score, best_window, matched, baseline)
 

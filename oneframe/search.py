@@ -97,7 +97,7 @@ class SearchIndex:
         self.cue_offset = np.concatenate([[0], np.cumsum([len(c) for c in self.cues])])
         self.cue_start = np.array([c.start for c in self.dialog.cues], np.float64)
         self.cue_end = np.array([c.end for c in self.dialog.cues], np.float64)
-        self.cue_video = self.dialog.cue_video_arr.astype(np.int64)
+        self.cue_video = self.dialog.cue_video  # video of each cue
         self.frame_key = self.frame_video * _KEY_STRIDE + self.times  # sorted across videos
         self._lock = threading.Lock()
 

@@ -30,7 +30,7 @@ for record in records:
         about.markdown(
             f"### {html.escape(record.title)}\n"
             f"{ui.duration_label(record.duration)} · {record.frames} frames · "
-            + (f"{ui.lines_label(record)} · " if ui.lines_label(record) else "")
+            + "".join(f"{lines} · " for lines in [ui.lines_label(record)] if lines)
             + f"**{ui.caption_label(record)}**<br>"
             f"<span style='font-size:.8rem;opacity:.75'>{link} · id <code>{record.id}</code>"
             "</span>", unsafe_allow_html=True)
