@@ -83,7 +83,8 @@ def queries(count: int) -> list[str]:
     lines = [c.text for c in film_cues()[::37]]
     out = []
     for i in range(count):
-        out.append(VISUAL_QUERIES[i % len(VISUAL_QUERIES)] if i % 4 == 3 else lines[i])
+        out.append(VISUAL_QUERIES[i % len(VISUAL_QUERIES)] if i % 4 == 3
+                   else lines[i % len(lines)] + ("" if i < len(lines) else f" {i}"))
     return out
 
 
@@ -113,7 +114,7 @@ def main() -> None:
     load_sentence_encoder()
     items = queries(args.queries)
     rows = []
-    for films in (1, args.films):
+    for films in sorted({1, args.films}):
         before = rss_mb()
         started = time.perf_counter()
         index = SearchIndex(library, [f"film-{n:02d}" for n in range(films)])

@@ -132,10 +132,14 @@ def _image_geometry(processor: Any) -> tuple[int | None, tuple[int, int], np.nda
 
 def _load(model_id: str) -> Encoder:
     try:
+        import torch
         from transformers import AutoModel, AutoProcessor
 
         quiet_transformers()
-        model = AutoModel.from_pretrained(model_id).eval()
+        # Where bfloat16 is fast the weights are loaded in it: half the memory, faster text and
+        # images, vectors within cosine 0.9999 of float32.
+        dtype = torch.bfloat16 if use_bf16(device()) else None
+        model = AutoModel.from_pretrained(model_id, dtype=dtype).eval()
         processor = AutoProcessor.from_pretrained(model_id)
         if not (hasattr(model, "get_image_features") and hasattr(model, "get_text_features")):
             raise ValueError("it is not an image-text dual encoder (CLIP, SigLIP...)")

@@ -12,8 +12,8 @@ a hit driven by dialogue is timed at the start of its line.
 from __future__ import annotations
 
 import functools
-import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import cv2
@@ -34,6 +34,9 @@ CUE_MARGIN = 0.5
 SHOW_WINDOW = 0.15  # below this dialogue score a hit shows the line on screen, not the match
 _KEY_STRIDE = 1e7  # seconds: frame keys (video, time) stay sorted across the whole index
 MARGIN_DISCOUNT = 0.9  # a frame only within the margin of a line ranks below one during it
+
+
+_ENCODING = ThreadPoolExecutor(2, thread_name_prefix="oneframe-query")
 
 
 @functools.lru_cache(maxsize=1024)
@@ -99,7 +102,6 @@ class SearchIndex:
         self.cue_end = np.array([c.end for c in self.dialog.cues], np.float64)
         self.cue_video = self.dialog.cue_video  # video of each cue
         self.frame_key = self.frame_video * _KEY_STRIDE + self.times  # sorted across videos
-        self._lock = threading.Lock()
 
     def frame_time(self, video: str, frame: int) -> float:
         return float(self.times[self.frame_offset[self.position[video]] + frame])
@@ -198,18 +200,18 @@ class SearchIndex:
         if like is not None:
             like = (like[0], int(like[1]))
             self._select([like[0]])
-        with self._lock:
-            raw_visual = self._visual(chosen, query, image, like)
+        has_dialog = bool(query) and image is None and like is None and any(
+            self.cues[i] for i in chosen)
+        dq = DialogQuery.parse(query or "") if has_dialog else None
+        sentences = {model: _ENCODING.submit(_sentence_vector, model, dq.core)
+                     for model in (self.dialog.models() if dq else ())}  # beside the CLIP text
+        raw_visual = self._visual(chosen, query, image, like)
         frames = np.flatnonzero(np.isin(self.frame_video, chosen))
         visual = np.zeros(len(self.times), np.float32)
         visual[frames] = calibrate_visual(raw_visual[frames])
-        has_dialog = bool(query) and image is None and like is None and any(
-            self.cues[i] for i in chosen)
         frame_dialog, frame_cue, matched = None, np.full(len(self.times), -1, np.int64), set()
-        if has_dialog:
-            dq = DialogQuery.parse(query or "")
-            for model in self.dialog.models():
-                dq.vectors[model] = _sentence_vector(model, dq.core)
+        if dq is not None:
+            dq.vectors = {model: future.result() for model, future in sentences.items()}
             scores = self.dialog.score(dq, videos=chosen)
             frame_dialog, frame_cue = self._frame_dialog(chosen, scores)
             matched = scores.matched

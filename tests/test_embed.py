@@ -38,9 +38,10 @@ def test_fast_preprocessing_matches_the_checkpoint_processor() -> None:
     encoder = load_encoder()
     image = np.random.default_rng(1).integers(0, 255, (120, 200, 3), dtype=np.uint8)
     reference = encoder.processor(images=[image], return_tensors="pt")["pixel_values"]
+    reference = reference.to(encoder.model.dtype)
     with torch.inference_mode():
         expected = encoder.model.get_image_features(pixel_values=reference)
-    expected = getattr(expected, "pooler_output", expected)[0].numpy()
+    expected = getattr(expected, "pooler_output", expected)[0].float().numpy()
     expected /= np.linalg.norm(expected)
     assert float(encoder.embed_images([image])[0] @ expected) > 0.98
 
