@@ -69,6 +69,24 @@ def server(tmp_path: Path) -> Iterator[str]:
         log.close()
 
 
+def upload(page, field, path: Path) -> None:
+    """Hand `path` to a file uploader and wait until the app lists it.
+
+    Each upload makes the app rerun; a file handed to another uploader while that rerun redraws
+    the page can be dropped by the browser, so the hand-over is repeated until the name shows.
+    """
+    from playwright.sync_api import expect
+
+    for attempt in range(3):
+        field.set_input_files(str(path))
+        try:
+            expect(page.get_by_text(path.name)).to_be_visible(timeout=20_000)
+            return
+        except AssertionError:
+            if attempt == 2:
+                raise
+
+
 def test_ingest_then_find_a_line_in_a_real_browser(server: str, tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -93,9 +111,8 @@ def test_ingest_then_find_a_line_in_a_real_browser(server: str, tmp_path: Path) 
         page.get_by_text("Video file", exact=True).click()
         uploads = page.locator("input[type=file]")
         expect(uploads).to_have_count(3)
-        uploads.nth(0).set_input_files(str(video))
-        uploads.nth(1).set_input_files(str(captions))
-        expect(page.get_by_text("Colours.vtt")).to_be_visible()
+        upload(page, uploads.nth(0), video)
+        upload(page, uploads.nth(1), captions)
         page.get_by_role("button", name="Add to library").click()
         try:
             expect(page.get_by_text("is in the library")).to_be_visible()
