@@ -69,22 +69,25 @@ def server(tmp_path: Path) -> Iterator[str]:
         log.close()
 
 
-def upload(page, field, path: Path) -> None:
-    """Hand `path` to a file uploader and wait until the app lists it.
+def settle(page) -> None:
+    """Wait until the app has finished the run the last action started.
 
-    Each upload makes the app rerun; a file handed to another uploader while that rerun redraws
-    the page can be dropped by the browser, so the hand-over is repeated until the name shows.
+    Streamlit can drop a button click that arrives while a rerun is being replaced by another
+    (the trigger value goes with the interrupted run), so each step waits for the app to be idle.
     """
+    idle = page.locator("[data-testid=stApp][data-test-script-state=notRunning]")
+    for _ in range(2):  # twice, so a rerun that starts just after the first check is seen
+        page.wait_for_timeout(300)
+        idle.wait_for()
+
+
+def upload(page, field, path: Path) -> None:
+    """Hand `path` to a file uploader and wait until the app lists it and has rerun."""
     from playwright.sync_api import expect
 
-    for attempt in range(3):
-        field.set_input_files(str(path))
-        try:
-            expect(page.get_by_text(path.name)).to_be_visible(timeout=20_000)
-            return
-        except AssertionError:
-            if attempt == 2:
-                raise
+    field.set_input_files(str(path))
+    expect(page.get_by_text(path.name)).to_be_visible()
+    settle(page)
 
 
 def test_ingest_then_find_a_line_in_a_real_browser(server: str, tmp_path: Path) -> None:
@@ -109,6 +112,7 @@ def test_ingest_then_find_a_line_in_a_real_browser(server: str, tmp_path: Path) 
 
         page.goto(server + "/ingest")
         page.get_by_text("Video file", exact=True).click()
+        settle(page)
         uploads = page.locator("input[type=file]")
         expect(uploads).to_have_count(3)
         upload(page, uploads.nth(0), video)
