@@ -11,6 +11,7 @@ navigation = st.navigation([
     st.Page("pages/search.py", title="Search", icon=":material/search:"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
 ])
+st.session_state[ui.HOME_RAN] = True
 ui.style()
 ui.sidebar()
 navigation.run()

@@ -90,10 +90,8 @@ def ingest(
         record.dialog_key, record.dialog_model = dialog_key, dialog_model
         record.ocr_key, record.burned_in = ocr_key, len(burned)
         record.source = source_label or record.source
-        progress("save", 0, 1)
-        record = library.commit(stage, record)
-        progress("save", 1, 1)
-    return record
+        progress("save", 0, 1)  # the last report: a callback that raises to cancel stops here
+        return library.commit(stage, record)
 
 
 def _read_cues(fetched: Fetched, explicit: bool) -> tuple[list[Cue], list[str]]:

@@ -6,6 +6,8 @@ from oneframe.errors import OneframeError
 from oneframe.export import timestamp
 from pages import ui
 
+ui.through_home()
+
 LETTERS = "ABCD"
 EXAMPLES = ["what was said, as you remember it", "the same line, in other words",
             "what was on screen", "a mix of both"]

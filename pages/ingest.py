@@ -1,59 +1,63 @@
 """Add video: a link or an uploaded file (with optional captions) into the library."""
 
 import re
+import shutil
 import tempfile
-import time
 from pathlib import Path
 
 import streamlit as st
 
 from oneframe.captions import CAPTION_SUFFIXES
-from oneframe.errors import OneframeError
-from oneframe.export import timestamp
 from oneframe.ingest import ingest
+from oneframe.jobs import CANCELLED, DONE, WAITING
 from pages import ui
 
+ui.through_home()
+
 VIDEO_TYPES = ["mp4", "m4v", "mov", "webm", "mkv", "avi", "mpg", "mpeg", "ogv"]
-STAGES = {"probe": "Looking at the source", "download": "Downloading",
-          "captions": "Reading captions", "frames": "Sampling frames",
-          "embed": "Embedding frames", "dialog": "Indexing the dialogue", "save": "Saving",
-          "subtitles": "Looking for burned-in subtitles", "ocr": "Reading burned-in subtitles"}
-
-
 def safe_name(name: str) -> str:
     return re.sub(r"[^\w.\- ]+", "_", Path(name).name).strip() or "video"
 
 
-class StatusProgress:
-    """Turns the core's ``(stage, done, total)`` calls into live bars inside ``st.status``."""
+def submit(source: str, label: str, folder: Path, **options) -> None:
+    """Queue the ingest; the job panel below follows it from here on, whatever page is open."""
+    job = ui.jobs().submit(
+        label, lambda progress: ingest(source, library=ui.library(), progress=progress, **options),
+        cleanup=lambda: shutil.rmtree(folder, ignore_errors=True))
+    st.session_state["job"] = job.id
+    for key in ("added", "outcome"):
+        st.session_state.pop(key, None)
 
-    def __init__(self, status) -> None:  # noqa: ANN001 - a StatusContainer
-        self.status = status
-        self.bars: dict = {}
-        self.shown: dict[str, float] = {}
 
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        now = time.monotonic()
-        finished = bool(total) and done >= total
-        if not finished and now - self.shown.get(stage, 0) < 0.25:
-            return
-        self.shown[stage] = now
-        label = STAGES.get(stage, stage.capitalize())
-        if stage not in self.bars:
-            self.status.update(label=f"{label}…")
-            self.bars[stage] = self.status.progress(0.0, text=label)
-        if stage == "download" and total:
-            text = f"{label}: {done / 1e6:.1f} of {total / 1e6:.1f} MB"
-        elif stage == "frames" and total:
-            text = f"{label}: {timestamp(done)} of {timestamp(total)}"
-        elif stage in ("embed", "dialog"):
-            text = f"{label}: {done} done"
-            total = total or done
-        elif stage == "ocr":
-            text = f"{label}: {done} lines so far"
-        else:
-            text = label
-        self.bars[stage].progress(min(done / total, 1.0) if total else 0.0, text=text)
+@st.fragment(run_every=2)
+def job_panel(job_id: str) -> None:
+    """The session's ingest, live; when it ends, the whole page reruns to show the outcome."""
+    jobs = ui.jobs()
+    job = jobs.get(job_id)
+    if job is None or job.finished:
+        st.session_state.pop("job", None)
+        if job is not None:
+            jobs.forget(job.id)
+            if job.state == DONE:
+                st.session_state["added"] = job.record.id
+                st.session_state["search_videos"] = [job.record.id]
+            else:
+                st.session_state["outcome"] = (job.state, job.error, job.details)
+        st.rerun()
+    finished, under_way = ui.progress_view(job.snapshot())
+    current = "Sampling frames" if job.latest in ui.WHILE_DECODING else \
+        ui.STAGES.get(job.latest or "", "Starting")
+    with st.status(f"Adding {job.label}: {current}…", expanded=True):
+        if job.state == WAITING:
+            ahead = jobs.ahead_of(job)
+            st.write(f"Waiting for {ahead} other video{'s' if ahead != 1 else ''} to be added "
+                     "first.")
+        if finished:
+            st.markdown(" · ".join(f":material/check: {step}" for step in finished))
+        for fill, text in under_way:
+            st.progress(fill, text=text)
+        st.caption("You can use the other pages meanwhile; this keeps going.")
+        st.button("Cancel", key="cancel", on_click=job.cancel, icon=":material/close:")
 
 
 st.title("Add a video")
@@ -90,40 +94,49 @@ with st.expander("Options"):
         help="A Netscape cookies.txt from a signed-in browser, for videos that need signing in "
         "(\"confirm you're not a bot\", age-restricted).")
 
+running = ui.jobs().get(st.session_state.get("job", ""))
 clicked = st.button("Add to library", type="primary", key="add")
 ready = bool(url.strip()) if source_kind == "YouTube or web link" else upload is not None
-if clicked and not ready:
+if clicked and running is not None:
+    st.warning(f"{running.label} is still being added. Wait for it, or cancel it below.")
+elif clicked and not ready:
     st.error("Paste a video link first." if source_kind == "YouTube or web link"
              else "Choose a video file first.")
 elif clicked:
-    with tempfile.TemporaryDirectory() as tmp, st.status("Adding the video…",
-                                                         expanded=True) as status:
-        folder = Path(tmp)
-        try:
-            source, label, captions, cookies = url.strip(), None, None, None
-            if upload is not None and source_kind == "Video file":
-                path = folder / safe_name(upload.name)
-                path.write_bytes(upload.getbuffer())
-                source, label = str(path), f"uploaded file {upload.name}"
-            if caption_upload is not None and source_kind == "Video file":
-                captions = folder / ("captions-" + safe_name(caption_upload.name))
-                captions.write_bytes(caption_upload.getbuffer())
-            if cookies_upload is not None:
-                cookies = folder / "cookies.txt"
-                cookies.write_bytes(cookies_upload.getbuffer())
-            record = ingest(source, captions=captions, lang=lang.strip() or "en",
-                            interval=float(interval), cookies=cookies,
-                            progress=StatusProgress(status), source_label=label, ocr=ocr,
-                            ocr_band=(float(band[0]), float(band[1])))
-        except OneframeError as exc:
-            status.update(label="Could not add the video", state="error", expanded=True)
-            st.error(str(exc))
-        else:
-            status.update(label=f"Added “{record.title}”", state="complete", expanded=False)
-            ui.refresh()
-            st.session_state["search_videos"] = [record.id]
-            st.session_state["added"] = record.id
+    folder = Path(tempfile.mkdtemp(prefix="oneframe-upload-"))
+    try:
+        source, label, captions, cookies = url.strip(), None, None, None
+        if upload is not None and source_kind == "Video file":
+            path = folder / safe_name(upload.name)
+            path.write_bytes(upload.getbuffer())
+            source, label = str(path), f"uploaded file {upload.name}"
+        if caption_upload is not None and source_kind == "Video file":
+            captions = folder / ("captions-" + safe_name(caption_upload.name))
+            captions.write_bytes(caption_upload.getbuffer())
+        if cookies_upload is not None:
+            cookies = folder / "cookies.txt"
+            cookies.write_bytes(cookies_upload.getbuffer())
+    except OSError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        st.error(f"Could not keep the uploaded file for indexing ({exc}). Free some disk space "
+                 "in the temporary folder and try again.")
+    else:
+        submit(source, upload.name if label else source, folder, captions=captions,
+               lang=lang.strip() or "en", interval=float(interval), cookies=cookies,
+               source_label=label, ocr=ocr, ocr_band=(float(band[0]), float(band[1])))
 
+if "job" in st.session_state:
+    job_panel(st.session_state["job"])
+outcome = st.session_state.get("outcome")
+if outcome is not None:
+    state, message, details = outcome
+    if state == CANCELLED:
+        st.info(message, icon=":material/block:")
+    else:
+        st.error(message)
+        if details:
+            with st.expander("Details for a bug report"):
+                st.code(details, language=None)
 added = st.session_state.get("added")
 if added and added in {r.id for r in ui.videos()}:
     record = next(r for r in ui.videos() if r.id == added)

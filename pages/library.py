@@ -7,6 +7,8 @@ import streamlit as st
 from oneframe.errors import OneframeError
 from pages import ui
 
+ui.through_home()
+
 st.title("Library")
 records = ui.videos()
 if not records:

@@ -15,6 +15,7 @@ import streamlit as st
 from oneframe.embed import Encoder, load_encoder, resolve_model
 from oneframe.errors import OneframeError
 from oneframe.export import cues_to_vtt, timestamp
+from oneframe.jobs import JobQueue
 from oneframe.library import Library, VideoRecord
 from oneframe.results import Hit, Timeline, moment_url
 from oneframe.search import SearchIndex
@@ -25,18 +26,47 @@ CAPTION_KINDS = {"manual": "captions", "auto": "auto-captions", "file": "caption
 CHANNEL_COLOURS = {"picture": "#4e9af1", "dialogue": "#3ecf8e", "fused": "#f5a524"}
 
 
+HOME_RAN = "_home_ran"
+
+
+def through_home() -> None:
+    """Make sure the page runs inside Home.py's navigation, even on a deep link.
+
+    Until some session has run Home.py, Streamlit treats ``pages/`` as an old-style page folder
+    and runs a deep-linked page (a bookmarked ``/search`` after a restart) on its own: no sidebar,
+    no layout, every file in ``pages/`` listed as a page. Each page calls this first; in a
+    session where Home.py has not run yet, it switches Streamlit to ``st.navigation`` and reruns
+    through Home.py.
+    """
+    if st.session_state.get(HOME_RAN):
+        return
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # a Streamlit without the old mode
+        return
+    if getattr(PagesManager, "uses_pages_directory", False):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def library() -> Library:
     return Library()
 
 
+@st.cache_resource
+def jobs() -> JobQueue:
+    """The process's ingest queue, shared by every session."""
+    return JobQueue()
+
+
 @st.cache_data(show_spinner=False)
-def _videos(root: str) -> list[VideoRecord]:
+def _videos(root: str, ingested: int) -> list[VideoRecord]:
     return Library(root).list()
 
 
 def videos() -> list[VideoRecord]:
     """Every video in the library, newest first (cached until an ingest or removal)."""
-    return _videos(str(library().root))
+    return _videos(str(library().root), jobs().completed)
 
 
 @st.cache_resource(show_spinner="Loading the library…", max_entries=2)
@@ -95,6 +125,9 @@ def sidebar() -> None:
         st.markdown(f"**{len(records)} video{'s' if len(records) != 1 else ''}** · "
                     f"{sum(r.duration for r in records) / 60:.0f} min")
         st.caption(str(library().root), help="Set ONEFRAME_LIBRARY to use another folder.")
+        if active := jobs().active():
+            st.page_link("pages/ingest.py", icon=":material/hourglass_top:",
+                         label=f"Adding {len(active)} video{'s' if len(active) != 1 else ''}…")
         st.caption("MODELS")
         picture, dialogue = resolve_model(), resolve_dialog_model()
         st.markdown(f"Picture: `{short(picture)}`  \nDialogue: `{short(dialogue)}`",
@@ -116,6 +149,54 @@ def caption_label(record: VideoRecord) -> str:
         labels.append(f"{kind} · {record.caption_lang}"
                       if source == record.caption_kind and record.caption_lang else kind)
     return " + ".join(labels) or "no dialogue"
+
+
+STAGES = {"probe": "Looking at the source", "download": "Downloading",
+          "captions": "Reading captions", "subtitles": "Looking for burned-in subtitles",
+          "frames": "Sampling frames", "embed": "Embedding frames",
+          "ocr": "Reading burned-in subtitles", "dialog": "Indexing the dialogue",
+          "save": "Saving"}
+STAGES_DONE = {"probe": "Looked at the source", "download": "Got the video",
+               "captions": "Read the captions", "subtitles": "Looked for burned-in subtitles",
+               "frames": "Sampled the frames", "embed": "Embedded the frames",
+               "ocr": "Read the burned-in subtitles", "dialog": "Indexed the dialogue",
+               "save": "Saved"}
+WHILE_DECODING = {"frames", "embed", "ocr"}
+"""Stages the core reports in turns while the video is read; shown as one bar."""
+
+
+def progress_view(
+        snapshot: Sequence[tuple[str, int, int]]) -> tuple[list[str], list[tuple[float, str]]]:
+    """An ingest's ``(stage, done, total)`` reports as the steps finished and the bars under way.
+
+    A stage is finished once a later one has begun (frames, embedding and OCR run together, so
+    they end together), or once it reports ``done == total``.
+    """
+    names = [stage for stage, _, _ in snapshot]
+    counts = {stage: (done, total) for stage, done, total in snapshot}
+    finished, under_way = [], []
+    for i, (stage, done, total) in enumerate(snapshot):
+        later = [n for n in names[i + 1:] if not (stage in WHILE_DECODING and n in WHILE_DECODING)]
+        concurrent = stage in WHILE_DECODING
+        if later or (not concurrent and total and done >= total):
+            finished.append(STAGES_DONE.get(stage, stage))
+        elif stage in ("embed", "ocr") and "frames" in counts:
+            continue  # told inside the frames bar
+        elif stage == "frames":
+            extra = [f"{counts['embed'][0]:,} embedded" if "embed" in counts else "",
+                     f"{counts['ocr'][0]:,} subtitle lines" if "ocr" in counts else ""]
+            text = f"{STAGES[stage]}: {timestamp(done)} of {timestamp(total)}" if total else \
+                f"{STAGES[stage]}: {timestamp(done)}"
+            under_way.append((min(done / total, 1.0) if total else 0.0,
+                              " · ".join([text, *filter(None, extra)])))
+        elif stage == "download" and total > 1:
+            under_way.append((min(done / total, 1.0),
+                              f"{STAGES[stage]}: {done / 1e6:.1f} of {total / 1e6:.1f} MB"))
+        else:
+            label = STAGES.get(stage, stage.capitalize())
+            under_way.append((min(done / total, 1.0) if total else 0.0,
+                              f"{label}: {done:,} of {total:,}" if total > 1 else f"{label}"))
+    return finished, under_way
 
 
 def lines_label(record: VideoRecord) -> str:

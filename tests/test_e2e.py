@@ -106,6 +106,13 @@ def test_ingest_then_find_a_line_in_a_real_browser(server: str, tmp_path: Path) 
         page.set_default_timeout(90_000)
         expect.set_options(timeout=90_000)
 
+        # The server's first visit is a deep link: it must still run inside Home.py's
+        # navigation, not as a bare page from Streamlit's old pages/ folder mode.
+        page.goto(server + "/search")
+        expect(page.get_by_text("add a video first")).to_be_visible()
+        expect(page.get_by_role("link", name="Add video")).to_be_visible()
+        expect(page.get_by_role("link", name="ui", exact=True)).to_have_count(0)
+
         page.goto(server)
         expect(page.get_by_text("Your library is empty")).to_be_visible()
         page.screenshot(path=str(ARTIFACTS / "1-library-empty.png"))

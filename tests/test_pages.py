@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -56,6 +58,16 @@ def page(at: AppTest, name: str) -> AppTest:
     return at.run()
 
 
+def finish_ingest(at: AppTest, timeout: float = 120) -> AppTest:
+    """Rerun the page, as its live panel does, until the queued ingest has ended."""
+    deadline = time.monotonic() + timeout
+    while "job" in at.session_state and time.monotonic() < deadline:
+        time.sleep(0.1)
+        at.run()
+    assert "job" not in at.session_state, "the ingest did not finish"
+    return at
+
+
 def text_of(at: AppTest) -> str:
     return "\n".join(str(m.value) for m in at.markdown)
 
@@ -95,11 +107,51 @@ def test_ingest_page_adds_an_uploaded_video_with_captions(app: AppTest, scene_vi
                                                 b"00:00:02,000\nA day at the beach\n", "text/srt")
     at.number_input(key="interval").set_value(0.5)
     at.button(key="add").click().run()
+    assert not at.exception and "Adding Holiday.mp4" in at.status[0].label
+    at = finish_ingest(at)
     assert not at.exception and not at.error
-    assert at.status[0].proto.state == "complete" or "Added" in at.status[0].label
     assert "“Holiday” is in the library" in at.success[0].value
     record = next(r for r in Library().list() if r.title == "Holiday")
     assert record.cues == 1 and record.interval == 0.5 and "Holiday.mp4" in record.source
+
+
+def test_ingest_runs_on_while_other_pages_are_used_and_can_be_cancelled(
+        app: AppTest, scene_video, monkeypatch) -> None:
+    import oneframe.ingest as core
+
+    real, embedding, go_on = core.ingest, threading.Event(), threading.Event()
+
+    def held_at_embedding(source, progress, **options):
+        def report(stage: str, done: int, total: int) -> None:
+            progress(stage, done, total)
+            if stage == "embed":
+                embedding.set()
+                go_on.wait(30)
+        return real(source, progress=report, **options)
+
+    monkeypatch.setattr(core, "ingest", held_at_embedding)
+    try:
+        at = page(app.run(), "ingest")
+        at.radio(key="source_kind").set_value("Video file").run()
+        at.file_uploader(key="video_file").upload("Long.mp4", scene_video.read_bytes(),
+                                                  "video/mp4")
+        at.button(key="add").click().run()
+        assert embedding.wait(60)
+        at = page(at, "library")  # the ingest keeps going while the user looks elsewhere
+        assert not at.exception and "Colours" in text_of(at)
+        elsewhere = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=120).run()
+        assert any("Adding 1 video" in link.proto.label for link in elsewhere.get("page_link"))
+        at = page(at, "ingest")
+        assert "Sampling frames" in at.status[0].label
+        at.button(key="add").click().run()
+        assert "still being added" in at.warning[0].value
+        at.button(key="cancel").click().run()
+    finally:
+        go_on.set()
+    at = finish_ingest(at)
+    assert not at.exception and "nothing was added" in at.info[0].value
+    assert len(Library().list()) == 2
+    assert not any(p.name.startswith(".tmp") for p in Library().root.iterdir())
 
 
 @pytest.mark.parametrize(("kind", "fill", "says"), [
@@ -113,7 +165,7 @@ def test_ingest_page_errors_are_shown_and_nothing_is_added(app: AppTest, kind, f
     at.radio(key="source_kind").set_value(kind).run()
     if fill is not None:
         at.text_input(key="url").input(fill)
-    at.button(key="add").click().run()
+    at = finish_ingest(at.button(key="add").click().run())
     assert not at.exception and says in at.error[0].value
     assert sorted(p.name for p in Library().root.iterdir()) == before
 
@@ -122,7 +174,7 @@ def test_ingest_page_bad_upload(app: AppTest) -> None:
     at = page(app.run(), "ingest")
     at.radio(key="source_kind").set_value("Video file").run()
     at.file_uploader(key="video_file").upload("broken.mp4", b"not a video" * 100, "video/mp4")
-    at.button(key="add").click().run()
+    at = finish_ingest(at.button(key="add").click().run())
     assert not at.exception and "could not be opened as a video" in at.error[0].value
     assert len(Library().list()) == 2
 
@@ -189,7 +241,7 @@ def test_burned_in_subtitles_through_the_pages(app: AppTest, tmp_path: Path) -> 
     at = page(app.run(), "ingest")
     at.radio(key="source_kind").set_value("Video file").run()
     at.file_uploader(key="video_file").upload("Harbour.mp4", video.read_bytes(), "video/mp4")
-    at.button(key="add").click().run()
+    at = finish_ingest(at.button(key="add").click().run())
     assert not at.exception and "burned-in subtitles" in at.success[0].value
     at = page(at, "library")
     assert "1 burned-in lines" in text_of(at)
@@ -227,3 +279,19 @@ def test_moving_the_slider_encodes_nothing_again(app: AppTest, monkeypatch) -> N
         at.slider(key="weight").set_value(weight).run()
         assert not at.exception
     assert calls == after_query
+
+
+def test_ingest_progress_reads_as_steps_done_and_one_bar_while_decoding() -> None:
+    from pages.ui import progress_view
+
+    finished, bars = progress_view([("probe", 0, 1), ("download", 1, 1), ("captions", 1, 1),
+                                    ("frames", 150, 600), ("embed", 128, 128), ("ocr", 3, 0)])
+    assert finished == ["Looked at the source", "Got the video", "Read the captions"]
+    assert bars == [(0.25, "Sampling frames: 2:30.0 of 10:00.0 · 128 embedded · "
+                     "3 subtitle lines")]
+    finished, bars = progress_view([("probe", 0, 1), ("download", 5_000_000, 20_000_000)])
+    assert finished == ["Looked at the source"] and bars == [(0.25, "Downloading: 5.0 of 20.0 MB")]
+    finished, bars = progress_view([("frames", 600, 600), ("embed", 578, 578),
+                                    ("dialog", 0, 1800)])
+    assert finished == ["Sampled the frames", "Embedded the frames"]
+    assert bars == [(0.0, "Indexing the dialogue: 0 of 1,800")]
