@@ -20,6 +20,7 @@ from oneframe.models import (
     device,
     first_line,
     load_once,
+    pretrained,
     quiet_transformers,
     resolve,
     use_bf16,
@@ -139,8 +140,8 @@ def _load(model_id: str) -> Encoder:
         # Where bfloat16 is fast the weights are loaded in it: half the memory, faster text and
         # images, vectors within cosine 0.9999 of float32.
         dtype = torch.bfloat16 if use_bf16(device()) else None
-        model = AutoModel.from_pretrained(model_id, dtype=dtype).eval()
-        processor = AutoProcessor.from_pretrained(model_id)
+        model = pretrained(AutoModel.from_pretrained, model_id, dtype=dtype).eval()
+        processor = pretrained(AutoProcessor.from_pretrained, model_id)
         if not (hasattr(model, "get_image_features") and hasattr(model, "get_text_features")):
             raise ValueError("it is not an image-text dual encoder (CLIP, SigLIP...)")
         return Encoder(model_id, model, processor)
@@ -151,7 +152,7 @@ def _load(model_id: str) -> Encoder:
             f"Could not load the model '{model_id}': {first_line(exc)}. oneframe downloads it "
             "from the Hugging Face Hub on first use, which needs the internet. To use a local "
             f"copy, set {MODEL_ENV} (or --model) to its folder, made with "
-            f"`huggingface-cli download {DEFAULT_MODEL} --local-dir DIR` or `save_pretrained`."
+            f"`hf download {DEFAULT_MODEL} --local-dir DIR` or `save_pretrained`."
         ) from exc
 
 

@@ -32,11 +32,56 @@ def load_once(kind: str, model_id: str, load: Callable[[str], T]) -> T:
 
 
 def quiet_transformers() -> None:
-    """No progress bars or warnings from transformers: the core never prints."""
+    """No progress bars, warnings or retry notices from transformers and the Hub client: the
+    core never prints."""
+    import huggingface_hub
     import transformers
 
     transformers.utils.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
+    huggingface_hub.utils.logging.set_verbosity_error()
+
+
+def pretrained(load: Callable[..., T], model_id: str, **kwargs: object) -> T:
+    """``load(model_id, **kwargs)`` (a ``from_pretrained``), from the local cache when it is there.
+
+    The cache comes first: no network round trips, nothing changes under an indexed library,
+    and an offline laptop loads at once. A model that isn't cached is downloaded; if the Hub
+    can't be reached, that is said at once rather than after huggingface_hub's half-minute of
+    retries.
+    """
+    if Path(model_id).is_dir():
+        return load(model_id, **kwargs)
+    try:
+        return load(model_id, local_files_only=True, **kwargs)
+    except OSError:  # transformers' "not in the cache"
+        pass
+    if problem := hub_unreachable():
+        raise OSError(f"it is not in the local cache and the Hugging Face Hub can't be reached "
+                      f"({problem})")
+    return load(model_id, **kwargs)
+
+
+def hub_unreachable(timeout: float = 3.0) -> str | None:
+    """Why the Hub's host can't be reached (no name, no route, refused), or None if it can.
+
+    Behind a proxy, or with the Hub switched off, there is nothing to check here.
+    """
+    import socket
+    from urllib.parse import urlsplit
+
+    from huggingface_hub import constants
+
+    proxies = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+    if constants.HF_HUB_OFFLINE or any(os.environ.get(name) for name in proxies):
+        return None
+    url = urlsplit(constants.ENDPOINT)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        socket.create_connection((url.hostname, port), timeout=timeout).close()
+    except OSError as exc:
+        return f"{url.hostname}: {first_line(exc)}"
+    return None
 
 
 def device() -> str:
@@ -56,4 +101,4 @@ def use_bf16(where: str) -> bool:
 def first_line(exc: BaseException) -> str:
     """The gist of an exception, for a message written for the user."""
     text = str(exc).strip()
-    return text.splitlines()[0][:300] if text else type(exc).__name__
+    return text.splitlines()[0][:300].rstrip(". ") if text else type(exc).__name__

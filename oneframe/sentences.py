@@ -14,7 +14,15 @@ from typing import Any
 import numpy as np
 
 from oneframe.errors import ModelError
-from oneframe.models import device, first_line, load_once, quiet_transformers, resolve, use_bf16
+from oneframe.models import (
+    device,
+    first_line,
+    load_once,
+    pretrained,
+    quiet_transformers,
+    resolve,
+    use_bf16,
+)
 
 DEFAULT_DIALOG_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 DIALOG_MODEL_ENV = "ONEFRAME_DIALOG_MODEL"
@@ -67,8 +75,8 @@ def _load(model_id: str) -> SentenceEncoder:
         from transformers import AutoModel, AutoTokenizer
 
         quiet_transformers()
-        model = AutoModel.from_pretrained(model_id).eval()
-        tokenizer = AutoTokenizer.from_pretrained(model_id)
+        model = pretrained(AutoModel.from_pretrained, model_id).eval()
+        tokenizer = pretrained(AutoTokenizer.from_pretrained, model_id)
         return SentenceEncoder(model_id, model, tokenizer)
     except Exception as exc:  # network, missing files, wrong architecture: all one message
         raise ModelError(

@@ -69,3 +69,76 @@ def test_unloadable_model_names_model_reason_and_remedy(tmp_path: Path) -> None:
 def test_hub_id_without_network_is_a_model_error() -> None:
     with pytest.raises(ModelError, match="no-such-org/no-such-model"):
         load_encoder("no-such-org/no-such-model")
+
+
+def closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_an_uncached_hub_model_with_the_hub_unreachable_fails_at_once(monkeypatch) -> None:
+    import time
+
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "ENDPOINT", f"http://127.0.0.1:{closed_port()}")
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY",
+                 "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    start = time.monotonic()
+    with pytest.raises(ModelError) as info:
+        load_encoder("no-such-org/uncached-model")
+    assert "not in the local cache" in str(info.value) and "can't be reached" in str(info.value)
+    assert "no-such-org/uncached-model" in str(info.value)
+    assert time.monotonic() - start < 20, "it went through the Hub client's retries"
+
+
+def test_a_cached_hub_model_loads_without_touching_the_network(
+        tmp_path: Path, tiny_model_dir: Path) -> None:
+    """A hub id found in the Hugging Face cache loads without asking the Hub for it."""
+    import http.server
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    revision = "0123456789abcdef0123456789abcdef01234567"
+    repo = tmp_path / "hub" / "models--tiny-org--tiny-clip"
+    shutil.copytree(tiny_model_dir, repo / "snapshots" / revision)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(revision)
+
+    requests: list[str] = []
+
+    class Hub(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the http.server API
+            requests.append(self.path)
+            self.send_error(500)
+
+        do_HEAD = do_GET  # noqa: N815
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hub)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "ONEFRAME_MODEL")}
+    env.update(HF_HUB_CACHE=str(tmp_path / "hub"), HF_ENDPOINT=f"http://127.0.0.1:"
+               f"{server.server_address[1]}")
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", "from oneframe.embed import load_encoder; "
+             "print(load_encoder('tiny-org/tiny-clip').dim)"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    finally:
+        server.shutdown()
+    assert done.returncode == 0, done.stderr
+    # huggingface_hub may fetch its own agent registry (/api/agent-harnesses) for its user
+    # agent; what matters is that nothing of the model was asked for.
+    assert done.stdout.strip() == "16" and [r for r in requests if "tiny-org" in r] == []
