@@ -39,6 +39,7 @@ bench: $(VENV)/.requirements-dev
 	$(PY) bench/search.py
 	$(PY) bench/eval_dialog.py
 	$(PY) bench/app.py
+	$(PY) bench/player.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -20,6 +20,7 @@ from oneframe.library import Library, VideoRecord
 from oneframe.results import Hit, Timeline, moment_url
 from oneframe.search import SearchIndex
 from oneframe.sentences import resolve_dialog_model
+from pages import media
 
 CAPTION_KINDS = {"manual": "captions", "auto": "auto-captions", "file": "caption file",
                  "burned-in": "burned-in subtitles"}
@@ -292,7 +293,10 @@ def player(index: SearchIndex, video: str, seconds: float) -> None:
         path = record.video_path
         if path is not None and path.is_file():
             cues = index.cues[position]
-            st.video(str(path), start_time=int(seconds),
+            # Streamed by Home.py's route; a file path (read whole into memory) only where no
+            # browser asked (tests).
+            source = media.video_url(st.context.url, record.id) or str(path)
+            st.video(source, start_time=int(seconds),
                      subtitles=cues_to_vtt(cues) if cues else None, autoplay=True)
         url = moment_url(record, seconds)
         if record.id.startswith("yt-") and url:

@@ -8,10 +8,12 @@ saved to test-artifacts/ for a person to look at.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -146,6 +148,19 @@ def test_ingest_then_find_a_line_in_a_real_browser(server: str, tmp_path: Path) 
         expect(page.locator("[data-testid=stVegaLiteChart]").first).to_be_visible()
         time.sleep(1)  # let the chart finish drawing before the screenshot
         page.screenshot(path=str(ARTIFACTS / "3-search-dialogue.png"))
+
+        # Play streams the file through Home.py's route, in byte ranges, not from memory.
+        page.get_by_role("button", name="Play").first.click()
+        player = page.locator("video")
+        expect(player).to_have_attribute("src", re.compile(r"^http://127\.0\.0\.1:\d+/oneframe/"
+                                                           r"video/file-\w+$"))
+        source = player.get_attribute("src")
+        with urllib.request.urlopen(urllib.request.Request(
+                source, headers={"Range": "bytes=0-99"})) as answer:
+            assert answer.status == 206 and answer.headers["Content-Type"] == "video/mp4"
+            assert answer.read() == video.read_bytes()[:100]
+        with pytest.raises(urllib.error.HTTPError, match="404"):
+            urllib.request.urlopen(server + "/oneframe/video/file-0000000000000000")
 
         page.goto(server + "/compare")
         page.get_by_label("Variant A").fill("the blue door is locked")

@@ -295,3 +295,11 @@ def test_ingest_progress_reads_as_steps_done_and_one_bar_while_decoding() -> Non
                                     ("dialog", 0, 1800)])
     assert finished == ["Sampled the frames", "Embedded the frames"]
     assert bars == [(0.0, "Indexing the dialogue: 0 of 1,800")]
+
+
+def test_the_player_streams_from_the_route_of_the_server_the_browser_uses() -> None:
+    from pages.media import video_url
+
+    assert video_url("https://films.example:8443/search", "yt-abc_12") == \
+        "https://films.example:8443/oneframe/video/yt-abc_12"
+    assert video_url(None, "yt-abc") is None

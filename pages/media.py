@@ -1,0 +1,44 @@
+"""Library videos streamed from disk, for the player.
+
+``st.video`` given a file path reads the whole file into memory, and again on every rerun
+while the player shows (about 0.1 s per 200 MB here; a two-hour film is gigabytes). Instead
+Home.py serves this route beside the app: the browser asks for byte ranges as it plays.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from urllib.parse import quote, urlsplit
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse
+from starlette.routing import Route
+
+from oneframe.errors import LibraryError
+from oneframe.library import Library
+
+PREFIX = "/oneframe/video/"
+
+
+async def video(request: Request) -> FileResponse:
+    """The video file of one library entry; Starlette answers range requests."""
+    try:
+        path = Library().get(request.path_params["vid"]).video_path
+    except LibraryError:
+        path = None
+    if path is None or not path.is_file():
+        raise HTTPException(404, "No such video in the library.")
+    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return FileResponse(path, media_type=kind)
+
+
+ROUTES = [Route(PREFIX + "{vid}", video, methods=["GET", "HEAD"])]
+
+
+def video_url(page_url: str | None, vid: str) -> str | None:
+    """Where the browser showing ``page_url`` fetches video ``vid``; None outside a browser."""
+    if not page_url:
+        return None
+    parts = urlsplit(page_url)
+    return f"{parts.scheme}://{parts.netloc}{PREFIX}{quote(vid)}"
