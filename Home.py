@@ -8,11 +8,13 @@ draws the pages.
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from pages import media, ui
+from pages import media
 
 if get_script_run_ctx(suppress_warning=True) is None:  # the server importing it for `app`
     app = st.App(__file__, routes=media.ROUTES)
 else:
+    from pages import ui
+
     st.set_page_config(page_title="oneframe", page_icon="🎞️", layout="wide")
     navigation = st.navigation([
         st.Page("pages/library.py", title="Library", icon=":material/video_library:",
