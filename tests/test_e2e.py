@@ -150,6 +150,7 @@ def test_ingest_then_find_a_line_in_a_real_browser(server: str, tmp_path: Path) 
         page.screenshot(path=str(ARTIFACTS / "3-search-dialogue.png"))
 
         # Play streams the file through Home.py's route, in byte ranges, not from memory.
+        settle(page)
         page.get_by_role("button", name="Play").first.click()
         player = page.locator("video")
         expect(player).to_have_attribute("src", re.compile(r"^http://127\.0\.0\.1:\d+/oneframe/"
