@@ -10,16 +10,16 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_CONTRACTIONS = (
-    (re.compile(r"\bwon't\b"), "will not"), (re.compile(r"\bcan't\b"), "can not"),
-    (re.compile(r"\bshan't\b"), "shall not"), (re.compile(r"\bain't\b"), "is not"),
-    (re.compile(r"n't\b"), " not"), (re.compile(r"'re\b"), " are"), (re.compile(r"'m\b"), " am"),
-    (re.compile(r"'ll\b"), " will"), (re.compile(r"'ve\b"), " have"),
-    (re.compile(r"'d\b"), " would"), (re.compile(r"\b(it|that|what|there|here|he|she|who|"
-                                                    r"where|how|let)'s\b"), r"\1 is"),
-    (re.compile(r"'s\b"), ""), (re.compile(r"\bgonna\b"), "going to"),
-    (re.compile(r"\bwanna\b"), "want to"), (re.compile(r"\bgotta\b"), "got to"),
-    (re.compile(r"'em\b"), "them"), (re.compile(r"\bokay\b"), "ok"),
+_CONTRACTIONS = (  # each applies only where its trigger is in the text (most cues have none)
+    ("'", re.compile(r"\bwon't\b"), "will not"), ("'", re.compile(r"\bcan't\b"), "can not"),
+    ("'", re.compile(r"\bshan't\b"), "shall not"), ("'", re.compile(r"\bain't\b"), "is not"),
+    ("'", re.compile(r"n't\b"), " not"), ("'", re.compile(r"'re\b"), " are"),
+    ("'", re.compile(r"'m\b"), " am"), ("'", re.compile(r"'ll\b"), " will"),
+    ("'", re.compile(r"'ve\b"), " have"), ("'", re.compile(r"'d\b"), " would"),
+    ("'", re.compile(r"\b(it|that|what|there|here|he|she|who|where|how|let)'s\b"), r"\1 is"),
+    ("'", re.compile(r"'s\b"), ""), ("gonna", re.compile(r"\bgonna\b"), "going to"),
+    ("wanna", re.compile(r"\bwanna\b"), "want to"), ("gotta", re.compile(r"\bgotta\b"), "got to"),
+    ("'", re.compile(r"'em\b"), "them"), ("okay", re.compile(r"\bokay\b"), "ok"),
 )
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _ONES = """
@@ -64,10 +64,13 @@ def spell_number(n: int) -> str:
 
 def words(text: str) -> list[str]:
     """Lowercase words without accents or punctuation; contractions expanded, digits spelled."""
-    text = unicodedata.normalize("NFKD", text.lower().replace("’", "'").replace("‘", "'"))
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    for pattern, replacement in _CONTRACTIONS:
-        text = pattern.sub(replacement, text)
+    text = text.lower()
+    if not text.isascii():  # accents off; plain ASCII has none to remove
+        text = unicodedata.normalize("NFKD", text.replace("’", "'").replace("‘", "'"))
+        text = "".join(c for c in text if not unicodedata.combining(c))
+    for trigger, pattern, replacement in _CONTRACTIONS:
+        if trigger in text:
+            text = pattern.sub(replacement, text)
     out: list[str] = []
     for token in _NON_WORD.sub(" ", text).split():
         if token.isdigit():

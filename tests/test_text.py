@@ -13,6 +13,7 @@ def test_words_expand_contractions_and_spell_numbers() -> None:
     assert words("we're gonna drive 200 miles") == [
         "we", "are", "going", "to", "drive", "two", "hundred", "miles"]
     assert words("Beat 'em") == ["beat", "them"]
+    assert words("That’s okay, naïve ’em") == ["that", "is", "ok", "naive", "them"]
 
 
 def test_spell_number() -> None:
