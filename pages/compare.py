@@ -6,7 +6,7 @@ from oneframe.errors import OneframeError
 from oneframe.export import timestamp
 from pages import ui
 
-ui.through_home()
+ui.start_page()
 
 LETTERS = "ABCD"
 EXAMPLES = ["what was said, as you remember it", "the same line, in other words",

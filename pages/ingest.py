@@ -12,7 +12,7 @@ from oneframe.ingest import ingest
 from oneframe.jobs import CANCELLED, DONE, WAITING
 from pages import ui
 
-ui.through_home()
+ui.start_page()
 
 VIDEO_TYPES = ["mp4", "m4v", "mov", "webm", "mkv", "avi", "mpg", "mpeg", "ogv"]
 def safe_name(name: str) -> str:

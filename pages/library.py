@@ -7,7 +7,7 @@ import streamlit as st
 from oneframe.errors import OneframeError
 from pages import ui
 
-ui.through_home()
+ui.start_page()
 
 st.title("Library")
 records = ui.videos()

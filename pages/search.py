@@ -7,7 +7,7 @@ from oneframe.export import hits_to_csv, hits_to_json, timestamp
 from oneframe.search import read_image
 from pages import ui
 
-ui.through_home()
+ui.start_page()
 
 st.title("Search")
 index = ui.searchable("Nothing to search yet: add a video first.")

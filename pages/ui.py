@@ -30,15 +30,29 @@ CHANNEL_COLOURS = {"picture": "#4e9af1", "dialogue": "#3ecf8e", "fused": "#f5a52
 HOME_RAN = "_home_ran"
 
 
-def through_home() -> None:
-    """Make sure the page runs inside Home.py's navigation, even on a deep link.
+KEPT_WIDGETS = frozenset([
+    "source_kind", "url", "interval", "lang", "ocr", "ocr_band",  # Add video
+    "videos", "query", "weight", "top_k", "min_gap",  # Search
+    "compare_videos", "variants", "compare_k", "compare_gap",  # Compare
+])
+KEPT_PREFIXES = ("variant-", "weight-")  # Compare's per-variant query and weight
+
+
+def start_page() -> None:
+    """What every page does first: run inside Home.py, and keep the other pages' settings.
 
     Until some session has run Home.py, Streamlit treats ``pages/`` as an old-style page folder
     and runs a deep-linked page (a bookmarked ``/search`` after a restart) on its own: no sidebar,
-    no layout, every file in ``pages/`` listed as a page. Each page calls this first; in a
-    session where Home.py has not run yet, it switches Streamlit to ``st.navigation`` and reruns
-    through Home.py.
+    no layout, every file in ``pages/`` listed as a page. In a session where Home.py has not run
+    yet, this switches Streamlit to ``st.navigation`` and reruns through Home.py.
+
+    Streamlit also forgets a widget's value once a run doesn't draw it, so a query or an option
+    was lost on a visit to another page. Writing those values back as plain session state keeps
+    them (``global.disableWidgetStateDuplicationWarning`` hides the notice that this causes).
     """
+    for key in list(st.session_state.keys()):
+        if key in KEPT_WIDGETS or key.startswith(KEPT_PREFIXES):
+            st.session_state[key] = st.session_state[key]
     if st.session_state.get(HOME_RAN):
         return
     try:

@@ -163,7 +163,7 @@ def test_ingest_then_find_a_line_in_a_real_browser(server: str, tmp_path: Path) 
         with pytest.raises(urllib.error.HTTPError, match="404"):
             urllib.request.urlopen(server + "/oneframe/video/file-0000000000000000")
 
-        page.goto(server + "/compare")
+        page.get_by_role("link", name="Compare").click()  # in the same session, via the sidebar
         page.get_by_label("Variant A").fill("the blue door is locked")
         page.get_by_label("Variant A").press("Enter")
         page.get_by_label("Variant B").fill("a red scene")
@@ -173,8 +173,15 @@ def test_ingest_then_find_a_line_in_a_real_browser(server: str, tmp_path: Path) 
         time.sleep(1)
         page.screenshot(path=str(ARTIFACTS / "4-compare.png"))
 
-        page.goto(server)
+        page.get_by_role("link", name="Library").click()
         expect(page.get_by_text("Colours").first).to_be_visible()
         expect(page.get_by_text("3 caption lines")).to_be_visible()
         page.screenshot(path=str(ARTIFACTS / "5-library.png"))
+
+        # Back on Search, the query and the slider are as they were left.
+        page.get_by_role("link", name="Search").click()
+        expect(page.get_by_label("Describe the moment")).to_have_value("the blue door was locked")
+        expect(page.get_by_role("slider")).to_have_attribute("aria-valuetext", "0.00")
+        expect(page.get_by_text("#1 ·").first).to_contain_text("0:06.2")
+        expect(page.get_by_text("Session State API")).to_have_count(0)
         browser.close()

@@ -303,3 +303,18 @@ def test_the_player_streams_from_the_route_of_the_server_the_browser_uses() -> N
     assert video_url("https://films.example:8443/search", "yt-abc_12") == \
         "https://films.example:8443/oneframe/video/yt-abc_12"
     assert video_url(None, "yt-abc") is None
+
+
+def test_settings_survive_a_visit_to_another_page(app: AppTest) -> None:
+    at = page(app.run(), "search")
+    at.text_input(key="query").input("the blue door").run()
+    at.slider(key="weight").set_value(0.2).run()
+    at = page(page(at, "library"), "compare")
+    at.text_input(key="variant-0").input("a red scene").run()
+    at = page(at, "search")
+    assert at.text_input(key="query").value == "the blue door"
+    assert at.slider(key="weight").value == 0.2
+    assert not at.exception and not any("Session State API" in w.value for w in at.warning)
+    assert any("blue door" in m.value or "<mark>" in m.value for m in at.markdown)
+    at = page(at, "compare")
+    assert at.text_input(key="variant-0").value == "a red scene"
