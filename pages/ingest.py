@@ -15,6 +15,8 @@ from pages import ui
 ui.start_page()
 
 VIDEO_TYPES = ["mp4", "m4v", "mov", "webm", "mkv", "avi", "mpg", "mpeg", "ogv"]
+
+
 def safe_name(name: str) -> str:
     return re.sub(r"[^\w.\- ]+", "_", Path(name).name).strip() or "video"
 
