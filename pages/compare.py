@@ -4,7 +4,7 @@ import streamlit as st
 
 from oneframe.errors import OneframeError
 from oneframe.export import timestamp
-from pages import ui
+from pages import charts, ui
 
 ui.start_page()
 
@@ -63,7 +63,7 @@ if videos_with_hits:
                              format_func=lambda v: ui.video_label(index, v), key="compare_tl")
     series = {k: r.timelines[shown] for k, r in results.items() if shown in r.timelines}
     if series and len(next(iter(series.values())).times) > 1:
-        st.altair_chart(ui.compare_chart(series, {k: [h for h in r.hits if h.video == shown]
+        st.altair_chart(charts.compare_chart(series, {k: [h for h in r.hits if h.video == shown]
                                                   for k, r in results.items()}), width="stretch")
 
 for i, column in enumerate(st.columns(count)):

@@ -11,6 +11,7 @@ from oneframe.captions import CAPTION_SUFFIXES
 from oneframe.ingest import ingest
 from oneframe.jobs import CANCELLED, DONE, WAITING
 from pages import ui
+from pages.ingest_progress import current_stage, progress_view
 
 ui.start_page()
 
@@ -46,10 +47,8 @@ def job_panel(job_id: str) -> None:
             else:
                 st.session_state["outcome"] = (job.state, job.error, job.details)
         st.rerun()
-    finished, under_way = ui.progress_view(job.snapshot())
-    current = "Sampling frames" if job.latest in ui.WHILE_DECODING else \
-        ui.STAGES.get(job.latest or "", "Starting")
-    with st.status(f"Adding {job.label}: {current}…", expanded=True):
+    finished, under_way = progress_view(job.snapshot())
+    with st.status(f"Adding {job.label}: {current_stage(job.latest)}…", expanded=True):
         if job.state == WAITING:
             ahead = jobs.ahead_of(job)
             st.write(f"Waiting for {ahead} other video{'s' if ahead != 1 else ''} to be added "

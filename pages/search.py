@@ -5,7 +5,7 @@ import streamlit as st
 from oneframe.errors import OneframeError
 from oneframe.export import hits_to_csv, hits_to_json, timestamp
 from oneframe.search import read_image
-from pages import ui
+from pages import charts, ui
 
 ui.start_page()
 
@@ -80,7 +80,7 @@ if len(videos_with_hits) > 1:
                                 format_func=lambda v: ui.video_label(index, v), key="timeline")
 timeline = result.timelines.get(shown)
 if timeline is not None and len(timeline.times) > 1:
-    chart_col.altair_chart(ui.timeline_chart(timeline, [h for h in hits if h.video == shown]),
+    chart_col.altair_chart(charts.timeline_chart(timeline, [h for h in hits if h.video == shown]),
                            width="stretch")
 export_col.download_button("CSV", hits_to_csv(hits), "oneframe-results.csv", "text/csv",
                            key="csv", icon=":material/download:", width="stretch")

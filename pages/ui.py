@@ -1,5 +1,7 @@
 """Shared pieces of the dashboard: cached access to the core, and how results look.
 
+Charts are in ``charts.py``, the ingest progress wording in ``ingest_progress.py``.
+
 Pages read widgets, call these and ``oneframe``, and render; no scoring or parsing here.
 """
 
@@ -8,8 +10,6 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-import altair as alt
-import pandas as pd
 import streamlit as st
 
 from oneframe.embed import Encoder, load_encoder, resolve_model
@@ -17,14 +17,14 @@ from oneframe.errors import OneframeError
 from oneframe.export import cues_to_vtt, timestamp
 from oneframe.jobs import JobQueue
 from oneframe.library import Library, VideoRecord
-from oneframe.results import Hit, Timeline, moment_url
+from oneframe.results import Hit, moment_url
 from oneframe.search import SearchIndex
 from oneframe.sentences import resolve_dialog_model
 from pages import media
+from pages.charts import CHANNEL_COLOURS
 
 CAPTION_KINDS = {"manual": "captions", "auto": "auto-captions", "file": "caption file",
                  "burned-in": "burned-in subtitles"}
-CHANNEL_COLOURS = {"picture": "#4e9af1", "dialogue": "#3ecf8e", "fused": "#f5a524"}
 
 
 HOME_RAN = "_home_ran"
@@ -166,54 +166,6 @@ def caption_label(record: VideoRecord) -> str:
     return " + ".join(labels) or "no dialogue"
 
 
-STAGES = {"probe": "Looking at the source", "download": "Downloading",
-          "captions": "Reading captions", "subtitles": "Looking for burned-in subtitles",
-          "frames": "Sampling frames", "embed": "Embedding frames",
-          "ocr": "Reading burned-in subtitles", "dialog": "Indexing the dialogue",
-          "save": "Saving"}
-STAGES_DONE = {"probe": "Looked at the source", "download": "Got the video",
-               "captions": "Read the captions", "subtitles": "Looked for burned-in subtitles",
-               "frames": "Sampled the frames", "embed": "Embedded the frames",
-               "ocr": "Read the burned-in subtitles", "dialog": "Indexed the dialogue",
-               "save": "Saved"}
-WHILE_DECODING = {"frames", "embed", "ocr"}
-"""Stages the core reports in turns while the video is read; shown as one bar."""
-
-
-def progress_view(
-        snapshot: Sequence[tuple[str, int, int]]) -> tuple[list[str], list[tuple[float, str]]]:
-    """An ingest's ``(stage, done, total)`` reports as the steps finished and the bars under way.
-
-    A stage is finished once a later one has begun (frames, embedding and OCR run together, so
-    they end together), or once it reports ``done == total``.
-    """
-    names = [stage for stage, _, _ in snapshot]
-    counts = {stage: (done, total) for stage, done, total in snapshot}
-    finished, under_way = [], []
-    for i, (stage, done, total) in enumerate(snapshot):
-        later = [n for n in names[i + 1:] if not (stage in WHILE_DECODING and n in WHILE_DECODING)]
-        concurrent = stage in WHILE_DECODING
-        if later or (not concurrent and total and done >= total):
-            finished.append(STAGES_DONE.get(stage, stage))
-        elif stage in ("embed", "ocr") and "frames" in counts:
-            continue  # told inside the frames bar
-        elif stage == "frames":
-            extra = [f"{counts['embed'][0]:,} embedded" if "embed" in counts else "",
-                     f"{counts['ocr'][0]:,} subtitle lines" if "ocr" in counts else ""]
-            text = f"{STAGES[stage]}: {timestamp(done)} of {timestamp(total)}" if total else \
-                f"{STAGES[stage]}: {timestamp(done)}"
-            under_way.append((min(done / total, 1.0) if total else 0.0,
-                              " · ".join([text, *filter(None, extra)])))
-        elif stage == "download" and total > 1:
-            under_way.append((min(done / total, 1.0),
-                              f"{STAGES[stage]}: {done / 1e6:.1f} of {total / 1e6:.1f} MB"))
-        else:
-            label = STAGES.get(stage, stage.capitalize())
-            under_way.append((min(done / total, 1.0) if total else 0.0,
-                              f"{label}: {done:,} of {total:,}" if total > 1 else f"{label}"))
-    return finished, under_way
-
-
 def lines_label(record: VideoRecord) -> str:
     parts = [f"{record.cues} caption lines" if record.cues else "",
              f"{record.burned_in} burned-in lines" if record.burned_in else ""]
@@ -320,60 +272,6 @@ def player(index: SearchIndex, video: str, seconds: float) -> None:
             st.rerun()
 
 
-def _axis(times) -> tuple[float, str]:  # noqa: ANN001 - an array of seconds
-    """Seconds for short videos, minutes for long ones."""
-    return (60.0, "minutes") if len(times) and float(max(times)) > 180 else (1.0, "seconds")
-
-
-def timeline_chart(timeline: Timeline, hits: Sequence[Hit], height: int = 180) -> alt.Chart:
-    """Picture, dialogue and fused scores over the video, with the hits marked."""
-    frames = {"time": timeline.times, "picture": timeline.visual, "fused": timeline.fused}
-    if timeline.dialog is not None:
-        frames["dialogue"] = timeline.dialog
-    data = pd.DataFrame(frames).melt("time", var_name="channel", value_name="score")
-    unit, title = _axis(timeline.times)
-    data["at"] = data["time"] / unit
-    colours = alt.Scale(domain=list(CHANNEL_COLOURS), range=list(CHANNEL_COLOURS.values()))
-    lines = alt.Chart(data).mark_line(strokeWidth=1.2, interpolate="step-after").encode(
-        x=alt.X("at:Q", title=title),
-        y=alt.Y("score:Q", title=None, scale=alt.Scale(domain=[-0.2, 1.05], clamp=True)),
-        color=alt.Color("channel:N", scale=colours, legend=alt.Legend(orient="top", title=None)),
-        tooltip=[alt.Tooltip("at:Q", format=".2f", title=title), "channel:N",
-                 alt.Tooltip("score:Q", format=".2f")],
-    )
-    marks = pd.DataFrame({"at": [h.time / unit for h in hits],
-                          "rank": [str(i + 1) for i in range(len(hits))]})
-    rules = alt.Chart(marks).mark_rule(color="#f5a524", strokeDash=[3, 3]).encode(x="at:Q")
-    labels = alt.Chart(marks).mark_text(dy=-6, color="#f5a524", fontWeight="bold").encode(
-        x="at:Q", y=alt.value(8), text="rank:N")
-    return (lines + rules + labels).properties(height=height)
-
-
 def video_label(index: SearchIndex, video: str) -> str:
     position = index.position.get(video)
     return index.records[position].title if position is not None else video
-
-
-VARIANT_COLOURS = ["#f5a524", "#4e9af1", "#3ecf8e", "#e5484d"]
-
-
-def compare_chart(timelines: dict[str, Timeline], hits: dict[str, Sequence[Hit]],
-                  height: int = 220) -> alt.Chart:
-    """Fused scores of several query variants over one video, each with its hits marked."""
-    labels = list(timelines)
-    unit, title = _axis(next(iter(timelines.values())).times)
-    data = pd.concat([pd.DataFrame({"at": t.times / unit, "score": t.fused, "variant": label})
-                      for label, t in timelines.items()])
-    colours = alt.Scale(domain=labels, range=VARIANT_COLOURS[:len(labels)])
-    lines = alt.Chart(data).mark_line(strokeWidth=1.2, interpolate="step-after").encode(
-        x=alt.X("at:Q", title=title),
-        y=alt.Y("score:Q", title="fused score", scale=alt.Scale(domain=[-0.2, 1.05], clamp=True)),
-        color=alt.Color("variant:N", scale=colours, legend=alt.Legend(orient="top", title=None)),
-    )
-    marks = pd.DataFrame([{"at": h.time / unit, "variant": label}
-                          for label, found in hits.items() for h in found])
-    if marks.empty:
-        return lines.properties(height=height)
-    rules = alt.Chart(marks).mark_rule(strokeDash=[3, 3]).encode(
-        x="at:Q", color=alt.Color("variant:N", scale=colours, legend=None))
-    return (lines + rules).properties(height=height)

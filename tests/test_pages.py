@@ -282,7 +282,7 @@ def test_moving_the_slider_encodes_nothing_again(app: AppTest, monkeypatch) -> N
 
 
 def test_ingest_progress_reads_as_steps_done_and_one_bar_while_decoding() -> None:
-    from pages.ui import progress_view
+    from pages.ingest_progress import progress_view
 
     finished, bars = progress_view([("probe", 0, 1), ("download", 1, 1), ("captions", 1, 1),
                                     ("frames", 150, 600), ("embed", 128, 128), ("ocr", 3, 0)])
