@@ -41,7 +41,6 @@ class Job:
     error: str | None = None
     details: str | None = None  # a traceback, for a failure that is a bug rather than bad input
     _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
-
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -130,7 +129,7 @@ class JobQueue:
 
     def ahead_of(self, job: Job) -> int:
         """How many unfinished jobs were submitted before ``job``."""
-        return sum(1 for other in self.active() if int(other.id[4:]) < int(job.id[4:]))
+        return next((i for i, other in enumerate(self.active()) if other is job), 0)
 
     def forget(self, job_id: str) -> None:
         """Drop a finished job once its outcome has been shown."""
