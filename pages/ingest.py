@@ -106,11 +106,11 @@ elif clicked and not ready:
 elif clicked:
     folder = Path(tempfile.mkdtemp(prefix="oneframe-upload-"))
     try:
-        source, label, captions, cookies = url.strip(), None, None, None
+        source, shown, label, captions, cookies = url.strip(), url.strip(), None, None, None
         if upload is not None and source_kind == "Video file":
             path = folder / safe_name(upload.name)
             path.write_bytes(upload.getbuffer())
-            source, label = str(path), f"uploaded file {upload.name}"
+            source, shown, label = str(path), upload.name, f"uploaded file {upload.name}"
         if caption_upload is not None and source_kind == "Video file":
             captions = folder / ("captions-" + safe_name(caption_upload.name))
             captions.write_bytes(caption_upload.getbuffer())
@@ -122,8 +122,8 @@ elif clicked:
         st.error(f"Could not keep the uploaded file for indexing ({exc}). Free some disk space "
                  "in the temporary folder and try again.")
     else:
-        submit(source, upload.name if label else source, folder, captions=captions,
-               lang=lang.strip() or "en", interval=float(interval), cookies=cookies,
+        submit(source, shown, folder, captions=captions, lang=lang.strip() or "en",
+               interval=float(interval), cookies=cookies,
                source_label=label, ocr=ocr, ocr_band=(float(band[0]), float(band[1])))
 
 if "job" in st.session_state:
@@ -139,8 +139,8 @@ if outcome is not None:
             with st.expander("Details for a bug report"):
                 st.code(details, language=None)
 added = st.session_state.get("added")
-if added and added in {r.id for r in ui.videos()}:
-    record = next(r for r in ui.videos() if r.id == added)
+record = next((r for r in ui.videos() if r.id == added), None) if added else None
+if record is not None:
     st.success(f"“{record.title}” is in the library: {ui.duration_label(record.duration)}, "
                f"{record.frames} frames, {record.cues + record.burned_in} lines of dialogue "
                f"({ui.caption_label(record)}).")

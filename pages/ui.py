@@ -76,6 +76,7 @@ def jobs() -> JobQueue:
 
 @st.cache_data(show_spinner=False)
 def _videos(root: str, ingested: int) -> list[VideoRecord]:
+    """``ingested`` (jobs finished so far) is only part of the cache key: a new video shows."""
     return Library(root).list()
 
 
