@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from oneframe.errors import OneframeError
+
+MIN_SCORE = 0.12  # oneframe.fusion.MIN_SCORE, without importing numpy for every command
 
 
 class BarProgress:
@@ -132,6 +135,16 @@ def _queries(args: argparse.Namespace) -> list[dict[str, Any]]:
     return items
 
 
+def _item_value(item: dict[str, Any], key: str, default: Any, check: Any) -> Any:
+    """A per-query setting of a ``--queries`` line, checked like its command-line option."""
+    if key not in item:
+        return default
+    try:
+        return check(str(item[key]))
+    except argparse.ArgumentTypeError as exc:
+        raise OneframeError(f"{key} {exc}.") from None
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     from oneframe.library import Library
     from oneframe.search import SearchIndex
@@ -148,8 +161,9 @@ def cmd_search(args: argparse.Namespace) -> int:
         try:
             result = index.search(
                 item.get("query"), videos=videos, image=item.get("image"),
-                visual_weight=float(item.get("visual_weight", args.visual_weight)),
-                top_k=int(item.get("top_k", args.top_k)), min_gap=args.min_gap)
+                visual_weight=_item_value(item, "visual_weight", args.visual_weight, _share),
+                top_k=_item_value(item, "top_k", args.top_k, _count), min_gap=args.min_gap,
+                min_score=args.min_score)
         except OneframeError as exc:
             if not args.json and not args.queries:
                 raise
@@ -192,6 +206,58 @@ def cmd_remove(args: argparse.Namespace) -> int:
     return 0
 
 
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+def _seconds_positive(text: str) -> float:
+    value = _number(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, not {text}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = _number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 seconds or more, not {text}")
+    return value
+
+
+def _share(text: str) -> float:
+    value = _number(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {text}")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {text}")
+    return value
+
+
+def _file(text: str) -> str:
+    from pathlib import Path
+
+    path = Path(text).expanduser()
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; give a file")
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"{text} does not exist")
+    return str(path)
+
+
 def _band(text: str) -> tuple[float, float]:
     try:
         top, bottom = (float(x) for x in text.split(":"))
@@ -210,12 +276,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ingest", help="index a video from a URL or a local file")
     p.add_argument("source", help="a video URL (YouTube or any yt-dlp site) or a local file")
-    p.add_argument("--captions", help="caption file (WebVTT/SRT/SBV) to use instead of any found")
+    p.add_argument("--captions", type=_file,
+                   help="caption file (WebVTT/SRT/SBV) to use instead of any found")
     p.add_argument("--lang", default="en", help="caption language to prefer (default: en)")
-    p.add_argument("--interval", type=float, default=1.0, help="seconds between frames (default 1)")
+    p.add_argument("--interval", type=_seconds_positive, default=1.0,
+                   help="seconds between frames (default 1)")
     p.add_argument("--model", help="model id or folder (default: $ONEFRAME_MODEL or "
                    "openai/clip-vit-base-patch32)")
-    p.add_argument("--cookies", help="cookies.txt for sites that ask to sign in")
+    p.add_argument("--cookies", type=_file, help="cookies.txt for sites that ask to sign in")
     p.add_argument("--ocr", choices=("auto", "on", "off"), default="auto",
                    help="read burned-in subtitles (default auto: where a few frames show them)")
     p.add_argument("--ocr-band", type=_band, default="0.667:1",
@@ -228,13 +296,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query", nargs="?", help="what you remember, in quotes")
     p.add_argument("--video", action="append", help="search this video id (repeatable; "
                    "default: the whole library)")
-    p.add_argument("--visual-weight", type=float, default=0.5,
+    p.add_argument("--visual-weight", type=_share, default=0.5,
                    help="0 = dialogue only, 1 = picture only (default 0.5, an equal say)")
-    p.add_argument("--top-k", type=int, default=10, help="number of moments (default 10)")
-    p.add_argument("--min-gap", type=float, default=2.0,
+    p.add_argument("--top-k", type=_count, default=10, help="number of moments (default 10)")
+    p.add_argument("--min-gap", type=_seconds, default=2.0,
                    help="seconds between two moments of one video (default 2)")
-    p.add_argument("--image", help="an image file: find frames that look like it")
-    p.add_argument("--queries", help="JSON lines {\"query\": ..., \"visual_weight\": ..., "
+    p.add_argument("--min-score", type=_share, default=MIN_SCORE,
+                   help="leave out moments that match worse than this (default "
+                   f"{MIN_SCORE}; 0 shows the closest moments even when nothing matches well)")
+    p.add_argument("--image", type=_file, help="an image file: find frames that look like it")
+    p.add_argument("--queries", type=_file,
+                   help="JSON lines {\"query\": ..., \"visual_weight\": ..., "
                    "\"video\": ...}: one JSON line of hits per query")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_search)
@@ -255,13 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if getattr(args, "interval", 1.0) <= 0:
-        print("error: --interval must be a positive number of seconds", file=sys.stderr)
-        return 2
-    if not 0 <= getattr(args, "visual_weight", 0.5) <= 1:
-        print("error: --visual-weight must be between 0 and 1", file=sys.stderr)
-        return 2
+    args = build_parser().parse_args(argv)  # a usage error exits 2 with its message
     try:
         return args.func(args)
     except OneframeError as exc:

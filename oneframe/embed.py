@@ -47,6 +47,8 @@ class Encoder:
         self.model.to(self.device)
         self._bf16 = use_bf16(self.device)
         self._prep = _image_geometry(processor)
+        self.logit_scale = _logit_scale(model)
+        """The model's own temperature: how far apart its cosines are meant to be read."""
         self.dim = int(self.embed_texts(["a"]).shape[1])
 
     def preprocess(self, images: Sequence[np.ndarray]) -> np.ndarray:
@@ -98,6 +100,16 @@ class Encoder:
         ):
             out = self.model.get_image_features(pixel_values=tensor)
         return _normalise(_tensor(out))
+
+
+def _logit_scale(model: Any) -> float:
+    """``exp(logit_scale)`` of a CLIP-family model (100 for trained CLIP), else CLIP's 100."""
+    scale = getattr(model, "logit_scale", None)
+    try:
+        value = float(scale.detach().float().exp().item())
+    except (AttributeError, TypeError, RuntimeError):
+        return 100.0
+    return value if 1.0 <= value <= 1000.0 else 100.0
 
 
 def _tensor(output: Any) -> np.ndarray:

@@ -44,15 +44,19 @@ class VideoInfo:
     height: int
 
 
-def open_video(path: Path) -> tuple[cv2.VideoCapture, VideoInfo]:
-    """An open capture and what the container says about it; VideoError if unreadable."""
+def open_video(path: Path, name: str | None = None) -> tuple[cv2.VideoCapture, VideoInfo]:
+    """An open capture and what the container says about it; VideoError if unreadable.
+
+    ``name`` is how messages call the video (what the user gave), else the file's name.
+    """
+    name = name or path.name
     if not path.is_file() or path.stat().st_size == 0:
-        raise VideoError(f"{path.name}: the file is missing or empty. Give a complete video file.")
+        raise VideoError(f"{name}: the file is missing or empty. Give a complete video file.")
     cap = cv2.VideoCapture(str(path))
     if not cap.isOpened():
         cap.release()
         raise VideoError(
-            f"{path.name}: could not be opened as a video. It is not a video file, it is "
+            f"{name}: could not be opened as a video. It is not a video file, it is "
             "incomplete, or it uses a codec OpenCV cannot decode (such as AV1). Convert it to "
             "H.264 MP4 or VP9 WebM and try again."
         )
@@ -79,16 +83,18 @@ def _is_black(signature: np.ndarray) -> bool:
 
 def sample_frames(
     path: str | Path, interval: float = 1.0, progress: Progress = no_progress,
-    look: Callable[[float, np.ndarray], None] | None = None,
+    look: Callable[[float, np.ndarray], None] | None = None, name: str | None = None,
 ) -> Iterator[Frame]:
     """Yield the kept frames of a video in time order. VideoError if nothing decodes.
 
-    ``look(time, bgr)`` sees every frame looked at (about ten a second), kept or not.
+    ``look(time, bgr)`` sees every frame looked at (about ten a second), kept or not. ``name``
+    is how messages call the video.
     """
     path = Path(path)
+    name = name or path.name
     if interval <= 0:
         raise ValueError("interval must be positive")
-    cap, info = open_video(path)
+    cap, info = open_video(path, name)
     step = max(1, round(info.fps / ANALYSIS_FPS))
     index, next_due, reported = -1, 0.0, -1
     last_look: np.ndarray | None = None
@@ -131,13 +137,13 @@ def sample_frames(
     finally:
         cap.release()
     if first is None:
-        raise VideoError(f"{path.name}: no frame could be decoded. The file is damaged or is not "
+        raise VideoError(f"{name}: no frame could be decoded. The file is damaged or is not "
                          "a video; re-download or re-export it.")
     if kept is None:  # an all-black video still gets one frame
         yield first
     if info.duration > 10 and time < 0.5 * info.duration:
         raise VideoError(
-            f"{path.name}: only the first {time:.0f} s of {info.duration:.0f} s could be decoded; "
+            f"{name}: only the first {time:.0f} s of {info.duration:.0f} s could be decoded; "
             "the file is truncated or damaged. Re-download or re-export it."
         )
     progress("frames", int(info.duration or time), int(info.duration or time))

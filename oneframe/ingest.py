@@ -16,8 +16,11 @@ from oneframe.captions import Cue, read_captions
 from oneframe.dialog import cue_windows, window_texts
 from oneframe.embed import Encoder, load_encoder, resolve_model
 from oneframe.errors import CaptionError, ModelError
-from oneframe.frames import Frame, open_video, sample_frames, thumbnail_jpeg
+from oneframe.export import timestamp
+from oneframe.exposure import ServePolicy
+from oneframe.frames import ANALYSIS_FPS, Frame, open_video, sample_frames, thumbnail_jpeg
 from oneframe.library import SCHEMA_VERSION, Library, VideoRecord
+from oneframe.netguard import guarded
 from oneframe.ocr import DEFAULT_BAND, OCR_MODES, BurnedInTracker, QueuedTracker, has_burned_in
 from oneframe.prefetch import prefetch
 from oneframe.progress import Progress, no_progress
@@ -48,13 +51,15 @@ def ingest(
     source_label: str | None = None,
     ocr: str = "auto",
     ocr_band: tuple[float, float] = DEFAULT_BAND,
+    policy: ServePolicy | None = None,
 ) -> VideoRecord:
     """Index a URL or local file into the library and return its record.
 
-    ``source_label`` replaces the source shown in the library (an upload's own file name
-    rather than the temporary path it was saved to). ``ocr`` reads burned-in subtitles in
-    ``ocr_band`` (top and bottom as fractions of the height): ``on``, ``off``, or ``auto``
-    (only where a few sampled frames show them).
+    ``source_label`` replaces the source shown in the library and named in messages (an
+    upload's own file name rather than the temporary path it was saved to). ``ocr`` reads
+    burned-in subtitles in ``ocr_band`` (top and bottom as fractions of the height): ``on``,
+    ``off``, or ``auto`` (only where a few sampled frames show them). ``policy`` is what the
+    web app may read and fetch for a visitor (None: anything, as on the command line).
 
     A second ingest of the same source with the same parameters and model is a cache hit.
     On any failure the library is left as it was.
@@ -67,23 +72,35 @@ def ingest(
     ocr_key = f"{ocr}:{ocr_band[0]:.3f}-{ocr_band[1]:.3f}" if ocr != "off" else "off"
     params = (SCHEMA_VERSION, model_id, round(interval, 3), caption_key(captions, lang),
               dialog_key, ocr_key)
+    if policy is not None:
+        source = policy.check_source(source)
     known = youtube_id(source)  # a YouTube link's id is known without the network
     if known and (hit := library.find(f"yt-{known}", params)):
         return hit
     progress("probe", 0, 1)
-    found = probe(source, cookies)
+    name = source_label or source
+    with guarded(policy):
+        found = probe(source, cookies, policy=policy, name=name)
     if hit := library.find(found.source_id, params):
         return hit
     encoder = load_encoder(model_id)  # fail before downloading if the model cannot load
     with library.staging() as stage:
-        fetched = fetch(found, stage, captions=captions, lang=lang, cookies=cookies,
-                        progress=progress)
+        with guarded(policy):
+            fetched = fetch(found, stage, captions=captions, lang=lang, cookies=cookies,
+                            progress=progress)
+        if policy is not None and fetched.captions is not None and captions is None \
+                and found.path is not None and not policy.allows_path(fetched.captions):
+            fetched.captions = None  # a sidecar that leads out of the shared folders
         cues, notes = _read_cues(fetched, explicit=captions is not None)
         progress("captions", 1, 1)
         tracker = start_ocr(fetched.video, ocr, ocr_band, notes, progress)
         duration, frames = index_frames(fetched.video, stage, encoder, interval, progress,
-                                        tracker)
+                                        tracker, name=name, notes=notes)
         burned = tracker.finish(duration) if tracker else []
+        if beyond := sum(c.start >= duration for c in cues):
+            notes.append(f"{beyond} of the {len(cues)} caption lines start after the video "
+                         f"ends ({timestamp(duration)}), so they can't be found: the captions "
+                         "may belong to another video or another cut of it.")
         dialog_model = index_dialog(cues + burned, stage, dialog_key, notes, progress)
         record = _record(found, fetched, stage, model_id, interval, params[3], duration, frames,
                          cues, notes)
@@ -152,14 +169,17 @@ def start_ocr(video: Path, mode: str, band: tuple[float, float], notes: list[str
 def index_frames(
     video: Path, stage: Path, encoder: Encoder, interval: float,
     progress: Progress = no_progress, tracker: QueuedTracker | None = None,
+    name: str | None = None, notes: list[str] | None = None,
 ) -> tuple[float, int]:
     """Sample, thumbnail and embed the frames of ``video`` into ``stage``; ``(duration, count)``.
 
     Frames are decoded in a background thread while the previous batch is embedded; progress
     is reported from the calling thread (Streamlit can only draw from there). A ``tracker``
-    reads burned-in subtitles from the frames looked at, between embedding batches.
+    reads burned-in subtitles from the frames looked at, between embedding batches. ``name``
+    is how messages call the video. Where decoding stops well before the end the container
+    gives, that is added to ``notes`` and the duration is what could be decoded.
     """
-    cap, info = open_video(video)
+    cap, info = open_video(video, name)
     cap.release()
     (stage / "frames").mkdir()
     times: list[float] = []
@@ -175,9 +195,15 @@ def index_frames(
         batch.clear()
 
     total, lines = int(info.duration), 0
-    look = tracker.look if tracker is not None else None
+    decoded = [0.0]  # the last time looked at, written by the decoding thread
+
+    def look(time: float, bgr: np.ndarray) -> None:
+        decoded[0] = time
+        if tracker is not None:
+            tracker.look(time, bgr)
+
     idle = tracker.pump if tracker is not None else None
-    for frame in prefetch(sample_frames(video, interval, look=look), idle=idle):
+    for frame in prefetch(sample_frames(video, interval, look=look, name=name), idle=idle):
         progress("frames", min(int(frame.time), total), total)
         if tracker is not None:
             tracker.pump()
@@ -192,6 +218,13 @@ def index_frames(
     progress("frames", total, total)
     np.save(stage / "times.npy", np.asarray(times, np.float64))
     np.save(stage / "embeddings.npy", np.concatenate(vectors))
+    end = decoded[0] + 1 / ANALYSIS_FPS
+    if info.duration - end > max(1.0, 0.05 * info.duration):
+        if notes is not None:
+            notes.append(f"Only the first {timestamp(end)} of {timestamp(info.duration)} could "
+                         "be decoded: the file looks truncated or damaged, and the rest can't be "
+                         "searched or played. Re-download or re-export it to index all of it.")
+        return max(end, times[-1]), len(times)
     return max(info.duration, times[-1]), len(times)
 
 

@@ -9,6 +9,7 @@ library is left as it was.
 from __future__ import annotations
 
 import itertools
+import logging
 import queue
 import threading
 import traceback
@@ -20,6 +21,7 @@ from oneframe.library import VideoRecord
 from oneframe.progress import Progress
 
 WAITING, RUNNING, DONE, FAILED, CANCELLED = "waiting", "running", "done", "failed", "cancelled"
+LOG = logging.getLogger("oneframe")
 
 
 class IngestCancelled(OneframeError):
@@ -83,8 +85,10 @@ class Job:
             elif isinstance(exc, OneframeError):
                 self.error, self.state = str(exc), FAILED
             else:
-                self.error = f"Adding the video failed unexpectedly: {exc!r}. Nothing was added."
+                self.error = (f"Adding the video failed unexpectedly ({type(exc).__name__}). "
+                              "Nothing was added.")
                 self.details, self.state = traceback.format_exc(), FAILED
+                LOG.error("oneframe: adding %s failed:\n%s", self.label, self.details)
         else:
             self.record, self.state = record, DONE
         finally:

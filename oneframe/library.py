@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -34,6 +35,13 @@ from oneframe.errors import LibraryError
 SCHEMA_VERSION = 1
 LIBRARY_ENV = "ONEFRAME_LIBRARY"
 MANIFEST = "manifest.json"
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
+
+
+def is_valid_id(vid: str) -> bool:
+    """Whether ``vid`` has the shape of a library id (``yt-...``, ``file-...``): a folder name
+    that cannot point outside the library."""
+    return isinstance(vid, str) and _ID.fullmatch(vid) is not None
 
 
 def default_root() -> Path:
@@ -156,6 +164,23 @@ class Library:
         return sorted(p.name for p in self.root.iterdir()
                       if p.is_dir() and not p.name.startswith(".") and (p / MANIFEST).is_file())
 
+    def state(self) -> tuple[tuple[str, int, int], ...]:
+        """A cheap fingerprint of the library's contents, for caches: it changes whenever a
+        video is added, replaced or removed, by this process or any other (the CLI)."""
+        if not self.root.is_dir():
+            return ()
+        found = []
+        with os.scandir(self.root) as entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                try:
+                    stat = os.stat(os.path.join(entry.path, MANIFEST))
+                except OSError:
+                    continue
+                found.append((entry.name, stat.st_mtime_ns, stat.st_ino))
+        return tuple(sorted(found))
+
     def list(self) -> list[VideoRecord]:
         """Every readable video, newest first."""
         records = []
@@ -165,10 +190,11 @@ class Library:
         return sorted(records, key=lambda r: r.created, reverse=True)
 
     def get(self, vid: str) -> VideoRecord:
-        path = self.root / vid
-        if vid.startswith(".") or "/" in vid or not (path / MANIFEST).is_file():
-            raise LibraryError(f"No video '{vid}' in the library at {self.root}. "
+        if not is_valid_id(vid) or not (self.root / vid / MANIFEST).is_file():
+            shown = vid if len(str(vid)) <= 80 else str(vid)[:80] + "…"
+            raise LibraryError(f"No video '{shown}' in the library (it may have been removed). "
                                "Run `python -m oneframe list` to see what is there.")
+        path = self.root / vid
         try:
             data = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
             return VideoRecord.from_json(data, path)

@@ -26,6 +26,14 @@ class Hit:
     url: str | None
     frame_index: int
     source: str | None = None
+    start: float | None = None
+    """Where to play from: the start of the matched line, or a little before a picture match."""
+    matched_line: bool = False
+    """Whether ``text`` is the dialogue that matched, rather than what is said at the moment."""
+
+    def __post_init__(self) -> None:
+        if self.start is None:
+            self.start = self.time
 
     @property
     def marked(self) -> str:
@@ -33,7 +41,8 @@ class Hit:
         return "".join(f"**{piece}**" if hit else piece for piece, hit in self.segments)
 
     def to_json(self) -> dict:
-        return {"video": self.video, "time": round(self.time, 3), "score": round(self.score, 4),
+        return {"video": self.video, "time": round(self.time, 3),
+                "start": round(float(self.start), 3), "score": round(self.score, 4),
                 "visual": round(self.visual, 4),
                 "dialog": None if self.dialog is None else round(self.dialog, 4),
                 "text": self.text, "marked": self.marked, "frame": str(self.frame),
@@ -55,6 +64,10 @@ class SearchResult:
     hits: list[Hit]
     timelines: dict[str, Timeline] = field(default_factory=dict)
     dialog_absent: bool = False
+    min_score: float = 0.0
+    """Moments scoring below this were left out."""
+    by_image: bool = False
+    """The query was an image or a stored frame: dialogue was not scored."""
 
 
 def moment_url(record: VideoRecord, seconds: float) -> str | None:

@@ -22,7 +22,17 @@ import numpy as np
 from oneframe.dialog import DialogCorpus, DialogQuery, DialogScores
 from oneframe.embed import load_encoder
 from oneframe.errors import LibraryError, OneframeError, SourceError
-from oneframe.fusion import blend, calibrate_dialog, calibrate_visual, distinct_moments
+from oneframe.fusion import (
+    MIN_SCORE,
+    NEUTRAL_CAPTIONS,
+    blend,
+    calibrate_dialog,
+    distinct_moments,
+    neutral_background,
+    picture_match,
+    rescale_relative,
+    strength,
+)
 from oneframe.library import Library
 from oneframe.results import Hit, SearchResult, Timeline, moment_url
 from oneframe.sentences import load_sentence_encoder
@@ -34,6 +44,7 @@ CUE_MARGIN = 0.5
 SHOW_WINDOW = 0.15  # below this dialogue score a hit shows the line on screen, not the match
 _KEY_STRIDE = 1e7  # seconds: frame keys (video, time) stay sorted across the whole index
 MARGIN_DISCOUNT = 0.9  # a frame only within the margin of a line ranks below one during it
+PICTURE_LEAD = 2.0  # Play starts this many seconds before a moment found by its picture
 
 
 _ENCODING = ThreadPoolExecutor(2, thread_name_prefix="oneframe-query")
@@ -42,6 +53,11 @@ _ENCODING = ThreadPoolExecutor(2, thread_name_prefix="oneframe-query")
 @functools.lru_cache(maxsize=1024)
 def _text_vector(model: str, text: str) -> np.ndarray:
     return load_encoder(model).embed_texts([text])[0]
+
+
+@functools.lru_cache(maxsize=16)
+def _neutral_vectors(model: str) -> np.ndarray:
+    return load_encoder(model).embed_texts(list(NEUTRAL_CAPTIONS))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -102,6 +118,7 @@ class SearchIndex:
         self.cue_end = np.array([c.end for c in self.dialog.cues], np.float64)
         self.cue_video = self.dialog.cue_video  # video of each cue
         self.frame_key = self.frame_video * _KEY_STRIDE + self.times  # sorted across videos
+        self._backgrounds: dict[str, np.ndarray] = {}  # model -> per row, see _background
 
     def frame_time(self, video: str, frame: int) -> float:
         return float(self.times[self.frame_offset[self.position[video]] + frame])
@@ -120,11 +137,17 @@ class SearchIndex:
 
     def _visual(self, chosen: np.ndarray, query: str | None, image: np.ndarray | None,
                 like: tuple[str, int] | None) -> np.ndarray:
-        """Raw cosine of every frame of the chosen videos to the query."""
+        """Every frame of the chosen videos scored by the query's picture, in [0, 1].
+
+        A text query scores the chance that it describes the frame better than neutral
+        captions do (absolute: a nonsense query scores about 0); an image query is rescaled
+        per query (the median frame 0, the best 1).
+        """
         import torch
 
         out = np.zeros(len(self.times), np.float32)
         wanted = set(chosen.tolist())
+        by_text = like is None and image is None
         for model, members in self.groups.items():
             matrix = self.matrices[model]
             if like is not None:
@@ -140,15 +163,38 @@ class SearchIndex:
             q = torch.from_numpy(vector.astype(np.float16))
             rows = self.group_rows[model]
             if wanted >= set(members):  # the whole group: one product over all its frames
-                scores = (matrix @ q).float().numpy()
+                scores = self._score_rows(model, 0, len(matrix), q, by_text)
                 for k, v in enumerate(members):
                     out[self.frame_offset[v]:self.frame_offset[v + 1]] = scores[rows[k]:rows[k + 1]]
                 continue
             for k, v in enumerate(members):
                 if v in wanted:
-                    out[self.frame_offset[v]:self.frame_offset[v + 1]] = (
-                        matrix[rows[k]:rows[k + 1]] @ q).float().numpy()
+                    out[self.frame_offset[v]:self.frame_offset[v + 1]] = self._score_rows(
+                        model, int(rows[k]), int(rows[k + 1]), q, by_text)
+        if not by_text:
+            frames = np.flatnonzero(np.isin(self.frame_video, chosen))
+            out[frames] = rescale_relative(out[frames])
         return out
+
+    def _score_rows(self, model: str, lo: int, hi: int, q,  # noqa: ANN001 - a torch vector
+                    by_text: bool) -> np.ndarray:
+        """Cosines of a model group's rows ``lo:hi`` to ``q``; for a text query, as matches."""
+        cosines = (self.matrices[model][lo:hi] @ q).float().numpy()
+        if not by_text:
+            return cosines
+        scale = load_encoder(model).logit_scale
+        return picture_match(cosines, self._background(model, scale)[lo:hi], scale)
+
+    def _background(self, model: str, scale: float) -> np.ndarray:
+        """Per row of a model group: how well the neutral captions describe that frame."""
+        import torch
+
+        found = self._backgrounds.get(model)
+        if found is None:
+            neutral = torch.from_numpy(_neutral_vectors(model).T.astype(np.float16))
+            cosines = (self.matrices[model] @ neutral).float().numpy()
+            found = self._backgrounds[model] = neutral_background(cosines, scale)
+        return found
 
     def _frame_dialog(self, chosen: np.ndarray,
                       scores: DialogScores) -> tuple[np.ndarray, np.ndarray]:
@@ -190,8 +236,13 @@ class SearchIndex:
         image: np.ndarray | str | Path | None = None,
         like: tuple[str, int] | None = None,
         timelines: bool = False,
+        min_score: float = MIN_SCORE,
     ) -> SearchResult:
-        """The ``top_k`` distinct moments for a text query, an image, or a stored frame."""
+        """The ``top_k`` distinct moments for a text query, an image, or a stored frame.
+
+        Moments whose best channel scores below ``min_score`` (see :func:`fusion.strength`) are
+        left out; none left is "nothing matched well".
+        """
         if isinstance(image, (str, Path)):
             image = read_image(image)
         if not (query and query.strip()) and image is None and like is None:
@@ -205,11 +256,10 @@ class SearchIndex:
         dq = DialogQuery.parse(query or "") if has_dialog else None
         sentences = {model: _ENCODING.submit(_sentence_vector, model, dq.core)
                      for model in (self.dialog.models() if dq else ())}  # beside the CLIP text
-        raw_visual = self._visual(chosen, query, image, like)
+        visual = self._visual(chosen, query, image, like)
         frames = np.flatnonzero(np.isin(self.frame_video, chosen))
-        visual = np.zeros(len(self.times), np.float32)
-        visual[frames] = calibrate_visual(raw_visual[frames])
         frame_dialog, frame_cue, matched = None, np.full(len(self.times), -1, np.int64), set()
+        scores = None
         if dq is not None:
             dq.vectors = {model: future.result() for model, future in sentences.items()}
             scores = self.dialog.score(dq, videos=chosen)
@@ -219,11 +269,16 @@ class SearchIndex:
         fused[frames] = blend(visual[frames], None if frame_dialog is None
                               else frame_dialog[frames], visual_weight)
         hit_times = self._hit_times(frame_cue, frame_dialog, visual_weight)
-        picked = distinct_moments(fused[frames], hit_times[frames], self.frame_video[frames],
-                                  top_k, min_gap)
-        hits = [self._hit(int(frames[p]), fused, visual, frame_dialog, frame_cue, hit_times,
-                          matched, scores if has_dialog else None) for p in picked]
-        result = SearchResult(hits, dialog_absent=frame_dialog is None)
+        lines = self._lines(frame_cue, frame_dialog, scores)
+        matched_by = strength(visual[frames], None if frame_dialog is None
+                              else frame_dialog[frames], visual_weight)
+        eligible = frames[matched_by >= min_score]
+        picked = distinct_moments(fused[eligible], hit_times[eligible],
+                                  self.frame_video[eligible], top_k, min_gap, lines[eligible])
+        hits = [self._hit(int(eligible[p]), fused, visual, frame_dialog, frame_cue, hit_times,
+                          matched, scores, int(lines[eligible[p]])) for p in picked]
+        result = SearchResult(hits, dialog_absent=frame_dialog is None, min_score=min_score,
+                              by_image=image is not None or like is not None)
         if timelines:
             for i in chosen:
                 lo, hi = self.frame_offset[i], self.frame_offset[i + 1]
@@ -232,6 +287,19 @@ class SearchIndex:
                     None if frame_dialog is None or not self.cues[i] else frame_dialog[lo:hi],
                     fused[lo:hi])
         return result
+
+    def _lines(self, frame_cue: np.ndarray, frame_dialog: np.ndarray | None,
+               scores: DialogScores | None) -> np.ndarray:
+        """Per frame, the window of lines its dialogue match shows (-1: not a dialogue match).
+
+        Frames matched by one window are one moment, however long the line runs.
+        """
+        lines = np.full(len(self.times), -1, np.int64)
+        if frame_dialog is None or scores is None:
+            return lines
+        shown = np.flatnonzero((frame_cue >= 0) & (frame_dialog >= SHOW_WINDOW))
+        lines[shown] = scores.window[frame_cue[shown]]
+        return lines
 
     def _hit_times(self, frame_cue: np.ndarray, frame_dialog: np.ndarray | None,
                    weight: float) -> np.ndarray:
@@ -253,29 +321,28 @@ class SearchIndex:
 
     def _hit(self, f: int, fused: np.ndarray, visual: np.ndarray, frame_dialog: np.ndarray | None,
              frame_cue: np.ndarray, hit_times: np.ndarray, matched: set[str],
-             scores: DialogScores | None) -> Hit:
+             scores: DialogScores | None, window: int) -> Hit:
         v = int(self.frame_video[f])
         record = self.records[v]
         local = f - int(self.frame_offset[v])
         t = float(hit_times[f])
-        text, segments = "", []
-        cue = int(frame_cue[f])
-        if (cue >= 0 and scores is not None and scores.window[cue] >= 0
-                and frame_dialog is not None and frame_dialog[f] >= SHOW_WINDOW):
-            w = int(scores.window[cue])
-            first, length = int(self.dialog.first[w]), int(self.dialog.length[w])
+        if window >= 0:  # a dialogue match: its lines, played from their start
+            first, length = int(self.dialog.first[window]), int(self.dialog.length[window])
             text = " ".join(c.text for c in self.dialog.cues[first:first + length])
             segments = self.dialog.highlight(text, matched)
-        else:
+            cue, start = int(frame_cue[f]), float(self.cue_start[first])
+        else:  # what is said on screen then, if anything; played from a little before
             cue = self._said_at(v, t)
             text = self.dialog.cues[cue].text if cue >= 0 else ""
             segments = [(text, False)] if text else []
+            start = max(0.0, t - PICTURE_LEAD)
         source = (self.dialog.cues[cue].source or record.caption_kind) if cue >= 0 else None
         dialog = None
         if frame_dialog is not None and self.cues[v]:
             dialog = float(frame_dialog[f])
         return Hit(record.id, record.title, t, float(fused[f]), float(visual[f]), dialog, text,
-                   segments, record.frame_path(local), moment_url(record, t), local, source)
+                   segments, record.frame_path(local), moment_url(record, start), local, source,
+                   start=start, matched_line=window >= 0)
 
 
 def _stack(matrices: list[np.ndarray]):  # noqa: ANN202 - a torch tensor

@@ -13,9 +13,11 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from oneframe.captions import CAPTION_SUFFIXES
 from oneframe.errors import SourceError
+from oneframe.exposure import ServePolicy
 from oneframe.progress import Progress, no_progress
 from oneframe.ytdlp import download_url, extract_url
 
@@ -88,11 +90,20 @@ def normalise_source(source: str) -> str:
     )
 
 
-def probe(source: str, cookies: str | Path | None = None) -> Probe:
-    """Look at a source (metadata only, no download) and name its library id."""
+def probe(source: str, cookies: str | Path | None = None, *,
+          policy: ServePolicy | None = None, name: str | None = None) -> Probe:
+    """Look at a source (metadata only, no download) and name its library id.
+
+    ``policy`` limits the addresses a link may lead to (the web app); ``name`` is how messages
+    call a local file (an upload's own name, not the temporary path it was saved to).
+    """
     source = normalise_source(source)
     if not is_url(source):
-        return _probe_file(Path(source))
+        return _probe_file(Path(source), name)
+    if policy is not None:
+        parts = urlsplit(source)
+        policy.check_host(parts.hostname or "", parts.port or (443 if parts.scheme == "https"
+                                                                else 80))
     info = extract_url(source, cookies)
     return Probe(
         source=source,
@@ -120,9 +131,11 @@ def _watch_url(info: dict[str, Any]) -> str | None:
     return info.get("webpage_url")
 
 
-def _probe_file(path: Path) -> Probe:
+def _probe_file(path: Path, name: str | None = None) -> Probe:
+    shown = name or str(path)
     if not path.is_file():
-        raise SourceError(f"{path} is a folder, not a video file. Give the path of a video file.")
+        raise SourceError(f"{shown} is a folder, not a video file. Give the path of a video "
+                          "file.")
     try:
         digest = hashlib.sha256()
         with path.open("rb") as fh:
@@ -130,10 +143,10 @@ def _probe_file(path: Path) -> Probe:
                 digest.update(block)
     except OSError as exc:
         raise SourceError(
-            f"{path} cannot be read ({exc.strerror or exc}). Check its permissions."
+            f"{shown} cannot be read ({exc.strerror or exc}). Check its permissions."
         ) from exc
     if path.stat().st_size == 0:
-        raise SourceError(f"{path} is empty (0 bytes). Give a complete video file.")
+        raise SourceError(f"{shown} is empty (0 bytes). Give a complete video file.")
     return Probe(source=str(path), source_id="file-" + digest.hexdigest()[:16],
                  title=path.stem, path=path)
 

@@ -11,6 +11,7 @@ import yt_dlp
 from yt_dlp.utils import YoutubeDLError, determine_ext
 
 from oneframe.errors import SourceError
+from oneframe.netguard import refusal
 from oneframe.progress import Progress, no_progress
 
 # Video only (no ffmpeg merge), at most 480p, H.264 first, never AV1 (OpenCV cannot decode it);
@@ -98,6 +99,8 @@ def _options(cookies: str | Path | None, **extra: Any) -> dict[str, Any]:
 
 def explain(url: str, exc: BaseException) -> SourceError:
     """A SourceError whose message says what went wrong with ``url`` and what to do."""
+    if refused := refusal():  # a redirect or a name that led inside the network
+        return SourceError(f"Could not fetch {url}: {refused}")
     message = str(exc).replace("ERROR: ", "").strip()
     lowered = message.lower()
     for phrases, advice in _FAILURES:

@@ -2,9 +2,10 @@
 
 import streamlit as st
 
+from dashboard import cards, charts, ui
+from dashboard.safe import plain
 from oneframe.errors import OneframeError
-from oneframe.export import timestamp
-from pages import charts, ui
+from oneframe.export import compare_to_csv, compare_to_json, timestamp
 
 ui.start_page()
 
@@ -42,7 +43,7 @@ for letter, text, weight in variants:
         results[letter] = index.search(text, videos=chosen or None, visual_weight=weight,
                                        top_k=top_k, min_gap=min_gap, timelines=True)
     except OneframeError as exc:
-        st.error(f"Variant {letter}: {exc}")
+        st.error(f"Variant {letter}: {plain(exc)}")
 if len(results) < 1:
     st.caption("Type at least one variant.")
     st.stop()
@@ -55,6 +56,8 @@ def shared_with(letter: str, hit) -> list[str]:  # noqa: ANN001 - a Hit
         h.video == hit.video and abs(h.time - hit.time) < tolerance for h in result.hits)]
 
 
+if st.session_state.get("playing"):
+    cards.player(index, *st.session_state["playing"])
 videos_with_hits = list(dict.fromkeys(h.video for r in results.values() for h in r.hits))
 if videos_with_hits:
     shown = videos_with_hits[0]
@@ -72,11 +75,23 @@ for i, column in enumerate(st.columns(count)):
         if letter not in results:
             continue
         found = results[letter].hits
+        if not found:
+            st.caption("Nothing matched well.")
+            continue
         agreed = sum(1 for h in found if shared_with(letter, h))
         st.caption(f"{len(found)} results · {agreed} shared with another variant · best at "
-                   f"{timestamp(found[0].time) if found else '-'}")
+                   f"{timestamp(found[0].time)}")
         for rank, hit in enumerate(found, 1):
             others = shared_with(letter, hit)
-            ui.hit_card(hit, rank, key=f"cmp-{letter}-{rank}", actions=False,
-                        badge=f"also in {', '.join(others)}" if others else None,
-                        image_width=320)
+            cards.hit_card(hit, rank, key=f"cmp-{letter}-{rank}", on_search_page=False,
+                           badge=f"also in {', '.join(others)}" if others else None,
+                           image_width=320)
+
+asked = {letter: (text, weight, cards.shareable(results[letter].hits))
+         for letter, text, weight in variants if letter in results}
+csv_col, json_col, _ = st.columns([1, 1, 6])
+csv_col.download_button("CSV", compare_to_csv(asked), "oneframe-compare.csv", "text/csv",
+                        key="compare-csv", icon=":material/download:", width="stretch")
+json_col.download_button("JSON", compare_to_json(asked), "oneframe-compare.json",
+                         "application/json", key="compare-json", icon=":material/download:",
+                         width="stretch")

@@ -7,11 +7,14 @@ from pathlib import Path
 
 import streamlit as st
 
+from dashboard import ui
+from dashboard.progress import current_stage, progress_view
+from dashboard.safe import plain
 from oneframe.captions import CAPTION_SUFFIXES
+from oneframe.errors import OneframeError
+from oneframe.exposure import ServePolicy
 from oneframe.ingest import ingest
 from oneframe.jobs import CANCELLED, DONE, WAITING
-from pages import ui
-from pages.ingest_progress import current_stage, progress_view
 
 ui.start_page()
 
@@ -22,10 +25,15 @@ def safe_name(name: str) -> str:
     return re.sub(r"[^\w.\- ]+", "_", Path(name).name).strip() or "video"
 
 
-def submit(source: str, label: str, folder: Path, **options) -> None:
-    """Queue the ingest; the job panel below follows it from here on, whatever page is open."""
+def submit(source: str, label: str, folder: Path, policy: ServePolicy, **options) -> None:
+    """Queue the ingest; the job panel below follows it from here on, whatever page is open.
+
+    It may read only the upload's own folder and the operator's media folders, and fetch only
+    from the addresses the policy allows.
+    """
     job = ui.jobs().submit(
-        label, lambda progress: ingest(source, library=ui.library(), progress=progress, **options),
+        label, lambda progress: ingest(source, library=ui.library(), progress=progress,
+                                       policy=policy.with_folder(folder), **options),
         cleanup=lambda: shutil.rmtree(folder, ignore_errors=True))
     st.session_state["job"] = job.id
     for key in ("added", "outcome"):
@@ -48,17 +56,21 @@ def job_panel(job_id: str) -> None:
                 st.session_state["outcome"] = (job.state, job.error, job.details)
         st.rerun()
     finished, under_way = progress_view(job.snapshot())
-    with st.status(f"Adding {job.label}: {current_stage(job.latest)}…", expanded=True):
-        if job.state == WAITING:
-            ahead = jobs.ahead_of(job)
-            st.write(f"Waiting for {ahead} other video{'s' if ahead != 1 else ''} to be added "
-                     "first.")
-        if finished:
-            st.markdown(" · ".join(f":material/check: {step}" for step in finished))
-        for fill, text in under_way:
-            st.progress(fill, text=text)
-        st.caption("You can use the other pages meanwhile; this keeps going.")
-        st.button("Cancel", key="cancel", on_click=job.cancel, icon=":material/close:")
+    # Not a `with` block: leaving one marks the box complete (a tick) while the job still runs.
+    waiting = job.state == WAITING
+    box = st.status(f"Adding {plain(job.label)}: "
+                    f"{'waiting its turn' if waiting else current_stage(job.latest)}…",
+                    state="running", expanded=True)
+    if waiting:
+        ahead = jobs.ahead_of(job)
+        box.write(f"Waiting for {ahead} other video{'s' if ahead != 1 else ''} to be added "
+                  "first.")
+    if finished:
+        box.markdown(" · ".join(f":material/check: {step}" for step in finished))
+    for fill, text in under_way:
+        box.progress(fill, text=text)
+    box.caption("You can use the other pages meanwhile; this keeps going.")
+    box.button("Cancel", key="cancel", on_click=job.cancel, icon=":material/close:")
 
 
 st.title("Add a video")
@@ -69,8 +81,9 @@ source_kind = st.radio("Source", ["YouTube or web link", "Video file"], horizont
 url, upload, caption_upload = "", None, None
 if source_kind == "YouTube or web link":
     url = st.text_input("Video link", placeholder="https://www.youtube.com/watch?v=…",
-                        key="url", help="YouTube or any site yt-dlp supports. Captions are "
-                        "fetched too: manual ones first, else auto-generated.")
+                        key="url", help="A web address (https://…) of a YouTube video or of a "
+                        "page on any site yt-dlp supports. Captions are fetched too: manual "
+                        "ones first, else auto-generated.")
 else:
     upload = st.file_uploader("Video file", type=VIDEO_TYPES, key="video_file")
     caption_upload = st.file_uploader(
@@ -104,27 +117,36 @@ elif clicked and not ready:
     st.error("Paste a video link first." if source_kind == "YouTube or web link"
              else "Choose a video file first.")
 elif clicked:
-    folder = Path(tempfile.mkdtemp(prefix="oneframe-upload-"))
     try:
-        source, shown, label, captions, cookies = url.strip(), url.strip(), None, None, None
-        if upload is not None and source_kind == "Video file":
-            path = folder / safe_name(upload.name)
-            path.write_bytes(upload.getbuffer())
-            source, shown, label = str(path), upload.name, f"uploaded file {upload.name}"
-        if caption_upload is not None and source_kind == "Video file":
-            captions = folder / ("captions-" + safe_name(caption_upload.name))
-            captions.write_bytes(caption_upload.getbuffer())
-        if cookies_upload is not None:
-            cookies = folder / "cookies.txt"
-            cookies.write_bytes(cookies_upload.getbuffer())
-    except OSError as exc:
-        shutil.rmtree(folder, ignore_errors=True)
-        st.error(f"Could not keep the uploaded file for indexing ({exc}). Free some disk space "
-                 "in the temporary folder and try again.")
+        policy = ServePolicy.from_env()
+        if source_kind == "YouTube or web link":
+            policy.check_source(url)
+    except OneframeError as exc:
+        st.error(plain(exc))
     else:
-        submit(source, shown, folder, captions=captions, lang=lang.strip() or "en",
-               interval=float(interval), cookies=cookies,
-               source_label=label, ocr=ocr, ocr_band=(float(band[0]), float(band[1])))
+        folder = Path(tempfile.mkdtemp(prefix="oneframe-upload-"))
+        try:
+            source, shown, captions, cookies = url.strip(), url.strip(), None, None
+            if upload is not None and source_kind == "Video file":
+                path = folder / safe_name(upload.name)
+                path.write_bytes(upload.getbuffer())
+                source, shown = str(path), upload.name
+            if caption_upload is not None and source_kind == "Video file":
+                (folder / "captions").mkdir()
+                captions = folder / "captions" / safe_name(caption_upload.name)
+                captions.write_bytes(caption_upload.getbuffer())
+            if cookies_upload is not None:
+                cookies = folder / "cookies.txt"
+                cookies.write_bytes(cookies_upload.getbuffer())
+        except OSError as exc:
+            shutil.rmtree(folder, ignore_errors=True)
+            st.error(f"Could not keep the uploaded file for indexing ({plain(exc.strerror)}). "
+                     "Try again; if it keeps failing, tell whoever runs this server that its "
+                     "temporary folder is full.")
+        else:
+            submit(source, shown, folder, policy, captions=captions, lang=lang.strip() or "en",
+                   interval=float(interval), cookies=cookies, source_label=shown, ocr=ocr,
+                   ocr_band=(float(band[0]), float(band[1])))
 
 if "job" in st.session_state:
     job_panel(st.session_state["job"])
@@ -132,18 +154,18 @@ outcome = st.session_state.get("outcome")
 if outcome is not None:
     state, message, details = outcome
     if state == CANCELLED:
-        st.info(message, icon=":material/block:")
+        st.info(plain(message), icon=":material/block:")
     else:
-        st.error(message)
+        st.error(plain(message))
         if details:
-            with st.expander("Details for a bug report"):
-                st.code(details, language=None)
+            st.caption("This looks like a bug in oneframe; the details are in the server's log.")
 added = st.session_state.get("added")
 record = next((r for r in ui.videos() if r.id == added), None) if added else None
 if record is not None:
-    st.success(f"“{record.title}” is in the library: {ui.duration_label(record.duration)}, "
-               f"{record.frames} frames, {record.cues + record.burned_in} lines of dialogue "
-               f"({ui.caption_label(record)}).")
+    st.success(f"“{plain(record.title)}” is in the library: "
+               f"{ui.duration_label(record.duration)}, {record.frames} frames, "
+               f"{record.cues + record.burned_in} lines of dialogue "
+               f"({plain(ui.caption_label(record))}).")
     for note in record.notes:
-        st.warning(note, icon=":material/info:")
+        st.warning(plain(note), icon=":material/info:")
     st.page_link("pages/search.py", label="Search this video now", icon=":material/search:")

@@ -1,11 +1,12 @@
 """Library: every ingested video, with what it holds; search or remove it."""
 
-import html
+from pathlib import Path
 
 import streamlit as st
 
+from dashboard import ui
+from dashboard.safe import plain, web_link
 from oneframe.errors import OneframeError
-from pages import ui
 
 ui.start_page()
 
@@ -26,18 +27,18 @@ for record in records:
         frame = record.frame_path(record.frames // 3)
         if frame.is_file():
             thumb.image(str(frame), width="stretch")
-        source = record.url or record.source
-        link = (f"<a href='{html.escape(record.url)}' target='_blank'>{html.escape(source)}</a>"
-                if record.url else f"<code>{html.escape(source)}</code>")
+        link = web_link(record.url)
+        source = (f"<a href='{plain(link)}' target='_blank' rel='noopener noreferrer'>"
+                  f"{plain(link)}</a>" if link else plain(Path(record.source).name))
         about.markdown(
-            f"### {html.escape(record.title)}\n"
+            f"<h3>{plain(record.title)}</h3>"
             f"{ui.duration_label(record.duration)} · {record.frames} frames · "
             + "".join(f"{lines} · " for lines in [ui.lines_label(record)] if lines)
-            + f"**{ui.caption_label(record)}**<br>"
-            f"<span style='font-size:.8rem;opacity:.75'>{link} · id <code>{record.id}</code>"
-            "</span>", unsafe_allow_html=True)
+            + f"<b>{plain(ui.caption_label(record))}</b><br>"
+            f"<span style='font-size:.8rem;opacity:.75'>{source} · id <code>{plain(record.id)}"
+            "</code></span>", unsafe_allow_html=True)
         for note in record.notes:
-            about.warning(note, icon=":material/info:")
+            about.warning(plain(note), icon=":material/info:")
         if actions.button("Search", key=f"search-{record.id}", type="primary", width="stretch"):
             st.session_state["search_videos"] = [record.id]
             st.switch_page("pages/search.py")
@@ -45,15 +46,15 @@ for record in records:
             actions.warning("Remove it? Its index and frames are deleted.")
             yes, no = actions.columns(2)
             if yes.button("Remove", key=f"yes-{record.id}", type="primary"):
+                st.session_state.pop("confirm_remove", None)
                 try:
                     ui.library().remove(record.id)
-                except OneframeError as exc:
-                    st.error(str(exc))
+                except OneframeError:  # removed meanwhile, by another session or the CLI
+                    st.toast(f"{plain(record.title)} was already removed.")
                 else:
-                    st.session_state.pop("confirm_remove", None)
-                    ui.refresh()
-                    st.toast(f"Removed {record.title}")
-                    st.rerun()
+                    st.toast(f"Removed {plain(record.title)}")
+                ui.refresh()
+                st.rerun()
             if no.button("Keep", key=f"no-{record.id}"):
                 st.session_state.pop("confirm_remove", None)
                 st.rerun()

@@ -48,6 +48,24 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tiny_model_dir: Path, tmp_path: Pa
     monkeypatch.setenv("ONEFRAME_LIBRARY", str(tmp_path / "library"))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def pages_by_navigation() -> Iterator[None]:
+    """What the server does at start (dashboard.warmup.serve_pages_by_navigation), for AppTest,
+    which otherwise resets Streamlit to its old pages-folder mode before every run and runs a
+    page without Home.py."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs) -> None:  # noqa: ANN001, ANN002, ANN003
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    PagesManager.__init__ = init
+    yield
+    PagesManager.__init__ = original
+
+
 @pytest.fixture(scope="session")
 def scene_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """9 s, three coloured scenes of 3 s with a moving square, 10 fps."""

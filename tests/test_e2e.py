@@ -1,8 +1,10 @@
 """End to end in a real browser: Debian's Chromium, driven by Playwright, against `streamlit run`.
 
-Ingests a clip with captions through the Add video page, searches one of its lines with the
-slider at "dialogue", and expects that line's moment first. Screenshots of every page are
-saved to test-artifacts/ for a person to look at.
+The server is started as a user would, with the project's own settings: it must listen on
+loopback only, and its link box must refuse server paths and inside addresses. Then it ingests a
+clip with captions through the Add video page, searches one of its lines with the slider at
+"dialogue", and expects that line's moment first. Screenshots of every page are saved to
+test-artifacts/ for a person to look at.
 """
 
 from __future__ import annotations
@@ -50,9 +52,8 @@ def free_port() -> int:
 def server(tmp_path: Path) -> Iterator[str]:
     port = free_port()
     log = (tmp_path / "streamlit.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "Home.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
+    process = subprocess.Popen(  # no --server.address: .streamlit/config.toml decides
+        [sys.executable, "-m", "streamlit", "run", "Home.py", "--server.port", str(port)],
         cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -69,6 +70,36 @@ def server(tmp_path: Path) -> Iterator[str]:
         process.terminate()
         process.wait(timeout=20)
         log.close()
+
+
+def outward_address() -> str | None:
+    """This machine's address on its network (no packet is sent), if it has one."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("10.254.254.254", 1))
+        except OSError:
+            return None
+        address = probe.getsockname()[0]
+    return None if address.startswith("127.") else address
+
+
+def check_served_to_this_machine_only(url: str, log: Path) -> None:
+    """The app listens on loopback only (config.toml), not on every interface."""
+    port = int(url.rsplit(":", 1)[1])
+    assert "Network URL" not in log.read_text()
+    address = outward_address()
+    if address is not None:
+        with pytest.raises(OSError), socket.create_connection((address, port), timeout=3):
+            pass
+
+
+def check_video_route_answers_bad_ids(url: str) -> None:
+    """A malformed or unknown id is a 404, never a server error."""
+    for vid in ("x" * 300, "file-0000000000000000", "..%2F..%2Fetc%2Fpasswd", "%00", ".lock",
+                "yt-" + "%C3%A9" * 40):
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            urllib.request.urlopen(f"{url}/oneframe/video/{vid}", timeout=10)
+        assert answer.value.code in (400, 404), vid
 
 
 def settle(page) -> None:
@@ -95,6 +126,8 @@ def upload(page, field, path: Path) -> None:
 def test_ingest_then_find_a_line_in_a_real_browser(server: str, tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
+    check_served_to_this_machine_only(server, tmp_path / "streamlit.log")
+    check_video_route_answers_bad_ids(server)
     video = write_video(tmp_path / "Colours.mp4", SCENES)
     captions = tmp_path / "Colours.vtt"
     captions.write_text(LINES)
@@ -119,7 +152,22 @@ def test_ingest_then_find_a_line_in_a_real_browser(server: str, tmp_path: Path) 
         expect(page.get_by_text("Your library is empty")).to_be_visible()
         page.screenshot(path=str(ARTIFACTS / "1-library-empty.png"))
 
+        # The link box is for web links: a server path or an inside address is refused.
         page.goto(server + "/ingest")
+        link = page.get_by_role("textbox", name="Video link")
+        for typed, says in (("/etc/passwd", "not a web link"),
+                            (server + "/oneframe/video/x", "loopback"),
+                            ("http://169.254.169.254/latest/meta-data/", "link-local")):
+            link.fill(typed)
+            link.press("Enter")
+            settle(page)
+            page.get_by_role("button", name="Add to library").click()
+            expect(page.get_by_text(says)).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "0-ingest-refused.png"))
+        page.get_by_role("link", name="Library").click()
+        expect(page.get_by_text("Your library is empty")).to_be_visible()
+
+        page.get_by_role("link", name="Add video").click()
         page.get_by_text("Video file", exact=True).click()
         settle(page)
         uploads = page.locator("input[type=file]")
@@ -136,13 +184,23 @@ def test_ingest_then_find_a_line_in_a_real_browser(server: str, tmp_path: Path) 
         page.get_by_text("Search this video now").click()
         query = page.get_by_label("Describe the moment")
         query.fill("the blue door was locked")
-        query.press("Enter")
+        query.press("Enter")  # Enter runs the search
+        settle(page)
         slider = page.get_by_role("slider")
         slider.focus()
         slider.press("Home")
         expect(slider).to_have_attribute("aria-valuetext", "0.00")
         first = page.get_by_text("#1 ·").first
         expect(first).to_contain_text("0:06.2")
+        settle(page)
+        # From the query box, a few Tabs reach the first result's Play button.
+        query.focus()
+        tabs = 0
+        while tabs < 12 and not page.evaluate(
+                "document.activeElement.innerText || ''").strip().endswith("Play"):
+            page.keyboard.press("Tab")
+            tabs += 1
+        assert tabs <= 6, f"{tabs} Tabs from the query to the first result"
         expect(page.locator("mark").first).to_be_visible()
         expect(page.locator("[data-testid=stImage] img").first).to_be_visible()
         expect(page.locator("[data-testid=stVegaLiteChart]").first).to_be_visible()

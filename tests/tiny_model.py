@@ -45,8 +45,10 @@ def build_tiny_clip(out: Path, seed: int = 0, full_size: bool = False,
         vision_config=dict(image_size=32, patch_size=8, hidden_size=32, intermediate_size=37,
                            num_hidden_layers=2, num_attention_heads=4),
         projection_dim=16,
+        logit_scale_init_value=4.6052,  # ln 100: the temperature trained CLIP models reach
     )
-    config = CLIPConfig() if full_size else tiny  # CLIPConfig() is ViT-B/32's architecture
+    # CLIPConfig() is ViT-B/32's architecture
+    config = CLIPConfig(logit_scale_init_value=4.6052) if full_size else tiny
     if full_size:  # keep the real 49,408-token embedding table: the same memory cost
         for key in ("bos_token_id", "eos_token_id", "pad_token_id"):
             setattr(config.text_config, key, getattr(tiny.text_config, key))

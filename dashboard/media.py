@@ -16,18 +16,25 @@ from starlette.responses import FileResponse
 from starlette.routing import Route
 
 from oneframe.errors import LibraryError
-from oneframe.library import Library
+from oneframe.library import Library, is_valid_id
 
 PREFIX = "/oneframe/video/"
 
 
 async def video(request: Request) -> FileResponse:
-    """The video file of one library entry; Starlette answers range requests."""
+    """The video file of one library entry; Starlette answers range requests.
+
+    Anything that isn't the id of a video in the library (malformed, too long, removed) is a
+    404, never an error of the server's.
+    """
+    vid = request.path_params["vid"]
     try:
-        path = Library().get(request.path_params["vid"]).video_path
-    except LibraryError:
+        path = Library().get(vid).video_path if is_valid_id(vid) else None
+        if path is not None and not path.is_file():
+            path = None
+    except (LibraryError, OSError, ValueError):
         path = None
-    if path is None or not path.is_file():
+    if path is None:
         raise HTTPException(404, "No such video in the library.")
     kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     return FileResponse(path, media_type=kind)

@@ -1,0 +1,133 @@
+"""How results look: a hit's card (frame, time, score split, line, actions) and the player."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import streamlit as st
+
+from dashboard import media
+from dashboard.charts import CHANNEL_COLOURS
+from dashboard.safe import plain, web_link
+from dashboard.ui import CAPTION_KINDS
+from oneframe.export import cues_to_vtt, timestamp
+from oneframe.results import Hit, moment_url
+from oneframe.search import SearchIndex
+
+STYLE = """<style>
+.of-bar{display:flex;align-items:center;gap:.4rem;font-size:.78rem;line-height:1.3rem}
+.of-bar span{width:4.3rem;opacity:.75}.of-bar em{opacity:.6}
+.of-track{flex:1;height:.45rem;background:rgba(128,128,128,.25);border-radius:.3rem}
+.of-track div{height:100%;border-radius:.3rem}
+.of-caption{font-size:.88rem;margin:.3rem 0 .2rem 0}
+.of-caption mark{background:#f5a52455;color:inherit;padding:0 .1rem;border-radius:.2rem}
+.of-said{font-size:.72rem;opacity:.65;margin-top:.2rem}
+.of-time{font-weight:700;font-size:1.05rem}
+.of-badge{font-size:.72rem;padding:.05rem .4rem;border-radius:.6rem;background:#f5a52433;
+  margin-left:.3rem}
+</style>"""
+
+
+def style() -> None:
+    st.markdown(STYLE, unsafe_allow_html=True)
+
+
+def highlighted(segments: Sequence[tuple[str, bool]]) -> str:
+    """Caption HTML with matched words marked; every piece made inert (captions are untrusted)."""
+    return "".join(f"<mark>{plain(piece)}</mark>" if hit else plain(piece)
+                   for piece, hit in segments)
+
+
+def score_bars(hit: Hit, by_image: bool = False) -> str:
+    """The score split into picture and dialogue; an image query scores no dialogue at all."""
+    def bar(label: str, value: float | None, colour: str) -> str:
+        if value is None:
+            return f"<div class='of-bar'><span>{label}</span><em>no dialogue</em></div>"
+        width = max(0.0, min(value, 1.0)) * 100
+        return (f"<div class='of-bar'><span>{label}</span><div class='of-track'><div "
+                f"style='width:{width:.0f}%;background:{colour}'></div></div>"
+                f"<b>{value:.2f}</b></div>")
+
+    bars = bar("picture", hit.visual, CHANNEL_COLOURS["picture"])
+    return bars if by_image else bars + bar("dialogue", hit.dialog, CHANNEL_COLOURS["dialogue"])
+
+
+def hit_card(hit: Hit, rank: int, key: str, badge: str | None = None, by_image: bool = False,
+             image_width: int | str = "stretch", on_search_page: bool = True) -> None:
+    """One result: the frame, its time, the score split, the line, Play and Similar (which
+    opens the Search page where it isn't already)."""
+    with st.container(border=True):
+        if hit.frame.is_file():
+            st.image(str(hit.frame), width=image_width)
+        else:
+            st.caption("(frame image missing from the library folder)")
+        extra = f"<span class='of-badge'>{plain(badge)}</span>" if badge else ""
+        st.markdown(
+            f"<span class='of-time'>#{rank} · {timestamp(hit.time)}</span> "
+            f"<span style='opacity:.7'>score {hit.score:.2f}</span>{extra}<br>"
+            f"<span style='font-size:.8rem;opacity:.7'>{plain(hit.title)}</span>",
+            unsafe_allow_html=True)
+        st.markdown(score_bars(hit, by_image), unsafe_allow_html=True)
+        if hit.text:
+            kind = CAPTION_KINDS.get(hit.source or "", hit.source or "captions")
+            said = (f"the line that matched, from the {kind}" if hit.matched_line
+                    else f"said at this moment ({kind})")
+            st.markdown(f"<div class='of-said'>{plain(said)}</div><div class='of-caption'>“"
+                        f"{highlighted(hit.segments)}”</div>", unsafe_allow_html=True)
+        left, right = st.columns(2)
+        if left.button("Play", key=f"{key}-play", width="stretch", icon=":material/play_arrow:",
+                       help=f"Play the video from {timestamp(float(hit.start))}"):
+            st.session_state["playing"] = (hit.video, float(hit.start))
+            st.rerun()
+        if right.button("Similar", key=f"{key}-like", width="stretch",
+                        icon=":material/image_search:", help="More like this: frames that look "
+                        "like this one"):
+            st.session_state["like"] = (hit.video, hit.frame_index)
+            st.session_state.pop("playing", None)
+            if not on_search_page:
+                st.switch_page("pages/search.py")
+            st.rerun()
+
+
+def player(index: SearchIndex, video: str, seconds: float) -> None:
+    """The video from ``seconds``, with its captions; a YouTube link for YouTube sources.
+
+    Burned-in subtitles are already in the picture, so only a caption track is attached.
+    """
+    position = index.position.get(video)
+    if position is None:  # removed meanwhile
+        st.session_state.pop("playing", None)
+        return
+    record = index.records[position]
+    with st.container(border=True):
+        st.markdown(f"**{plain(record.title)}** from {timestamp(seconds)}")
+        path = record.video_path
+        if path is not None and path.is_file():
+            cues = [c for c in index.cues[position] if c.source != "burned-in"]
+            # Streamed by Home.py's route; a file path (read whole into memory) only where no
+            # browser asked (tests).
+            source = media.video_url(st.context.url, record.id) or str(path)
+            st.video(source, start_time=int(seconds),
+                     subtitles=cues_to_vtt(cues) if cues else None, autoplay=True)
+        else:
+            st.caption("The video file is not in the library folder, so it can't be played.")
+        url = web_link(moment_url(record, seconds)) if record.id.startswith("yt-") else None
+        if url:
+            st.link_button("Open on YouTube at this moment", url)
+        if st.button("Close player", key="close-player"):
+            st.session_state.pop("playing", None)
+            st.rerun()
+
+
+def shareable(hits: Sequence[Hit]) -> list[Hit]:
+    """Hits as a browser user may have them: links to this server's player instead of server
+    file paths, frames by file name only."""
+    out = []
+    for hit in hits:
+        url = hit.url if web_link(hit.url) else None
+        if url is None:
+            route = media.video_url(st.context.url, hit.video)
+            url = f"{route}#t={float(hit.start):.1f}" if route else None
+        out.append(dataclasses.replace(hit, url=url, frame=hit.frame.__class__(hit.frame.name)))
+    return out

@@ -1,0 +1,191 @@
+"""Shared pieces of the dashboard: each page's frame, cached access to the core, the sidebar.
+
+How results look is in ``cards.py``, charts in ``charts.py``, the ingest progress wording in
+``progress.py``. Pages read widgets, call these and ``oneframe``, and render; no scoring or
+parsing here. Anything a user or a video's source wrote goes through ``safe.plain``.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Sequence
+
+import streamlit as st
+
+from dashboard.safe import plain
+from oneframe.embed import Encoder, load_encoder, resolve_model
+from oneframe.errors import OneframeError
+from oneframe.jobs import JobQueue
+from oneframe.library import Library, VideoRecord
+from oneframe.search import SearchIndex
+from oneframe.sentences import resolve_dialog_model
+
+LOG = logging.getLogger("oneframe")
+CAPTION_KINDS = {"manual": "captions", "auto": "auto-captions", "file": "caption file",
+                 "burned-in": "burned-in subtitles"}
+UNEXPECTED = "Something went wrong on this page"
+"""How an unexpected failure starts on a page (tests look for it too)."""
+
+KEPT_WIDGETS = frozenset([
+    "source_kind", "url", "interval", "lang", "ocr", "ocr_band",  # Add video
+    "videos", "query", "weight", "top_k", "min_gap",  # Search
+    "compare_videos", "variants", "compare_k", "compare_gap",  # Compare
+])
+KEPT_PREFIXES = ("variant-", "weight-")  # Compare's per-variant query and weight
+
+
+def run_page(navigation) -> None:  # noqa: ANN001 - a StreamlitPage
+    """Draw the sidebar and run the chosen page; an unexpected failure is a message, never a
+    traceback on screen (the traceback goes to the server's log)."""
+    try:
+        sidebar()
+        navigation.run()
+    except Exception as exc:  # noqa: BLE001 - st.stop/st.rerun are BaseExceptions, not caught
+        unexpected(exc)
+
+
+def unexpected(exc: BaseException) -> None:
+    """Say that something failed, without internals; log the details for the operator."""
+    LOG.error("oneframe page failed:\n%s", "".join(traceback.format_exception(exc)))
+    st.error(f"{UNEXPECTED} ({plain(type(exc).__name__)}). Reload the page to go on; if it "
+             "happens again, tell whoever runs this server (the details are in its log).",
+             icon=":material/error:")
+
+
+def start_page() -> None:
+    """What every page does first: keep the other pages' settings.
+
+    Streamlit forgets a widget's value once a run doesn't draw it, so a query or an option was
+    lost on a visit to another page. Writing those values back as plain session state keeps
+    them (``global.disableWidgetStateDuplicationWarning`` hides the notice that this causes).
+    """
+    for key in list(st.session_state.keys()):
+        if key in KEPT_WIDGETS or key.startswith(KEPT_PREFIXES):
+            st.session_state[key] = st.session_state[key]
+
+
+def library() -> Library:
+    return Library()
+
+
+@st.cache_resource
+def jobs() -> JobQueue:
+    """The process's ingest queue, shared by every session."""
+    return JobQueue()
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _videos(root: str, state: tuple) -> list[VideoRecord]:
+    """``state`` (the library's fingerprint on disk) is only the cache key."""
+    return Library(root).list()
+
+
+def videos() -> list[VideoRecord]:
+    """Every video in the library, newest first, as it is on disk now.
+
+    Cached on the library's fingerprint (its entries and their manifests' times), so a video
+    added or removed by another session, a background ingest or the CLI shows on the next run.
+    """
+    lib = library()
+    return _videos(str(lib.root), lib.state())
+
+
+@st.cache_resource(show_spinner="Loading the library…", max_entries=2)
+def _index(root: str, state: tuple) -> SearchIndex:
+    return SearchIndex(Library(root))
+
+
+def search_index() -> SearchIndex:
+    """The search index of the whole library, rebuilt only when the library changes on disk."""
+    lib = library()
+    index = _index(str(lib.root), lib.state())
+    for message in index.skipped:
+        st.warning(plain(message), icon=":material/warning:")
+    return index
+
+
+def refresh() -> None:
+    """Forget cached library reads (they are keyed on the disk state, so this only frees them)."""
+    _videos.clear()
+    _index.clear()
+
+
+@st.cache_resource(show_spinner="Loading the model (first time only)…")
+def encoder(model: str) -> Encoder:
+    """The CLIP model, loaded once per process and shared by every session."""
+    return load_encoder(model)
+
+
+def ensure_models(records: Sequence[VideoRecord]) -> bool:
+    """Load the models these videos were indexed with; show the core's message if one fails."""
+    try:
+        for model in {r.model for r in records}:
+            encoder(model)
+    except OneframeError as exc:
+        st.error(plain(exc))
+        return False
+    return True
+
+
+def searchable(empty_message: str) -> SearchIndex:
+    """The library's search index with its models loaded; otherwise say why and stop the page."""
+    records = videos()
+    if not records:
+        st.info(empty_message)
+        st.page_link("pages/ingest.py", label="Add a video", icon=":material/add_circle:")
+        st.stop()
+    if not ensure_models(records):
+        st.stop()
+    return search_index()
+
+
+def sidebar() -> None:
+    records = videos()
+    with st.sidebar:
+        st.caption("LIBRARY")
+        st.markdown(f"**{len(records)} video{'s' if len(records) != 1 else ''}** · "
+                    f"{sum(r.duration for r in records) / 60:.0f} min",
+                    help="The operator sets where the library lives (ONEFRAME_LIBRARY).")
+        if active := jobs().active():
+            st.page_link("pages/ingest.py", icon=":material/hourglass_top:",
+                         label=f"Adding {len(active)} video{'s' if len(active) != 1 else ''}…")
+        st.caption("MODELS")
+        picture, dialogue = resolve_model(), resolve_dialog_model()
+        st.markdown(f"Picture: {plain(short(picture))}  \nDialogue: {plain(short(dialogue))}",
+                    help="Set ONEFRAME_MODEL and ONEFRAME_DIALOG_MODEL to a hub id or a local "
+                    "folder.")
+
+
+def short(model: str) -> str:
+    """A hub id as it is; a local folder by its last two parts (not the server's whole path)."""
+    parts = model.replace("\\", "/").rstrip("/").split("/")
+    return model if not model.startswith(("/", ".", "~")) else "/".join(parts[-2:])
+
+
+def caption_label(record: VideoRecord) -> str:
+    """Where the video's dialogue comes from, e.g. "captions · en + burned-in subtitles"."""
+    labels = []
+    for source in record.dialogue_sources:
+        kind = CAPTION_KINDS.get(source, source)
+        labels.append(f"{kind} · {record.caption_lang}"
+                      if source == record.caption_kind and record.caption_lang else kind)
+    return " + ".join(labels) or "no dialogue"
+
+
+def lines_label(record: VideoRecord) -> str:
+    parts = [f"{record.cues} caption lines" if record.cues else "",
+             f"{record.burned_in} burned-in lines" if record.burned_in else ""]
+    return " + ".join(p for p in parts if p)
+
+
+def duration_label(seconds: float) -> str:
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def video_label(index: SearchIndex, video: str) -> str:
+    """A video's title, for widgets that show options as plain text."""
+    position = index.position.get(video)
+    return index.records[position].title if position is not None else video

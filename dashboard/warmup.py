@@ -1,0 +1,49 @@
+"""What the server does once at start, before any session: pages by navigation, warm models."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+LOG = logging.getLogger("oneframe")
+
+
+def serve_pages_by_navigation() -> None:
+    """Run every page through Home.py's ``st.navigation`` from the first request on.
+
+    Streamlit decides on its first session whether ``pages/`` is an old-style page folder; until
+    Home.py had run once, a deep link (a bookmarked ``/search`` after a restart) ran the page
+    bare, without the sidebar. Deciding here, before any session, avoids that.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    PagesManager.uses_pages_directory = False
+
+
+def warm() -> None:
+    """Load the picture and dialogue models (and run each once) so a first query is quick."""
+    from oneframe.embed import load_encoder, resolve_model
+    from oneframe.errors import OneframeError
+    from oneframe.library import Library
+    from oneframe.sentences import load_sentence_encoder, resolve_dialog_model
+
+    try:
+        models = {resolve_model()} | {r.model for r in Library().list()}
+    except OneframeError:
+        models = {resolve_model()}
+    for model in sorted(models):
+        try:
+            load_encoder(model).embed_texts(["a first query"])
+        except OneframeError as exc:  # the page says it again, where a user reads it
+            LOG.warning("oneframe: %s", exc)
+    try:
+        load_sentence_encoder(resolve_dialog_model()).embed(["a first query"])
+    except OneframeError as exc:
+        LOG.warning("oneframe: %s", exc)
+
+
+def start() -> threading.Thread:
+    """Warm the models in a background thread; the server answers meanwhile."""
+    thread = threading.Thread(target=warm, name="oneframe-warmup", daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,142 @@
+"""What the web app may read and fetch for the people who reach it.
+
+The command line's user owns the machine, so the CLI takes any path or link. The dashboard is a
+server: whoever can reach it is a stranger, so what they type must not make it read the
+server's files or call addresses inside its network. A :class:`ServePolicy` says what is
+allowed; the operator widens it with two settings:
+
+* ``ONEFRAME_MEDIA_DIRS``: folders (separated by ``:``, ``;`` on Windows) whose video files may
+  be added by path. Nothing outside them, after symlinks and ``..`` are resolved. Unset: none,
+  and local files come in by upload only.
+* ``ONEFRAME_ALLOW_NETWORKS``: address ranges inside the network that links may point at
+  (``192.168.1.0/24,10.0.0.7``), or ``all``. Unset: only public internet addresses; loopback,
+  private, link-local (cloud metadata), multicast and reserved ones are refused, for the link
+  itself, after DNS, and for every redirect (see :mod:`oneframe.netguard`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from dataclasses import dataclass, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from oneframe.errors import SourceError
+
+MEDIA_DIRS_ENV = "ONEFRAME_MEDIA_DIRS"
+ALLOW_NETWORKS_ENV = "ONEFRAME_ALLOW_NETWORKS"
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True)
+class ServePolicy:
+    """The folders and networks the web app may use on a visitor's behalf."""
+
+    media_dirs: tuple[Path, ...] = ()
+    networks: tuple[Network, ...] = ()
+    all_networks: bool = False
+
+    @classmethod
+    def from_env(cls) -> ServePolicy:
+        """The operator's settings (see the module's docstring)."""
+        dirs = tuple(Path(d).expanduser().resolve()
+                     for d in os.environ.get(MEDIA_DIRS_ENV, "").split(os.pathsep) if d.strip())
+        allowed = os.environ.get(ALLOW_NETWORKS_ENV, "").replace(";", ",").split(",")
+        allowed = [a.strip() for a in allowed if a.strip()]
+        if any(a.lower() in ("all", "*") for a in allowed):
+            return cls(dirs, (), True)
+        try:
+            networks = tuple(ipaddress.ip_network(a, strict=False) for a in allowed)
+        except ValueError as exc:
+            raise SourceError(f"{ALLOW_NETWORKS_ENV} is not a list of address ranges ({exc}); "
+                              "write it like 192.168.1.0/24,10.0.0.7 or all.") from exc
+        return cls(dirs, networks)
+
+    def with_folder(self, folder: Path) -> ServePolicy:
+        """This policy, plus one folder the server made itself (an upload's)."""
+        return replace(self, media_dirs=(*self.media_dirs, folder.resolve()))
+
+    def check_source(self, source: str) -> str:
+        """``source`` if the web app may ingest it: an http(s) link, or a file inside a media
+        folder (returned resolved). SourceError saying why not, and what to do, otherwise."""
+        source = source.strip()
+        parts = urlsplit(source)
+        if parts.scheme.lower() in ("http", "https") and parts.netloc:
+            self.check_link(source)
+            return source
+        if "://" in source or parts.scheme.lower() in ("file", "data", "ftp"):
+            raise SourceError("Only http:// and https:// links can be added here. Give a "
+                              "video page's web address, or upload the file.")
+        if not self.media_dirs:
+            raise SourceError("That is not a web link. Paste a video page's address (https://…),"
+                              " or upload the file under “Video file”. (Adding files from this "
+                              f"server's own folders is off unless its operator sets "
+                              f"{MEDIA_DIRS_ENV}.)")
+        return str(self.check_path(Path(source)))
+
+    def check_path(self, path: Path) -> Path:
+        """``path`` resolved, if it lies inside a media folder; SourceError otherwise."""
+        if not path.is_absolute():
+            raise SourceError("Give the full path of a video file inside one of this server's "
+                              "media folders.")
+        resolved = path.resolve()
+        if not any(resolved.is_relative_to(d) for d in self.media_dirs):
+            raise SourceError("That file is not in one of the media folders this server "
+                              "shares, so it can't be added. Upload it instead.")
+        return resolved
+
+    def allows_path(self, path: Path) -> bool:
+        try:
+            self.check_path(path)
+        except SourceError:
+            return False
+        return True
+
+    def check_link(self, url: str) -> None:
+        """Refuse a link whose host is an address literal (or ``localhost``) the server may not
+        call. Names are resolved and checked when the connection is made (netguard)."""
+        host = (urlsplit(url).hostname or "").strip("[]").lower()
+        if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+            raise SourceError(refused(host, "an address on this server or its network"))
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return
+        if reason := self.why_refused(address):
+            raise SourceError(refused(host, reason))
+
+    def why_refused(self, address: Address) -> str | None:
+        """Why the web app may not connect to ``address``, or None if it may."""
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        if self.all_networks or any(address in n for n in self.networks):
+            return None
+        if address.is_loopback:
+            return "a loopback address, this server itself"
+        if address.is_link_local:
+            return "a link-local address (where cloud servers keep their secrets)"
+        if address.is_multicast:
+            return "a multicast address"
+        if address.is_private or not address.is_global:
+            return "a private or reserved address inside a network"
+        return None
+
+    def check_host(self, host: str, port: int) -> None:
+        """Resolve ``host`` and refuse it if any address it has is not allowed."""
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError:
+            return  # the download reports the name that can't be found
+        for *_, sockaddr in infos:
+            address = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
+            if reason := self.why_refused(address):
+                raise SourceError(refused(f"{host} ({address})", reason))
+
+
+def refused(host: str, reason: str) -> str:
+    return (f"The link points at {host}, {reason}. This server only fetches videos from the "
+            f"public internet; its operator can allow addresses inside the network with "
+            f"{ALLOW_NETWORKS_ENV}.")

@@ -1,0 +1,175 @@
+"""What the web app may read and fetch for a visitor: only shared folders, only public addresses.
+
+Real loopback servers stand in for the inside of a network; a name is made to resolve to one
+of them (the machine has no DNS to ask), and one server redirects to another.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import socket
+import threading
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from oneframe.errors import SourceError
+from oneframe.exposure import ServePolicy
+from oneframe.ingest import ingest
+from oneframe.library import Library
+from oneframe.netguard import guarded
+
+PAGE = """<html><head><title>Clip</title></head><body>
+<video controls src="{video}"></video></body></html>"""
+
+
+class _Counting(http.server.SimpleHTTPRequestHandler):
+    requests: list[str]
+    redirect_to: str | None = None
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        self.requests.append(self.path)
+        if self.redirect_to:
+            self.send_response(302)
+            self.send_header("Location", self.redirect_to + self.path)
+            self.end_headers()
+            return
+        super().do_GET()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture()
+def servers(tmp_path: Path, scene_video: Path) -> Iterator[dict]:
+    """``inside``: a page with a video on 127.0.0.1; ``front``: 127.0.0.2, redirecting to it."""
+    root = tmp_path / "www"
+    root.mkdir()
+    shutil.copyfile(scene_video, root / "clip.mp4")
+    (root / "page.html").write_text(PAGE.format(video="clip.mp4"))
+    made, info = [], {}
+    for name, host in (("inside", "127.0.0.1"), ("front", "127.0.0.2")):
+        seen: list[str] = []
+        handler = type(name, (_Counting,), {"requests": seen})
+        server = http.server.ThreadingHTTPServer(
+            (host, 0), functools.partial(handler, directory=str(root)))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        made.append(server)
+        info[name] = {"url": f"http://{host}:{server.server_address[1]}", "requests": seen,
+                      "handler": handler}
+    info["front"]["handler"].redirect_to = info["inside"]["url"]
+    try:
+        yield info
+    finally:
+        for server in made:
+            server.shutdown()
+            server.server_close()
+
+
+@pytest.mark.parametrize(("source", "says"), [
+    ("/etc/passwd", "not a web link"),
+    ("/srv/films/clip.mp4", "not a web link"),
+    ("file:///etc/passwd", "Only http:// and https:// links"),
+    ("ftp://films.example/clip.mp4", "Only http:// and https:// links"),
+    ("http://127.0.0.1:8501/oneframe/video/x", "loopback"),
+    ("http://localhost:8501/", "an address on this server"),
+    ("http://[::1]/clip.mp4", "loopback"),
+    ("http://[::ffff:127.0.0.1]/clip.mp4", "loopback"),
+    ("http://169.254.169.254/latest/meta-data/", "link-local"),
+    ("http://10.1.2.3/clip.mp4", "private"),
+    ("http://192.168.1.20/clip.mp4", "private"),
+    ("http://224.0.0.1/clip.mp4", "multicast"),
+    ("http://0.0.0.0:8501/", "private or reserved"),
+])
+def test_the_web_app_refuses_server_files_and_inside_addresses(source: str, says: str) -> None:
+    with pytest.raises(SourceError, match=says):
+        ServePolicy().check_source(source)
+    before = os.listdir(Library().root) if Library().root.exists() else []
+    with pytest.raises(SourceError, match=says):
+        ingest(source, policy=ServePolicy())
+    assert (os.listdir(Library().root) if Library().root.exists() else []) == before
+
+
+def test_public_links_pass_and_the_cli_keeps_local_paths(scene_video: Path) -> None:
+    link = "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
+    assert ServePolicy().check_source(link) == link
+    assert ServePolicy().check_source("https://93.184.216.34/clip.mp4")
+    assert ingest(str(scene_video)).frames > 0  # no policy: the CLI's user owns the machine
+
+
+def test_media_folders_are_opt_in_and_closed(tmp_path: Path, scene_video: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    media, outside = tmp_path / "films", tmp_path / "private"
+    media.mkdir()
+    outside.mkdir()
+    shutil.copyfile(scene_video, media / "clip.mp4")
+    shutil.copyfile(scene_video, outside / "secret.mp4")
+    (outside / "secret.vtt").write_text("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nsecret\n")
+    (media / "link.mp4").symlink_to(outside / "secret.mp4")
+    (media / "clip.vtt").symlink_to(outside / "secret.vtt")  # a sidecar leading outside
+    monkeypatch.setenv("ONEFRAME_MEDIA_DIRS", str(media))
+    policy = ServePolicy.from_env()
+    assert policy.check_source(str(media / "clip.mp4")) == str((media / "clip.mp4").resolve())
+    for escape in (media / ".." / "private" / "secret.mp4", media / "link.mp4", Path("clip.mp4")):
+        with pytest.raises(SourceError):
+            policy.check_source(str(escape))
+    record = ingest(str(media / "clip.mp4"), policy=policy)
+    assert record.cues == 0 and record.caption_kind is None  # the escaping sidecar is ignored
+    assert ingest(str(media / "clip.mp4")).cues == 0  # cached; the CLI would read it
+
+
+def test_a_name_that_resolves_inside_is_refused_before_any_request(
+        servers: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = socket.getaddrinfo
+    port = int(servers["inside"]["url"].rsplit(":", 1)[1])
+
+    def fake_dns(host, *args, **kwargs):  # noqa: ANN001, ANN202 - socket's signature
+        return real("127.0.0.1" if host == "films.example" else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake_dns)
+    link = f"http://films.example:{port}/page.html"
+    assert ServePolicy().check_source(link) == link  # a name passes the quick check...
+    with pytest.raises(SourceError, match=r"films\.example \(127\.0\.0\.1\).*loopback"):
+        ingest(link, policy=ServePolicy())  # ...and is refused once resolved
+    assert servers["inside"]["requests"] == []
+    allowed = ServePolicy(networks=(__import__("ipaddress").ip_network("127.0.0.1/32"),))
+    assert ingest(link, policy=allowed).frames > 0  # the operator may allow it
+    assert servers["inside"]["requests"]
+
+
+def test_a_redirect_inside_is_refused(servers: dict) -> None:
+    import ipaddress
+
+    front = ServePolicy(networks=(ipaddress.ip_network("127.0.0.2/32"),))
+    with pytest.raises(SourceError, match=r"127\.0\.0\.1.*loopback"):
+        ingest(servers["front"]["url"] + "/page.html", policy=front)
+    assert servers["front"]["requests"] and servers["inside"]["requests"] == []
+    assert not Library().list()
+
+
+def test_the_guard_holds_only_in_its_own_thread(servers: dict) -> None:
+    inside = servers["inside"]["url"] + "/page.html"
+    answers: list[int] = []
+    with guarded(ServePolicy()):
+        with pytest.raises(OSError, match="refused to connect"):
+            urllib.request.urlopen(inside, timeout=5)
+        other = threading.Thread(target=lambda: answers.append(
+            urllib.request.urlopen(inside, timeout=5).status))
+        other.start()
+        other.join()
+    assert answers == [200]
+    assert urllib.request.urlopen(inside, timeout=5).status == 200  # and only while active
+
+
+def test_a_page_pointing_at_a_server_file_is_not_read(web) -> None:
+    base, root = web
+    (root / "page.html").write_text(PAGE.format(video="file:///etc/passwd"))
+    allowed = ServePolicy(all_networks=True)
+    with pytest.raises(SourceError):
+        ingest(f"{base}/page.html", policy=allowed)
+    assert not Library().list()
