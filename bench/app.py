@@ -17,7 +17,7 @@ import time
 import cv2
 import numpy as np
 import search as search_bench
-from common import OUT, ROOT, table, use_bench_models
+from common import OUT, ROOT, cpu_summary, table, use_bench_models
 from streamlit.testing.v1 import AppTest
 
 from oneframe.library import Library
@@ -38,6 +38,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
+    print(cpu_summary())
     model = use_bench_models()
     library = Library(OUT / "app-library")
     search_bench.build(library, 1, model)

@@ -136,3 +136,22 @@ def table(headers: list[str], rows: list[list[object]]) -> str:
     lines = [" | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
     lines.insert(1, "-+-".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def cpu_summary() -> str:
+    """The CPU's vector features and the precision the picture model runs in here."""
+    flags: set[str] = set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                break
+    except OSError:
+        pass
+    wanted = ["avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16"]
+    from oneframe.models import use_bf16
+
+    isa = os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("ATEN_CPU_CAPABILITY")
+    return (f"CPU: {os.cpu_count()} cores, " + " ".join(f for f in wanted if f in flags)
+            + (f" (kernels limited: {isa})" if isa else "")
+            + f"; picture model precision: {'bfloat16' if use_bf16('cpu') else 'float32'}")

@@ -18,7 +18,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from common import OUT, ROOT, counter_video, dialog_model, table, tiny_model
+from common import OUT, ROOT, counter_video, cpu_summary, dialog_model, table, tiny_model
 
 from oneframe.captions import read_captions
 from oneframe.ingest import ingest
@@ -47,6 +47,7 @@ def main() -> None:
     parser.add_argument("--sets", nargs="*", default=[str(SHARED / "eval"),
                                                       str(ROOT / "bench" / "eval")])
     args = parser.parse_args()
+    print(cpu_summary())
     os.environ.setdefault("ONEFRAME_MODEL", str(tiny_model()))
     sentences = dialog_model()
     if sentences and "ONEFRAME_DIALOG_MODEL" not in os.environ:

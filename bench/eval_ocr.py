@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, table, use_bench_models
+from common import ROOT, cpu_summary, table, use_bench_models
 from rapidfuzz.distance import Levenshtein
 
 from oneframe.captions import Cue, read_captions
@@ -61,6 +61,7 @@ def match(truth: list[Cue], found: list[Cue]) -> list[tuple[Cue, Cue | None]]:
 
 
 def main() -> None:
+    print(cpu_summary())
     use_bench_models()
     load_encoder()
     load_sentence_encoder()

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, generated_video, table, vit_b32_model
+from common import ROOT, cpu_summary, generated_video, table, vit_b32_model
 
 from oneframe.embed import load_encoder
 from oneframe.frames import open_video, sample_frames
@@ -29,6 +29,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--video")
     args = parser.parse_args()
+    print(cpu_summary())
     model = vit_b32_model()
     video = Path(args.video) if args.video else generated_video(args.minutes)
     cap, info = open_video(video)

@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from bench.common import generated_video, table  # noqa: E402
+from bench.common import cpu_summary, generated_video, table  # noqa: E402
 
 SCRIPT = """
 import time
@@ -35,6 +35,7 @@ def per_rerun_ms(source: str, runs: int = 10) -> float:
 
 
 def main() -> None:
+    print(cpu_summary())
     video = generated_video()
     size = video.stat().st_size / 1e6
     rows = [["file path (before)", f"{size:.0f} MB", per_rerun_ms(str(video))],

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import OUT, ROOT, table, use_bench_models
+from common import OUT, ROOT, cpu_summary, table, use_bench_models
 
 from oneframe.captions import Cue, read_captions
 from oneframe.ingest import index_dialog
@@ -104,6 +104,7 @@ def main() -> None:
     parser.add_argument("--films", type=int, default=50)
     parser.add_argument("--queries", type=int, default=40)
     args = parser.parse_args()
+    print(cpu_summary())
     model = use_bench_models()
     library = Library(OUT / "search-library")
     build(library, args.films, model)

@@ -54,9 +54,10 @@ def score_bars(hit: Hit, by_image: bool = False) -> str:
 
 
 def hit_card(hit: Hit, rank: int, key: str, badge: str | None = None, by_image: bool = False,
-             image_width: int | str = "stretch", on_search_page: bool = True) -> None:
-    """One result: the frame, its time, the score split, the line, Play and Similar (which
-    opens the Search page where it isn't already)."""
+             image_width: int | str = "stretch", on_search_page: bool = True,
+             playing: str = "playing") -> None:
+    """One result: the frame, its time, the score split, the line, Play (into the page's
+    player, session state ``playing``) and Similar (on the Search page)."""
     with st.container(border=True):
         if hit.frame.is_file():
             st.image(str(hit.frame), width=image_width)
@@ -78,7 +79,7 @@ def hit_card(hit: Hit, rank: int, key: str, badge: str | None = None, by_image: 
         left, right = st.columns(2)
         if left.button("Play", key=f"{key}-play", width="stretch", icon=":material/play_arrow:",
                        help=f"Play the video from {timestamp(float(hit.start))}"):
-            st.session_state["playing"] = (hit.video, float(hit.start))
+            st.session_state[playing] = (hit.video, float(hit.start))
             st.rerun()
         if right.button("Similar", key=f"{key}-like", width="stretch",
                         icon=":material/image_search:", help="More like this: frames that look "
@@ -90,14 +91,16 @@ def hit_card(hit: Hit, rank: int, key: str, badge: str | None = None, by_image: 
             st.rerun()
 
 
-def player(index: SearchIndex, video: str, seconds: float) -> None:
-    """The video from ``seconds``, with its captions; a YouTube link for YouTube sources.
-
-    Burned-in subtitles are already in the picture, so only a caption track is attached.
-    """
+def player(index: SearchIndex, playing: str = "playing") -> None:
+    """The video and second in session state ``playing``, with its captions; a YouTube link
+    for YouTube sources. Burned-in subtitles are already in the picture, so only a caption
+    track is attached."""
+    if not st.session_state.get(playing):
+        return
+    video, seconds = st.session_state[playing]
     position = index.position.get(video)
     if position is None:  # removed meanwhile
-        st.session_state.pop("playing", None)
+        st.session_state.pop(playing, None)
         return
     record = index.records[position]
     with st.container(border=True):
@@ -115,8 +118,8 @@ def player(index: SearchIndex, video: str, seconds: float) -> None:
         url = web_link(moment_url(record, seconds)) if record.id.startswith("yt-") else None
         if url:
             st.link_button("Open on YouTube at this moment", url)
-        if st.button("Close player", key="close-player"):
-            st.session_state.pop("playing", None)
+        if st.button("Close player", key=f"close-{playing}"):
+            st.session_state.pop(playing, None)
             st.rerun()
 
 

@@ -92,14 +92,16 @@ def videos() -> list[VideoRecord]:
 
 
 @st.cache_resource(show_spinner="Loading the library…", max_entries=2)
-def _index(root: str, state: tuple) -> SearchIndex:
+def cached_index(root: str, state: tuple) -> SearchIndex:
+    """The search index of the library at ``root`` as it was in ``state`` (its cache key); the
+    server builds it once at start (``warmup``), every session shares it."""
     return SearchIndex(Library(root))
 
 
 def search_index() -> SearchIndex:
     """The search index of the whole library, rebuilt only when the library changes on disk."""
     lib = library()
-    index = _index(str(lib.root), lib.state())
+    index = cached_index(str(lib.root), lib.state())
     for message in index.skipped:
         st.warning(plain(message), icon=":material/warning:")
     return index
@@ -108,7 +110,7 @@ def search_index() -> SearchIndex:
 def refresh() -> None:
     """Forget cached library reads (they are keyed on the disk state, so this only frees them)."""
     _videos.clear()
-    _index.clear()
+    cached_index.clear()
 
 
 @st.cache_resource(show_spinner="Loading the model (first time only)…")

@@ -21,7 +21,8 @@ def serve_pages_by_navigation() -> None:
 
 
 def warm() -> None:
-    """Load the picture and dialogue models (and run each once) so a first query is quick."""
+    """Load the picture and dialogue models (and run each once), then the library's search
+    index, so that a first query is quick."""
     from oneframe.embed import load_encoder, resolve_model
     from oneframe.errors import OneframeError
     from oneframe.library import Library
@@ -40,6 +41,17 @@ def warm() -> None:
         load_sentence_encoder(resolve_dialog_model()).embed(["a first query"])
     except OneframeError as exc:
         LOG.warning("oneframe: %s", exc)
+    from dashboard import ui
+
+    library = Library()
+    if library.state():  # what the first search will ask for, outside any session
+        quiet = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
+        level = quiet.level
+        quiet.setLevel(logging.ERROR)  # "missing ScriptRunContext": expected here
+        try:
+            ui.cached_index(str(library.root), library.state())
+        finally:
+            quiet.setLevel(level)
 
 
 def start() -> threading.Thread:

@@ -56,8 +56,7 @@ def shared_with(letter: str, hit) -> list[str]:  # noqa: ANN001 - a Hit
         h.video == hit.video and abs(h.time - hit.time) < tolerance for h in result.hits)]
 
 
-if st.session_state.get("playing"):
-    cards.player(index, *st.session_state["playing"])
+cards.player(index, "compare_playing")
 videos_with_hits = list(dict.fromkeys(h.video for r in results.values() for h in r.hits))
 if videos_with_hits:
     shown = videos_with_hits[0]
@@ -66,8 +65,9 @@ if videos_with_hits:
                              format_func=lambda v: ui.video_label(index, v), key="compare_tl")
     series = {k: r.timelines[shown] for k, r in results.items() if shown in r.timelines}
     if series and len(next(iter(series.values())).times) > 1:
-        st.altair_chart(charts.compare_chart(series, {k: [h for h in r.hits if h.video == shown]
-                                                  for k, r in results.items()}), width="stretch")
+        st.vega_lite_chart(spec=charts.compare_chart(
+            series, {k: [h for h in r.hits if h.video == shown] for k, r in results.items()}),
+            width="stretch")
 
 for i, column in enumerate(st.columns(count)):
     letter = LETTERS[i]
@@ -79,11 +79,12 @@ for i, column in enumerate(st.columns(count)):
             st.caption("Nothing matched well.")
             continue
         agreed = sum(1 for h in found if shared_with(letter, h))
-        st.caption(f"{len(found)} results · {agreed} shared with another variant · best at "
-                   f"{timestamp(found[0].time)}")
+        st.caption(f"{len(found)} result{'s' if len(found) != 1 else ''} · {agreed} shared "
+                   f"with another variant · best at {timestamp(found[0].time)}")
         for rank, hit in enumerate(found, 1):
             others = shared_with(letter, hit)
             cards.hit_card(hit, rank, key=f"cmp-{letter}-{rank}", on_search_page=False,
+                           playing="compare_playing",
                            badge=f"also in {', '.join(others)}" if others else None,
                            image_width=320)
 

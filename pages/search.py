@@ -86,8 +86,7 @@ if not hits:
 if closest:
     st.caption("The closest moments, though none matched well.")
 
-if st.session_state.get("playing"):
-    cards.player(index, *st.session_state["playing"])
+cards.player(index)
 
 for row in range(0, len(hits), 3):
     for offset, column in enumerate(st.columns(3)):
@@ -108,7 +107,7 @@ if len(videos_with_hits) > 1:
 timeline = result.timelines.get(shown)
 if timeline is not None and len(timeline.times) > 1:
     numbered = [(rank, h) for rank, h in enumerate(hits, 1) if h.video == shown]
-    chart_col.altair_chart(charts.timeline_chart(timeline, numbered), width="stretch")
+    chart_col.vega_lite_chart(spec=charts.timeline_chart(timeline, numbered), width="stretch")
 public = cards.shareable(hits)
 export_col.download_button("CSV", hits_to_csv(public), "oneframe-results.csv", "text/csv",
                            key="csv", icon=":material/download:", width="stretch")

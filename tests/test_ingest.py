@@ -175,3 +175,32 @@ def test_cli_errors_are_one_clear_line(tmp_path: Path) -> None:
     assert run.stderr.strip().splitlines()[-1].startswith("error: '")
     assert "Traceback" not in run.stderr
     assert cli("remove", "no-such-id").returncode == 1
+
+
+def test_a_truncated_file_is_added_with_a_warning(tmp_path: Path) -> None:
+    """A file cut short decodes only so far: the video is kept, and the note says so."""
+    writer = cv2.VideoWriter(str(tmp_path / "full.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 10,
+                             (160, 96))
+    for i in range(120):  # 12 s, a new shade every second
+        writer.write(np.full((96, 160, 3), (i // 10) * 20, np.uint8))
+    writer.release()
+    data = (tmp_path / "full.avi").read_bytes()
+    (tmp_path / "cut.avi").write_bytes(data[:len(data) * 3 // 4])
+    whole = ingest(str(tmp_path / "full.avi"))
+    assert whole.duration == pytest.approx(12.0, abs=0.2) and not whole.notes
+    cut = ingest(str(tmp_path / "cut.avi"))
+    assert 8.0 < cut.duration < 10.5  # what decodes, not what the container claims
+    [note] = cut.notes
+    assert note.startswith("Only the first 0:") and "of 0:12.0 could be decoded" in note
+
+
+def test_captions_past_the_end_are_counted_in_a_note(scene_video: Path, tmp_path: Path) -> None:
+    lines = [(1, "Red."), (4, "Green."), (7, "Blue."), (60, "Later."), (300, "Much later."),
+             (719, "The very end.")]
+    (tmp_path / "long.srt").write_text("".join(
+        f"{i}\n00:{t // 60:02d}:{t % 60:02d},000 --> 00:{t // 60:02d}:{t % 60:02d},900\n{text}\n\n"
+        for i, (t, text) in enumerate(lines, 1)))
+    record = ingest(str(scene_video), captions=tmp_path / "long.srt")
+    assert record.cues == 6
+    [note] = record.notes
+    assert note.startswith("3 of the 6 caption lines start after the video ends (0:09.0)")

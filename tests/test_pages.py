@@ -364,13 +364,14 @@ def test_a_nonsense_query_says_nothing_matched(planted_app: AppTest) -> None:
 
 
 def chart_column(at: AppTest, name: str) -> list:
-    """The values of column ``name`` in the data of the page's first chart."""
-    import pyarrow as pa
+    """The values of field ``name`` in the data of the page's first chart's layers."""
+    import json
 
-    for dataset in at.get("vega_lite_chart")[0].proto.datasets:
-        table = pa.ipc.open_stream(dataset.data.data).read_all()
-        if name in table.column_names:
-            return table.column(name).to_pylist()
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    for layer in spec.get("layer", [spec]):
+        rows = layer.get("data", {}).get("values", [])
+        if rows and name in rows[0]:
+            return [row[name] for row in rows]
     return []
 
 
@@ -514,3 +515,22 @@ def test_settings_survive_a_visit_to_another_page(app: AppTest) -> None:
     assert any("blue door" in m.value or "<mark>" in m.value for m in at.markdown)
     at = page(at, "compare")
     assert at.text_input(key="variant-0").value == "a red scene"
+
+
+def test_the_server_warms_models_and_index_before_the_first_search(demo: Path, monkeypatch):
+    from dashboard import ui, warmup
+    from oneframe import models
+    from oneframe.search import SearchIndex
+
+    built = []
+    monkeypatch.setattr(ui, "SearchIndex", lambda lib: built.append(SearchIndex(lib)) or built[-1])
+    monkeypatch.setenv("ONEFRAME_LIBRARY", str(demo))
+    monkeypatch.setattr(models, "_LOADED", {})
+    ui.cached_index.clear()
+    warmup.start().join(120)
+    kinds = {kind for kind, _ in models._LOADED}
+    assert kinds >= ({"picture", "dialogue"} if SENTENCE_MODEL else {"picture"})
+    assert len(built) == 1 and len(built[0]) == 2  # the library's index, built once...
+    library = Library()
+    assert ui.cached_index(str(library.root), library.state()) is built[0]  # ...and shared
+    assert len(built) == 1
