@@ -1,22 +1,32 @@
 # make run  : set up .venv (if needed) and start the dashboard
 # make test : set up .venv with the dev tools and run the whole suite (browser test included)
+# make lock : refresh the locked versions from the ranges in requirements*.txt (then make test)
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
+# Every package is installed at the version and hash its lock file gives, without resolving
+# anything anew; torch comes first, from its pin in requirements.txt (a CPU build where one is
+# at hand), and is left out of the locks for that reason.
+LOCKED := $(PIP) install --no-deps --require-hashes
+TORCH = $$(grep -E '^torch==' requirements.txt)
+LOCK_VENV := .lock-venv
+COMPILE := $(LOCK_VENV)/bin/pip-compile --quiet --upgrade --generate-hashes --strip-extras \
+	--unsafe-package torch --no-emit-index-url --no-emit-find-links
 
-.PHONY: run test lint bench clean chromium
+.PHONY: run test lint bench clean chromium lock
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.requirements: requirements.txt requirements-nodeps.txt | $(PY)
-	$(PIP) install -r requirements.txt
-	$(PIP) install --no-deps -r requirements-nodeps.txt
+$(VENV)/.requirements: requirements.lock requirements-nodeps.lock | $(PY)
+	$(PIP) install $(TORCH)
+	$(LOCKED) -r requirements.lock
+	$(LOCKED) -r requirements-nodeps.lock
 	touch $@
 
-$(VENV)/.requirements-dev: requirements-dev.txt $(VENV)/.requirements
-	$(PIP) install -r requirements-dev.txt
+$(VENV)/.requirements-dev: requirements-dev.lock $(VENV)/.requirements
+	$(LOCKED) -r requirements-dev.lock
 	touch $@
 
 run: $(VENV)/.requirements
@@ -39,7 +49,22 @@ bench: $(VENV)/.requirements-dev
 	$(PY) bench/search.py
 	$(PY) bench/eval_dialog.py
 	$(PY) bench/app.py
+	$(PY) bench/browser.py
 	$(PY) bench/player.py
 
+# pip-tools in a venv of its own, so the project's venv holds only what the locks list.
+# requirements-nodeps.lock keeps only the packages named in requirements-nodeps.txt (installed
+# without their dependencies; see that file).
+lock:
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install -q pip-tools
+	$(COMPILE) -o requirements-dev.lock requirements.txt requirements-dev.txt
+	$(COMPILE) -c requirements-dev.lock -o requirements.lock requirements.txt
+	$(COMPILE) -o $(LOCK_VENV)/nodeps.lock requirements-nodeps.txt
+	{ echo "# Made by make lock from requirements-nodeps.txt; installed with --no-deps."; \
+	  awk -v names="$$(grep -oE '^[A-Za-z0-9_.-]+' requirements-nodeps.txt | paste -sd'|')" \
+	    '/^[^ #]/{keep = ($$0 ~ "^(" names ")==")} keep' $(LOCK_VENV)/nodeps.lock; } \
+	  > requirements-nodeps.lock
+
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) $(LOCK_VENV) .pytest_cache

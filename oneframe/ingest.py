@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -236,6 +236,6 @@ def _record(found: Probe, fetched: Fetched, stage: Path, model_id: str, interval
         caption_kind=fetched.caption_kind if cues else None,
         caption_lang=fetched.caption_lang if cues else None,
         frames=frames, cues=len(cues), video_file=fetched.video.name,
-        created=datetime.now(timezone.utc).isoformat(timespec="seconds"), notes=notes,
+        created=datetime.now(UTC).isoformat(timespec="seconds"), notes=notes,
         path=stage,
     )
