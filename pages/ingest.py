@@ -112,7 +112,7 @@ running = ui.jobs().get(st.session_state.get("job", ""))
 clicked = st.button("Add to library", type="primary", key="add")
 ready = bool(url.strip()) if source_kind == "YouTube or web link" else upload is not None
 if clicked and running is not None:
-    st.warning(f"{running.label} is still being added. Wait for it, or cancel it below.")
+    st.warning(f"{plain(running.label)} is still being added. Wait for it, or cancel it below.")
 elif clicked and not ready:
     st.error("Paste a video link first." if source_kind == "YouTube or web link"
              else "Choose a video file first.")
