@@ -23,7 +23,8 @@ from common import OUT, ROOT, cpu_summary, table, use_bench_models
 from oneframe.captions import Cue, read_captions
 from oneframe.ingest import index_dialog
 from oneframe.library import Library, VideoRecord
-from oneframe.search import SearchIndex, _sentence_vector, _text_vector
+from oneframe.picture import text_vector as _text_vector
+from oneframe.search import SearchIndex, _sentence_vector
 
 FRAMES, CUES, DIM = 7200, 1800, 512
 SUBTITLES = [ROOT.parent / "shared/data/subtitles/public-domain-films" / name for name in

@@ -17,7 +17,7 @@ from dashboard.safe import plain
 from oneframe.embed import Encoder, load_encoder, resolve_model
 from oneframe.errors import OneframeError
 from oneframe.jobs import JobQueue
-from oneframe.library import Library, VideoRecord
+from oneframe.library import Library, LibraryScan, VideoRecord
 from oneframe.search import SearchIndex
 from oneframe.sentences import resolve_dialog_model
 
@@ -76,19 +76,25 @@ def jobs() -> JobQueue:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _videos(root: str, state: tuple) -> list[VideoRecord]:
+def _scan(root: str, state: tuple) -> LibraryScan:
     """``state`` (the library's fingerprint on disk) is only the cache key."""
-    return Library(root).list()
+    return Library(root).scan()
 
 
-def videos() -> list[VideoRecord]:
-    """Every video in the library, newest first, as it is on disk now.
+def scan() -> LibraryScan:
+    """The library as it is on disk now: usable videos (newest first), damaged entries, entries
+    made by a newer oneframe.
 
     Cached on the library's fingerprint (its entries and their manifests' times), so a video
     added or removed by another session, a background ingest or the CLI shows on the next run.
     """
     lib = library()
-    return _videos(str(lib.root), lib.state())
+    return _scan(str(lib.root), lib.state())
+
+
+def videos() -> list[VideoRecord]:
+    """Every usable video in the library, newest first."""
+    return scan().records
 
 
 @st.cache_resource(show_spinner="Loading the library…", max_entries=2)
@@ -109,7 +115,7 @@ def search_index() -> SearchIndex:
 
 def refresh() -> None:
     """Forget cached library reads (they are keyed on the disk state, so this only frees them)."""
-    _videos.clear()
+    _scan.clear()
     cached_index.clear()
 
 

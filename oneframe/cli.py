@@ -184,15 +184,18 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     from oneframe.library import Library
 
-    records = Library(args.library).list()
+    scan = Library(args.library).scan()
+    records = scan.records
     if args.json:
         _print_json([r.to_json() for r in records])
-        return 0
-    for r in records:
-        caps = " + ".join(f"{s}/{r.caption_lang or '?'}" if s == r.caption_kind else s
-                          for s in r.dialogue_sources) or "no dialogue"
-        print(f"{r.id}\t{r.duration / 60:6.1f} min\t{r.frames:6d} frames\t{caps}\t{r.title}")
-    if not records:
+    else:
+        for r in records:
+            caps = " + ".join(f"{s}/{r.caption_lang or '?'}" if s == r.caption_kind else s
+                              for s in r.dialogue_sources) or "no dialogue"
+            print(f"{r.id}\t{r.duration / 60:6.1f} min\t{r.frames:6d} frames\t{caps}\t{r.title}")
+    for problem in [*scan.damaged, *scan.newer]:
+        print(f"note: {problem}", file=sys.stderr)
+    if not records and not args.json:
         print("The library is empty. Add a video: python -m oneframe ingest URL_OR_FILE",
               file=sys.stderr)
     return 0

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from oneframe.atomic import reported_writes
 from oneframe.captions import Cue, read_captions
 from oneframe.dialog import cue_windows, window_texts
 from oneframe.embed import Encoder, load_encoder, resolve_model
@@ -84,7 +85,7 @@ def ingest(
     if hit := library.find(found.source_id, params):
         return hit
     encoder = load_encoder(model_id)  # fail before downloading if the model cannot load
-    with library.staging() as stage:
+    with reported_writes("add the video to the library"), library.staging() as stage:
         with guarded(policy):
             fetched = fetch(found, stage, captions=captions, lang=lang, cookies=cookies,
                             progress=progress)
@@ -104,7 +105,7 @@ def ingest(
         dialog_model = index_dialog(cues + burned, stage, dialog_key, notes, progress)
         record = _record(found, fetched, stage, model_id, interval, params[3], duration, frames,
                          cues, notes)
-        record.dialog_key, record.dialog_model = dialog_key, dialog_model
+        record.dialog_key, record.dialog_model, record.dim = dialog_key, dialog_model, encoder.dim
         record.ocr_key, record.burned_in = ocr_key, len(burned)
         record.source = source_label or record.source
         progress("save", 0, 1)  # the last report: a callback that raises to cancel stops here

@@ -1,10 +1,11 @@
-"""The on-disk library: one folder per video, written atomically.
+"""The on-disk library: one folder per video, written atomically, read defensively.
 
-A video is built in a hidden ``.tmp-PID-*`` folder inside the root and renamed into place when
-complete, so an interrupted or failed ingest leaves nothing behind, and readers never see half a
-video. Folder layout::
+A video is built in a hidden ``.tmp-*`` folder inside the root, owned by a lock held for as long
+as its ingest lives, and moved into place in one step when complete (a re-ingest swaps the old
+folder and the new one atomically where the OS can), so an interrupted or failed ingest leaves
+the library as it was and readers never see half a video. Folder layout::
 
-    <root>/<id>/manifest.json     what it is, where from, how it was indexed (schema-versioned)
+    <root>/<id>/manifest.json     what it is, where from, how it was indexed (see manifest.py)
                frames/000000.jpg  thumbnails, long side ~512 px
                times.npy          frame times in seconds, float64
                embeddings.npy     L2-normalised frame vectors, float16
@@ -12,6 +13,9 @@ video. Folder layout::
                windows.npy        runs of 1-3 cues matched as one (first cue, length), int32
                dialog.npy         sentence embeddings of those windows, float16 (if available)
                video.<ext>        the video itself, for playback
+
+Every entry is checked as it is read: a damaged one, or one made by a newer oneframe, is left
+out of listings and searches with a message, and can still be removed.
 """
 
 from __future__ import annotations
@@ -19,29 +23,34 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from oneframe.atomic import claim, exchange, held, owner_gone, reported_writes, write_failure
 from oneframe.captions import Cue
 from oneframe.errors import LibraryError
+from oneframe.manifest import (
+    MANIFEST,
+    SCHEMA_VERSION,
+    DamagedEntry,
+    NewerEntry,
+    VideoRecord,
+    _vector_width,
+    is_valid_id,
+    read_manifest,
+)
 
-SCHEMA_VERSION = 1
+__all__ = ["SCHEMA_VERSION", "DamagedEntry", "Library", "LibraryScan", "MissingEntry", "NewerEntry",
+           "VideoIndex", "VideoRecord", "default_root", "is_valid_id"]
 LIBRARY_ENV = "ONEFRAME_LIBRARY"
-MANIFEST = "manifest.json"
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
-
-
-def is_valid_id(vid: str) -> bool:
-    """Whether ``vid`` has the shape of a library id (``yt-...``, ``file-...``): a folder name
-    that cannot point outside the library."""
-    return isinstance(vid, str) and _ID.fullmatch(vid) is not None
+STALE_SECONDS = 24 * 3600
+"""A staging folder with no lock to ask (from an older oneframe) is swept after this long."""
 
 
 def default_root() -> Path:
@@ -50,61 +59,6 @@ def default_root() -> Path:
         return Path(os.environ[LIBRARY_ENV]).expanduser()
     data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
     return Path(data_home) / "oneframe"
-
-
-@dataclass
-class VideoRecord:
-    """A video's manifest: identity, provenance, indexing parameters and counts."""
-
-    id: str
-    title: str
-    source: str
-    url: str | None
-    duration: float
-    model: str
-    interval: float
-    caption_key: str
-    caption_kind: str | None
-    caption_lang: str | None
-    frames: int
-    cues: int
-    video_file: str | None
-    created: str
-    notes: list[str] = field(default_factory=list)
-    dialog_key: str | None = None
-    dialog_model: str | None = None
-    ocr_key: str = "off"
-    burned_in: int = 0
-    schema: int = SCHEMA_VERSION
-    path: Path = field(default=Path("."), compare=False)
-
-    def params(self) -> tuple:
-        """What makes two ingests of one source the same: a cache hit if equal."""
-        return (self.schema, self.model, round(self.interval, 3), self.caption_key,
-                self.dialog_key, self.ocr_key)
-
-    @property
-    def dialogue_sources(self) -> list[str]:
-        """Where this video's dialogue comes from: its caption track, burned-in subtitles."""
-        sources = [self.caption_kind] if self.caption_kind else []
-        return sources + (["burned-in"] if self.burned_in else [])
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("path")
-        return data
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any], path: Path) -> VideoRecord:
-        known = {f.name for f in fields(cls)} - {"path"}
-        return cls(**{k: v for k, v in data.items() if k in known}, path=path)
-
-    @property
-    def video_path(self) -> Path | None:
-        return self.path / self.video_file if self.video_file else None
-
-    def frame_path(self, index: int) -> Path:
-        return self.path / "frames" / f"{index:06d}.jpg"
 
 
 @dataclass
@@ -119,30 +73,23 @@ class VideoIndex:
     dialog_vectors: np.ndarray | None
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+@dataclass
+class LibraryScan:
+    """Every entry of the library: the usable ones, the damaged ones, the newer ones."""
+
+    records: list[VideoRecord] = field(default_factory=list)
+    damaged: list[DamagedEntry] = field(default_factory=list)
+    newer: list[NewerEntry] = field(default_factory=list)
 
 
-@contextlib.contextmanager
-def _locked(root: Path) -> Iterator[None]:
-    """An exclusive lock on the library for the brief moment of a rename."""
-    try:
-        import fcntl
-    except ImportError:  # Windows: renames are still atomic, just not serialised
-        yield
-        return
-    with (root / ".lock").open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+class MissingEntry(LibraryError):
+    """No such video in the library (never added, or removed meanwhile)."""
+
+
+def _missing(vid: str) -> MissingEntry:
+    shown = vid if len(str(vid)) <= 80 else str(vid)[:80] + "…"
+    return MissingEntry(f"No video '{shown}' in the library (it may have been removed). "
+                        "Run `python -m oneframe list` to see what is there.")
 
 
 class Library:
@@ -159,10 +106,11 @@ class Library:
                                f"Set {LIBRARY_ENV} to a folder you can write to.") from exc
 
     def ids(self) -> list[str]:
+        """The ids of every entry folder (usable, damaged or newer alike)."""
         if not self.root.is_dir():
             return []
         return sorted(p.name for p in self.root.iterdir()
-                      if p.is_dir() and not p.name.startswith(".") and (p / MANIFEST).is_file())
+                      if is_valid_id(p.name) and (p / MANIFEST).is_file())
 
     def state(self) -> tuple[tuple[str, int, int], ...]:
         """A cheap fingerprint of the library's contents, for caches: it changes whenever a
@@ -181,28 +129,31 @@ class Library:
                 found.append((entry.name, stat.st_mtime_ns, stat.st_ino))
         return tuple(sorted(found))
 
-    def list(self) -> list[VideoRecord]:
-        """Every readable video, newest first."""
-        records = []
+    def scan(self) -> LibraryScan:
+        """Every entry, sorted into usable (newest first), damaged and newer."""
+        scan = LibraryScan()
         for vid in self.ids():
-            with contextlib.suppress(LibraryError):
-                records.append(self.get(vid))
-        return sorted(records, key=lambda r: r.created, reverse=True)
+            try:
+                scan.records.append(self.get(vid))
+            except DamagedEntry as exc:
+                scan.damaged.append(exc)
+            except NewerEntry as exc:
+                scan.newer.append(exc)
+            except LibraryError:  # removed meanwhile
+                continue
+        scan.records.sort(key=lambda r: r.created, reverse=True)
+        return scan
+
+    def list(self) -> list[VideoRecord]:
+        """Every usable video, newest first."""
+        return self.scan().records
 
     def get(self, vid: str) -> VideoRecord:
+        """The checked record of ``vid``: LibraryError if absent, DamagedEntry if damaged,
+        NewerEntry if made by a newer oneframe."""
         if not is_valid_id(vid) or not (self.root / vid / MANIFEST).is_file():
-            shown = vid if len(str(vid)) <= 80 else str(vid)[:80] + "…"
-            raise LibraryError(f"No video '{shown}' in the library (it may have been removed). "
-                               "Run `python -m oneframe list` to see what is there.")
-        path = self.root / vid
-        try:
-            data = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-            return VideoRecord.from_json(data, path)
-        except (OSError, ValueError, TypeError) as exc:
-            raise LibraryError(
-                f"The library entry '{vid}' is damaged ({exc}). Remove it with "
-                f"`python -m oneframe remove {vid}` and ingest the video again."
-            ) from exc
+            raise _missing(vid)
+        return read_manifest(self.root / vid)
 
     def find(self, vid: str, params: tuple) -> VideoRecord | None:
         """The stored video if it was indexed with the same parameters (a cache hit)."""
@@ -213,15 +164,22 @@ class Library:
         return record if record.params() == params else None
 
     def remove(self, vid: str) -> None:
-        record = self.get(vid)
-        self._ensure_root()
-        trash = self.root / f".trash-{uuid.uuid4().hex}"
-        with _locked(self.root):
-            os.rename(record.path, trash)
+        """Remove an entry, damaged or not; LibraryError if it is gone already or can't go."""
+        if not is_valid_id(vid) or not (self.root / vid).is_dir():
+            raise _missing(vid)
+        trash = self.root / f".removed-{uuid.uuid4().hex}"
+        try:
+            with held(self.root / ".lock"):
+                os.rename(self.root / vid, trash)
+        except FileNotFoundError as exc:  # another session or process removed it first
+            raise _missing(vid) from exc
+        except OSError as exc:
+            raise write_failure(exc, f"remove '{vid}'") from exc
         shutil.rmtree(trash, ignore_errors=True)
 
     def load(self, vid: str, mmap: bool = False) -> VideoIndex:
-        """Frame times, vectors and cues of a video, for search.
+        """Frame times, vectors and cues of a video, for search; DamagedEntry if they don't
+        agree with each other or with the manifest.
 
         With ``mmap`` the vector arrays are memory-mapped: read on use, not copied to the heap.
         """
@@ -235,50 +193,110 @@ class Library:
             windows = np.load(record.path / "windows.npy")
             vectors_file = record.path / "dialog.npy"
             vectors = np.load(vectors_file, mmap_mode=mode) if vectors_file.is_file() else None
-        except (OSError, ValueError, KeyError) as exc:
-            raise LibraryError(f"The index of '{vid}' is damaged ({exc}). Remove it and ingest "
-                               "the video again.") from exc
-        if len(times) != len(embeddings) or (vectors is not None and len(vectors) != len(windows)):
-            raise LibraryError(f"The index of '{vid}' is inconsistent. Remove it and ingest the "
-                               "video again.")
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise DamagedEntry(vid, f"its index can't be read: {exc}") from exc
+        problem = _inconsistency(record, times, embeddings, windows, vectors, len(cues))
+        if problem:
+            raise DamagedEntry(vid, problem)
         return VideoIndex(record, times, embeddings, cues, windows, vectors)
 
     @contextlib.contextmanager
     def staging(self) -> Iterator[Path]:
-        """A private folder inside the root to build a video in; removed unless committed."""
+        """A private folder inside the root to build a video in; removed unless committed.
+
+        A lock beside it is held for as long as the block runs: a sweep by any process (on any
+        host sharing the library) removes only staging folders whose owner is gone.
+        """
         self._ensure_root()
-        self._sweep()
-        stage = self.root / f".tmp-{os.getpid()}-{uuid.uuid4().hex[:12]}"
-        stage.mkdir()
+        self.sweep()
+        name = f".tmp-{uuid.uuid4().hex}"
+        lock = self.root / f"{name}.lock"
         try:
-            yield stage
+            owner = claim(lock)
+            (self.root / name).mkdir()
+        except OSError as exc:
+            raise write_failure(exc, "start adding the video") from exc
+        try:
+            yield self.root / name
         finally:
-            shutil.rmtree(stage, ignore_errors=True)
+            shutil.rmtree(self.root / name, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                lock.unlink()
+            owner.close()
 
     def commit(self, stage: Path, record: VideoRecord) -> VideoRecord:
-        """Move a fully built folder into place; the first of two equal ingests wins."""
-        (stage / MANIFEST).write_text(json.dumps(record.to_json(), indent=1), encoding="utf-8")
-        target = self.root / record.id
-        with _locked(self.root):
-            existing = self.find(record.id, record.params())
-            if existing is not None:
-                return existing
-            if target.exists():
-                trash = self.root / f".trash-{uuid.uuid4().hex}"
-                os.rename(target, trash)
-                os.rename(stage, target)
-                shutil.rmtree(trash, ignore_errors=True)
-            else:
-                os.rename(stage, target)
+        """Move a fully built folder into place; the first of two equal ingests wins.
+
+        A re-ingest swaps the new folder for the old one in one step where the OS can; where it
+        can't, the old one waits as ``.replaced-<id>-*`` until the new one is in place, and a
+        sweep puts it back if a crash came between the two moves.
+        """
+        with reported_writes("save the video in the library"):
+            if record.dim is None:
+                record.dim = _vector_width(stage)
+            (stage / MANIFEST).write_text(json.dumps(record.to_json(), indent=1),
+                                          encoding="utf-8")
+            target = self.root / record.id
+            with held(self.root / ".lock"):
+                existing = self.find(record.id, record.params())
+                if existing is not None:
+                    return existing
+                if not target.exists():
+                    os.rename(stage, target)
+                elif not exchange(stage, target):
+                    old = self.root / f".replaced-{record.id}-{uuid.uuid4().hex[:8]}"
+                    os.rename(target, old)
+                    os.rename(stage, target)
+                    shutil.rmtree(old, ignore_errors=True)
         return self.get(record.id)
 
-    def _sweep(self) -> None:
-        """Remove what crashed processes left: their staging folders and trash."""
-        for path in self.root.glob(".t*-*"):
-            name = path.name
-            if name.startswith(".trash-"):
+    def sweep(self) -> None:
+        """Clear what ended ingests and removals left: staging folders whose owner is gone,
+        half-removed folders; and put back an old version that a crash left replaced by none."""
+        if not self.root.is_dir():
+            return
+        with contextlib.suppress(OSError), held(self.root / ".lock"):
+            for path in sorted(self.root.glob(".*")):
+                self._sweep_one(path)
+
+    def _sweep_one(self, path: Path) -> None:
+        name = path.name
+        if name.startswith(".removed-") or name.startswith(".trash-"):
+            shutil.rmtree(path, ignore_errors=True)
+        elif name.startswith(".replaced-") and path.is_dir():
+            vid = name[len(".replaced-"):].rsplit("-", 1)[0]
+            if is_valid_id(vid) and not (self.root / vid).exists():
+                os.rename(path, self.root / vid)  # the crash came between the two moves
+            else:
                 shutil.rmtree(path, ignore_errors=True)
-            elif name.startswith(".tmp-"):
-                pid = name.split("-")[1]
-                if pid.isdigit() and not _pid_alive(int(pid)):
-                    shutil.rmtree(path, ignore_errors=True)
+        elif name.startswith(".tmp-") and path.is_dir():
+            lock = path.with_name(name + ".lock")
+            if lock.is_file():
+                gone = owner_gone(lock)
+            else:  # an older oneframe's staging: no lock to ask, so only when long abandoned
+                gone = time.time() - path.stat().st_mtime > STALE_SECONDS
+            if gone:
+                shutil.rmtree(path, ignore_errors=True)
+                with contextlib.suppress(OSError):
+                    lock.unlink()
+        elif (name.startswith(".tmp-") and name.endswith(".lock")
+              and not path.with_name(name[:-len(".lock")]).exists() and owner_gone(path)):
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+def _inconsistency(record: VideoRecord, times: np.ndarray, embeddings: np.ndarray,
+                   windows: np.ndarray, vectors: np.ndarray | None, cues: int) -> str | None:
+    """What doesn't add up between an entry's files and its manifest, if anything."""
+    if times.ndim != 1 or embeddings.ndim != 2 or len(times) != len(embeddings):
+        return f"{len(times)} frame times for {embeddings.shape} frame vectors"
+    if record.dim is not None and embeddings.shape[1] != record.dim:
+        return f"frame vectors {embeddings.shape[1]} wide where the manifest says {record.dim}"
+    if windows.ndim != 2 or (len(windows) and windows.shape[1] != 2):
+        return f"dialogue windows of shape {windows.shape}"
+    if len(windows) and (windows.min() < 0 or int((windows[:, 0] + windows[:, 1]).max()) > cues):
+        return "dialogue windows that point past its lines"
+    if vectors is not None and (vectors.ndim != 2 or len(vectors) != len(windows)):
+        return f"{len(windows)} dialogue windows for {vectors.shape} dialogue vectors"
+    return None
+

@@ -68,6 +68,8 @@ class SearchResult:
     """Moments scoring below this were left out."""
     by_image: bool = False
     """The query was an image or a stored frame: dialogue was not scored."""
+    warnings: list[str] = field(default_factory=list)
+    """Videos left out (a model that can't be loaded), dialogue matched by words only."""
 
 
 def moment_url(record: VideoRecord, seconds: float) -> str | None:

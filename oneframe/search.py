@@ -20,20 +20,10 @@ import cv2
 import numpy as np
 
 from oneframe.dialog import DialogCorpus, DialogQuery, DialogScores
-from oneframe.embed import load_encoder
-from oneframe.errors import LibraryError, OneframeError, SourceError
-from oneframe.fusion import (
-    MIN_SCORE,
-    NEUTRAL_CAPTIONS,
-    blend,
-    calibrate_dialog,
-    distinct_moments,
-    neutral_background,
-    picture_match,
-    rescale_relative,
-    strength,
-)
+from oneframe.errors import LibraryError, ModelError, OneframeError, SourceError
+from oneframe.fusion import MIN_SCORE, blend, calibrate_dialog, distinct_moments, strength
 from oneframe.library import Library
+from oneframe.picture import PictureIndex
 from oneframe.results import Hit, SearchResult, Timeline, moment_url
 from oneframe.sentences import load_sentence_encoder
 
@@ -48,16 +38,6 @@ PICTURE_LEAD = 2.0  # Play starts this many seconds before a moment found by its
 
 
 _ENCODING = ThreadPoolExecutor(2, thread_name_prefix="oneframe-query")
-
-
-@functools.lru_cache(maxsize=1024)
-def _text_vector(model: str, text: str) -> np.ndarray:
-    return load_encoder(model).embed_texts([text])[0]
-
-
-@functools.lru_cache(maxsize=16)
-def _neutral_vectors(model: str) -> np.ndarray:
-    return load_encoder(model).embed_texts(list(NEUTRAL_CAPTIONS))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -104,13 +84,8 @@ class SearchIndex:
         self.span_end = np.concatenate(
             [np.append(v.times[1:], max(v.record.duration, v.times[-1] if len(v.times) else 0))
              for v in loaded]) if loaded else np.zeros(0)
-        self.groups: dict[str, list[int]] = {}  # CLIP model -> video positions
-        for i, record in enumerate(self.records):
-            self.groups.setdefault(record.model, []).append(i)
-        self.matrices = {model: _stack([loaded[i].embeddings for i in members])
-                         for model, members in self.groups.items()}
-        self.group_rows = {model: np.concatenate([[0], np.cumsum([sizes[i] for i in members])])
-                           for model, members in self.groups.items()}
+        self.picture = PictureIndex([r.model for r in self.records],
+                                    [v.embeddings for v in loaded], self.frame_offset)
         self.dialog = DialogCorpus([(v.cues, v.windows, v.dialog_vectors, v.record.dialog_model)
                                     for v in loaded])
         self.cue_offset = np.concatenate([[0], np.cumsum([len(c) for c in self.cues])])
@@ -118,7 +93,6 @@ class SearchIndex:
         self.cue_end = np.array([c.end for c in self.dialog.cues], np.float64)
         self.cue_video = self.dialog.cue_video  # video of each cue
         self.frame_key = self.frame_video * _KEY_STRIDE + self.times  # sorted across videos
-        self._backgrounds: dict[str, np.ndarray] = {}  # model -> per row, see _background
 
     def frame_time(self, video: str, frame: int) -> float:
         return float(self.times[self.frame_offset[self.position[video]] + frame])
@@ -134,67 +108,6 @@ class SearchIndex:
             raise OneframeError(f"No video {', '.join(missing)} in the library. Run "
                                 "`python -m oneframe list` to see the ids.")
         return np.asarray(sorted({self.position[v] for v in videos}))
-
-    def _visual(self, chosen: np.ndarray, query: str | None, image: np.ndarray | None,
-                like: tuple[str, int] | None) -> np.ndarray:
-        """Every frame of the chosen videos scored by the query's picture, in [0, 1].
-
-        A text query scores the chance that it describes the frame better than neutral
-        captions do (absolute: a nonsense query scores about 0); an image query is rescaled
-        per query (the median frame 0, the best 1).
-        """
-        import torch
-
-        out = np.zeros(len(self.times), np.float32)
-        wanted = set(chosen.tolist())
-        by_text = like is None and image is None
-        for model, members in self.groups.items():
-            matrix = self.matrices[model]
-            if like is not None:
-                source = self.position[like[0]]
-                if self.records[source].model != model:
-                    continue
-                row = self.group_rows[model][members.index(source)] + like[1]
-                vector = matrix[row].float().numpy()
-            elif image is not None:
-                vector = load_encoder(model).embed_images([image])[0]
-            else:
-                vector = _text_vector(model, query or "")
-            q = torch.from_numpy(vector.astype(np.float16))
-            rows = self.group_rows[model]
-            if wanted >= set(members):  # the whole group: one product over all its frames
-                scores = self._score_rows(model, 0, len(matrix), q, by_text)
-                for k, v in enumerate(members):
-                    out[self.frame_offset[v]:self.frame_offset[v + 1]] = scores[rows[k]:rows[k + 1]]
-                continue
-            for k, v in enumerate(members):
-                if v in wanted:
-                    out[self.frame_offset[v]:self.frame_offset[v + 1]] = self._score_rows(
-                        model, int(rows[k]), int(rows[k + 1]), q, by_text)
-        if not by_text:
-            frames = np.flatnonzero(np.isin(self.frame_video, chosen))
-            out[frames] = rescale_relative(out[frames])
-        return out
-
-    def _score_rows(self, model: str, lo: int, hi: int, q,  # noqa: ANN001 - a torch vector
-                    by_text: bool) -> np.ndarray:
-        """Cosines of a model group's rows ``lo:hi`` to ``q``; for a text query, as matches."""
-        cosines = (self.matrices[model][lo:hi] @ q).float().numpy()
-        if not by_text:
-            return cosines
-        scale = load_encoder(model).logit_scale
-        return picture_match(cosines, self._background(model, scale)[lo:hi], scale)
-
-    def _background(self, model: str, scale: float) -> np.ndarray:
-        """Per row of a model group: how well the neutral captions describe that frame."""
-        import torch
-
-        found = self._backgrounds.get(model)
-        if found is None:
-            neutral = torch.from_numpy(_neutral_vectors(model).T.astype(np.float16))
-            cosines = (self.matrices[model] @ neutral).float().numpy()
-            found = self._backgrounds[model] = neutral_background(cosines, scale)
-        return found
 
     def _frame_dialog(self, chosen: np.ndarray,
                       scores: DialogScores) -> tuple[np.ndarray, np.ndarray]:
@@ -256,12 +169,17 @@ class SearchIndex:
         dq = DialogQuery.parse(query or "") if has_dialog else None
         sentences = {model: _ENCODING.submit(_sentence_vector, model, dq.core)
                      for model in (self.dialog.models() if dq else ())}  # beside the CLIP text
-        visual = self._visual(chosen, query, image, like)
+        picture = self.picture.score(chosen, query, image,
+                                     (self.position[like[0]], like[1]) if like else None)
+        visual, warnings = picture.values, list(picture.warnings)
+        chosen = np.asarray([v for v in chosen.tolist() if v not in picture.left_out], np.int64)
+        if not len(chosen):
+            raise ModelError(" ".join(warnings))
         frames = np.flatnonzero(np.isin(self.frame_video, chosen))
         frame_dialog, frame_cue, matched = None, np.full(len(self.times), -1, np.int64), set()
         scores = None
         if dq is not None:
-            dq.vectors = {model: future.result() for model, future in sentences.items()}
+            dq.vectors = self._sentence_vectors(sentences, warnings)
             scores = self.dialog.score(dq, videos=chosen)
             frame_dialog, frame_cue = self._frame_dialog(chosen, scores)
             matched = scores.matched
@@ -278,7 +196,7 @@ class SearchIndex:
         hits = [self._hit(int(eligible[p]), fused, visual, frame_dialog, frame_cue, hit_times,
                           matched, scores, int(lines[eligible[p]])) for p in picked]
         result = SearchResult(hits, dialog_absent=frame_dialog is None, min_score=min_score,
-                              by_image=image is not None or like is not None)
+                              by_image=image is not None or like is not None, warnings=warnings)
         if timelines:
             for i in chosen:
                 lo, hi = self.frame_offset[i], self.frame_offset[i + 1]
@@ -287,6 +205,19 @@ class SearchIndex:
                     None if frame_dialog is None or not self.cues[i] else frame_dialog[lo:hi],
                     fused[lo:hi])
         return result
+
+    @staticmethod
+    def _sentence_vectors(futures: dict, warnings: list[str]) -> dict[str, np.ndarray]:
+        """The query's vector per sentence model; one that can't load leaves its videos'
+        dialogue matched by words only, with a warning."""
+        vectors = {}
+        for model, future in futures.items():
+            try:
+                vectors[model] = future.result()
+            except ModelError as exc:
+                warnings.append(f"Dialogue indexed with '{model}' was matched by its words only: "
+                                f"{exc}")
+        return vectors
 
     def _lines(self, frame_cue: np.ndarray, frame_dialog: np.ndarray | None,
                scores: DialogScores | None) -> np.ndarray:
@@ -343,18 +274,6 @@ class SearchIndex:
         return Hit(record.id, record.title, t, float(fused[f]), float(visual[f]), dialog, text,
                    segments, record.frame_path(local), moment_url(record, start), local, source,
                    start=start, matched_line=window >= 0)
-
-
-def _stack(matrices: list[np.ndarray]):  # noqa: ANN202 - a torch tensor
-    """One float16 matrix of all rows, filled straight from the (memory-mapped) parts."""
-    import torch
-
-    out = np.empty((sum(len(m) for m in matrices), matrices[0].shape[1]), np.float16)
-    row = 0
-    for m in matrices:
-        out[row:row + len(m)] = m
-        row += len(m)
-    return torch.from_numpy(out)
 
 
 def _ranges(counts: np.ndarray) -> np.ndarray:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from oneframe.errors import LibraryError
@@ -23,6 +24,7 @@ def record(vid: str = "file-abc", interval: float = 1.0, title: str = "A") -> Vi
 def build(library: Library, rec: VideoRecord, payload: str = "x") -> VideoRecord:
     with library.staging() as stage:
         (stage / "video.mp4").write_text(payload)
+        np.save(stage / "embeddings.npy", np.zeros((rec.frames, 4), np.float16))
         return library.commit(stage, rec)
 
 
@@ -78,17 +80,74 @@ def test_changed_parameters_replace_the_entry() -> None:
     assert visible(library.root) == ["file-abc"]
 
 
-def test_leftovers_of_a_killed_process_are_swept(tmp_path: Path) -> None:
+CHILD = """
+import os, sys, time
+import numpy as np
+sys.path.insert(0, {tests!r})
+from oneframe.library import Library
+from test_library import record
+library = Library({root!r})
+{body}
+"""
+
+
+def child(root: Path, body: str) -> subprocess.Popen:
+    """A second process working on the library (``body`` runs with ``library`` and ``record``)."""
+    code = CHILD.format(tests=str(Path(__file__).parent), root=str(root), body=body)
+    return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+
+
+def test_a_staging_folder_is_swept_only_once_its_owner_is_gone() -> None:
+    """Ownership is a lock held for the life of the ingest, not a PID that a restarted
+    container reuses or that another host sharing the library doesn't know."""
     library = Library()
     library.root.mkdir(parents=True)
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True).stdout.strip()
-    (library.root / f".tmp-{dead}-abc").mkdir()
-    (library.root / f".tmp-{os.getpid()}-live").mkdir()
-    (library.root / ".trash-old").mkdir()
-    with library.staging():
-        pass
-    assert visible(library.root) == [f".tmp-{os.getpid()}-live"]
+    busy = child(library.root, "with library.staging() as stage:\n"
+                               "    print(stage.name, flush=True)\n    time.sleep(60)")
+    name = busy.stdout.readline().strip()
+    try:
+        with library.staging():  # sweeps first
+            pass
+        assert (library.root / name).is_dir()  # alive: left alone
+    finally:
+        busy.kill()
+        busy.wait()
+    stale = library.root / f".tmp-{os.getpid()}-from-a-dead-container"  # an older oneframe's,
+    stale.mkdir()  # named with a PID that is alive again (ours)
+    os.utime(stale, (0, 0))
+    recent = library.root / ".tmp-1-recent"
+    recent.mkdir()
+    (library.root / ".removed-0123").mkdir()
+    library.sweep()
+    assert visible(library.root) == [".tmp-1-recent"]  # no lock to ask and young: kept
+
+
+@pytest.mark.parametrize("swap", ["exchange", "two renames"])
+def test_a_crash_in_the_middle_of_a_re_ingest_loses_neither_version(swap: str) -> None:
+    library = Library()
+    build(library, record(title="old"), payload="old")
+    if swap == "exchange":  # one step: killed right after it, the new version is in place
+        body = ("import oneframe.library as m\n"
+                "real = m.exchange\n"
+                "def swap_then_die(a, b):\n    real(a, b)\n    os._exit(9)\n"
+                "m.exchange = swap_then_die\n")
+    else:  # a file system without it: killed between the two renames
+        body = ("import oneframe.library as m\n"
+                "m.exchange = lambda a, b: False\n"
+                "real = os.rename\n"
+                "def rename_then_die(a, b):\n    real(a, b)\n"
+                "    if '.replaced-' in str(b):\n        os._exit(9)\n"
+                "os.rename = rename_then_die\n")
+    body += ("with library.staging() as stage:\n"
+             "    (stage / 'video.mp4').write_text('new')\n"
+             "    np.save(stage / 'embeddings.npy', np.zeros((3, 4), np.float16))\n"
+             "    library.commit(stage, record(interval=0.5, title='new'))\n")
+    assert child(library.root, body).wait() == 9
+    library.sweep()
+    [entry] = library.list()
+    assert entry.title == ("new" if swap == "exchange" else "old")
+    assert (entry.path / "video.mp4").read_text() == entry.title
+    assert visible(library.root) == ["file-abc"]
 
 
 def test_damaged_manifest_is_reported_and_skipped_in_list() -> None:

@@ -1,0 +1,158 @@
+"""The picture channel of search: frame vectors grouped by the model that made them, scored
+against a text query, an image or a stored frame.
+
+Videos indexed with different models (or the same model id that has since changed width) form
+groups of their own; a group whose model can't be loaded now, or no longer fits its vectors,
+is left out of a search with a warning that names the model, and the rest is searched.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from oneframe.embed import load_encoder
+from oneframe.errors import ModelError
+from oneframe.fusion import NEUTRAL_CAPTIONS, neutral_background, picture_match, rescale_relative
+
+Group = tuple[str, int]  # (model id, vector width)
+
+
+@functools.lru_cache(maxsize=1024)
+def text_vector(model: str, text: str) -> np.ndarray:
+    return load_encoder(model).embed_texts([text])[0]
+
+
+@functools.lru_cache(maxsize=16)
+def _neutral_vectors(model: str) -> np.ndarray:
+    return load_encoder(model).embed_texts(list(NEUTRAL_CAPTIONS))
+
+
+@dataclass
+class PictureScores:
+    """Per frame of the index, in [0, 1]; the videos left out, and why."""
+
+    values: np.ndarray
+    left_out: set[int] = field(default_factory=set)
+    warnings: list[str] = field(default_factory=list)
+
+
+class PictureIndex:
+    """The frame vectors of a set of videos, one float16 matrix per group."""
+
+    def __init__(self, models: Sequence[str], embeddings: Sequence[np.ndarray],
+                 frame_offset: np.ndarray) -> None:
+        self.frame_offset = frame_offset
+        self.frames = int(frame_offset[-1])
+        self.groups: dict[Group, list[int]] = {}
+        for i, (model, vectors) in enumerate(zip(models, embeddings, strict=True)):
+            self.groups.setdefault((model, int(vectors.shape[1])), []).append(i)
+        self.group_of = {i: g for g, members in self.groups.items() for i in members}
+        self.matrices = {g: _stack([embeddings[i] for i in members])
+                         for g, members in self.groups.items()}
+        sizes = np.diff(frame_offset)
+        self.group_rows = {g: np.concatenate([[0], np.cumsum([sizes[i] for i in members])])
+                           for g, members in self.groups.items()}
+        self._backgrounds: dict[Group, np.ndarray] = {}
+
+    def score(self, chosen: np.ndarray, query: str | None = None,
+              image: np.ndarray | None = None, like: tuple[int, int] | None = None
+              ) -> PictureScores:
+        """Every frame of the ``chosen`` video positions scored by the query's picture.
+
+        A text query scores how much better it describes a frame than neutral captions do
+        (absolute: a nonsense query scores about 0); an image or a stored frame (``like``:
+        video position, frame) is rescaled per query, the median frame 0 and the best 1.
+        """
+        out = PictureScores(np.zeros(self.frames, np.float32))
+        wanted = set(chosen.tolist())
+        by_text = like is None and image is None
+        for group, members in self.groups.items():
+            if not wanted.intersection(members):
+                continue
+            try:
+                vector = self._query_vector(group, query, image, like)
+            except ModelError as exc:
+                self._leave_out(out, members, f"Videos indexed with '{group[0]}' were left out: "
+                                f"{exc}")
+                continue
+            if vector is None:  # a stored frame of another group: not comparable
+                continue
+            if len(vector) != group[1]:
+                self._leave_out(out, members, f"Videos indexed with '{group[0]}' were left out: "
+                                f"their frame vectors are {group[1]} wide, and that model now "
+                                f"makes {len(vector)}. Add them again to search them.")
+                continue
+            self._score_group(out.values, group, vector, wanted, by_text)
+        if not by_text:
+            frames = np.flatnonzero(np.isin(np.repeat(np.arange(len(self.frame_offset) - 1),
+                                                      np.diff(self.frame_offset)), chosen))
+            out.values[frames] = rescale_relative(out.values[frames])
+        return out
+
+    def _leave_out(self, out: PictureScores, members: list[int], warning: str) -> None:
+        out.left_out.update(members)
+        out.warnings.append(warning)
+
+    def _query_vector(self, group: Group, query: str | None, image: np.ndarray | None,
+                      like: tuple[int, int] | None) -> np.ndarray | None:
+        if like is not None:
+            if self.group_of[like[0]] != group:
+                return None
+            members = self.groups[group]
+            row = self.group_rows[group][members.index(like[0])] + like[1]
+            return self.matrices[group][row].float().numpy()
+        if image is not None:
+            return load_encoder(group[0]).embed_images([image])[0]
+        return text_vector(group[0], query or "")
+
+    def _score_group(self, out: np.ndarray, group: Group, vector: np.ndarray, wanted: set[int],
+                     by_text: bool) -> None:
+        import torch
+
+        q = torch.from_numpy(vector.astype(np.float16))
+        rows, members = self.group_rows[group], self.groups[group]
+        if wanted >= set(members):  # the whole group: one product over all its frames
+            scores = self._score_rows(group, 0, len(self.matrices[group]), q, by_text)
+            for k, v in enumerate(members):
+                out[self.frame_offset[v]:self.frame_offset[v + 1]] = scores[rows[k]:rows[k + 1]]
+            return
+        for k, v in enumerate(members):
+            if v in wanted:
+                out[self.frame_offset[v]:self.frame_offset[v + 1]] = self._score_rows(
+                    group, int(rows[k]), int(rows[k + 1]), q, by_text)
+
+    def _score_rows(self, group: Group, lo: int, hi: int, q,  # noqa: ANN001 - a torch vector
+                    by_text: bool) -> np.ndarray:
+        """Cosines of a group's rows ``lo:hi`` to ``q``; for a text query, as matches."""
+        cosines = (self.matrices[group][lo:hi] @ q).float().numpy()
+        if not by_text:
+            return cosines
+        scale = load_encoder(group[0]).logit_scale
+        return picture_match(cosines, self._background(group, scale)[lo:hi], scale)
+
+    def _background(self, group: Group, scale: float) -> np.ndarray:
+        """Per row of a group: how well the neutral captions describe that frame."""
+        import torch
+
+        found = self._backgrounds.get(group)
+        if found is None:
+            neutral = torch.from_numpy(_neutral_vectors(group[0]).T.astype(np.float16))
+            cosines = (self.matrices[group] @ neutral).float().numpy()
+            found = self._backgrounds[group] = neutral_background(cosines, scale)
+        return found
+
+
+def _stack(matrices: list[np.ndarray]):  # noqa: ANN202 - a torch tensor
+    """One float16 matrix of all rows, filled straight from the (memory-mapped) parts."""
+    import torch
+
+    out = np.empty((sum(len(m) for m in matrices), matrices[0].shape[1]), np.float16)
+    row = 0
+    for m in matrices:
+        out[row:row + len(m)] = m
+        row += len(m)
+    return torch.from_numpy(out)
