@@ -7,6 +7,7 @@ parsing here. Anything a user or a video's source wrote goes through ``safe.plai
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import traceback
 from collections.abc import Sequence
@@ -125,15 +126,12 @@ def encoder(model: str) -> Encoder:
     return load_encoder(model)
 
 
-def ensure_models(records: Sequence[VideoRecord]) -> bool:
-    """Load the models these videos were indexed with; show the core's message if one fails."""
-    try:
-        for model in {r.model for r in records}:
+def ensure_models(records: Sequence[VideoRecord]) -> None:
+    """Load the models these videos were indexed with, with a spinner the first time; one that
+    fails only leaves its videos out of searches (which say so)."""
+    for model in sorted({r.model for r in records}):
+        with contextlib.suppress(OneframeError):
             encoder(model)
-    except OneframeError as exc:
-        st.error(plain(exc))
-        return False
-    return True
 
 
 def searchable(empty_message: str) -> SearchIndex:
@@ -143,8 +141,7 @@ def searchable(empty_message: str) -> SearchIndex:
         st.info(empty_message)
         st.page_link("pages/ingest.py", label="Add a video", icon=":material/add_circle:")
         st.stop()
-    if not ensure_models(records):
-        st.stop()
+    ensure_models(records)
     return search_index()
 
 

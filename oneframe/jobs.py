@@ -42,6 +42,8 @@ class Job:
     record: VideoRecord | None = None
     error: str | None = None
     details: str | None = None  # a traceback, for a failure that is a bug rather than bad input
+    on_done: Callable[[], None] | None = field(default=None, repr=False)
+    """Called once the video is added, before the job shows as done."""
     _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -79,7 +81,7 @@ class Job:
             self.state = RUNNING
         try:
             record = self.work(self.progress)
-        except Exception as exc:  # noqa: BLE001 - every failure becomes the job's message
+        except BaseException as exc:  # noqa: BLE001 - even SystemExit: a job never hangs "running"
             if self._cancel.is_set():  # however the cancel surfaced (yt-dlp wraps exceptions)
                 self.error, self.state = "Cancelled; nothing was added.", CANCELLED
             elif isinstance(exc, OneframeError):
@@ -90,13 +92,20 @@ class Job:
                 self.details, self.state = traceback.format_exc(), FAILED
                 LOG.error("oneframe: adding %s failed:\n%s", self.label, self.details)
         else:
+            if self.on_done is not None:
+                self.on_done()
             self.record, self.state = record, DONE
         finally:
             self._clean()
 
     def _clean(self) -> None:
-        if self.cleanup is not None:
+        """Run the cleanup; one that fails is logged, and never stops the queue."""
+        if self.cleanup is None:
+            return
+        try:
             self.cleanup()
+        except Exception:  # noqa: BLE001
+            LOG.exception("oneframe: cleaning up after %s failed", self.label)
 
 
 class JobQueue:
@@ -115,7 +124,7 @@ class JobQueue:
                cleanup: Callable[[], None] | None = None) -> Job:
         """Queue ``work(progress)``; ``cleanup`` runs after it, whatever the outcome."""
         with self._lock:
-            job = Job(f"job-{next(self._ids)}", label, work, cleanup)
+            job = Job(f"job-{next(self._ids)}", label, work, cleanup, on_done=self._count)
             self._jobs[job.id] = job
             self._pending.put(job)
             if self._worker is None or not self._worker.is_alive():
@@ -152,5 +161,7 @@ class JobQueue:
                         return
                 continue
             job.run()
-            if job.state == DONE:
-                self.completed += 1
+
+    def _count(self) -> None:
+        with self._lock:
+            self.completed += 1

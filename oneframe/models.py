@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
 T = TypeVar("T")
-_LOCK = threading.Lock()
+_LOCK = threading.Lock()  # guards the two tables below only, never a load
+_LOADING: dict[tuple[str, str], threading.Lock] = {}
+_FAILED: dict[tuple[str, str], tuple[float, BaseException]] = {}
+RETRY_AFTER = 30.0
+"""Seconds a model that failed to load is not tried again (each try can cost seconds)."""
 INFERENCE = threading.Lock()
 """Held while a model runs on the CPU. Image embedding (torch) and OCR (onnxruntime) each use
 every core; run at once they thrash and both get slower than taking turns."""
@@ -24,11 +29,33 @@ def resolve(model: str | None, env: str, default: str) -> str:
 
 
 def load_once(kind: str, model_id: str, load: Callable[[str], T]) -> T:
-    """``load(model_id)`` the first time this process asks for it; the same object after."""
+    """``load(model_id)`` the first time this process asks for it; the same object after.
+
+    Each model has a lock of its own: a query that needs a loaded model never waits for
+    another one to load. A model that failed raises the same error for ``RETRY_AFTER`` s.
+    """
+    key = (kind, model_id)
     with _LOCK:
-        if (kind, model_id) not in _LOADED:
-            _LOADED[kind, model_id] = load(model_id)
-        return _LOADED[kind, model_id]  # type: ignore[return-value]
+        if key in _LOADED:
+            return _LOADED[key]  # type: ignore[return-value]
+        lock = _LOADING.setdefault(key, threading.Lock())
+    with lock:
+        with _LOCK:
+            if key in _LOADED:
+                return _LOADED[key]  # type: ignore[return-value]
+            failed = _FAILED.get(key)
+        if failed and time.monotonic() - failed[0] < RETRY_AFTER:
+            raise failed[1].with_traceback(None)
+        try:
+            loaded = load(model_id)
+        except Exception as exc:
+            with _LOCK:
+                _FAILED[key] = (time.monotonic(), exc)
+            raise
+        with _LOCK:
+            _LOADED[key] = loaded
+            _FAILED.pop(key, None)
+        return loaded
 
 
 def quiet_transformers() -> None:

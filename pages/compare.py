@@ -44,6 +44,8 @@ for letter, text, weight in variants:
                                        top_k=top_k, min_gap=min_gap, timelines=True)
     except OneframeError as exc:
         st.error(f"Variant {letter}: {plain(exc)}")
+for warning in dict.fromkeys(w for r in results.values() for w in r.warnings):
+    st.warning(plain(warning), icon=":material/warning:")
 if len(results) < 1:
     st.caption("Type at least one variant.")
     st.stop()

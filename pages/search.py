@@ -74,6 +74,8 @@ except OneframeError as exc:
     st.error(plain(exc))
     st.stop()
 hits = result.hits
+for warning in result.warnings:
+    st.warning(plain(warning), icon=":material/warning:")
 if result.dialog_absent and not result.by_image:
     st.info("None of the searched videos has dialogue, so the picture alone ranks them.")
 if not hits:

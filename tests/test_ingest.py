@@ -18,7 +18,7 @@ from test_sources import serve_page
 
 import oneframe.ingest as ingest_module
 from oneframe.captions import Cue
-from oneframe.errors import CaptionError, ModelError, SourceError, VideoError
+from oneframe.errors import CaptionError, LibraryError, ModelError, SourceError, VideoError
 from oneframe.ingest import ingest
 from oneframe.library import Library
 
@@ -204,3 +204,23 @@ def test_captions_past_the_end_are_counted_in_a_note(scene_video: Path, tmp_path
     assert record.cues == 6
     [note] = record.notes
     assert note.startswith("3 of the 6 caption lines start after the video ends (0:09.0)")
+
+
+def test_a_full_disk_during_a_re_ingest_keeps_the_old_entry(scene_video: Path,
+                                                            monkeypatch) -> None:
+    import errno
+
+    library = Library()
+    old = ingest(str(scene_video))
+    before = snapshot(library.root)
+    real_save = np.save
+
+    def full(path, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if str(path).endswith("embeddings.npy"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_save(path, *args, **kwargs)
+
+    monkeypatch.setattr(np, "save", full)
+    with pytest.raises(LibraryError, match="disk that holds the library is full.*left as it"):
+        ingest(str(scene_video), interval=0.5)
+    assert snapshot(library.root) == before and library.get(old.id).interval == 1.0

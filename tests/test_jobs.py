@@ -117,3 +117,30 @@ def test_a_cancel_before_or_during_decoding_also_adds_nothing(
     submitted.set()
     wait(holder[0])
     assert holder[0].state == CANCELLED and library.list() == [] and jobs.completed == 0
+
+
+def test_a_failing_cleanup_or_a_system_exit_never_stalls_the_queue() -> None:
+    jobs = JobQueue()
+
+    def broken_cleanup() -> None:
+        raise OSError("the temporary folder vanished")
+
+    def exits(progress) -> None:  # noqa: ANN001
+        raise SystemExit(3)
+
+    first = jobs.submit("a", lambda progress: "a", cleanup=broken_cleanup)
+    second = jobs.submit("b", exits)
+    third = jobs.submit("c", lambda progress: "c")
+    for job in (first, second, third):
+        wait(job, timeout=20)  # without another submit to wake the worker
+    assert (first.state, second.state, third.state) == (DONE, FAILED, DONE)
+    assert "SystemExit" in second.error and jobs.completed == 2
+
+
+def test_a_job_is_counted_before_it_shows_as_done() -> None:
+    jobs, seen = JobQueue(), []
+    job = jobs.submit("a", lambda progress: "a")
+    while not job.finished:
+        seen.append((job.state, jobs.completed))
+    assert all(count == 1 for state, count in seen if state == DONE)
+    assert jobs.completed == 1

@@ -169,3 +169,122 @@ def test_unwritable_root_is_a_library_error(tmp_path: Path) -> None:
     blocker.write_text("")
     with pytest.raises(LibraryError, match="ONEFRAME_LIBRARY"), Library(blocker / "lib").staging():
         pass
+
+
+def damage(library: Library, vid: str, change) -> Path:  # noqa: ANN001 - edits the manifest
+    """A copy of a good entry, under ``vid``, with its manifest changed by ``change(data)``."""
+    import json
+    import shutil
+
+    good = build(library, record("file-good"))
+    folder = library.root / vid
+    shutil.copytree(good.path, folder)
+    data = json.loads((folder / "manifest.json").read_text())
+    data["id"] = vid
+    (folder / "manifest.json").write_text(json.dumps(change(data)))
+    return folder
+
+
+@pytest.mark.parametrize(("change", "says"), [
+    (lambda d: None, "not an object"),
+    (lambda d: [], "not an object"),
+    (lambda d: {**d, "duration": None}, "duration"),
+    (lambda d: {**d, "created": None}, "created"),
+    (lambda d: {**d, "frames": "3"}, "frames"),
+    (lambda d: {**d, "id": "file-elsewhere"}, "a copied or renamed folder"),
+    (lambda d: {**d, "video_file": "/etc/passwd"}, "video_file"),
+    (lambda d: {**d, "video_file": "../../x"}, "video_file"),
+    (lambda d: {k: v for k, v in d.items() if k != "model"}, "lacks model"),
+    (lambda d: {**d, "schema": "two"}, "library format"),
+])
+def test_a_damaged_entry_is_named_skipped_and_removable(change, says: str) -> None:
+    """Every reader (listing, search, the CLI) skips it with a message; it can still go."""
+    from oneframe.library import DamagedEntry
+    from oneframe.search import SearchIndex
+
+    library = Library()
+    damage(library, "file-bad", change)
+    scan = library.scan()
+    assert [r.id for r in scan.records] == ["file-good"]
+    [problem] = scan.damaged
+    assert problem.vid == "file-bad" and says in str(problem) and "remove file-bad" in str(problem)
+    with pytest.raises(DamagedEntry):
+        library.get("file-bad")
+    with pytest.raises(DamagedEntry):
+        library.load("file-bad")
+    library.remove("file-bad")
+    assert visible(library.root) == ["file-good"]
+    assert SearchIndex(library).ids == []  # file-good has no index files: skipped, not fatal
+
+
+def test_index_files_that_disagree_with_the_manifest_are_damage() -> None:
+    from oneframe.library import DamagedEntry
+
+    library = Library()
+    good = build(library, record("file-wide"))
+    for name, array in (("times.npy", np.arange(3.0)), ("windows.npy", np.zeros((0, 2), int))):
+        np.save(good.path / name, array)
+    (good.path / "cues.json").write_text("[]")
+    assert len(library.load("file-wide").times) == 3
+    np.save(good.path / "embeddings.npy", np.zeros((3, 8), np.float16))  # another width
+    with pytest.raises(DamagedEntry, match="8 wide where the manifest says 4"):
+        library.load("file-wide")
+    np.save(good.path / "embeddings.npy", np.zeros((2, 4), np.float16))
+    with pytest.raises(DamagedEntry, match="3 frame times"):
+        library.load("file-wide")
+    (good.path / "cues.json").write_text('[{"start": "x"}]')
+    with pytest.raises(DamagedEntry, match="can't be read"):
+        library.load("file-wide")
+
+
+def test_older_entries_are_migrated_and_newer_ones_left_alone() -> None:
+    import json
+
+    library = Library()
+    v1 = damage(library, "file-v1", lambda d: {k: v for k, v in d.items() if k != "dim"}
+                | {"schema": 1})
+    on_disk = (v1 / "manifest.json").read_text()
+    record_v1 = library.get("file-v1")
+    assert record_v1.schema == SCHEMA_VERSION == 2 and record_v1.dim == 4  # from the file
+    assert (v1 / "manifest.json").read_text() == on_disk  # still readable by the old version
+    newer = damage(library, "file-v9", lambda d: {**d, "schema": 9, "a_new_field": [1]})
+    scan = library.scan()
+    assert sorted(r.id for r in scan.records) == ["file-good", "file-v1"]
+    assert [n.vid for n in scan.newer] == ["file-v9"] and not scan.damaged
+    assert "made by a newer oneframe" in str(scan.newer[0])
+    library.sweep()
+    assert json.loads((newer / "manifest.json").read_text())["schema"] == 9  # untouched
+
+
+def test_removing_twice_at_once_and_a_read_only_library_are_explained(monkeypatch) -> None:
+    import errno
+    import threading
+
+    from oneframe.library import MissingEntry
+
+    library = Library()
+    build(library, record("file-abc"))
+    outcomes: list[str] = []
+
+    def remove() -> None:
+        try:
+            library.remove("file-abc")
+            outcomes.append("removed")
+        except MissingEntry:
+            outcomes.append("already removed")
+
+    threads = [threading.Thread(target=remove) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["already removed"] * 7 + ["removed"]
+    build(library, record("file-abc"))
+
+    def read_only(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(os, "rename", read_only)
+    with pytest.raises(LibraryError, match="read-only disk.*left as it was"):
+        library.remove("file-abc")
+    assert visible(library.root) == ["file-abc"]

@@ -534,3 +534,40 @@ def test_the_server_warms_models_and_index_before_the_first_search(demo: Path, m
     library = Library()
     assert ui.cached_index(str(library.root), library.state()) is built[0]  # ...and shared
     assert len(built) == 1
+
+
+def test_the_video_route_serves_only_an_entry_s_own_video(demo: Path, tmp_path: Path,
+                                                         monkeypatch) -> None:
+    """A manifest naming /etc/passwd or ../../x as its video is damage, not a file to serve."""
+    import asyncio
+    import json
+
+    from starlette.exceptions import HTTPException
+    from starlette.requests import Request
+
+    from dashboard import media
+
+    root = tmp_path / "library"
+    shutil.copytree(demo, root)
+    monkeypatch.setenv("ONEFRAME_LIBRARY", str(root))
+    colours = next(r for r in Library().list() if r.title == "Colours")
+
+    def get(vid: str):  # noqa: ANN202 - a Starlette response
+        scope = {"type": "http", "method": "GET", "path": "/", "headers": [],
+                 "path_params": {"vid": vid}}
+        return asyncio.run(media.video(Request(scope)))
+
+    assert get(colours.id).path == colours.video_path
+    for i, name in enumerate(("/etc/passwd", "../../../../etc/passwd", "..", "a/../../x")):
+        evil = root / f"file-evil{i}"
+        shutil.copytree(colours.path, evil)
+        data = json.loads((evil / "manifest.json").read_text())
+        (evil / "manifest.json").write_text(json.dumps({**data, "id": evil.name,
+                                                        "video_file": name}))
+        with pytest.raises(HTTPException) as refused:
+            get(evil.name)
+        assert refused.value.status_code == 404
+    for vid in ("x" * 300, "../etc", ".lock", "", "file-0000000000000000"):
+        with pytest.raises(HTTPException) as refused:
+            get(vid)
+        assert refused.value.status_code == 404

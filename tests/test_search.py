@@ -268,3 +268,30 @@ def test_one_line_is_one_result_played_from_its_start() -> None:
                             visual_weight=weight).hits
         assert [h.start for h in hits] == [65.5]
         assert 65.0 <= hits[0].time <= 76.0 and hits[0].matched_line
+
+
+def test_videos_whose_model_cannot_load_are_left_out_with_a_warning(tmp_path: Path) -> None:
+    library = Library()
+    times, vectors, q = film(seed=14)
+    vectors[4] = showing(vectors[4], q)
+    plant(library, "kept", times, vectors, CUES, resolve_model())
+    gone = str(tmp_path / "a-model-since-deleted")
+    plant(library, "orphan", times, vectors, CUES, gone)
+    index = SearchIndex(library)
+    result = index.search(QUERY, visual_weight=0.5)
+    assert {h.video for h in result.hits} == {"kept"}
+    [warning] = result.warnings
+    assert "a-model-since-deleted" in warning and "left out" in warning
+    with pytest.raises(OneframeError, match="a-model-since-deleted"):
+        index.search(QUERY, videos=["orphan"])
+
+
+def test_a_model_that_now_makes_vectors_of_another_width_is_left_out() -> None:
+    library = Library()
+    times, vectors, _ = film(seed=15)
+    plant(library, "kept", times, vectors, CUES, resolve_model())
+    wide = np.concatenate([vectors, vectors], axis=1)  # as if made by a bigger model
+    plant(library, "wider", times, wide, CUES, resolve_model())
+    result = SearchIndex(library).search(QUERY, visual_weight=0.0)
+    assert {h.video for h in result.hits} == {"kept"}
+    assert "32 wide" in result.warnings[0] and "Add them again" in result.warnings[0]

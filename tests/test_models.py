@@ -1,0 +1,49 @@
+"""Loading models once: one lock per model, and a failed load not retried at every query."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from oneframe import models
+from oneframe.errors import ModelError
+
+
+def test_a_loaded_model_never_waits_for_another_to_load(monkeypatch) -> None:
+    monkeypatch.setattr(models, "_LOADED", {})
+    release, started = threading.Event(), threading.Event()
+
+    def slow(model_id: str) -> str:
+        started.set()
+        release.wait(30)
+        return model_id
+
+    models.load_once("picture", "fast", lambda m: m)
+    loading = threading.Thread(target=models.load_once, args=("picture", "slow", slow))
+    loading.start()
+    assert started.wait(10)
+    begun = time.monotonic()
+    assert models.load_once("picture", "fast", lambda m: pytest.fail("loaded twice")) == "fast"
+    assert time.monotonic() - begun < 1  # not behind the slow load
+    release.set()
+    loading.join()
+    assert models.load_once("picture", "slow", lambda m: pytest.fail("loaded twice")) == "slow"
+
+
+def test_a_failed_load_is_remembered_for_a_while(monkeypatch) -> None:
+    monkeypatch.setattr(models, "_LOADED", {})
+    monkeypatch.setattr(models, "_FAILED", {})
+    tries = []
+
+    def broken(model_id: str) -> None:
+        tries.append(model_id)
+        raise ModelError(f"Could not load the model '{model_id}'.")
+
+    for _ in range(3):
+        with pytest.raises(ModelError, match="Could not load"):
+            models.load_once("picture", "gone", broken)
+    assert tries == ["gone"]
+    monkeypatch.setattr(models, "RETRY_AFTER", 0.0)
+    assert models.load_once("picture", "gone", lambda m: "back") == "back"
