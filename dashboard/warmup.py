@@ -54,8 +54,23 @@ def warm() -> None:
             quiet.setLevel(level)
 
 
+def sweep() -> None:
+    """Clear what an earlier run left: the library's abandoned staging folders and half-removed
+    entries, and upload copies in the temporary folder whose owner is gone."""
+    from dashboard import uploads
+    from oneframe.errors import OneframeError
+    from oneframe.library import Library
+
+    try:
+        Library().sweep()
+    except OneframeError as exc:
+        LOG.warning("oneframe: %s", exc)
+    uploads.sweep()
+
+
 def start() -> threading.Thread:
-    """Warm the models in a background thread; the server answers meanwhile."""
-    thread = threading.Thread(target=warm, name="oneframe-warmup", daemon=True)
+    """Sweep, then warm the models, in a background thread; the server answers meanwhile."""
+    thread = threading.Thread(target=lambda: (sweep(), warm()), name="oneframe-warmup",
+                              daemon=True)
     thread.start()
     return thread

@@ -1,13 +1,12 @@
 """Add video: a link or an uploaded file (with optional captions) into the library."""
 
 import re
-import shutil
-import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import streamlit as st
 
-from dashboard import ui
+from dashboard import ui, uploads
 from dashboard.progress import current_stage, progress_view
 from dashboard.safe import plain
 from oneframe.captions import CAPTION_SUFFIXES
@@ -25,7 +24,8 @@ def safe_name(name: str) -> str:
     return re.sub(r"[^\w.\- ]+", "_", Path(name).name).strip() or "video"
 
 
-def submit(source: str, label: str, folder: Path, policy: ServePolicy, **options) -> None:
+def submit(source: str, label: str, folder: Path, remove: Callable[[], None],
+           policy: ServePolicy, **options) -> None:
     """Queue the ingest; the job panel below follows it from here on, whatever page is open.
 
     It may read only the upload's own folder and the operator's media folders, and fetch only
@@ -34,7 +34,7 @@ def submit(source: str, label: str, folder: Path, policy: ServePolicy, **options
     job = ui.jobs().submit(
         label, lambda progress: ingest(source, library=ui.library(), progress=progress,
                                        policy=policy.with_folder(folder), **options),
-        cleanup=lambda: shutil.rmtree(folder, ignore_errors=True))
+        cleanup=remove)
     st.session_state["job"] = job.id
     for key in ("added", "outcome"):
         st.session_state.pop(key, None)
@@ -124,7 +124,7 @@ elif clicked:
     except OneframeError as exc:
         st.error(plain(exc))
     else:
-        folder = Path(tempfile.mkdtemp(prefix="oneframe-upload-"))
+        folder, remove_folder = uploads.new_folder()
         try:
             source, shown, captions, cookies = url.strip(), url.strip(), None, None
             if upload is not None and source_kind == "Video file":
@@ -139,14 +139,14 @@ elif clicked:
                 cookies = folder / "cookies.txt"
                 cookies.write_bytes(cookies_upload.getbuffer())
         except OSError as exc:
-            shutil.rmtree(folder, ignore_errors=True)
+            remove_folder()
             st.error(f"Could not keep the uploaded file for indexing ({plain(exc.strerror)}). "
                      "Try again; if it keeps failing, tell whoever runs this server that its "
                      "temporary folder is full.")
         else:
-            submit(source, shown, folder, policy, captions=captions, lang=lang.strip() or "en",
-                   interval=float(interval), cookies=cookies, source_label=shown, ocr=ocr,
-                   ocr_band=(float(band[0]), float(band[1])))
+            submit(source, shown, folder, remove_folder, policy, captions=captions,
+                   lang=lang.strip() or "en", interval=float(interval), cookies=cookies,
+                   source_label=shown, ocr=ocr, ocr_band=(float(band[0]), float(band[1])))
 
 if "job" in st.session_state:
     job_panel(st.session_state["job"])

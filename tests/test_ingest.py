@@ -224,3 +224,16 @@ def test_a_full_disk_during_a_re_ingest_keeps_the_old_entry(scene_video: Path,
     with pytest.raises(LibraryError, match="disk that holds the library is full.*left as it"):
         ingest(str(scene_video), interval=0.5)
     assert snapshot(library.root) == before and library.get(old.id).interval == 1.0
+
+
+def test_the_cli_lists_and_removes_around_a_damaged_entry(scene_video: Path) -> None:
+    good = ingest(str(scene_video))
+    broken = Library().root / "file-broken"
+    broken.mkdir()
+    (broken / "manifest.json").write_text("[]")
+    listed = cli("list")
+    assert listed.returncode == 0 and good.id in listed.stdout
+    assert "file-broken' is damaged" in listed.stderr and "Traceback" not in listed.stderr
+    assert cli("remove", "file-broken").returncode == 0 and not broken.exists()
+    searched = cli("search", "a red scene", "--json")
+    assert searched.returncode == 0, searched.stderr

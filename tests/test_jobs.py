@@ -144,3 +144,26 @@ def test_a_job_is_counted_before_it_shows_as_done() -> None:
         seen.append((job.state, jobs.completed))
     assert all(count == 1 for state, count in seen if state == DONE)
     assert jobs.completed == 1
+
+
+def test_a_cancel_during_the_commit_ends_with_the_complete_entry(
+        tmp_path: Path, scene_video: Path, monkeypatch) -> None:
+    library = Library(tmp_path / "library")
+    committing, go_on = threading.Event(), threading.Event()
+    real = Library.commit
+
+    def slow_commit(self, stage, record):  # noqa: ANN001, ANN202
+        committing.set()
+        go_on.wait(30)
+        return real(self, stage, record)
+
+    monkeypatch.setattr(Library, "commit", slow_commit)
+    job = JobQueue().submit("clip", lambda progress: ingest(str(scene_video), library=library,
+                                                            progress=progress))
+    assert committing.wait(60)
+    job.cancel()  # too late: the video is being saved
+    go_on.set()
+    wait(job)
+    [record] = library.list()
+    assert job.state == DONE and job.record.id == record.id
+    assert len(library.load(record.id).times) == record.frames

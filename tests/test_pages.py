@@ -571,3 +571,78 @@ def test_the_video_route_serves_only_an_entry_s_own_video(demo: Path, tmp_path: 
         with pytest.raises(HTTPException) as refused:
             get(vid)
         assert refused.value.status_code == 404
+
+
+def test_upload_copies_are_swept_once_their_owner_is_gone(tmp_path: Path, monkeypatch) -> None:
+    import subprocess
+    import sys
+    import tempfile
+
+    from dashboard import uploads
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    live, remove_live = uploads.new_folder()  # this server's job, still running
+    crashed = subprocess.run(  # another server made one and died without cleaning up
+        [sys.executable, "-c", "import tempfile, sys; tempfile.tempdir = sys.argv[1]; "
+         "from dashboard import uploads; print(uploads.new_folder()[0])", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, check=True)
+    left = Path(crashed.stdout.strip())
+    assert left.is_dir() and uploads.sweep() == [left]
+    assert live.is_dir() and not left.exists()
+    remove_live()
+    assert not live.exists()
+
+
+def test_a_damaged_entry_is_listed_with_remove_and_breaks_no_page(app: AppTest) -> None:
+    damaged = Library().root / "file-broken"
+    damaged.mkdir()
+    (damaged / "manifest.json").write_text("null")
+    at = app.run()
+    assert ok(at) and "Colours" in text_of(at)
+    assert "file-broken' is damaged" in shown(at.error)
+    for name in ("search", "compare", "ingest"):
+        assert ok(page(at, name))
+    at = page(at, "search")
+    at.text_input(key="query").input("the blue door was locked").run()
+    assert ok(at) and "#1 ·" in text_of(at)
+    at = page(at, "library")
+    at.button(key="remove-file-broken").click().run()
+    at.button(key="yes-file-broken").click().run()
+    assert ok(at) and not damaged.exists() and "damaged" not in shown(at.error)
+
+
+def test_sessions_asking_at_once_build_the_index_once(demo: Path, monkeypatch) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from dashboard import ui
+    from oneframe.search import SearchIndex
+
+    built = []
+
+    def slow(lib):  # noqa: ANN001, ANN202
+        time.sleep(0.3)
+        built.append(SearchIndex(lib))
+        return built[-1]
+
+    monkeypatch.setattr(ui, "SearchIndex", slow)
+    ui.cached_index.clear()
+    library = Library(demo)
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda _: ui.cached_index(str(demo), library.state()), range(4)))
+    assert len(built) == 1 and all(index is built[0] for index in got)
+
+
+def test_a_re_ingest_elsewhere_shows_its_own_frames(app: AppTest, demo: Path) -> None:
+    at = page(app.run(), "search")
+    at.text_input(key="query").input("the blue door was locked").run()
+    at.slider(key="weight").set_value(0.0).run()
+    colours = next(r for r in Library().list() if r.title == "Colours")
+    assert "#1 · 0:06.2" in text_of(at)
+    again = ingest(str(demo.parent / "Colours.mp4"), interval=0.25)  # the CLI, other parameters
+    assert again.id == colours.id and again.frames > colours.frames
+    at.button(key="hit-1-like").click().run()  # Similar: a frame of the new index
+    from dashboard import ui
+
+    index = ui.cached_index(str(Library().root), Library().state())
+    assert ok(at) and index.records[index.position[colours.id]].frames == again.frames
+    assert "Frames that look like" in shown(at.info)

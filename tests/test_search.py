@@ -295,3 +295,11 @@ def test_a_model_that_now_makes_vectors_of_another_width_is_left_out() -> None:
     result = SearchIndex(library).search(QUERY, visual_weight=0.0)
     assert {h.video for h in result.hits} == {"kept"}
     assert "32 wide" in result.warnings[0] and "Add them again" in result.warnings[0]
+
+
+def test_a_built_index_keeps_no_library_file_mapped(planted: Library) -> None:
+    """Search copies the vectors it needs: a removed or replaced entry is never held open."""
+    index = SearchIndex(planted)
+    assert index.search(QUERY, visual_weight=0.5).hits
+    maps = Path("/proc/self/maps").read_text() if Path("/proc/self/maps").exists() else ""
+    assert str(planted.root) not in maps
