@@ -84,7 +84,7 @@ def hit_card(hit: Hit, rank: int, key: str, badge: str | None = None, by_image: 
         if right.button("Similar", key=f"{key}-like", width="stretch",
                         icon=":material/image_search:", help="More like this: frames that look "
                         "like this one"):
-            st.session_state["like"] = (hit.video, hit.frame_index)
+            st.session_state["like"] = (hit.video, float(hit.frame_time))  # by time, not number
             st.session_state.pop("playing", None)
             if not on_search_page:
                 st.switch_page("pages/search.py")

@@ -78,6 +78,7 @@ def cmd_captions(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from oneframe.errors import PlaylistLink
     from oneframe.ingest import ingest
     from oneframe.library import Library
 
@@ -87,6 +88,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                         lang=args.lang, interval=args.interval, model=args.model,
                         cookies=args.cookies, progress=bar, ocr=args.ocr,
                         ocr_band=args.ocr_band)
+    except PlaylistLink as exc:  # name the videos, so one can be picked (or all, in a loop)
+        print(f"error: {exc}", file=sys.stderr)
+        for link, title in exc.entries:
+            print(f"{link}\t{title}")
+        return 1
     finally:
         bar.close()
     if args.json:
@@ -335,6 +341,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except OneframeError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        if exc.details:
+            print(f"details: {exc.details}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted; the library is unchanged", file=sys.stderr)

@@ -6,11 +6,30 @@ prints, never exits and never returns None for a failure: it raises one of these
 
 
 class OneframeError(Exception):
-    """A failure the user can act on; the message is meant to be shown as it is."""
+    """A failure the user can act on; the message is meant to be shown as it is.
+
+    ``details`` is what a curious user or a bug report may want beside it (the last warning of
+    a download tool, say): shown under "Details", never instead of the message.
+    """
+
+    def __init__(self, message: str = "", details: str | None = None) -> None:
+        super().__init__(message)
+        self.details = details
 
 
 class SourceError(OneframeError):
     """A URL or local file could not be turned into a video (and its captions)."""
+
+
+class PlaylistLink(SourceError):
+    """A link to several videos (a playlist, a channel, a page with many): one is needed."""
+
+    def __init__(self, message: str, entries: list[tuple[str, str]], more: bool) -> None:
+        super().__init__(message)
+        self.entries = entries
+        """``(link, title)`` of the first videos, in order."""
+        self.more = more
+        """Whether there are more than ``entries``."""
 
 
 class CaptionError(OneframeError):

@@ -112,8 +112,17 @@ def ingest(
         return library.commit(stage, record)
 
 
+CAPTIONS_FAILED = "|captions-failed"
+"""Marks a caption key whose captions could not be fetched: adding the video again retries."""
+
+
 def _read_cues(fetched: Fetched, explicit: bool) -> tuple[list[Cue], list[str]]:
-    """Cues of the chosen caption file. Found captions that fail to parse are noted, not fatal."""
+    """Cues of the chosen caption file. Found captions that fail to parse, or could not be
+    fetched, are noted, not fatal."""
+    if fetched.caption_failure:
+        return [], [f"The video was added without its captions: {fetched.caption_failure} "
+                    "Add the same link again later to fetch them (the video is kept until "
+                    "then)."]
     if fetched.captions is None:
         return [], []
     try:
@@ -231,6 +240,8 @@ def index_frames(
 
 def _record(found: Probe, fetched: Fetched, stage: Path, model_id: str, interval: float, key: str,
             duration: float, frames: int, cues: list[Cue], notes: list[str]) -> VideoRecord:
+    if fetched.caption_failure:
+        key += CAPTIONS_FAILED  # not a cache hit: the next ingest of the link tries again
     return VideoRecord(
         id=found.source_id, title=found.title, source=found.source, url=found.url,
         duration=round(duration, 3), model=model_id, interval=interval, caption_key=key,

@@ -41,7 +41,12 @@ class Job:
     latest: str | None = None
     record: VideoRecord | None = None
     error: str | None = None
-    details: str | None = None  # a traceback, for a failure that is a bug rather than bad input
+    details: str | None = None
+    """What a failure's message leaves out: a tool's last warning; for a bug, the traceback
+    (logged, not shown)."""
+    bug: bool = False
+    failure: OneframeError | None = field(default=None, repr=False)
+    """The error a failed job ended with (a PlaylistLink names the videos it holds)."""
     on_done: Callable[[], None] | None = field(default=None, repr=False)
     """Called once the video is added, before the job shows as done."""
     _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
@@ -85,11 +90,12 @@ class Job:
             if self._cancel.is_set():  # however the cancel surfaced (yt-dlp wraps exceptions)
                 self.error, self.state = "Cancelled; nothing was added.", CANCELLED
             elif isinstance(exc, OneframeError):
-                self.error, self.state = str(exc), FAILED
+                self.error, self.details, self.failure = str(exc), exc.details, exc
+                self.state = FAILED
             else:
                 self.error = (f"Adding the video failed unexpectedly ({type(exc).__name__}). "
                               "Nothing was added.")
-                self.details, self.state = traceback.format_exc(), FAILED
+                self.details, self.bug, self.state = traceback.format_exc(), True, FAILED
                 LOG.error("oneframe: adding %s failed:\n%s", self.label, self.details)
         else:
             if self.on_done is not None:

@@ -30,10 +30,14 @@ class Hit:
     """Where to play from: the start of the matched line, or a little before a picture match."""
     matched_line: bool = False
     """Whether ``text`` is the dialogue that matched, rather than what is said at the moment."""
+    frame_time: float | None = None
+    """The time of the frame shown (``time`` may be the start of the line instead)."""
 
     def __post_init__(self) -> None:
         if self.start is None:
             self.start = self.time
+        if self.frame_time is None:
+            self.frame_time = self.time
 
     @property
     def marked(self) -> str:

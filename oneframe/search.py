@@ -97,6 +97,12 @@ class SearchIndex:
     def frame_time(self, video: str, frame: int) -> float:
         return float(self.times[self.frame_offset[self.position[video]] + frame])
 
+    def nearest_frame(self, video: str, seconds: float) -> int:
+        """The frame of ``video`` (its number within the video) nearest to ``seconds``."""
+        v = self.position[video]
+        times = self.times[self.frame_offset[v]:self.frame_offset[v + 1]]
+        return int(np.argmin(np.abs(times - seconds))) if len(times) else 0
+
     def __len__(self) -> int:
         return len(self.ids)
 
@@ -147,11 +153,12 @@ class SearchIndex:
         top_k: int = DEFAULT_TOP_K,
         min_gap: float = DEFAULT_MIN_GAP,
         image: np.ndarray | str | Path | None = None,
-        like: tuple[str, int] | None = None,
+        like: tuple[str, float] | None = None,
         timelines: bool = False,
         min_score: float = MIN_SCORE,
     ) -> SearchResult:
-        """The ``top_k`` distinct moments for a text query, an image, or a stored frame.
+        """The ``top_k`` distinct moments for a text query, an image, or a stored frame
+        (``like``: a video and the time of one of its frames).
 
         Moments whose best channel scores below ``min_score`` (see :func:`fusion.strength`) are
         left out; none left is "nothing matched well".
@@ -161,9 +168,9 @@ class SearchIndex:
         if not (query and query.strip()) and image is None and like is None:
             raise OneframeError("Type what you remember seeing or hearing, or choose an image.")
         chosen = self._select(videos)
-        if like is not None:
-            like = (like[0], int(like[1]))
+        if like is not None:  # a stored frame, by time: frame numbers change with a re-ingest
             self._select([like[0]])
+            like = (like[0], self.nearest_frame(like[0], float(like[1])))
         has_dialog = bool(query) and image is None and like is None and any(
             self.cues[i] for i in chosen)
         dq = DialogQuery.parse(query or "") if has_dialog else None
@@ -273,7 +280,7 @@ class SearchIndex:
             dialog = float(frame_dialog[f])
         return Hit(record.id, record.title, t, float(fused[f]), float(visual[f]), dialog, text,
                    segments, record.frame_path(local), moment_url(record, start), local, source,
-                   start=start, matched_line=window >= 0)
+                   start=start, matched_line=window >= 0, frame_time=float(self.times[f]))
 
 
 def _ranges(counts: np.ndarray) -> np.ndarray:

@@ -19,7 +19,7 @@ from oneframe.captions import CAPTION_SUFFIXES
 from oneframe.errors import SourceError
 from oneframe.exposure import ServePolicy
 from oneframe.progress import Progress, no_progress
-from oneframe.ytdlp import download_url, extract_url
+from oneframe.ytdlp import download_captions, download_video, extract_url
 
 _YOUTUBE_ID = re.compile(
     r"(?:youtube\.com/(?:watch\?(?:.*&)?v=|shorts/|embed/|live/)|youtu\.be/)([A-Za-z0-9_-]{11})"
@@ -50,6 +50,8 @@ class Fetched:
     captions: Path | None
     caption_kind: str | None
     caption_lang: str | None
+    caption_failure: str | None = None
+    """Why the site's captions could not be fetched (the video was); None if they were."""
 
 
 def is_url(source: str) -> bool:
@@ -198,12 +200,14 @@ def fetch(
         kind = "file" if sidecar else None
         return Fetched(video, sidecar, kind, caption_lang_from_name(sidecar) if sidecar else None)
     assert found.info is not None
-    video, subs, kind, sub_lang = download_url(
-        found.info, dest, lang=None if explicit else lang, cookies=cookies, progress=progress
-    )
+    video = download_video(found.info, dest, cookies=cookies, progress=progress)
     if explicit is not None:
         return Fetched(video, explicit, "file", caption_lang_from_name(explicit))
-    return Fetched(video, subs, kind, sub_lang)
+    try:
+        got = download_captions(found.info, dest, lang, cookies=cookies)
+    except SourceError as exc:  # the video is here: captions can be fetched again later
+        return Fetched(video, None, None, None, caption_failure=str(exc))
+    return Fetched(video, *got) if got else Fetched(video, None, None, None)
 
 
 def _link_or_copy(src: Path, dst: Path) -> None:

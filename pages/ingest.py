@@ -1,7 +1,7 @@
 """Add video: a link or an uploaded file (with optional captions) into the library."""
 
 import re
-from collections.abc import Callable
+import shutil
 from pathlib import Path
 
 import streamlit as st
@@ -10,10 +10,10 @@ from dashboard import ui, uploads
 from dashboard.progress import current_stage, progress_view
 from dashboard.safe import plain
 from oneframe.captions import CAPTION_SUFFIXES
-from oneframe.errors import OneframeError
+from oneframe.errors import OneframeError, PlaylistLink
 from oneframe.exposure import ServePolicy
 from oneframe.ingest import ingest
-from oneframe.jobs import CANCELLED, DONE, WAITING
+from oneframe.jobs import CANCELLED, DONE, WAITING, Job
 
 ui.start_page()
 
@@ -24,53 +24,116 @@ def safe_name(name: str) -> str:
     return re.sub(r"[^\w.\- ]+", "_", Path(name).name).strip() or "video"
 
 
-def submit(source: str, label: str, folder: Path, remove: Callable[[], None],
-           policy: ServePolicy, **options) -> None:
-    """Queue the ingest; the job panel below follows it from here on, whatever page is open.
+def submit(source: str, label: str, folder: Path, remove, policy: ServePolicy,  # noqa: ANN001
+           **options) -> None:
+    """Queue one ingest; the panel below follows it from here on, whatever page is open.
 
-    It may read only the upload's own folder and the operator's media folders, and fetch only
-    from the addresses the policy allows.
+    It may read only its upload folder and the operator's media folders, and fetch only from
+    the addresses the policy allows.
     """
     job = ui.jobs().submit(
         label, lambda progress: ingest(source, library=ui.library(), progress=progress,
                                        policy=policy.with_folder(folder), **options),
         cleanup=remove)
-    st.session_state["job"] = job.id
-    for key in ("added", "outcome"):
-        st.session_state.pop(key, None)
+    st.session_state.setdefault("jobs", []).append(job.id)
+
+
+def submit_links(links: list[str], cookies: Path | None, policy: ServePolicy,
+                 **options) -> None:
+    """Queue one ingest per link (the videos of a playlist), each with its own folder."""
+    for link in links:
+        folder, remove = uploads.new_folder()
+        copied = None
+        if cookies is not None and cookies.is_file():
+            copied = folder / "cookies.txt"
+            shutil.copyfile(cookies, copied)
+        submit(link, link, folder, remove, policy, cookies=copied, source_label=None, **options)
+
+
+def outcome_of(job: Job) -> dict:
+    """What the page shows once a job has ended (kept in the session, not the job)."""
+    entries = job.failure.entries if isinstance(job.failure, PlaylistLink) else None
+    return {"label": job.label, "state": job.state, "error": job.error,
+            "details": None if job.bug else job.details, "bug": job.bug, "entries": entries,
+            "more": bool(entries) and job.failure.more,
+            "added": job.record.id if job.state == DONE else None}
 
 
 @st.fragment(run_every=2)
-def job_panel(job_id: str) -> None:
-    """The session's ingest, live; when it ends, the whole page reruns to show the outcome."""
+def job_panel() -> None:
+    """The session's ingests, live; when one ends, the whole page reruns to show how."""
     jobs = ui.jobs()
-    job = jobs.get(job_id)
-    if job is None or job.finished:
-        st.session_state.pop("job", None)
-        if job is not None:
-            jobs.forget(job.id)
-            if job.state == DONE:
-                st.session_state["added"] = job.record.id
-                st.session_state["search_videos"] = [job.record.id]
-            else:
-                st.session_state["outcome"] = (job.state, job.error, job.details)
+    ended = False
+    for job_id in list(st.session_state.get("jobs", [])):
+        job = jobs.get(job_id)
+        if job is None or job.finished:
+            st.session_state["jobs"].remove(job_id)
+            if job is not None:
+                jobs.forget(job.id)
+                st.session_state.setdefault("outcomes", []).append(outcome_of(job))
+                if job.state == DONE:
+                    st.session_state["search_videos"] = [job.record.id]
+            ended = True
+    if ended:
         st.rerun()
+    for n, job_id in enumerate(st.session_state.get("jobs", [])):
+        show_job(jobs.get(job_id), n == 0)
+
+
+def show_job(job: Job, first: bool) -> None:
     finished, under_way = progress_view(job.snapshot())
     # Not a `with` block: leaving one marks the box complete (a tick) while the job still runs.
     waiting = job.state == WAITING
     box = st.status(f"Adding {plain(job.label)}: "
                     f"{'waiting its turn' if waiting else current_stage(job.latest)}…",
-                    state="running", expanded=True)
+                    state="running", expanded=first)
     if waiting:
-        ahead = jobs.ahead_of(job)
+        ahead = ui.jobs().ahead_of(job)
         box.write(f"Waiting for {ahead} other video{'s' if ahead != 1 else ''} to be added "
                   "first.")
     if finished:
         box.markdown(" · ".join(f":material/check: {step}" for step in finished))
     for fill, text in under_way:
         box.progress(fill, text=text)
-    box.caption("You can use the other pages meanwhile; this keeps going.")
-    box.button("Cancel", key="cancel", on_click=job.cancel, icon=":material/close:")
+    if first:
+        box.caption("You can use the other pages meanwhile; this keeps going.")
+    box.button("Cancel", key=f"cancel-{job.id}", on_click=job.cancel, icon=":material/close:")
+
+
+def show_outcome(n: int, outcome: dict) -> None:
+    """How one ended job went: added (with its notes), failed (with details), cancelled."""
+    if outcome["state"] == CANCELLED:
+        st.info(plain(outcome["error"]), icon=":material/block:")
+        return
+    if outcome["added"] is not None:
+        record = next((r for r in ui.videos() if r.id == outcome["added"]), None)
+        if record is None:
+            return
+        st.success(f"“{plain(record.title)}” is in the library: "
+                   f"{ui.duration_label(record.duration)}, {record.frames} frames, "
+                   f"{record.cues + record.burned_in} lines of dialogue "
+                   f"({plain(ui.caption_label(record))}).")
+        for note in record.notes:
+            st.warning(plain(note), icon=":material/info:")
+        st.page_link("pages/search.py", label="Search this video now", icon=":material/search:")
+        return
+    st.error(plain(outcome["error"]))
+    if outcome["bug"]:
+        st.caption("This looks like a bug in oneframe; the details are in the server's log.")
+    elif outcome["details"]:
+        with st.expander("Details"):
+            st.text(outcome["details"])
+    if outcome["entries"]:
+        entries = outcome["entries"]
+        st.caption("The videos it holds" + (", the first of them" if outcome["more"] else "")
+                   + ": " + plain(" · ".join(title or link for link, title in entries[:8]))
+                   + (" …" if len(entries) > 8 else ""))
+        if st.button(f"Add these {len(entries)} videos, one after another", key=f"all-{n}",
+                     icon=":material/playlist_add:"):
+            st.session_state["outcomes"].remove(outcome)
+            submit_links([link for link, _ in entries], None, ServePolicy.from_env(),
+                         **st.session_state["last_options"])
+            st.rerun()
 
 
 st.title("Add a video")
@@ -95,7 +158,10 @@ with st.expander("Options"):
                                  help="Plus the first frame after every cut. Smaller finds "
                                  "moments more precisely but takes longer.")
     lang = middle.text_input("Caption language", "en", key="lang", max_chars=12,
-                             help="Preferred caption language (then English, then any).")
+                             help="Preferred caption language: its own captions, then its "
+                             "original-language automatic ones; then English; then the video's "
+                             "own language. Never a machine translation unless nothing else "
+                             "exists in the language asked for.")
     ocr_col, band_col = st.columns(2)
     ocr = ocr_col.radio(
         "Burned-in subtitles", ["auto", "on", "off"], horizontal=True, key="ocr",
@@ -105,15 +171,17 @@ with st.expander("Options"):
                            (0.67, 1.0), 0.01, key="ocr_band", disabled=ocr == "off")
     cookies_upload = st.file_uploader(
         "Cookies file (optional)", type=["txt"], key="cookies",
-        help="A Netscape cookies.txt from a signed-in browser, for videos that need signing in "
-        "(\"confirm you're not a bot\", age-restricted).")
+        help="A Netscape cookies.txt from a browser signed in to YouTube, for videos that need "
+        "signing in (\"confirm you're not a bot\", age-restricted, members-only). Export it from "
+        "a private window and close that window, so YouTube doesn't rotate it; use an account "
+        "you can afford to lose.")
+options = {"lang": lang.strip() or "en", "interval": float(interval), "ocr": ocr,
+           "ocr_band": (float(band[0]), float(band[1]))}
+st.session_state["last_options"] = options
 
-running = ui.jobs().get(st.session_state.get("job", ""))
 clicked = st.button("Add to library", type="primary", key="add")
 ready = bool(url.strip()) if source_kind == "YouTube or web link" else upload is not None
-if clicked and running is not None:
-    st.warning(f"{plain(running.label)} is still being added. Wait for it, or cancel it below.")
-elif clicked and not ready:
+if clicked and not ready:
     st.error("Paste a video link first." if source_kind == "YouTube or web link"
              else "Choose a video file first.")
 elif clicked:
@@ -144,28 +212,11 @@ elif clicked:
                      "Try again; if it keeps failing, tell whoever runs this server that its "
                      "temporary folder is full.")
         else:
+            st.session_state.pop("outcomes", None)
             submit(source, shown, folder, remove_folder, policy, captions=captions,
-                   lang=lang.strip() or "en", interval=float(interval), cookies=cookies,
-                   source_label=shown, ocr=ocr, ocr_band=(float(band[0]), float(band[1])))
+                   cookies=cookies, source_label=shown, **options)
 
-if "job" in st.session_state:
-    job_panel(st.session_state["job"])
-outcome = st.session_state.get("outcome")
-if outcome is not None:
-    state, message, details = outcome
-    if state == CANCELLED:
-        st.info(plain(message), icon=":material/block:")
-    else:
-        st.error(plain(message))
-        if details:
-            st.caption("This looks like a bug in oneframe; the details are in the server's log.")
-added = st.session_state.get("added")
-record = next((r for r in ui.videos() if r.id == added), None) if added else None
-if record is not None:
-    st.success(f"“{plain(record.title)}” is in the library: "
-               f"{ui.duration_label(record.duration)}, {record.frames} frames, "
-               f"{record.cues + record.burned_in} lines of dialogue "
-               f"({plain(ui.caption_label(record))}).")
-    for note in record.notes:
-        st.warning(plain(note), icon=":material/info:")
-    st.page_link("pages/search.py", label="Search this video now", icon=":material/search:")
+if st.session_state.get("jobs"):
+    job_panel()
+for n, outcome in enumerate(list(st.session_state.get("outcomes", []))):
+    show_outcome(n, outcome)

@@ -47,7 +47,7 @@ if like and like[0] not in index.position:  # the video was removed meanwhile
 image = None
 if like:
     note, clear = st.columns([5, 1], vertical_alignment="center")
-    note.info(f"Frames that look like {timestamp(index.frame_time(*like))} of "
+    note.info(f"Frames that look like {timestamp(like[1])} of "
               f"“{plain(ui.video_label(index, like[0]))}”")
     if clear.button("Back to text", key="clear-like"):
         st.session_state.pop("like", None)

@@ -14,7 +14,7 @@ import pytest
 
 os.environ["HF_HUB_OFFLINE"] = "1"  # before transformers is imported: the hub reads it once
 
-from media import SCENES, write_video
+from media import SCENES, serve_page, write_video
 from tiny_model import build_tiny_clip
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,6 +98,47 @@ def web(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}", root
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _Refusing(http.server.SimpleHTTPRequestHandler):
+    """Serves a folder, but answers 429 for the paths in ``refused`` (YouTube's caption limit)."""
+
+    refused: set[str] = set()
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        if self.path in self.refused:
+            self.send_error(429, "Too Many Requests")
+            return
+        super().do_GET()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture()
+def site(tmp_path: Path, scene_video: Path) -> Iterator[tuple[str, type]]:
+    """A loopback site: a page with a video and captions, a live HLS stream, RSS feeds."""
+    root = tmp_path / "site"
+    root.mkdir()
+    serve_page(root, scene_video)
+    (root / "live.m3u8").write_text("#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:7\n"
+                                    "#EXTINF:2.0,\nseg7.ts\n#EXTINF:2.0,\nseg8.ts\n")
+    handler = type("Site", (_Refusing,), {"refused": set()})
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(handler, directory=str(root)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    for name, count in (("one.xml", 1), ("three.xml", 3)):
+        items = "".join(f"<item><title>Clip {i}</title><link>{base}/page.html?n={i}</link></item>"
+                        for i in range(count))
+        (root / name).write_text(f'<?xml version="1.0"?><rss version="2.0"><channel><title>C'
+                                 f"</title><link>{base}/</link><description>d</description>"
+                                 f"{items}</channel></rss>")
+    try:
+        yield base, handler
     finally:
         server.shutdown()
         server.server_close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import cv2
@@ -68,3 +69,16 @@ def write_subtitled_video(path: Path, lines: list[tuple[float, float, str, int, 
         writer.write(frame)
     writer.release()
     return path
+
+
+PAGE = """<html><head><title>{title}</title></head><body>
+<video controls src="{video}"><track kind="subtitles" src="{captions}" srclang="en"></video>
+</body></html>"""
+VTT = "WEBVTT\n\n00:00:01.000 --> 00:00:02.500\nThe red scene\n"
+
+
+def serve_page(root: Path, video: Path, title: str = "Scenes") -> None:
+    shutil.copyfile(video, root / "clip.mp4")
+    (root / "clip.vtt").write_text(VTT)
+    (root / "page.html").write_text(PAGE.format(title=title, video="clip.mp4",
+                                                captions="clip.vtt"))

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import pytest
 from conftest import ROOT
-from test_sources import serve_page
+from media import serve_page
 
 import oneframe.ingest as ingest_module
 from oneframe.captions import Cue

@@ -63,11 +63,15 @@ def page(at: AppTest, name: str) -> AppTest:
 def finish_ingest(at: AppTest, timeout: float = 120) -> AppTest:
     """Rerun the page, as its live panel does, until the queued ingest has ended."""
     deadline = time.monotonic() + timeout
-    while "job" in at.session_state and time.monotonic() < deadline:
+    while busy(at) and time.monotonic() < deadline:
         time.sleep(0.1)
         at.run()
-    assert "job" not in at.session_state, "the ingest did not finish"
+    assert not busy(at), "the ingest did not finish"
     return at
+
+
+def busy(at: AppTest) -> bool:
+    return "jobs" in at.session_state and bool(at.session_state["jobs"])
 
 
 def text_of(at: AppTest) -> str:
@@ -158,9 +162,12 @@ def test_ingest_runs_on_while_other_pages_are_used_and_can_be_cancelled(
         assert any("Adding 1 video" in link.proto.label for link in elsewhere.get("page_link"))
         at = page(at, "ingest")
         assert "Sampling frames" in shown(at.status) and at.status[0].state == "running"
-        at.button(key="add").click().run()
-        assert "still being added" in shown(at.warning)
-        at.button(key="cancel").click().run()
+        at.file_uploader(key="video_file").upload("Later.mp4", scene_video.read_bytes(),
+                                                  "video/mp4")
+        at.button(key="add").click().run()  # a second one waits its turn
+        assert "waiting its turn" in shown(at.status) and len(at.status) == 2
+        for job_id in at.session_state["jobs"]:
+            at.button(key=f"cancel-{job_id}").click().run()
     finally:
         go_on.set()
     at = finish_ingest(at)
@@ -645,4 +652,23 @@ def test_a_re_ingest_elsewhere_shows_its_own_frames(app: AppTest, demo: Path) ->
 
     index = ui.cached_index(str(Library().root), Library().state())
     assert ok(at) and index.records[index.position[colours.id]].frames == again.frames
-    assert "Frames that look like" in shown(at.info)
+    video, seconds = at.session_state["like"]  # kept by time: valid in the new index too
+    nearest = index.nearest_frame(video, seconds)
+    assert abs(index.frame_time(video, nearest) - seconds) <= 0.25  # interval 0.25 s
+    assert index.search(like=(video, seconds), top_k=1).hits[0].frame.is_file()
+    assert f"Frames that look like 0:0{int(seconds)}" in shown(at.info)
+
+
+def test_a_playlist_link_offers_its_videos_as_queued_jobs(app: AppTest, site, monkeypatch):
+    base, _ = site
+    monkeypatch.setenv("ONEFRAME_ALLOW_NETWORKS", "127.0.0.1/32")  # the test site is loopback
+    at = page(app.run(), "ingest")
+    at.text_input(key="url").input(f"{base}/three.xml")
+    at = finish_ingest(at.button(key="add").click().run())
+    assert ok(at) and "is a playlist" in shown(at.error)
+    assert "Clip 0 · Clip 1 · Clip 2" in shown(at.caption)
+    at.button(key="all-0").click().run()
+    assert len(at.session_state["jobs"]) == 3
+    at = finish_ingest(at, timeout=300)
+    assert ok(at) and len(shown(at.success).split("is in the library")) == 4
+    assert len(Library().list()) == 5  # the demo's two and the playlist's three

@@ -140,8 +140,10 @@ def test_image_query_finds_the_frame_itself(tmp_path: Path) -> None:
     for frame in (1, record.frames // 2, record.frames - 1):
         hit = index.search(image=record.frame_path(frame), top_k=1).hits[0]
         assert hit.frame_index == frame
-        like = index.search(like=(record.id, frame), top_k=1).hits[0]
+        at = index.frame_time(record.id, frame)
+        like = index.search(like=(record.id, at), top_k=1).hits[0]  # by the frame's time
         assert like.frame_index == frame and like.score == pytest.approx(1.0)
+        assert index.search(like=(record.id, at + 0.1), top_k=1).hits[0].frame_index == frame
     with pytest.raises(OneframeError, match="not an image"):
         index.search(image=record.video_path)
 
