@@ -10,7 +10,6 @@ import streamlit as st
 from dashboard import media
 from dashboard.charts import CHANNEL_COLOURS
 from dashboard.safe import plain, web_link
-from dashboard.ui import CAPTION_KINDS
 from oneframe.export import cues_to_vtt, timestamp
 from oneframe.results import Hit, moment_url
 from oneframe.search import SearchIndex
@@ -71,7 +70,7 @@ def hit_card(hit: Hit, rank: int, key: str, badge: str | None = None, by_image: 
             unsafe_allow_html=True)
         st.markdown(score_bars(hit, by_image), unsafe_allow_html=True)
         if hit.text:
-            kind = CAPTION_KINDS.get(hit.source or "", hit.source or "captions")
+            kind = hit.source_name or "captions"
             said = (f"the line that matched, from the {kind}" if hit.matched_line
                     else f"said at this moment ({kind})")
             st.markdown(f"<div class='of-said'>{plain(said)}</div><div class='of-caption'>“"

@@ -19,12 +19,11 @@ from oneframe.embed import Encoder, load_encoder, resolve_model
 from oneframe.errors import OneframeError
 from oneframe.jobs import JobQueue
 from oneframe.library import Library, LibraryScan, VideoRecord
+from oneframe.results import source_name
 from oneframe.search import SearchIndex
 from oneframe.sentences import resolve_dialog_model
 
 LOG = logging.getLogger("oneframe")
-CAPTION_KINDS = {"manual": "captions", "auto": "auto-captions", "file": "caption file",
-                 "burned-in": "burned-in subtitles"}
 UNEXPECTED = "Something went wrong on this page"
 """How an unexpected failure starts on a page (tests look for it too)."""
 
@@ -172,9 +171,9 @@ def caption_label(record: VideoRecord) -> str:
     """Where the video's dialogue comes from, e.g. "captions · en + burned-in subtitles"."""
     labels = []
     for source in record.dialogue_sources:
-        kind = CAPTION_KINDS.get(source, source)
-        labels.append(f"{kind} · {record.caption_lang}"
-                      if source == record.caption_kind and record.caption_lang else kind)
+        kind = source_name(record, source)
+        labels.append(f"{kind} · {record.caption_lang}" if source == record.caption_kind
+                      and record.caption_lang and source != "track" else kind)
     return " + ".join(labels) or "no dialogue"
 
 

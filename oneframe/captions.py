@@ -8,48 +8,22 @@ Timings are read in milliseconds: webvtt-py's ``start_in_seconds`` is truncated.
 from __future__ import annotations
 
 import codecs
-import html
 import io
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import webvtt
 
+from oneframe import subformats
+from oneframe.cues import Cue, RawCue, clean_text
 from oneframe.errors import CaptionError
+from oneframe.rolling import is_rolling, rolling_cues
 
-CAPTION_SUFFIXES = (".vtt", ".srt", ".sbv")
+__all__ = ["Cue", "RawCue", "clean_cues", "parse_captions", "read_captions"]
+
+WEBVTT_SUFFIXES = (".vtt", ".srt", ".sbv")  # read by webvtt-py; the rest by pysubs2
+CAPTION_SUFFIXES = WEBVTT_SUFFIXES + subformats.SUFFIXES
 MAX_CAPTION_BYTES = 50 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Cue:
-    """One caption: a span of seconds and the words said in it."""
-
-    start: float
-    end: float
-    text: str
-    source: str = ""  # "" for the caption track; "burned-in" for subtitles read from the picture
-
-    def to_json(self) -> dict:
-        row = {"start": round(self.start, 3), "end": round(self.end, 3), "text": self.text}
-        if self.source:
-            row["source"] = self.source
-        return row
-
-    @classmethod
-    def from_json(cls, row: dict) -> Cue:
-        return cls(float(row["start"]), float(row["end"]), str(row["text"]),
-                   str(row.get("source", "")))
-
-
-@dataclass(frozen=True)
-class RawCue:
-    """A parsed cue before cleaning: times in seconds, text with its markup."""
-
-    start: float
-    end: float
-    raw: str
 
 
 _BOMS = (
@@ -62,15 +36,6 @@ _BOMS = (
 _SRT_TIMING = re.compile(r"^\s*(?:\d+:)?\d{1,2}:\d{1,2},\d+\s*-->", re.M)
 _SBV_TIMING = re.compile(r"^\s*\d+:\d{1,2}:\d{1,2}\.\d+,\d+:\d{1,2}:\d{1,2}\.\d+\s*$", re.M)
 _TIMING_LINE = re.compile(r"-->|^\s*\d+:\d{1,2}:\d{1,2}\.\d+,\d+:", re.M)
-
-_TAG = re.compile(r"<[^<>\n]*>")
-_SSA_OVERRIDE = re.compile(r"\{\\[^{}\n]*\}")
-_SOUND_TAG = re.compile(r"\[[^\[\]\n]*\]|\([^()\n]*\)")
-_MUSIC_NOTES = re.compile(r"[♪♫♩♬]+")
-_SPEAKER_MARK = re.compile(r"^\s*(?:>>+|-+(?=\s)|–|—)\s*")
-_SPEAKER_LABEL = re.compile(r"^\s*[A-Z][A-Z0-9 .'\-]{1,30}:\s+")
-_SPACES = re.compile(r"\s+")
-
 
 def decode_caption_bytes(data: bytes) -> str:
     """Text of a caption file: BOMs honoured, UTF-8 first, legacy 8-bit as a fallback."""
@@ -98,7 +63,8 @@ def _decode_without_bom(data: bytes) -> str:
 
 
 def detect_format(text: str, name: str) -> str:
-    """``vtt``, ``srt`` or ``sbv``, from the content first and the file name second."""
+    """``vtt``, ``srt``, ``sbv`` or one of pysubs2's (``ass``, ``ttml``...), from the content
+    first and the file name second."""
     if not text.strip():
         raise CaptionError(f"{name}: the file is empty. Choose a file with timed captions.")
     if text.lstrip(" \t\n\ufeff").startswith("WEBVTT"):
@@ -107,14 +73,16 @@ def detect_format(text: str, name: str) -> str:
         return "srt"
     if _SBV_TIMING.search(text):
         return "sbv"
+    if other := subformats.detect(text, name):
+        return other
     suffix = Path(name).suffix.lower()
-    if suffix in CAPTION_SUFFIXES:
+    if suffix in WEBVTT_SUFFIXES:
         return suffix[1:]
     if _TIMING_LINE.search(text):
         return "srt"
     raise CaptionError(
-        f"{name}: not a caption file oneframe can read. Use WebVTT (.vtt), SubRip (.srt) "
-        "or YouTube SBV (.sbv) captions."
+        f"{name}: not a caption file oneframe can read. Use WebVTT (.vtt), SubRip (.srt), "
+        "YouTube SBV (.sbv), ASS/SSA, TTML (DFXP), SAMI, MicroDVD or MPL2 captions."
     )
 
 
@@ -165,23 +133,8 @@ def parse_raw_cues(text: str, fmt: str, name: str) -> list[RawCue]:
     return cues
 
 
-def clean_text(raw: str) -> str:
-    """Dialogue text of a cue: markup, speaker labels, sound tags and music notes removed."""
-    lines = []
-    for line in raw.replace("|", "\n").split("\n"):
-        line = html.unescape(_SSA_OVERRIDE.sub("", _TAG.sub("", line)))
-        line = _SPEAKER_LABEL.sub("", _SPEAKER_MARK.sub("", line))
-        line = _MUSIC_NOTES.sub(" ", _SOUND_TAG.sub(" ", line))
-        line = _SPEAKER_MARK.sub("", line)
-        if line.strip():
-            lines.append(line.strip())
-    return _SPACES.sub(" ", " ".join(lines)).strip()
-
-
 def clean_cues(raw_cues: list[RawCue]) -> list[Cue]:
     """Cleaned, sorted cues; rolling auto-captions are undone, empty and repeated cues dropped."""
-    from oneframe.rolling import is_rolling, rolling_cues
-
     if is_rolling(raw_cues):
         return rolling_cues(raw_cues)
     cues: list[Cue] = []
@@ -198,12 +151,19 @@ def clean_cues(raw_cues: list[RawCue]) -> list[Cue]:
     return cues
 
 
-def parse_captions(text: str, name: str = "captions") -> list[Cue]:
-    """Cleaned cues of caption text (format detected from content, then from ``name``)."""
-    return clean_cues(parse_raw_cues(text, detect_format(text, name), name))
+def parse_captions(text: str, name: str = "captions", fps: float | None = None) -> list[Cue]:
+    """Cleaned cues of caption text (format detected from content, then from ``name``);
+    ``fps``, the video's frame rate, times a frame-numbered (MicroDVD) file."""
+    fmt = detect_format(text, name)
+    if fmt in _FORMAT_NAMES:
+        return clean_cues(parse_raw_cues(text, fmt, name))
+    cues = clean_cues(subformats.parse(text, fmt, name, fps))
+    if not cues:
+        raise CaptionError(f"{name}: contains no dialogue. Choose a file with timed captions.")
+    return cues
 
 
-def read_captions(path: str | Path) -> list[Cue]:
+def read_captions(path: str | Path, fps: float | None = None) -> list[Cue]:
     """Cleaned cues of a caption file; a CaptionError names the file and what is wrong."""
     path = Path(path)
     try:
@@ -213,4 +173,4 @@ def read_captions(path: str | Path) -> list[Cue]:
         data = path.read_bytes()
     except OSError as exc:
         raise CaptionError(f"{path}: cannot be read ({exc.strerror or exc}).") from exc
-    return parse_captions(decode_caption_bytes(data), path.name)
+    return parse_captions(decode_caption_bytes(data), path.name, fps)

@@ -87,7 +87,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         record = ingest(args.source, library=Library(args.library), captions=args.captions,
                         lang=args.lang, interval=args.interval, model=args.model,
                         cookies=args.cookies, progress=bar, ocr=args.ocr,
-                        ocr_band=args.ocr_band)
+                        ocr_band=args.ocr_band, subtitle_track=args.subtitle_track)
     except PlaylistLink as exc:  # name the videos, so one can be picked (or all, in a loop)
         print(f"error: {exc}", file=sys.stderr)
         for link, title in exc.entries:
@@ -288,6 +288,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--captions", type=_file,
                    help="caption file (WebVTT/SRT/SBV) to use instead of any found")
     p.add_argument("--lang", default="en", help="caption language to prefer (default: en)")
+    p.add_argument("--subtitle-track", type=_count, metavar="N",
+                   help="read the file's own subtitle track N (1 = its first), even over a "
+                   "caption file beside it (default: the best track, where there are no "
+                   "captions)")
     p.add_argument("--interval", type=_seconds_positive, default=1.0,
                    help="seconds between frames (default 1)")
     p.add_argument("--model", help="model id or folder (default: $ONEFRAME_MODEL or "

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from oneframe.captions import Cue
+from oneframe.cues import Cue
 from oneframe.text import split_reported_speech, stem, words
 
 WINDOW_CUES = 3

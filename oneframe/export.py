@@ -7,7 +7,7 @@ import io
 import json
 from collections.abc import Sequence
 
-from oneframe.captions import Cue
+from oneframe.cues import Cue
 from oneframe.results import Hit
 
 CSV_FIELDS = ("rank", "video", "title", "time", "timestamp", "start", "score", "visual", "dialog",

@@ -68,6 +68,16 @@ def open_video(path: Path, name: str | None = None) -> tuple[cv2.VideoCapture, V
     return cap, info
 
 
+def video_fps(path: Path) -> float | None:
+    """The frame rate the container gives, or None if it can't be opened."""
+    cap = cv2.VideoCapture(str(path))
+    try:
+        fps = cap.get(cv2.CAP_PROP_FPS) if cap.isOpened() else 0.0
+    finally:
+        cap.release()
+    return fps if 0 < fps < 1000 else None
+
+
 def _signature(bgr: np.ndarray) -> np.ndarray:
     grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
     return cv2.resize(grey, (32, 18), interpolation=cv2.INTER_AREA).astype(np.float32)

@@ -13,13 +13,21 @@ from pathlib import Path
 import numpy as np
 
 from oneframe.atomic import reported_writes
-from oneframe.captions import Cue, read_captions
+from oneframe.cues import Cue
 from oneframe.dialog import cue_windows, window_texts
+from oneframe.dialogue_sources import Dialogue, gather
 from oneframe.embed import Encoder, load_encoder, resolve_model
-from oneframe.errors import CaptionError, ModelError
+from oneframe.errors import ModelError
 from oneframe.export import timestamp
 from oneframe.exposure import ServePolicy
-from oneframe.frames import ANALYSIS_FPS, Frame, open_video, sample_frames, thumbnail_jpeg
+from oneframe.frames import (
+    ANALYSIS_FPS,
+    Frame,
+    open_video,
+    sample_frames,
+    thumbnail_jpeg,
+    video_fps,
+)
 from oneframe.library import SCHEMA_VERSION, Library, VideoRecord
 from oneframe.netguard import guarded
 from oneframe.ocr import DEFAULT_BAND, OCR_MODES, BurnedInTracker, QueuedTracker, has_burned_in
@@ -32,11 +40,12 @@ DEFAULT_INTERVAL = 1.0
 DEFAULT_LANG = "en"
 
 
-def caption_key(captions: str | Path | None, lang: str) -> str:
-    """What decides the captions: an explicit file's content hash, else the language asked."""
+def caption_key(captions: str | Path | None, lang: str, track: int | None = None) -> str:
+    """What decides the captions: an explicit file's content hash, else the language asked
+    (and the subtitle track, if one was)."""
     if captions and Path(captions).is_file():
         return "file:" + hashlib.sha256(Path(captions).read_bytes()).hexdigest()[:16]
-    return f"lang:{lang}"
+    return f"lang:{lang}" + (f"|track:{track}" if track is not None else "")
 
 
 def ingest(
@@ -53,6 +62,7 @@ def ingest(
     ocr: str = "auto",
     ocr_band: tuple[float, float] = DEFAULT_BAND,
     policy: ServePolicy | None = None,
+    subtitle_track: int | None = None,
 ) -> VideoRecord:
     """Index a URL or local file into the library and return its record.
 
@@ -61,6 +71,8 @@ def ingest(
     burned-in subtitles in ``ocr_band`` (top and bottom as fractions of the height): ``on``,
     ``off``, or ``auto`` (only where a few sampled frames show them). ``policy`` is what the
     web app may read and fetch for a visitor (None: anything, as on the command line).
+    ``subtitle_track`` (1-based) picks one of the file's own subtitle tracks over a sidecar;
+    otherwise the best track is read where there is no caption file or site captions.
 
     A second ingest of the same source with the same parameters and model is a cache hit.
     On any failure the library is left as it was.
@@ -71,8 +83,8 @@ def ingest(
     model_id = resolve_model(model)
     dialog_key = resolve_dialog_model()
     ocr_key = f"{ocr}:{ocr_band[0]:.3f}-{ocr_band[1]:.3f}" if ocr != "off" else "off"
-    params = (SCHEMA_VERSION, model_id, round(interval, 3), caption_key(captions, lang),
-              dialog_key, ocr_key)
+    params = (SCHEMA_VERSION, model_id, round(interval, 3),
+              caption_key(captions, lang, subtitle_track), dialog_key, ocr_key)
     if policy is not None:
         source = policy.check_source(source)
     known = youtube_id(source)  # a YouTube link's id is known without the network
@@ -92,7 +104,9 @@ def ingest(
         if policy is not None and fetched.captions is not None and captions is None \
                 and found.path is not None and not policy.allows_path(fetched.captions):
             fetched.captions = None  # a sidecar that leads out of the shared folders
-        cues, notes = _read_cues(fetched, explicit=captions is not None)
+        dialogue = gather(fetched, explicit=captions is not None, lang=lang,
+                          subtitle_track=subtitle_track, fps=video_fps(fetched.video))
+        cues, notes = dialogue.cues, dialogue.notes
         progress("captions", 1, 1)
         tracker = start_ocr(fetched.video, ocr, ocr_band, notes, progress)
         duration, frames = index_frames(fetched.video, stage, encoder, interval, progress,
@@ -104,7 +118,7 @@ def ingest(
                          "may belong to another video or another cut of it.")
         dialog_model = index_dialog(cues + burned, stage, dialog_key, notes, progress)
         record = _record(found, fetched, stage, model_id, interval, params[3], duration, frames,
-                         cues, notes)
+                         dialogue)
         record.dialog_key, record.dialog_model, record.dim = dialog_key, dialog_model, encoder.dim
         record.ocr_key, record.burned_in = ocr_key, len(burned)
         record.source = source_label or record.source
@@ -114,23 +128,6 @@ def ingest(
 
 CAPTIONS_FAILED = "|captions-failed"
 """Marks a caption key whose captions could not be fetched: adding the video again retries."""
-
-
-def _read_cues(fetched: Fetched, explicit: bool) -> tuple[list[Cue], list[str]]:
-    """Cues of the chosen caption file. Found captions that fail to parse, or could not be
-    fetched, are noted, not fatal."""
-    if fetched.caption_failure:
-        return [], [f"The video was added without its captions: {fetched.caption_failure} "
-                    "Add the same link again later to fetch them (the video is kept until "
-                    "then)."]
-    if fetched.captions is None:
-        return [], []
-    try:
-        return read_captions(fetched.captions), []
-    except CaptionError as exc:
-        if explicit:
-            raise
-        return [], [f"Captions were found but skipped: {exc}"]
 
 
 def index_dialog(cues: list[Cue], stage: Path, dialog_model: str, notes: list[str],
@@ -239,15 +236,16 @@ def index_frames(
 
 
 def _record(found: Probe, fetched: Fetched, stage: Path, model_id: str, interval: float, key: str,
-            duration: float, frames: int, cues: list[Cue], notes: list[str]) -> VideoRecord:
+            duration: float, frames: int, dialogue: Dialogue) -> VideoRecord:
     if fetched.caption_failure:
         key += CAPTIONS_FAILED  # not a cache hit: the next ingest of the link tries again
+    cues = dialogue.cues
     return VideoRecord(
         id=found.source_id, title=found.title, source=found.source, url=found.url,
         duration=round(duration, 3), model=model_id, interval=interval, caption_key=key,
-        caption_kind=fetched.caption_kind if cues else None,
-        caption_lang=fetched.caption_lang if cues else None,
+        caption_kind=dialogue.kind if cues else None,
+        caption_lang=dialogue.lang if cues else None, track=dialogue.track if cues else None,
         frames=frames, cues=len(cues), video_file=fetched.video.name,
-        created=datetime.now(UTC).isoformat(timespec="seconds"), notes=notes,
+        created=datetime.now(UTC).isoformat(timespec="seconds"), notes=dialogue.notes,
         path=stage,
     )

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from oneframe.atomic import claim, exchange, held, owner_gone, reported_writes, write_failure
-from oneframe.captions import Cue
+from oneframe.cues import Cue
 from oneframe.errors import LibraryError
 from oneframe.manifest import (
     MANIFEST,

@@ -81,6 +81,8 @@ class VideoRecord:
     dialog_model: str | None = None
     ocr_key: str = "off"
     burned_in: int = 0
+    track: dict | None = None
+    """The subtitle track the dialogue came from (number, codec, language, title, forced)."""
     dim: int | None = None
     schema: int = SCHEMA_VERSION
     path: Path = field(default=Path("."), compare=False)
@@ -148,6 +150,7 @@ CHECKS: dict[str, tuple[Callable[[object], bool], str]] = {
               "a list of texts"),
     "dialog_key": (_text_or_none, "text or null"), "dialog_model": (_text_or_none, "text or null"),
     "ocr_key": (_text, "text"), "burned_in": (_count, "a count"),
+    "track": (lambda v: v is None or isinstance(v, dict), "a subtitle track's description"),
     "dim": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0,
             "the width of the frame vectors"),
 }

@@ -10,7 +10,10 @@ from pathlib import Path
 from typing import TypeVar
 
 T = TypeVar("T")
-_LOCK = threading.Lock()  # guards the two tables below only, never a load
+_LOCK = threading.Lock()  # guards the tables below only, never a load
+_LOADS = threading.Lock()
+"""Held while any model loads: ``from_pretrained`` with a dtype changes torch's process-wide
+default dtype for a moment, so two loads at once can build one model in the other's dtype."""
 _LOADING: dict[tuple[str, str], threading.Lock] = {}
 _FAILED: dict[tuple[str, str], tuple[float, BaseException]] = {}
 RETRY_AFTER = 30.0
@@ -31,8 +34,8 @@ def resolve(model: str | None, env: str, default: str) -> str:
 def load_once(kind: str, model_id: str, load: Callable[[str], T]) -> T:
     """``load(model_id)`` the first time this process asks for it; the same object after.
 
-    Each model has a lock of its own: a query that needs a loaded model never waits for
-    another one to load. A model that failed raises the same error for ``RETRY_AFTER`` s.
+    A query that needs a loaded model never waits for another one to load; loads take turns
+    (see ``_LOADS``). A model that failed raises the same error for ``RETRY_AFTER`` s.
     """
     key = (kind, model_id)
     with _LOCK:
@@ -47,7 +50,8 @@ def load_once(kind: str, model_id: str, load: Callable[[str], T]) -> T:
         if failed and time.monotonic() - failed[0] < RETRY_AFTER:
             raise failed[1].with_traceback(None)
         try:
-            loaded = load(model_id)
+            with _LOADS:
+                loaded = load(model_id)
         except Exception as exc:
             with _LOCK:
                 _FAILED[key] = (time.monotonic(), exc)

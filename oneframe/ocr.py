@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 from rapidfuzz import fuzz
 
-from oneframe.captions import Cue
+from oneframe.cues import Cue
 from oneframe.errors import ModelError
 from oneframe.models import INFERENCE
 

@@ -32,6 +32,8 @@ class Hit:
     """Whether ``text`` is the dialogue that matched, rather than what is said at the moment."""
     frame_time: float | None = None
     """The time of the frame shown (``time`` may be the start of the line instead)."""
+    source_name: str | None = None
+    """``source`` as users read it: "English subtitle track", "burned-in subtitles"."""
 
     def __post_init__(self) -> None:
         if self.start is None:
@@ -74,6 +76,23 @@ class SearchResult:
     """The query was an image or a stored frame: dialogue was not scored."""
     warnings: list[str] = field(default_factory=list)
     """Videos left out (a model that can't be loaded), dialogue matched by words only."""
+
+
+SOURCE_NAMES = {"manual": "captions", "auto": "auto-captions", "file": "caption file",
+                "track": "subtitle track", "burned-in": "burned-in subtitles",
+                "speech": "transcribed speech"}
+
+
+def source_name(record: VideoRecord, source: str | None) -> str:
+    """How a video's dialogue source reads to users: "caption file", "English subtitle track"."""
+    if source == "track" and record.track:
+        from oneframe.tracks import Track
+
+        try:
+            return Track(**record.track).label()
+        except TypeError:
+            pass
+    return SOURCE_NAMES.get(source or "", source or "captions")
 
 
 def moment_url(record: VideoRecord, seconds: float) -> str | None:

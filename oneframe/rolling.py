@@ -9,28 +9,12 @@ carries inline timings or is not one of the previous cue's lines.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from itertools import pairwise
 
-from oneframe.captions import Cue, RawCue, clean_text
+from oneframe.cues import MAX_WORD_SECONDS, Cue, RawCue, Word, clean_text, group_words
 
 _INLINE_TIME = re.compile(r"<((?:\d+:)?\d{1,2}:\d{2}\.\d{3})>")
 _TAG_OR_TEXT = re.compile(r"<([^<>\n]*)>|([^<]+|<)")
-
-MAX_CUE_CHARS = 64
-MAX_CUE_SECONDS = 6.0
-MAX_PAUSE_SECONDS = 1.0
-MAX_WORD_SECONDS = 2.0
-
-
-@dataclass(frozen=True)
-class Word:
-    """A spoken word and when it is said."""
-
-    text: str
-    start: float
-    end: float
-
 
 def _lines(raw: str) -> list[str]:
     return [line for line in raw.split("\n") if clean_text(line)]
@@ -81,28 +65,6 @@ def rolling_words(raw_cues: list[RawCue]) -> list[Word]:
         end = min(max(following, start), max(cue_end, start), start + MAX_WORD_SECONDS)
         words.append(Word(text, start, end))
     return words
-
-
-def group_words(words: list[Word]) -> list[Cue]:
-    """Readable cues: a new cue after a pause, or when one would grow too long."""
-    cues: list[Cue] = []
-    group: list[Word] = []
-    for word in words:
-        if group and (
-            word.start - group[-1].end > MAX_PAUSE_SECONDS
-            or word.start - group[0].start > MAX_CUE_SECONDS
-            or sum(len(w.text) + 1 for w in group) + len(word.text) > MAX_CUE_CHARS
-        ):
-            cues.append(_cue(group))
-            group = []
-        group.append(word)
-    if group:
-        cues.append(_cue(group))
-    return cues
-
-
-def _cue(words: list[Word]) -> Cue:
-    return Cue(words[0].start, max(w.end for w in words), " ".join(w.text for w in words))
 
 
 def rolling_cues(raw_cues: list[RawCue]) -> list[Cue]:

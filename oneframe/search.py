@@ -24,7 +24,7 @@ from oneframe.errors import LibraryError, ModelError, OneframeError, SourceError
 from oneframe.fusion import MIN_SCORE, blend, calibrate_dialog, distinct_moments, strength
 from oneframe.library import Library
 from oneframe.picture import PictureIndex
-from oneframe.results import Hit, SearchResult, Timeline, moment_url
+from oneframe.results import Hit, SearchResult, Timeline, moment_url, source_name
 from oneframe.sentences import load_sentence_encoder
 
 DEFAULT_VISUAL_WEIGHT = 0.5
@@ -280,7 +280,8 @@ class SearchIndex:
             dialog = float(frame_dialog[f])
         return Hit(record.id, record.title, t, float(fused[f]), float(visual[f]), dialog, text,
                    segments, record.frame_path(local), moment_url(record, start), local, source,
-                   start=start, matched_line=window >= 0, frame_time=float(self.times[f]))
+                   start=start, matched_line=window >= 0, frame_time=float(self.times[f]),
+                   source_name=source_name(record, source) if source else None)
 
 
 def _ranges(counts: np.ndarray) -> np.ndarray:

@@ -75,7 +75,9 @@ def _load(model_id: str) -> SentenceEncoder:
         from transformers import AutoModel, AutoTokenizer
 
         quiet_transformers()
-        model = pretrained(AutoModel.from_pretrained, model_id).eval()
+        import torch
+
+        model = pretrained(AutoModel.from_pretrained, model_id, dtype=torch.float32).eval()
         tokenizer = pretrained(AutoTokenizer.from_pretrained, model_id)
         return SentenceEncoder(model_id, model, tokenizer)
     except Exception as exc:  # network, missing files, wrong architecture: all one message

@@ -1,5 +1,6 @@
 """Add video: a link or an uploaded file (with optional captions) into the library."""
 
+import io
 import re
 import shutil
 from pathlib import Path
@@ -14,6 +15,7 @@ from oneframe.errors import OneframeError, PlaylistLink
 from oneframe.exposure import ServePolicy
 from oneframe.ingest import ingest
 from oneframe.jobs import CANCELLED, DONE, WAITING, Job
+from oneframe.tracks import choose_track, list_tracks
 
 ui.start_page()
 
@@ -141,7 +143,7 @@ st.caption("oneframe samples its frames, reads its captions and indexes both, so
            "any moment by describing what is seen or said.")
 source_kind = st.radio("Source", ["YouTube or web link", "Video file"], horizontal=True,
                        label_visibility="collapsed", key="source_kind")
-url, upload, caption_upload = "", None, None
+url, upload, caption_upload, subtitle_track = "", None, None, None
 if source_kind == "YouTube or web link":
     url = st.text_input("Video link", placeholder="https://www.youtube.com/watch?v=…",
                         key="url", help="A web address (https://…) of a YouTube video or of a "
@@ -151,7 +153,17 @@ else:
     upload = st.file_uploader("Video file", type=VIDEO_TYPES, key="video_file")
     caption_upload = st.file_uploader(
         "Captions (optional)", type=[s.lstrip(".") for s in CAPTION_SUFFIXES],
-        key="caption_file", help="WebVTT, SRT or SBV. Without them only the picture is searched.")
+        key="caption_file", help="WebVTT, SRT, SBV, ASS/SSA, TTML, SAMI, MicroDVD or MPL2. "
+        "Without them, the file's own subtitle tracks are read, else its speech.")
+    tracks = list_tracks(io.BytesIO(upload.getbuffer())) if upload is not None else []
+    if len(tracks) > 1:
+        best = choose_track(tracks, st.session_state.get("lang", "en") or "en")
+        pick = st.selectbox("Subtitle track", [None, *tracks], key="subtitle_track",
+                            format_func=lambda t: f"Automatic: {best.describe()}" if t is None
+                            else t.describe(),
+                            help="The file holds several subtitle tracks; the automatic choice "
+                            "is the caption language's full track, else English, else any.")
+        subtitle_track = pick.number if pick is not None else None
 with st.expander("Options"):
     left, middle = st.columns(2)
     interval = left.number_input("Seconds between frames", 0.25, 10.0, 1.0, 0.25, key="interval",
@@ -214,7 +226,7 @@ elif clicked:
         else:
             st.session_state.pop("outcomes", None)
             submit(source, shown, folder, remove_folder, policy, captions=captions,
-                   cookies=cookies, source_label=shown, **options)
+                   cookies=cookies, source_label=shown, subtitle_track=subtitle_track, **options)
 
 if st.session_state.get("jobs"):
     job_panel()

@@ -82,3 +82,76 @@ def serve_page(root: Path, video: Path, title: str = "Scenes") -> None:
     (root / "clip.vtt").write_text(VTT)
     (root / "page.html").write_text(PAGE.format(title=title, video="clip.mp4",
                                                 captions="clip.vtt"))
+
+
+def with_subtitle_tracks(video: Path, out: Path,
+                         tracks: list[tuple[Path, str | None, str | None, bool]]) -> Path:
+    """``video`` remuxed (no re-encoding) into ``out`` (MKV) with subtitle tracks made from
+    caption files: ``(file, ISO 639-2 language or None, title or None, forced)``. The files'
+    own formats (SRT, ASS) become the tracks' codecs, as ``ffmpeg -c copy`` would do."""
+    import av
+
+    inputs = [av.open(str(video))] + [av.open(str(path)) for path, *_ in tracks]
+    with av.open(str(out), "w") as container:
+        streams = [container.add_stream_from_template(inputs[0].streams.video[0])]
+        for (_, language, title, forced), source in zip(tracks, inputs[1:], strict=True):
+            stream = container.add_stream_from_template(source.streams[0])
+            if language:
+                stream.metadata["language"] = language
+            if title:
+                stream.metadata["title"] = title
+            if forced:
+                stream.disposition = 0x40  # forced
+            streams.append(stream)
+        for source, stream in zip(inputs, streams, strict=True):
+            for packet in source.demux(source.streams[0]):
+                if packet.dts is None:
+                    continue
+                packet.stream = stream
+                container.mux(packet)
+    for source in inputs:
+        source.close()
+    return out
+
+
+MOV_TEXT_HEADER = (
+    b"[Script Info]\nScriptType: v4.00+\n\n[V4+ Styles]\nFormat: Name, Fontname, Fontsize, "
+    b"PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, Underline, "
+    b"StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, "
+    b"MarginL, MarginR, MarginV, Encoding\nStyle: Default,Arial,16,&Hffffff,&Hffffff,&H0,&H0,"
+    b"0,0,0,0,100,100,0,0,1,1,0,2,10,10,10,0\n\n[Events]\nFormat: Layer, Start, End, Style, "
+    b"Name, MarginL, MarginR, MarginV, Effect, Text\n")
+
+
+def with_mov_text(video: Path, out: Path, lines: list[tuple[float, float, str]],
+                  language: str = "eng", corrupt: bool = False) -> Path:
+    """``video`` remuxed into an MP4 with a mov_text (QuickTime text) track of ``lines``; with
+    ``corrupt``, packets too short to hold a text sample."""
+    import struct
+    from fractions import Fraction
+
+    import av
+
+    source = av.open(str(video))
+    with av.open(str(out), "w") as container:
+        picture = container.add_stream_from_template(source.streams.video[0])
+        text = container.add_stream("mov_text")
+        text.codec_context.subtitle_header = MOV_TEXT_HEADER  # what its encoder must be given
+        text.metadata["language"] = language
+        text.time_base = Fraction(1, 1000)
+        for packet in source.demux(source.streams.video[0]):
+            if packet.dts is None:
+                continue
+            packet.stream = picture
+            container.mux(packet)
+        for start, end, line in lines:
+            body = line.encode()
+            data = b"\x00" if corrupt else struct.pack(">H", len(body)) + body
+            packet = av.Packet(data)
+            packet.stream = text
+            packet.time_base = Fraction(1, 1000)
+            packet.pts = packet.dts = round(start * 1000)
+            packet.duration = round((end - start) * 1000)
+            container.mux(packet)
+    source.close()
+    return out

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from oneframe.captions import Cue
+from oneframe.cues import Cue
 from oneframe.ingest import index_dialog
 from oneframe.library import Library, VideoRecord
 from oneframe.sentences import resolve_dialog_model

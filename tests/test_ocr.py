@@ -10,7 +10,7 @@ import pytest
 from media import write_subtitled_video
 from rapidfuzz import fuzz
 
-from oneframe.captions import Cue
+from oneframe.cues import Cue
 from oneframe.dialog import cue_windows
 from oneframe.frames import sample_frames
 from oneframe.ingest import ingest

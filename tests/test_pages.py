@@ -672,3 +672,24 @@ def test_a_playlist_link_offers_its_videos_as_queued_jobs(app: AppTest, site, mo
     at = finish_ingest(at, timeout=300)
     assert ok(at) and len(shown(at.success).split("is in the library")) == 4
     assert len(Library().list()) == 5  # the demo's two and the playlist's three
+
+
+def test_a_file_with_several_subtitle_tracks_offers_a_choice(app: AppTest, tmp_path: Path,
+                                                            scene_video: Path) -> None:
+    from media import with_subtitle_tracks
+
+    (tmp_path / "en.srt").write_text("1\n00:00:06,200 --> 00:00:08,500\nThe blue door.\n")
+    (tmp_path / "de.srt").write_text("1\n00:00:06,200 --> 00:00:08,500\nDie blaue Tür.\n")
+    film = with_subtitle_tracks(scene_video, tmp_path / "Film.mkv", [
+        (tmp_path / "en.srt", "eng", None, False), (tmp_path / "de.srt", "ger", None, False)])
+    at = page(app.run(), "ingest")
+    at.radio(key="source_kind").set_value("Video file").run()
+    at.file_uploader(key="video_file").upload("Film.mkv", film.read_bytes(), "video/x-matroska")
+    at.run()
+    choice = at.selectbox(key="subtitle_track")
+    assert "Automatic: #1 English subtitle track" in choice.format_func(None)
+    choice.select_index(2)  # the second track, German
+    at = finish_ingest(at.button(key="add").click().run())
+    assert ok(at) and "German subtitle track" in shown(at.success)
+    record = next(r for r in Library().list() if r.title == "Film")
+    assert record.track["number"] == 2 and record.caption_lang == "de"

@@ -14,7 +14,7 @@ import pytest
 from conftest import ROOT, needs_sentence_model
 from planted import image_like, plant, showing, write_json
 
-from oneframe.captions import Cue
+from oneframe.cues import Cue
 from oneframe.embed import load_encoder, resolve_model
 from oneframe.errors import OneframeError
 from oneframe.ingest import ingest

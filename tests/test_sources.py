@@ -280,7 +280,7 @@ def test_a_refused_caption_request_costs_the_captions_not_the_video(site) -> Non
     record = ingest(f"{base}/page.html")
     assert record.frames >= 5 and record.cues == 0 and record.caption_key.endswith(CAPTIONS_FAILED)
     [note] = record.notes
-    assert "added without its captions" in note and "rate limit" in note
+    assert "added without the site's captions" in note and "rate limit" in note
     assert "Add the same link again later" in note
     handler.refused.clear()  # later, the limit is lifted: the same link fetches them
     again = ingest(f"{base}/page.html")

@@ -1,0 +1,209 @@
+"""Subtitle tracks inside a video file (MKV, MP4, MOV, WebM), read with PyAV.
+
+Text tracks (SubRip, ASS/SSA, WebVTT, mov_text) become cues directly: FFmpeg hands every one of
+them over as ASS dialogue, which is cleaned like an ASS file. Bitmap tracks (PGS, VobSub, DVB)
+are pictures of text: each is read with the OCR that reads burned-in subtitles.
+
+A track is chosen as site captions are: the language asked for, then English, then any; within
+a language a full track before a "forced" one (those carry only the foreign-language lines),
+and text before pictures. A track without a language tag is of unknown language, not English.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+from oneframe.captions import clean_cues
+from oneframe.cues import Cue, RawCue
+from oneframe.errors import CaptionError
+from oneframe.subformats import DRAWING as _DRAWING
+from oneframe.subformats import is_dialogue
+
+BITMAP_CODECS = {"hdmv_pgs_subtitle": "PGS", "dvd_subtitle": "VobSub", "dvb_subtitle": "DVB",
+                 "xsub": "XSUB"}
+_FORCED = 0x40  # AV_DISPOSITION_FORCED
+MAX_SHOWN = 8.0
+"""Seconds a subtitle without its own end (some PGS streams) is taken to show at most."""
+
+
+@dataclass(frozen=True)
+class Track:
+    """One subtitle stream of a file."""
+
+    number: int
+    """1-based, among the file's subtitle tracks (what ``--subtitle-track`` takes)."""
+    index: int
+    """The stream's index in the container."""
+    codec: str
+    language: str | None
+    """A BCP 47 tag (``en``, ``pt-BR``), None where the file doesn't say."""
+    title: str | None
+    forced: bool
+
+    @property
+    def bitmap(self) -> bool:
+        return self.codec in BITMAP_CODECS
+
+    def label(self) -> str:
+        """How the track is named to users: "English subtitle track", "Spanish (forced)..."."""
+        name = language_name(self.language) if self.language else "Subtitle track"
+        kind = "subtitle track" if self.language else ""
+        forced = " (forced)" if self.forced else ""
+        return f"{name}{forced} {kind}".strip() if self.language else f"{name}{forced}"
+
+    def describe(self) -> str:
+        """The label with what tells tracks apart: number, title, codec."""
+        title = f" “{self.title}”" if self.title else ""
+        return f"#{self.number} {self.label()}{title} ({BITMAP_CODECS.get(self.codec, self.codec)})"
+
+    def to_json(self) -> dict:
+        return {"number": self.number, "index": self.index, "codec": self.codec,
+                "language": self.language, "title": self.title, "forced": self.forced}
+
+
+def language_tag(code: str | None) -> str | None:
+    """A container's language code (ISO 639-2 ``eng``, ``ger``...) as a BCP 47 tag (``en``);
+    None for none or ``und``."""
+    if not code or code.lower() in ("und", "unk", "mis", "zxx", "none"):
+        return None
+    import langcodes
+
+    try:
+        return langcodes.standardize_tag(code)
+    except (ValueError, LookupError):
+        return code.lower()
+
+
+def language_name(tag: str) -> str:
+    import langcodes
+
+    try:
+        return langcodes.Language.get(tag).display_name()
+    except (ValueError, LookupError):
+        return tag
+
+
+def list_tracks(path: Path | BinaryIO) -> list[Track]:
+    """The subtitle tracks of a video file (a path, or a file object such as an upload), in
+    stream order; none if it can't be read."""
+    import av
+
+    try:
+        with av.open(str(path) if isinstance(path, Path) else path) as container:
+            streams = list(container.streams.subtitles)
+            return [Track(n, s.index, s.codec_context.name,
+                          language_tag(s.language or s.metadata.get("language")),
+                          s.metadata.get("title") or None,
+                          bool(int(getattr(s, "disposition", 0) or 0) & _FORCED))
+                    for n, s in enumerate(streams, 1)]
+    except (av.FFmpegError, OSError, ValueError):
+        return []
+
+
+def _same(tag: str | None, want: str) -> bool:
+    return bool(tag) and tag.lower().split("-")[0] == want.lower().split("-")[0]
+
+
+def choose_track(tracks: list[Track], lang: str, number: int | None = None) -> Track | None:
+    """The track to read: ``number`` if given (CaptionError if there is no such track), else
+    the language asked for, English, then any; full before forced, text before pictures."""
+    if number is not None:
+        found = [t for t in tracks if t.number == number]
+        if not found:
+            raise CaptionError(f"This video has no subtitle track {number}; it has "
+                               f"{len(tracks) or 'none'}" + (": " + ", ".join(
+                                   t.describe() for t in tracks) if tracks else "") + ".")
+        return found[0]
+    for matches in (lambda t: _same(t.language, lang), lambda t: _same(t.language, "en"),
+                    lambda t: True):
+        candidates = [t for t in tracks if matches(t)]
+        if candidates:
+            return min(candidates, key=lambda t: (t.forced, t.bitmap, t.number))
+    return None
+
+
+def read_track(path: Path, track: Track, reader=None) -> list[RawCue]:  # noqa: ANN001 - OCR
+    """The raw cues of a track; a bitmap track's pictures are read with ``reader`` (RapidOCR).
+
+    CaptionError if the track can't be decoded or holds nothing.
+    """
+    import av
+
+    cues: list[RawCue] = []
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams[track.index]
+            for packet in container.demux(stream):
+                if packet.pts is None or packet.size == 0:
+                    continue
+                start = float(packet.pts * packet.time_base)
+                shown = float(packet.duration * packet.time_base) if packet.duration else 0.0
+                for subtitle in packet.decode():
+                    cues.extend(_raw_cues(subtitle, start, shown, reader))
+    except (av.FFmpegError, OSError, ValueError, IndexError) as exc:
+        raise CaptionError(f"Subtitle track {track.describe()} can't be decoded ({exc}); the "
+                           "video was added without it.") from exc
+    cues = _close_open_ends(cues)
+    if not cues:
+        raise CaptionError(f"Subtitle track {track.describe()} holds no lines.")
+    return cues
+
+
+def _raw_cues(subtitle, start: float, shown: float, reader) -> list[RawCue]:  # noqa: ANN001
+    end = start + shown if shown > 0 else -1.0  # -1: until the next one (closed below)
+    if hasattr(subtitle, "dialogue"):
+        # "ReadOrder,Layer,Style,Name,MarginL,MarginR,MarginV,Effect,Text", as in an ASS file
+        fields = subtitle.ass.decode("utf-8", "replace").split(",", 8)
+        if len(fields) == 9 and not is_dialogue(fields[2], fields[7]):
+            return []
+        text = _DRAWING.sub("", subtitle.dialogue.decode("utf-8", "replace"))
+        return [RawCue(start, end, text)] if text.strip() else []
+    if reader is None:
+        return []
+    from oneframe.ocr import read_band
+
+    image = bitmap_image(subtitle)
+    if image is None:
+        return []
+    text = read_band(reader, image).text
+    return [RawCue(start, end, text)] if text else []
+
+
+def bitmap_image(subtitle) -> np.ndarray | None:  # noqa: ANN001 - a PyAV BitmapSubtitle
+    """A bitmap subtitle drawn light on dark, padded, as BGR for OCR."""
+    planes = getattr(subtitle, "planes", None)
+    width, height = getattr(subtitle, "width", 0), getattr(subtitle, "height", 0)
+    if not planes or not width or not height:
+        return None
+    indices = np.frombuffer(bytes(planes[0]), np.uint8)
+    stride = len(indices) // height
+    indices = indices.reshape(height, stride)[:, :width]
+    palette = np.frombuffer(bytes(planes[1]), np.uint8).reshape(-1, 4)  # RGBA (native order)
+    rgba = palette[np.minimum(indices, len(palette) - 1)].astype(np.float32)
+    alpha = rgba[..., 3:4] / 255.0
+    grey = (rgba[..., :3].mean(axis=2, keepdims=True) * alpha).astype(np.uint8)
+    image = np.repeat(grey, 3, axis=2)
+    return np.pad(image, ((16, 16), (16, 16), (0, 0)))
+
+
+def _close_open_ends(cues: list[RawCue]) -> list[RawCue]:
+    """A cue that didn't say when it ends lasts until the next begins (at most MAX_SHOWN);
+    a bitmap stream's empty "clear" packets only end the one before."""
+    closed = []
+    ordered = sorted(cues, key=lambda c: c.start)
+    for i, cue in enumerate(ordered):
+        end = cue.end
+        if end < 0:
+            following = ordered[i + 1].start if i + 1 < len(ordered) else cue.start + MAX_SHOWN
+            end = min(following, cue.start + MAX_SHOWN)
+        closed.append(RawCue(cue.start, max(end, cue.start), cue.raw))
+    return closed
+
+
+def track_cues(path: Path, track: Track, reader=None) -> list[Cue]:  # noqa: ANN001
+    """The cleaned cues of a track (as a caption file's are)."""
+    return clean_cues(read_track(path, track, reader))
