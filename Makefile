@@ -14,7 +14,7 @@ LOCK_VENV := .lock-venv
 COMPILE := $(LOCK_VENV)/bin/pip-compile --quiet --upgrade --generate-hashes --strip-extras \
 	--unsafe-package torch --no-emit-index-url --no-emit-find-links
 
-.PHONY: run test lint bench clean chromium lock
+.PHONY: run test lint bench clean debian-tools lock
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -32,13 +32,18 @@ $(VENV)/.requirements-dev: requirements-dev.lock $(VENV)/.requirements
 run: $(VENV)/.requirements
 	$(VENV)/bin/streamlit run Home.py
 
-# The browser test drives Debian's Chromium; install it when it is missing.
-chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
+# Debian tools the tests need, installed when missing: the browser test drives Chromium, the
+# speech tests say their lines with espeak-ng, a bitmap subtitle test draws with dvdauthor's
+# spumux.
+DEBIAN_TOOLS := chromium:chromium espeak-ng:espeak-ng spumux:dvdauthor
+debian-tools:
+	@missing=""; for pair in $(DEBIAN_TOOLS); do \
+	  command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair##*:}"; done; \
+	if [ -n "$$missing" ]; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get install -y chromium || { $$SUDO apt-get update && $$SUDO apt-get install -y chromium; }; }
+	  $$SUDO apt-get install -y $$missing || { $$SUDO apt-get update && $$SUDO apt-get install -y $$missing; }; fi
 
-test: $(VENV)/.requirements-dev chromium
+test: $(VENV)/.requirements-dev debian-tools
 	$(PY) -m pytest
 
 lint: $(VENV)/.requirements-dev
@@ -48,6 +53,7 @@ bench: $(VENV)/.requirements-dev
 	$(PY) bench/ingest.py
 	$(PY) bench/search.py
 	$(PY) bench/eval_dialog.py
+	$(PY) bench/eval_speech.py
 	$(PY) bench/app.py
 	$(PY) bench/browser.py
 	$(PY) bench/player.py

@@ -7,12 +7,14 @@ from collections.abc import Sequence
 from oneframe.export import timestamp
 
 STAGES = {"probe": "Looking at the source", "download": "Downloading",
-          "captions": "Reading captions", "subtitles": "Looking for burned-in subtitles",
+          "captions": "Reading captions", "speech": "Transcribing speech",
+          "subtitles": "Looking for burned-in subtitles",
           "frames": "Sampling frames", "embed": "Embedding frames",
           "ocr": "Reading burned-in subtitles", "dialog": "Indexing the dialogue",
           "save": "Saving"}
 STAGES_DONE = {"probe": "Looked at the source", "download": "Got the video",
-               "captions": "Read the captions", "subtitles": "Looked for burned-in subtitles",
+               "captions": "Read the captions", "speech": "Transcribed the speech",
+               "subtitles": "Looked for burned-in subtitles",
                "frames": "Sampled the frames", "embed": "Embedded the frames",
                "ocr": "Read the burned-in subtitles", "dialog": "Indexed the dialogue",
                "save": "Saved"}
@@ -44,6 +46,9 @@ def progress_view(
                 f"{STAGES[stage]}: {timestamp(done)}"
             under_way.append((min(done / total, 1.0) if total else 0.0,
                               " · ".join([text, *filter(None, extra)])))
+        elif stage == "speech":
+            under_way.append((min(done / total, 1.0) if total else 0.0,
+                              f"{STAGES[stage]}: {timestamp(done)} of {timestamp(total)}"))
         elif stage == "download" and total > 1:
             under_way.append((min(done / total, 1.0),
                               f"{STAGES[stage]}: {done / 1e6:.1f} of {total / 1e6:.1f} MB"))

@@ -28,7 +28,8 @@ class BarProgress:
     def __call__(self, stage: str, done: int, total: int) -> None:
         from tqdm import tqdm
 
-        phase = {"download": "download", "frames": "indexing", "embed": "indexing"}.get(stage)
+        phase = {"download": "download", "frames": "indexing", "embed": "indexing",
+                 "speech": "transcribing"}.get(stage)
         if phase is None:
             return
         if phase != self.phase:
@@ -87,7 +88,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         record = ingest(args.source, library=Library(args.library), captions=args.captions,
                         lang=args.lang, interval=args.interval, model=args.model,
                         cookies=args.cookies, progress=bar, ocr=args.ocr,
-                        ocr_band=args.ocr_band, subtitle_track=args.subtitle_track)
+                        ocr_band=args.ocr_band, subtitle_track=args.subtitle_track,
+                        speech=args.speech)
     except PlaylistLink as exc:  # name the videos, so one can be picked (or all, in a loop)
         print(f"error: {exc}", file=sys.stderr)
         for link, title in exc.entries:
@@ -297,6 +299,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="model id or folder (default: $ONEFRAME_MODEL or "
                    "openai/clip-vit-base-patch32)")
     p.add_argument("--cookies", type=_file, help="cookies.txt for sites that ask to sign in")
+    p.add_argument("--speech", choices=("auto", "on", "off"), default="auto",
+                   help="transcribe the speech (default auto: where the video has no captions "
+                   "or subtitle track)")
     p.add_argument("--ocr", choices=("auto", "on", "off"), default="auto",
                    help="read burned-in subtitles (default auto: where a few frames show them)")
     p.add_argument("--ocr-band", type=_band, default="0.667:1",

@@ -80,13 +80,21 @@ class Word:
     end: float
 
 
-def group_words(words: list[Word]) -> list[Cue]:
-    """Readable cues: a new cue after a pause, or when one would grow too long."""
+_SENTENCE_END = re.compile(r"[.?!…][\"')\]]*$")
+_ABBREVIATION = re.compile(r"^(?:mr|mrs|ms|dr|st|vs|etc|no)\.$", re.I)
+
+
+def group_words(words: list[Word], sentences: bool = False) -> list[Cue]:
+    """Readable cues: a new cue after a pause, or when one would grow too long; with
+    ``sentences`` (punctuated speech), also after each sentence, as a subtitler would cut."""
     cues: list[Cue] = []
     group: list[Word] = []
     for word in words:
+        ended = bool(sentences and group and _SENTENCE_END.search(group[-1].text)
+                     and not _ABBREVIATION.match(group[-1].text))
         if group and (
-            word.start - group[-1].end > MAX_PAUSE_SECONDS
+            ended
+            or word.start - group[-1].end > MAX_PAUSE_SECONDS
             or word.start - group[0].start > MAX_CUE_SECONDS
             or sum(len(w.text) + 1 for w in group) + len(word.text) > MAX_CUE_CHARS
         ):

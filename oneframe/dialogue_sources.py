@@ -1,6 +1,6 @@
 """Where a video's lines come from, in order of trust: a caption file given or beside it, the
 site's captions, a subtitle track inside the file (text, or pictures read by OCR); and, where
-there is none of these, its speech (see :mod:`oneframe.speech`).
+there is none of these, its speech (:func:`speech_cues`, through :mod:`oneframe.speech`).
 
 Each source that fails is a note on the record, never the end of the ingest, except a caption
 file the user named, whose failure is theirs to fix.
@@ -14,7 +14,9 @@ from pathlib import Path
 from oneframe.captions import read_captions
 from oneframe.cues import Cue
 from oneframe.errors import CaptionError, ModelError
+from oneframe.progress import Progress, no_progress
 from oneframe.sources import Fetched
+from oneframe.speech import audio_streams, load_transcriber
 from oneframe.tracks import Track, choose_track, list_tracks, track_cues
 
 
@@ -82,3 +84,27 @@ def _track(video: Path, track: Track, notes: list[str]) -> Dialogue:
     except CaptionError as exc:
         return Dialogue(notes=[*notes, str(exc)])
     return Dialogue(cues, "track", track.language, track.to_json(), notes)
+
+
+def speech_cues(video: Path, mode: str, has_text: bool, lang: str, notes: list[str],
+                progress: Progress = no_progress) -> tuple[list[Cue], str | None]:
+    """Transcribed speech cues and the model that made them: always with ``on``, with ``auto``
+    only where the video has no caption-like source; none with ``off``. A video without sound
+    or without speech gets a note; a model that can't load is an error only with ``on``."""
+    if mode == "off" or (mode == "auto" and has_text):
+        return [], None
+    if not audio_streams(video):
+        notes.append("The video has no sound track, so there is no speech to transcribe.")
+        return [], None
+    try:
+        transcriber = load_transcriber(lang=lang)
+    except ModelError as exc:
+        if mode == "on":
+            raise
+        notes.append(str(exc))
+        return [], None
+    cues = transcriber.transcribe(video, lang, progress)
+    if not cues:
+        notes.append("No speech was heard in the video (music or silence), so it has no "
+                     "dialogue to search.")
+    return cues, transcriber.model_id

@@ -53,8 +53,12 @@ def open_video(path: Path, name: str | None = None) -> tuple[cv2.VideoCapture, V
     if not path.is_file() or path.stat().st_size == 0:
         raise VideoError(f"{name}: the file is missing or empty. Give a complete video file.")
     cap = cv2.VideoCapture(str(path))
-    if not cap.isOpened():
+    if not cap.isOpened() or not cap.get(cv2.CAP_PROP_FRAME_WIDTH):
         cap.release()
+        if _sound_only(path):
+            raise VideoError(f"{name}: holds sound but no picture. oneframe finds moments in "
+                             "videos; give a video file (for a recording of a talk or a "
+                             "podcast, one with a picture, even a still one).")
         raise VideoError(
             f"{name}: could not be opened as a video. It is not a video file, it is "
             "incomplete, or it uses a codec OpenCV cannot decode (such as AV1). Convert it to "
@@ -66,6 +70,17 @@ def open_video(path: Path, name: str | None = None) -> tuple[cv2.VideoCapture, V
     info = VideoInfo(fps, frames, frames / fps, int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
                      int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
     return cap, info
+
+
+def _sound_only(path: Path) -> bool:
+    """Whether a file has audio streams and no video stream (an MP3, a WAV...)."""
+    try:
+        import av
+
+        with av.open(str(path)) as container:
+            return bool(container.streams.audio) and not container.streams.video
+    except Exception:  # noqa: BLE001 - unreadable: not "sound only", just not a video
+        return False
 
 
 def video_fps(path: Path) -> float | None:

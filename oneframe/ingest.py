@@ -15,7 +15,7 @@ import numpy as np
 from oneframe.atomic import reported_writes
 from oneframe.cues import Cue
 from oneframe.dialog import cue_windows, window_texts
-from oneframe.dialogue_sources import Dialogue, gather
+from oneframe.dialogue_sources import Dialogue, gather, speech_cues
 from oneframe.embed import Encoder, load_encoder, resolve_model
 from oneframe.errors import ModelError
 from oneframe.export import timestamp
@@ -35,17 +35,20 @@ from oneframe.prefetch import prefetch
 from oneframe.progress import Progress, no_progress
 from oneframe.sentences import load_sentence_encoder, resolve_dialog_model
 from oneframe.sources import Fetched, Probe, fetch, probe, youtube_id
+from oneframe.speech import SPEECH_MODES
 
 DEFAULT_INTERVAL = 1.0
 DEFAULT_LANG = "en"
 
 
-def caption_key(captions: str | Path | None, lang: str, track: int | None = None) -> str:
-    """What decides the captions: an explicit file's content hash, else the language asked
-    (and the subtitle track, if one was)."""
+def caption_key(captions: str | Path | None, lang: str, track: int | None = None,
+                speech: str = "auto") -> str:
+    """What decides the dialogue: an explicit file's content hash, else the language asked
+    (and the subtitle track, if one was); and the speech setting, where it isn't ``auto``."""
+    heard = "" if speech == "auto" else f"|speech:{speech}"
     if captions and Path(captions).is_file():
-        return "file:" + hashlib.sha256(Path(captions).read_bytes()).hexdigest()[:16]
-    return f"lang:{lang}" + (f"|track:{track}" if track is not None else "")
+        return "file:" + hashlib.sha256(Path(captions).read_bytes()).hexdigest()[:16] + heard
+    return f"lang:{lang}" + (f"|track:{track}" if track is not None else "") + heard
 
 
 def ingest(
@@ -63,6 +66,7 @@ def ingest(
     ocr_band: tuple[float, float] = DEFAULT_BAND,
     policy: ServePolicy | None = None,
     subtitle_track: int | None = None,
+    speech: str = "auto",
 ) -> VideoRecord:
     """Index a URL or local file into the library and return its record.
 
@@ -73,18 +77,21 @@ def ingest(
     web app may read and fetch for a visitor (None: anything, as on the command line).
     ``subtitle_track`` (1-based) picks one of the file's own subtitle tracks over a sidecar;
     otherwise the best track is read where there is no caption file or site captions.
+    ``speech`` transcribes the audio: ``on``, ``off``, or ``auto`` (where there is no text).
 
     A second ingest of the same source with the same parameters and model is a cache hit.
     On any failure the library is left as it was.
     """
     if ocr not in OCR_MODES:
         raise ValueError(f"ocr must be one of {OCR_MODES}")
+    if speech not in SPEECH_MODES:
+        raise ValueError(f"speech must be one of {SPEECH_MODES}")
     library = library or Library()
     model_id = resolve_model(model)
     dialog_key = resolve_dialog_model()
     ocr_key = f"{ocr}:{ocr_band[0]:.3f}-{ocr_band[1]:.3f}" if ocr != "off" else "off"
     params = (SCHEMA_VERSION, model_id, round(interval, 3),
-              caption_key(captions, lang, subtitle_track), dialog_key, ocr_key)
+              caption_key(captions, lang, subtitle_track, speech), dialog_key, ocr_key)
     if policy is not None:
         source = policy.check_source(source)
     known = youtube_id(source)  # a YouTube link's id is known without the network
@@ -108,6 +115,8 @@ def ingest(
                           subtitle_track=subtitle_track, fps=video_fps(fetched.video))
         cues, notes = dialogue.cues, dialogue.notes
         progress("captions", 1, 1)
+        spoken, record_speech = speech_cues(fetched.video, speech, bool(cues), lang, notes,
+                                            progress)
         tracker = start_ocr(fetched.video, ocr, ocr_band, notes, progress)
         duration, frames = index_frames(fetched.video, stage, encoder, interval, progress,
                                         tracker, name=name, notes=notes)
@@ -116,11 +125,12 @@ def ingest(
             notes.append(f"{beyond} of the {len(cues)} caption lines start after the video "
                          f"ends ({timestamp(duration)}), so they can't be found: the captions "
                          "may belong to another video or another cut of it.")
-        dialog_model = index_dialog(cues + burned, stage, dialog_key, notes, progress)
+        dialog_model = index_dialog(cues + spoken + burned, stage, dialog_key, notes, progress)
         record = _record(found, fetched, stage, model_id, interval, params[3], duration, frames,
                          dialogue)
         record.dialog_key, record.dialog_model, record.dim = dialog_key, dialog_model, encoder.dim
         record.ocr_key, record.burned_in = ocr_key, len(burned)
+        record.speech, record.speech_model = len(spoken), record_speech
         record.source = source_label or record.source
         progress("save", 0, 1)  # the last report: a callback that raises to cancel stops here
         return library.commit(stage, record)

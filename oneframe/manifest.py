@@ -83,6 +83,9 @@ class VideoRecord:
     burned_in: int = 0
     track: dict | None = None
     """The subtitle track the dialogue came from (number, codec, language, title, forced)."""
+    speech: int = 0
+    """Lines transcribed from the audio."""
+    speech_model: str | None = None
     dim: int | None = None
     schema: int = SCHEMA_VERSION
     path: Path = field(default=Path("."), compare=False)
@@ -96,7 +99,8 @@ class VideoRecord:
     def dialogue_sources(self) -> list[str]:
         """Where this video's dialogue comes from: its caption track, burned-in subtitles."""
         sources = [self.caption_kind] if self.caption_kind else []
-        return sources + (["burned-in"] if self.burned_in else [])
+        return sources + (["speech"] if self.speech else []) + (
+            ["burned-in"] if self.burned_in else [])
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -151,6 +155,7 @@ CHECKS: dict[str, tuple[Callable[[object], bool], str]] = {
     "dialog_key": (_text_or_none, "text or null"), "dialog_model": (_text_or_none, "text or null"),
     "ocr_key": (_text, "text"), "burned_in": (_count, "a count"),
     "track": (lambda v: v is None or isinstance(v, dict), "a subtitle track's description"),
+    "speech": (_count, "a count"), "speech_model": (_text_or_none, "text or null"),
     "dim": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0,
             "the width of the frame vectors"),
 }

@@ -23,8 +23,8 @@ from oneframe.errors import CaptionError
 from oneframe.subformats import DRAWING as _DRAWING
 from oneframe.subformats import is_dialogue
 
-BITMAP_CODECS = {"hdmv_pgs_subtitle": "PGS", "dvd_subtitle": "VobSub", "dvb_subtitle": "DVB",
-                 "xsub": "XSUB"}
+BITMAP_CODECS = {"hdmv_pgs_subtitle": "PGS", "pgssub": "PGS", "dvd_subtitle": "VobSub",
+                 "dvdsub": "VobSub", "dvb_subtitle": "DVB", "dvbsub": "DVB", "xsub": "XSUB"}
 _FORCED = 0x40  # AV_DISPOSITION_FORCED
 MAX_SHOWN = 8.0
 """Seconds a subtitle without its own end (some PGS streams) is taken to show at most."""
@@ -137,10 +137,11 @@ def read_track(path: Path, track: Track, reader=None) -> list[RawCue]:  # noqa: 
     try:
         with av.open(str(path)) as container:
             stream = container.streams[track.index]
+            offset = (container.start_time or 0) / 1e6  # where the file's clock starts: 0 s
             for packet in container.demux(stream):
                 if packet.pts is None or packet.size == 0:
                     continue
-                start = float(packet.pts * packet.time_base)
+                start = max(float(packet.pts * packet.time_base) - offset, 0.0)
                 shown = float(packet.duration * packet.time_base) if packet.duration else 0.0
                 for subtitle in packet.decode():
                     cues.extend(_raw_cues(subtitle, start, shown, reader))
@@ -173,6 +174,11 @@ def _raw_cues(subtitle, start: float, shown: float, reader) -> list[RawCue]:  # 
     return [RawCue(start, end, text)] if text else []
 
 
+NO_PALETTE = np.array([0, 255, 0, 128], np.uint8)
+"""Greys for colour indices 0-3 where a stream gives no palette (VobSub's lives in the DVD's IFO
+file): background and outline dark, the letters light."""
+
+
 def bitmap_image(subtitle) -> np.ndarray | None:  # noqa: ANN001 - a PyAV BitmapSubtitle
     """A bitmap subtitle drawn light on dark, padded, as BGR for OCR."""
     planes = getattr(subtitle, "planes", None)
@@ -180,14 +186,14 @@ def bitmap_image(subtitle) -> np.ndarray | None:  # noqa: ANN001 - a PyAV Bitmap
     if not planes or not width or not height:
         return None
     indices = np.frombuffer(bytes(planes[0]), np.uint8)
-    stride = len(indices) // height
-    indices = indices.reshape(height, stride)[:, :width]
-    palette = np.frombuffer(bytes(planes[1]), np.uint8).reshape(-1, 4)  # RGBA (native order)
-    rgba = palette[np.minimum(indices, len(palette) - 1)].astype(np.float32)
-    alpha = rgba[..., 3:4] / 255.0
-    grey = (rgba[..., :3].mean(axis=2, keepdims=True) * alpha).astype(np.uint8)
-    image = np.repeat(grey, 3, axis=2)
-    return np.pad(image, ((16, 16), (16, 16), (0, 0)))
+    indices = indices.reshape(height, len(indices) // height)[:, :width]
+    if len(planes) > 1:
+        palette = np.frombuffer(bytes(planes[1]), np.uint8).reshape(-1, 4)  # RGBA
+        rgba = palette[np.minimum(indices, len(palette) - 1)].astype(np.float32)
+        grey = (rgba[..., :3].mean(axis=2) * rgba[..., 3] / 255.0).astype(np.uint8)
+    else:
+        grey = NO_PALETTE[np.minimum(indices, 3)]
+    return np.pad(np.repeat(grey[..., None], 3, axis=2), ((16, 16), (16, 16), (0, 0)))
 
 
 def _close_open_ends(cues: list[RawCue]) -> list[RawCue]:

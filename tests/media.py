@@ -155,3 +155,110 @@ def with_mov_text(video: Path, out: Path, lines: list[tuple[float, float, str]],
             container.mux(packet)
     source.close()
     return out
+
+
+def spoken(text: str, voice: str = "en-us", rate: int = 150) -> np.ndarray:
+    """``text`` said by Debian's espeak-ng: 22,050 Hz mono int16 samples."""
+    import subprocess
+    import tempfile
+    import wave
+
+    with tempfile.NamedTemporaryFile(suffix=".wav") as out:
+        subprocess.run(["espeak-ng", "-v", voice, "-s", str(rate), "-w", out.name, text],
+                       check=True, capture_output=True)
+        with wave.open(out.name) as clip:
+            assert clip.getframerate() == SPEECH_RATE and clip.getnchannels() == 1
+            return np.frombuffer(clip.readframes(clip.getnframes()), np.int16)
+
+
+SPEECH_RATE = 22050
+
+
+def with_sound(video: Path, out: Path, samples: np.ndarray) -> Path:
+    """``video`` remuxed into an MKV with a PCM sound track of ``samples`` (22,050 Hz mono)."""
+    import av
+
+    source = av.open(str(video))
+    with av.open(str(out), "w") as container:
+        picture = container.add_stream_from_template(source.streams.video[0])
+        sound = container.add_stream("pcm_s16le", rate=SPEECH_RATE, layout="mono")
+        for packet in source.demux(source.streams.video[0]):
+            if packet.dts is None:
+                continue
+            packet.stream = picture
+            container.mux(packet)
+        for at in range(0, len(samples), 4096):
+            frame = av.AudioFrame.from_ndarray(samples[None, at:at + 4096], format="s16",
+                                               layout="mono")
+            frame.sample_rate, frame.pts = SPEECH_RATE, at
+            for packet in sound.encode(frame):
+                container.mux(packet)
+        for packet in sound.encode(None):
+            container.mux(packet)
+    source.close()
+    return out
+
+
+def speech_track(seconds: float, lines: list[tuple[float, str]], voice: str = "en-us",
+                 noise: float = 0.0) -> np.ndarray:
+    """A sound track ``seconds`` long with each ``(start, text)`` said at its time."""
+    samples = np.zeros(int(seconds * SPEECH_RATE), np.float64)
+    rng = np.random.default_rng(1)
+    if noise:
+        samples += rng.normal(0, noise * 32767, len(samples))
+    for start, text in lines:
+        clip = spoken(text, voice).astype(np.float64)
+        at = int(start * SPEECH_RATE)
+        samples[at:at + len(clip)] += clip[:len(samples) - at]
+    return np.clip(samples, -32768, 32767).astype(np.int16)
+
+
+def music_track(seconds: float) -> np.ndarray:
+    """Chords and a drum-like noise burst every half second: sound, but no speech."""
+    t = np.arange(int(seconds * SPEECH_RATE)) / SPEECH_RATE
+    chords = sum(np.sin(2 * np.pi * f * t) for f in (220.0, 277.2, 329.6)) / 3
+    beat = (np.random.default_rng(2).normal(0, 1, len(t)) * np.exp(-((t % 0.5) * 30)))
+    return (np.clip(0.3 * chords + 0.2 * beat, -1, 1) * 20000).astype(np.int16)
+
+
+def dvd_with_subpictures(out: Path, lines: list[tuple[float, float, str]],
+                         seconds: float = 8.0) -> Path:
+    """An MPEG-2 DVD program stream with a VobSub track (pictures of text): the video made with
+    PyAV, the subtitles drawn into DVD subpictures by Debian's dvdauthor (``spumux``)."""
+    import os
+    import subprocess
+    from fractions import Fraction
+
+    import av
+
+    folder = out.parent
+    plain = folder / "plain.mpg"
+    with av.open(str(plain), "w", format="vob") as container:
+        stream = container.add_stream("mpeg2video", rate=Fraction(30000, 1001))
+        stream.width, stream.height, stream.pix_fmt = 720, 480, "yuv420p"
+        for i in range(int(seconds * 30)):
+            picture = np.full((480, 720, 3), (i * 2) % 200 + 30, np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    srt = folder / "subpictures.srt"
+    srt.write_text("".join(
+        f"{i}\n00:00:{a:06.3f} --> 00:00:{b:06.3f}\n{text}\n\n".replace(".", ",")
+        for i, (a, b, text) in enumerate(lines, 1)))
+    fonts = folder / "spumux-home"
+    (fonts / ".spumux").mkdir(parents=True, exist_ok=True)
+    font = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    if font.is_file() and not (fonts / ".spumux" / font.name).exists():
+        (fonts / ".spumux" / font.name).symlink_to(font)
+    (folder / "subpictures.xml").write_text(
+        f'<subpictures><stream><textsub filename="{srt}" characterset="UTF-8" fontsize="28.0" '
+        f'font="{font.name}" horizontal-alignment="center" vertical-alignment="bottom" '
+        'left-margin="60" right-margin="60" top-margin="20" bottom-margin="30" '
+        'subtitle-fps="29.97" movie-fps="29.97" movie-width="720" movie-height="478"/>'
+        "</stream></subpictures>")
+    with plain.open("rb") as source, out.open("wb") as sink:
+        subprocess.run(["spumux", "-s0", str(folder / "subpictures.xml")], stdin=source,
+                       stdout=sink, stderr=subprocess.DEVNULL, check=True,
+                       env={**os.environ, "VIDEO_FORMAT": "NTSC", "HOME": str(fonts)})
+    return out

