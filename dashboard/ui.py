@@ -28,7 +28,7 @@ UNEXPECTED = "Something went wrong on this page"
 """How an unexpected failure starts on a page (tests look for it too)."""
 
 KEPT_WIDGETS = frozenset([
-    "source_kind", "url", "interval", "lang", "ocr", "ocr_band",  # Add video
+    "source_kind", "url", "interval", "lang", "ocr", "ocr_band", "speech",  # Add video
     "videos", "query", "weight", "top_k", "min_gap",  # Search
     "compare_videos", "variants", "compare_k", "compare_gap",  # Compare
 ])
@@ -179,6 +179,7 @@ def caption_label(record: VideoRecord) -> str:
 
 def lines_label(record: VideoRecord) -> str:
     parts = [f"{record.cues} caption lines" if record.cues else "",
+             f"{record.speech} spoken lines" if record.speech else "",
              f"{record.burned_in} burned-in lines" if record.burned_in else ""]
     return " + ".join(p for p in parts if p)
 

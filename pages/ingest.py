@@ -113,7 +113,7 @@ def show_outcome(n: int, outcome: dict) -> None:
             return
         st.success(f"“{plain(record.title)}” is in the library: "
                    f"{ui.duration_label(record.duration)}, {record.frames} frames, "
-                   f"{record.cues + record.burned_in} lines of dialogue "
+                   f"{record.cues + record.speech + record.burned_in} lines of dialogue "
                    f"({plain(ui.caption_label(record))}).")
         for note in record.notes:
             st.warning(plain(note), icon=":material/info:")
@@ -174,6 +174,10 @@ with st.expander("Options"):
                              "original-language automatic ones; then English; then the video's "
                              "own language. Never a machine translation unless nothing else "
                              "exists in the language asked for.")
+    speech = st.radio(
+        "Speech", ["auto", "on", "off"], horizontal=True, key="speech",
+        help="Transcribe what is said (Whisper). Auto does it where the video has no captions "
+        "or subtitle track of its own; on does it beside them.")
     ocr_col, band_col = st.columns(2)
     ocr = ocr_col.radio(
         "Burned-in subtitles", ["auto", "on", "off"], horizontal=True, key="ocr",
@@ -188,7 +192,7 @@ with st.expander("Options"):
         "a private window and close that window, so YouTube doesn't rotate it; use an account "
         "you can afford to lose.")
 options = {"lang": lang.strip() or "en", "interval": float(interval), "ocr": ocr,
-           "ocr_band": (float(band[0]), float(band[1]))}
+           "ocr_band": (float(band[0]), float(band[1])), "speech": speech}
 st.session_state["last_options"] = options
 
 clicked = st.button("Add to library", type="primary", key="add")
