@@ -495,6 +495,9 @@ def test_ingest_progress_reads_as_steps_done_and_one_bar_while_decoding() -> Non
                      "3 subtitle lines")]
     finished, bars = progress_view([("probe", 0, 1), ("download", 5_000_000, 20_000_000)])
     assert finished == ["Looked at the source"] and bars == [(0.25, "Downloading: 5.0 of 20.0 MB")]
+    finished, bars = progress_view([("probe", 0, 1), ("captions", 1, 1), ("speech", 750, 6300)])
+    assert finished == ["Looked at the source", "Read the captions"]
+    assert bars == [(750 / 6300, "Transcribing speech: 12:30.0 of 1:45:00.0")]
     finished, bars = progress_view([("frames", 600, 600), ("embed", 578, 578),
                                     ("dialog", 0, 1800)])
     assert finished == ["Sampled the frames", "Embedded the frames"]
