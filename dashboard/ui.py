@@ -29,6 +29,7 @@ UNEXPECTED = "Something went wrong on this page"
 
 KEPT_WIDGETS = frozenset([
     "source_kind", "url", "interval", "lang", "ocr", "ocr_band", "speech",  # Add video
+    "picture_model", "other_model",
     "videos", "query", "weight", "top_k", "min_gap",  # Search
     "compare_videos", "variants", "compare_k", "compare_gap",  # Compare
 ])

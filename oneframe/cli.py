@@ -30,15 +30,17 @@ class BarProgress:
 
         phase = {"download": "download", "frames": "indexing", "embed": "indexing",
                  "speech": "transcribing"}.get(stage)
+        if stage == "embed" and self.phase is None:  # re-indexing: frames alone, by count
+            phase = "embedding"
         if phase is None:
             return
         if phase != self.phase:
             self.close()
             self.phase = phase
-            unit = "B" if phase == "download" else "s"
+            unit = {"download": "B", "embedding": " frames"}.get(phase, "s")
             self.bar = tqdm(desc=phase, unit=unit, unit_scale=unit == "B", file=sys.stderr,
                             leave=False, dynamic_ncols=True)
-        if stage == "embed":
+        if stage == "embed" and phase == "indexing":
             self.bar.set_postfix_str(f"{done} frames embedded", refresh=False)
             return
         if total and self.bar.total != total:
@@ -209,6 +211,24 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reindex(args: argparse.Namespace) -> int:
+    from oneframe.embed import resolve_model
+    from oneframe.library import Library
+    from oneframe.reindex import reindex
+
+    library = Library(args.library)
+    ids = args.ids or [r.id for r in library.list()]
+    model = resolve_model(args.model)
+    for vid in ids:
+        bar = BarProgress()
+        try:
+            record = reindex(library, vid, model, progress=bar)
+        finally:
+            bar.close()
+        print(f"{record.id}\t{record.model}")
+    return 0
+
+
 def cmd_remove(args: argparse.Namespace) -> int:
     from oneframe.library import Library
 
@@ -332,6 +352,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="list the videos in the library")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("reindex", help="embed stored videos' frames with another picture model")
+    p.add_argument("ids", nargs="*", help="video ids (default: every video)")
+    p.add_argument("--model", required=True, help="model id or folder to embed with")
+    p.set_defaults(func=cmd_reindex)
 
     p = sub.add_parser("remove", help="remove a video from the library")
     p.add_argument("id")

@@ -122,11 +122,21 @@ def device() -> str:
 
 
 def use_bf16(where: str) -> bool:
-    """bfloat16 autocast helps on a GPU and on CPUs with AVX-512 BF16 / AMX, not elsewhere."""
+    """bfloat16 helps on a GPU and on CPUs whose kernels do it natively (AVX-512 BF16 / AMX),
+    not elsewhere: emulated, it is several times slower than float32. The kernels are what
+    counts, not the CPU's flags: ``ONEDNN_MAX_CPU_ISA`` or ``ATEN_CPU_CAPABILITY`` may hold them
+    to AVX2."""
     import torch
 
+    if where == "cuda":
+        return True
+    isa = os.environ.get("ONEDNN_MAX_CPU_ISA", "").upper()
+    if isa and not any(k in isa for k in ("BF16", "AMX", "ALL")):
+        return False
+    if os.environ.get("ATEN_CPU_CAPABILITY", "").lower() in ("default", "avx2"):
+        return False
     check = getattr(torch.cpu, "_is_avx512_bf16_supported", None)
-    return where == "cuda" or bool(check and check())
+    return bool(check and check())
 
 
 def first_line(exc: BaseException) -> str:

@@ -1,6 +1,7 @@
 """Add video: a link or an uploaded file (with optional captions) into the library."""
 
 import io
+import os
 import re
 import shutil
 from pathlib import Path
@@ -11,7 +12,8 @@ from dashboard import ui, uploads
 from dashboard.progress import current_stage, progress_view
 from dashboard.safe import plain
 from oneframe.captions import CAPTION_SUFFIXES
-from oneframe.errors import OneframeError, PlaylistLink
+from oneframe.embed import PRESETS, resolve_model
+from oneframe.errors import OneframeError, PlaylistLink, SourceError
 from oneframe.exposure import ServePolicy
 from oneframe.ingest import ingest
 from oneframe.jobs import CANCELLED, DONE, WAITING, Job
@@ -20,6 +22,25 @@ from oneframe.tracks import choose_track, list_tracks
 ui.start_page()
 
 VIDEO_TYPES = ["mp4", "m4v", "mov", "webm", "mkv", "avi", "mpg", "mpeg", "ogv"]
+
+
+OTHER = "other"
+ANY_MODEL_ENV = "ONEFRAME_ALLOW_ANY_MODEL"
+
+
+def any_model_allowed() -> bool:
+    """Whether visitors may name any hub model (each can be gigabytes to download)."""
+    return os.environ.get(ANY_MODEL_ENV, "").lower() in ("1", "true", "yes")
+
+
+def check_model(model: str | None) -> None:
+    """A model a visitor may pick: the server's, a preset, or (if allowed) a hub id, never a
+    folder of the server's."""
+    if model is None or model == resolve_model() or model in PRESETS:
+        return
+    if not any_model_allowed() or not re.fullmatch(r"[\w.-]+/[\w.-]+", model):
+        raise SourceError("Choose one of the picture models offered, or a Hugging Face hub id "
+                          "(organisation/name) where the server allows others.")
 
 
 def safe_name(name: str) -> str:
@@ -174,6 +195,19 @@ with st.expander("Options"):
                              "original-language automatic ones; then English; then the video's "
                              "own language. Never a machine translation unless nothing else "
                              "exists in the language asked for.")
+    default_model = resolve_model()
+    models = [default_model, *(m for m in PRESETS if m != default_model)]
+    if any_model_allowed():
+        models.append(OTHER)
+    picture_model = st.selectbox(
+        "Picture model", models, key="picture_model",
+        format_func=lambda m: "Other: a Hugging Face hub id" if m == OTHER else (
+            f"{m} — {PRESETS[m]}" if m in PRESETS else f"{ui.short(m)} (this server's default)"),
+        help="What finds moments by what is seen. Videos indexed with different models are "
+        "searched together, each by its own; `oneframe reindex` moves a video to another.")
+    if picture_model == OTHER:
+        picture_model = st.text_input("Hub id", placeholder="google/siglip2-base-patch16-384",
+                                      key="other_model").strip()
     speech = st.radio(
         "Speech", ["auto", "on", "off"], horizontal=True, key="speech",
         help="Transcribe what is said (Whisper). Auto does it where the video has no captions "
@@ -192,7 +226,8 @@ with st.expander("Options"):
         "a private window and close that window, so YouTube doesn't rotate it; use an account "
         "you can afford to lose.")
 options = {"lang": lang.strip() or "en", "interval": float(interval), "ocr": ocr,
-           "ocr_band": (float(band[0]), float(band[1])), "speech": speech}
+           "ocr_band": (float(band[0]), float(band[1])), "speech": speech,
+           "model": picture_model or None}
 st.session_state["last_options"] = options
 
 clicked = st.button("Add to library", type="primary", key="add")
@@ -205,6 +240,7 @@ elif clicked:
         policy = ServePolicy.from_env()
         if source_kind == "YouTube or web link":
             policy.check_source(url)
+        check_model(options["model"])
     except OneframeError as exc:
         st.error(plain(exc))
     else:

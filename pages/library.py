@@ -70,7 +70,8 @@ for record in records:
             + "".join(f"{lines} · " for lines in [ui.lines_label(record)] if lines)
             + f"<b>{plain(ui.caption_label(record))}</b><br>"
             f"<span style='font-size:.8rem;opacity:.75'>{source} · id <code>{plain(record.id)}"
-            "</code></span>", unsafe_allow_html=True)
+            f"</code> · picture model {plain(ui.short(record.model))}</span>",
+            unsafe_allow_html=True)
         for note in record.notes:
             about.warning(plain(note), icon=":material/info:")
         if actions.button("Search", key=f"search-{record.id}", type="primary", width="stretch"):

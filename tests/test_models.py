@@ -69,3 +69,13 @@ def test_two_models_loading_at_once_keep_their_own_dtypes(monkeypatch) -> None:
         assert next(encoder.model.parameters()).dtype.is_floating_point
         assert str(next(encoder.model.parameters()).dtype) == "torch.float32"
         assert encoder.embed(["a short query"]).shape[0] == 1
+
+
+def test_bfloat16_follows_what_the_kernels_can_do(monkeypatch) -> None:
+    """Held to AVX2, the kernels emulate bfloat16 (several times slower): float32 then."""
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    assert not models.use_bf16("cpu")
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA")
+    monkeypatch.setenv("ATEN_CPU_CAPABILITY", "avx2")
+    assert not models.use_bf16("cpu")
+    assert models.use_bf16("cuda")

@@ -696,3 +696,26 @@ def test_a_file_with_several_subtitle_tracks_offers_a_choice(app: AppTest, tmp_p
     assert ok(at) and "German subtitle track" in shown(at.success)
     record = next(r for r in Library().list() if r.title == "Film")
     assert record.track["number"] == 2 and record.caption_lang == "de"
+
+
+def test_the_picture_model_is_chosen_from_presets_and_never_a_server_folder(
+        app: AppTest, scene_video: Path, monkeypatch) -> None:
+    at = page(app.run(), "ingest")
+    options = at.selectbox(key="picture_model").options
+    assert "this server's default" in options[0] and "CLIP ViT-B/32" in options[1]
+    assert "SigLIP 2" in options[2]
+    at.radio(key="source_kind").set_value("Video file").run()
+    at.file_uploader(key="video_file").upload("Preset.mp4", scene_video.read_bytes(), "video/mp4")
+    at.selectbox(key="picture_model").set_value("google/siglip2-base-patch16-256").run()
+    at = finish_ingest(at.button(key="add").click().run())
+    said = shown(at.error)
+    assert ok(at) and "google/siglip2-base-patch16-256" in said and "ONEFRAME_MODEL" in said
+    # (a preset needs the Hub on first use: here there is none, and the message says so)
+    assert len(Library().list()) == 2  # nothing added
+    monkeypatch.setenv("ONEFRAME_ALLOW_ANY_MODEL", "1")
+    at = page(at, "ingest")
+    at.selectbox(key="picture_model").set_value("other").run()
+    at.text_input(key="other_model").input("/etc/models/secret").run()
+    at.file_uploader(key="video_file").upload("Preset.mp4", scene_video.read_bytes(), "video/mp4")
+    at.button(key="add").click().run()
+    assert "hub id (organisation/name)" in shown(at.error) and not busy(at)
