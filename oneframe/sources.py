@@ -161,6 +161,9 @@ def caption_lang_from_name(path: Path) -> str | None:
     return None
 
 
+AMBIGUOUS_SUFFIXES = (".txt", ".xml", ".sub")
+
+
 def find_sidecar(video: Path, lang: str = "en") -> Path | None:
     """A caption file next to a video with the same stem: the asked language, none, English, any."""
     candidates = sorted(
@@ -169,11 +172,13 @@ def find_sidecar(video: Path, lang: str = "en") -> Path | None:
         and (p.stem == video.stem or p.name.startswith(video.stem + "."))
     )
 
-    def rank(p: Path) -> int:
+    def rank(p: Path) -> tuple[int, bool]:
         code = (caption_lang_from_name(p) or "").lower().replace("_", "-")
+        # .txt, .xml and .sub are often notes or other data (clip.SOURCE.txt): last in a tie
+        shared = p.suffix.lower() in AMBIGUOUS_SUFFIXES
         if code and (code == lang.lower() or code.startswith(lang.lower() + "-")):
-            return 0
-        return 1 if not code else 2 if code.startswith("en") else 3
+            return 0, shared
+        return (1 if not code else 2 if code.startswith("en") else 3), shared
 
     return min(candidates, key=rank) if candidates else None
 

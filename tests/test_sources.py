@@ -199,6 +199,19 @@ def test_local_file_sidecar_preference(tmp_path: Path, scene_video: Path) -> Non
     assert caption_lang_from_name(tmp_path / "clip.vtt") is None
 
 
+def test_a_note_beside_the_video_does_not_hide_its_captions(tmp_path: Path,
+                                                            scene_video: Path) -> None:
+    """../shared/data's clips sit beside ``friday.SOURCE.txt``, which sorted before
+    ``friday.vtt`` and was read (and skipped) instead of it."""
+    video = tmp_path / "friday.mp4"
+    shutil.copyfile(scene_video, video)
+    (tmp_path / "friday.SOURCE.txt").write_text("Source: archive.org, public domain\n")
+    (tmp_path / "friday.vtt").write_text(VTT)
+    assert find_sidecar(video).name == "friday.vtt"
+    (tmp_path / "friday.vtt").unlink()
+    assert find_sidecar(video).name == "friday.SOURCE.txt"  # MPL2 or MicroDVD may be .txt
+
+
 def test_local_file_fetch_and_explicit_captions(tmp_path: Path, scene_video: Path) -> None:
     video = tmp_path / "clip.mp4"
     shutil.copyfile(scene_video, video)
