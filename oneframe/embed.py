@@ -1,13 +1,16 @@
 """The dual encoder: any CLIP or SigLIP checkpoint through transformers' AutoModel.
 
 Loaded lazily, once per process and model id, under a lock (Streamlit shares it between
-sessions). Images are preprocessed with OpenCV (resize, centre crop, normalise as the
-checkpoint's processor config says), which is ~4x faster than the PIL image processor.
+sessions), in the precision fastest on this machine (:mod:`oneframe.precision`): int8 by ONNX
+Runtime from an export made once and cached, or torch (bfloat16 where the CPU does it
+natively, a GPU; float32 if asked). Images are preprocessed with OpenCV (resize, centre crop,
+normalise as the checkpoint's processor config says), ~4x faster than the PIL image processor.
 Vectors come back L2-normalised as float32; the library stores them as float16.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,8 +25,9 @@ from oneframe.models import (
     pretrained,
     quiet_transformers,
     resolve,
-    use_bf16,
 )
+from oneframe.onnx_models import OnnxDual, export_folder, ready
+from oneframe.precision import choose, quantisation
 from oneframe.preprocess import ImagePrep, TextPrep
 
 DEFAULT_MODEL = "openai/clip-vit-base-patch32"
@@ -46,20 +50,51 @@ def resolve_model(model: str | None = None) -> str:
 
 
 class Encoder:
-    """Embeds images and texts into one normalised space."""
+    """Embeds images and texts into one normalised space, by whichever engine runs the model
+    fastest on this machine (``backend``: :class:`TorchDual` or ``onnx_models.OnnxDual``)."""
 
-    def __init__(self, model_id: str, model: Any, processor: Any) -> None:
+    def __init__(self, model_id: str, backend: TorchDual | OnnxDual) -> None:
         self.model_id = model_id
-        self.model = model
+        self.backend = backend
+        self.logit_scale = backend.logit_scale
+        """The model's own temperature: how far apart its cosines are meant to be read."""
+        self.precision = f"{backend.precision} ({backend.engine})"
+        """What the model runs in, and by what: ``int8 (ONNX Runtime)``, ``bfloat16 (torch)``."""
+        self.dim = int(self.embed_texts(["a"]).shape[1])
+
+    def embed_images(self, images: Sequence[np.ndarray], batch: int = IMAGE_BATCH) -> np.ndarray:
+        """Normalised image vectors, ``(n, dim)`` float32."""
+        if not len(images):
+            return np.zeros((0, self.dim), np.float32)
+        chunks = []
+        for i in range(0, len(images), batch):
+            with INFERENCE:
+                chunks.append(_normalise(self.backend.image_features(images[i:i + batch])))
+        return np.concatenate(chunks)
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """Normalised text vectors, ``(n, dim)`` float32: the same for a text alone or in a
+        batch (padding is masked, or fixed as the family was trained)."""
+        return _normalise(self.backend.text_features(texts))
+
+
+class TorchDual:
+    """A dual encoder run by torch: float32, bfloat16 where the kernels do it natively, or
+    int8 (torch's dynamic quantisation) where an ONNX export was refused."""
+
+    engine = "torch"
+
+    def __init__(self, model: Any, processor: Any, precision: str) -> None:
         self.processor = processor
         self.device = device()
-        self.model.to(self.device)
-        self._bf16 = use_bf16(self.device)
+        self.precision = precision
+        self.model = model.to(self.device)
+        self._bf16 = precision == "bfloat16"
         self._image = ImagePrep.of(processor.image_processor)
         self._text = TextPrep.of(model, processor.tokenizer)
         self.logit_scale = _logit_scale(model)
-        """The model's own temperature: how far apart its cosines are meant to be read."""
-        self.dim = int(self.embed_texts(["a"]).shape[1])
+        if precision == "int8":
+            self.model = _quantised(model)
 
     def preprocess(self, images: Sequence[np.ndarray]) -> dict[str, Any]:
         """RGB uint8 frames -> the image tower's inputs: by the cv2 transform where it
@@ -70,34 +105,32 @@ class Encoder:
             return {"pixel_values": torch.from_numpy(self._image(images))}
         return dict(self.processor.image_processor(images=list(images), return_tensors="pt"))
 
-    def embed_images(self, images: Sequence[np.ndarray], batch: int = IMAGE_BATCH) -> np.ndarray:
-        """Normalised image vectors, ``(n, dim)`` float32."""
-        if not len(images):
-            return np.zeros((0, self.dim), np.float32)
-        chunks = [self._features(self.preprocess(images[i:i + batch]))
-                  for i in range(0, len(images), batch)]
-        return np.concatenate(chunks)
+    def image_features(self, images: Sequence[np.ndarray]) -> np.ndarray:
+        import torch
 
-    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
-        """Normalised text vectors, ``(n, dim)`` float32: the same for a text alone or in a
-        batch (padding is masked, or fixed as the family was trained)."""
+        inputs = {k: v.to(self.device) if hasattr(v, "to") else v
+                  for k, v in self.preprocess(images).items()}
+        with torch.inference_mode(), torch.autocast(
+            self.device, dtype=torch.bfloat16, enabled=self._bf16
+        ):
+            return _tensor(self.model.get_image_features(**inputs))
+
+    def text_features(self, texts: Sequence[str]) -> np.ndarray:
         import torch
 
         inputs = {k: v.to(self.device)
                   for k, v in self._text.inputs(self.processor.tokenizer, texts).items()}
         with torch.inference_mode():
-            out = self.model.get_text_features(**inputs)
-        return _normalise(_tensor(out))
+            return _tensor(self.model.get_text_features(**inputs))
 
-    def _features(self, inputs: dict[str, Any]) -> np.ndarray:
-        import torch
 
-        inputs = {k: v.to(self.device) if hasattr(v, "to") else v for k, v in inputs.items()}
-        with INFERENCE, torch.inference_mode(), torch.autocast(
-            self.device, dtype=torch.bfloat16, enabled=self._bf16
-        ):
-            out = self.model.get_image_features(**inputs)
-        return _normalise(_tensor(out))
+def _quantised(model: Any) -> Any:
+    """The model with its Linear layers in int8 (torch's dynamic quantisation)."""
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the API is deprecated in favour of torchao's
+        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
 
 
 def _logit_scale(model: Any) -> float:
@@ -122,21 +155,20 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
 
 
 def _load(model_id: str) -> Encoder:
+    precision = choose(device())
+    folder = export_folder("dual", model_id, quantisation()) if precision == "int8" else None
+    if ready(folder):
+        return Encoder(model_id, OnnxDual(folder))
     try:
         import torch
         from transformers import AutoModel, AutoProcessor
 
         quiet_transformers()
-        # Where bfloat16 is fast the weights are loaded in it: half the memory, faster text and
-        # images, vectors within cosine 0.9999 of float32.
-        dtype = torch.bfloat16 if use_bf16(device()) else None
+        dtype = torch.bfloat16 if precision == "bfloat16" else torch.float32
         model = pretrained(AutoModel.from_pretrained, model_id, dtype=dtype).eval()
         processor = pretrained(AutoProcessor.from_pretrained, model_id)
         if not (hasattr(model, "get_image_features") and hasattr(model, "get_text_features")):
             raise ValueError("it is not an image-text dual encoder (CLIP, SigLIP...)")
-        return Encoder(model_id, model, processor)
-    except ModelError:
-        raise
     except Exception as exc:  # network, missing files, wrong architecture: all one message
         raise ModelError(
             f"Could not load the model '{model_id}': {first_line(exc)}. oneframe downloads it "
@@ -144,8 +176,30 @@ def _load(model_id: str) -> Encoder:
             f"copy, set {MODEL_ENV} (or --model) to its folder, made with "
             f"`hf download {DEFAULT_MODEL} --local-dir DIR` or `save_pretrained`."
         ) from exc
+    if precision != "int8":
+        return Encoder(model_id, TorchDual(model, processor, precision))
+    try:
+        from oneframe.onnx_export import ExportError, export_dual
+
+        folder = folder or export_folder("dual", model_id, quantisation())
+        if folder is None:
+            raise ExportError("its files are not in the Hugging Face cache")
+        export_dual(model, processor, folder, reduce_range=quantisation() == "int7")
+        return Encoder(model_id, OnnxDual(folder))
+    except Exception as exc:  # noqa: BLE001 - whatever stops the export, torch runs the model
+        reason = first_line(exc)
+    try:
+        backend = TorchDual(model, processor, "int8")
+        backend.engine = f"torch; not exported to ONNX: {reason}"
+        encoder = Encoder(model_id, backend)
+        encoder.embed_images([np.zeros((32, 32, 3), np.uint8)])
+        return encoder
+    except Exception:  # noqa: BLE001 - some models' code reads Linear weights torch's int8 hides
+        backend = TorchDual(model, processor, "float32")
+        backend.engine = f"torch; not exported to ONNX: {reason}; int8 layers not supported"
+        return Encoder(model_id, backend)
 
 
 def load_encoder(model: str | None = None) -> Encoder:
     """The encoder for ``model`` (see :func:`resolve_model`), loaded once per process."""
-    return load_once("picture", resolve_model(model), _load)
+    return load_once(f"picture:{choose(device())}", resolve_model(model), _load)

@@ -1,8 +1,12 @@
-"""OpenCV sampling: one frame every ``interval`` seconds plus the first frame after each cut.
+"""OpenCV sampling: one frame every ``interval`` seconds, plus a frame of each new shot.
 
-Frames are looked at about ten times a second on tiny grey thumbnails: a large change is a
-scene cut; a sample that barely differs from the last kept frame (a static shot) or is black
-is skipped, though a static shot still gets a frame every ``MAX_GAP_INTERVALS`` intervals.
+Frames are looked at about ten times a second on tiny grey thumbnails. A large change between
+two looks is a cut; the shot after it gets a frame of its own only when it is a shot: the next
+look agrees with it (a flash, or fast action where every look differs, is not one), it is far
+from the last kept frame (not the same shot again after a flash or a cutaway), and it comes at
+least ``SHOT_GAP`` intervals after it. A sample that barely differs from the last kept frame (a
+static shot), or comes within ``MIN_GAP`` of it and looks like it, or is black, is skipped; a
+static shot still gets a frame every ``MAX_GAP_INTERVALS`` intervals.
 """
 
 from __future__ import annotations
@@ -19,6 +23,10 @@ from oneframe.progress import Progress, no_progress
 
 ANALYSIS_FPS = 10.0
 CUT_THRESHOLD = 30.0       # mean absolute grey difference (0-255) between looks
+SETTLED = 12.0             # the look after a cut differs less than this: a new shot, not a flash
+NEW_SHOT = 20.0            # a frame this close to the last kept one shows the same shot
+MIN_GAP = 0.5              # intervals after a kept frame before a similar one is kept
+SHOT_GAP = 0.25            # intervals after a kept frame before a new shot is kept
 DUPLICATE_THRESHOLD = 2.5  # below this, a sample repeats the last kept frame
 BLACK_LEVEL = 16.0
 BLACK_SPREAD = 6.0
@@ -123,6 +131,7 @@ def sample_frames(
     step = max(1, round(info.fps / ANALYSIS_FPS))
     index, next_due, reported = -1, 0.0, -1
     last_look: np.ndarray | None = None
+    after_cut: np.ndarray | None = None  # the look that followed a cut, until the next look
     kept: tuple[float, np.ndarray] | None = None
     first: Frame | None = None
     time = 0.0
@@ -140,25 +149,25 @@ def sample_frames(
                 look(time, bgr)
             sign = _signature(bgr)
             cut = last_look is not None and _difference(sign, last_look) > CUT_THRESHOLD
+            new_shot = after_cut is not None and _difference(sign, after_cut) < SETTLED
+            after_cut = sign if cut else None
             last_look = sign
             if int(time) != reported:
                 reported = int(time)
                 progress("frames", reported, int(info.duration))
             due = time >= next_due
-            if not (due or cut):
+            if not (due or new_shot):
                 continue
             if due:
                 next_due = (np.floor(time / interval + 1e-6) + 1) * interval
             if first is None:
                 first = Frame(time, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
-            if _is_black(sign):
-                continue
-            if kept and _difference(sign, kept[1]) < DUPLICATE_THRESHOLD and (
-                time - kept[0] < MAX_GAP_INTERVALS * interval
+            if _is_black(sign) or (
+                kept and not _worth_keeping(time, sign, kept, interval, due)
             ):
                 continue
             kept = (time, sign)
-            yield Frame(time, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), cut)
+            yield Frame(time, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), new_shot)
     finally:
         cap.release()
     if first is None:
@@ -172,6 +181,19 @@ def sample_frames(
             "the file is truncated or damaged. Re-download or re-export it."
         )
     progress("frames", int(info.duration or time), int(info.duration or time))
+
+
+def _worth_keeping(time: float, sign: np.ndarray, kept: tuple[float, np.ndarray],
+                   interval: float, due: bool) -> bool:
+    """Whether a candidate adds to the last kept frame. A new shot: it is far from it, and not
+    too soon after it. A sample due on the grid: it differs from it (or a static shot has gone
+    ``MAX_GAP_INTERVALS`` without a frame), and if it comes soon after it, it differs a lot."""
+    since, change = time - kept[0], _difference(sign, kept[1])
+    if not due:
+        return change >= NEW_SHOT and since >= SHOT_GAP * interval
+    if since < MIN_GAP * interval:
+        return change >= NEW_SHOT
+    return change >= DUPLICATE_THRESHOLD or since >= MAX_GAP_INTERVALS * interval
 
 
 def thumbnail_jpeg(image: np.ndarray, long_side: int = THUMB_LONG_SIDE, quality: int = 85) -> bytes:

@@ -116,27 +116,29 @@ def hub_unreachable(timeout: float = 3.0) -> str | None:
 
 
 def device() -> str:
+    """``cuda`` where torch has a GPU, else ``cpu``; without importing torch where its build
+    can't have one (a ``+cpu`` wheel, macOS), so a search with an exported model never does."""
+    import platform
+    import sys
+    from importlib.metadata import PackageNotFoundError, version
+
+    if "torch" not in sys.modules:
+        try:
+            if version("torch").endswith("+cpu") or platform.system() == "Darwin":
+                return "cpu"
+        except PackageNotFoundError:
+            return "cpu"
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def use_bf16(where: str) -> bool:
-    """bfloat16 helps on a GPU and on CPUs whose kernels do it natively (AVX-512 BF16 / AMX),
-    not elsewhere: emulated, it is several times slower than float32. The kernels are what
-    counts, not the CPU's flags: ``ONEDNN_MAX_CPU_ISA`` or ``ATEN_CPU_CAPABILITY`` may hold them
-    to AVX2."""
-    import torch
+    """Whether torch runs in bfloat16: where the precision chosen for this machine is bfloat16
+    (see :mod:`oneframe.precision`: a GPU, or a CPU whose kernels do it natively)."""
+    from oneframe.precision import choose
 
-    if where == "cuda":
-        return True
-    isa = os.environ.get("ONEDNN_MAX_CPU_ISA", "").upper()
-    if isa and not any(k in isa for k in ("BF16", "AMX", "ALL")):
-        return False
-    if os.environ.get("ATEN_CPU_CAPABILITY", "").lower() in ("default", "avx2"):
-        return False
-    check = getattr(torch.cpu, "_is_avx512_bf16_supported", None)
-    return bool(check and check())
+    return choose(where) == "bfloat16"
 
 
 def first_line(exc: BaseException) -> str:

@@ -113,6 +113,17 @@ class ImagePrep:
                    rescale, np.asarray(mean if mean is not None else [0.0] * 3, np.float32),
                    np.asarray(std if std is not None else [1.0] * 3, np.float32))
 
+    def to_json(self) -> dict[str, Any]:
+        return {"shortest_edge": self.shortest_edge, "box": list(self.box),
+                "interpolation": self.interpolation, "rescale": self.rescale,
+                "mean": self.mean.tolist(), "std": self.std.tolist()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ImagePrep:
+        return cls(data["shortest_edge"], tuple(data["box"]), int(data["interpolation"]),
+                   float(data["rescale"]), np.asarray(data["mean"], np.float32),
+                   np.asarray(data["std"], np.float32))
+
     def __call__(self, images: Sequence[np.ndarray]) -> np.ndarray:
         """RGB uint8 frames -> normalised ``(n, 3, h, w)`` float32 pixels."""
         height, width = self.box

@@ -6,6 +6,7 @@ import functools
 import http.server
 import os
 import shutil
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,8 @@ from pathlib import Path
 import pytest
 
 os.environ["HF_HUB_OFFLINE"] = "1"  # before transformers is imported: the hub reads it once
+# ONNX exports of the test models, made once per run and shared with the processes tests start
+os.environ.setdefault("ONEFRAME_CACHE", tempfile.mkdtemp(prefix="oneframe-test-cache-"))
 
 from media import SCENES, serve_page, write_video
 from tiny_model import build_tiny_clip

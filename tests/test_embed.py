@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from oneframe import models
 from oneframe.embed import DEFAULT_MODEL, load_encoder, resolve_model
 from oneframe.errors import ModelError
 
@@ -34,13 +35,22 @@ def test_vectors_are_normalised_and_batched() -> None:
     assert encoder.embed_images([]).shape == (0, 16)
 
 
-def test_fast_preprocessing_matches_the_checkpoint_processor() -> None:
+@pytest.mark.parametrize("precision", ["float32", "int8"])
+def test_fast_preprocessing_matches_the_checkpoint_processor(
+    monkeypatch: pytest.MonkeyPatch, tiny_model_dir: Path, precision: str
+) -> None:
+    from transformers import AutoModel, AutoProcessor
+
+    monkeypatch.setenv("ONEFRAME_PRECISION", precision)
+    monkeypatch.setattr(models, "_LOADED", {})
     encoder = load_encoder()
+    assert encoder.precision.startswith(precision)
     image = np.random.default_rng(1).integers(0, 255, (120, 200, 3), dtype=np.uint8)
-    reference = encoder.processor(images=[image], return_tensors="pt")["pixel_values"]
-    reference = reference.to(encoder.model.dtype)
+    model = AutoModel.from_pretrained(tiny_model_dir).eval()
+    reference = AutoProcessor.from_pretrained(tiny_model_dir)(images=[image],
+                                                               return_tensors="pt")
     with torch.inference_mode():
-        expected = encoder.model.get_image_features(pixel_values=reference)
+        expected = model.get_image_features(pixel_values=reference["pixel_values"])
     expected = getattr(expected, "pooler_output", expected)[0].float().numpy()
     expected /= np.linalg.norm(expected)
     assert float(encoder.embed_images([image])[0] @ expected) > 0.98

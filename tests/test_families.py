@@ -66,9 +66,11 @@ def family(request, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path
     return request.param, build_tiny_family(request.param, tmp_path_factory.mktemp(request.param))
 
 
-def test_text_vectors_are_the_reference_pipelines(family: tuple[str, Path]) -> None:
+def test_text_vectors_are_the_reference_pipelines(family: tuple[str, Path],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     from oneframe.embed import load_encoder
 
+    monkeypatch.setenv("ONEFRAME_PRECISION", "float32")  # the pipeline, not the number format
     name, path = family
     encoder = load_encoder(str(path))
     expected, _ = reference(path, name, TEXTS, [np.zeros((32, 32, 3), np.uint8)])
@@ -80,15 +82,41 @@ def test_text_vectors_are_the_reference_pipelines(family: tuple[str, Path]) -> N
 
 @pytest.mark.skipif(not DATA.is_dir(), reason="../shared/data (real frames) is absent")
 def test_image_vectors_are_the_reference_pipelines_on_real_frames(
-        family: tuple[str, Path]) -> None:
+        family: tuple[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     from oneframe.embed import load_encoder
 
+    monkeypatch.setenv("ONEFRAME_PRECISION", "float32")
     name, path = family
     frames = real_frames()
     assert len(frames) == 3
     _, expected = reference(path, name, ["a"], frames)
     ours = load_encoder(str(path)).embed_images(frames)
     assert (ours * expected).sum(axis=1).min() >= 0.99, name
+
+
+@pytest.mark.skipif(not DATA.is_dir(), reason="../shared/data (real frames) is absent")
+def test_int8_vectors_stay_within_0995_of_float32(family: tuple[str, Path],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """What most CPUs run (int8, by ONNX Runtime where the export is accepted, else torch's
+    dynamic quantisation) against float32, on real frames and on texts alone and batched."""
+    from oneframe.embed import load_encoder
+
+    name, path = family
+    frames = real_frames()
+    monkeypatch.setenv("ONEFRAME_PRECISION", "float32")
+    exact = load_encoder(str(path))
+    monkeypatch.setenv("ONEFRAME_PRECISION", "int8")
+    fast = load_encoder(str(path))
+    if name == "siglip2":  # NaFlex patches have no fixed-size graph, nor int8 Linear layers
+        assert "not exported to ONNX: its image processor" in fast.precision, fast.precision
+    else:
+        assert fast.precision.startswith("int8"), fast.precision
+        assert fast.precision.endswith("(ONNX Runtime)"), fast.precision
+    pictures = (fast.embed_images(frames) * exact.embed_images(frames)).sum(axis=1)
+    texts = (fast.embed_texts(TEXTS) * exact.embed_texts(TEXTS)).sum(axis=1)
+    assert pictures.min() >= 0.995 and texts.min() >= 0.995, (name, pictures, texts)
+    alone = np.concatenate([fast.embed_texts([t]) for t in TEXTS])
+    assert (fast.embed_texts(TEXTS) * alone).sum(axis=1).min() >= 0.9999, name
 
 
 def test_reindex_re_embeds_stored_frames_atomically_and_search_spans_models(

@@ -14,13 +14,29 @@ from oneframe.frames import sample_frames, thumbnail_jpeg
 
 
 def test_interval_samples_and_scene_cuts(scene_video: Path) -> None:
+    """Three 3-s shots sampled every 2 s: the second shot gets a frame of its own (the look
+    after the cut, once it is settled), which stands for the grid's next sample (4.0); the third
+    starts on the grid (6.0), so its own frame would repeat it."""
     frames = list(sample_frames(scene_video, interval=2.0))
     times = [round(f.time, 1) for f in frames]
-    assert times == [0.0, 2.0, 3.0, 4.0, 6.0, 8.0]
-    assert [f.cut for f in frames] == [False, False, True, False, True, False]
-    blue, green, red = (frames[i].image[5, 5] for i in (0, 2, 4))  # RGB of BGR scenes
+    assert times == [0.0, 2.0, 3.1, 6.0, 8.0]
+    assert [f.cut for f in frames] == [False, False, True, False, False]
+    blue, green, red = (frames[i].image[5, 5] for i in (0, 2, 3))  # RGB of BGR scenes
     assert blue[2] > 150 and green[1] > 150 and red[0] > 150
     assert frames[0].image.shape == (96, 160, 3)
+
+
+def test_flashes_and_fast_action_are_not_new_shots(tmp_path: Path) -> None:
+    """A one-frame flash, and shots that change on every look, add no frames to the grid's;
+    a short shot that holds does, and so does the return to the first shot after it."""
+    grey, white, teal = (90, 90, 90), (255, 255, 255), (200, 220, 40)
+    flash = write_video(tmp_path / "flash.mp4", [(1.5, grey), (0.1, white), (1.4, grey)])
+    assert [round(f.time, 1) for f in sample_frames(flash)] == [0.0, 1.0, 2.0]
+    strobe = [(0.1, (20, 30, 20) if i % 2 else (150 + 3 * i,) * 3) for i in range(30)]
+    assert [round(f.time, 1) for f in sample_frames(write_video(tmp_path / "strobe.mp4", strobe))] \
+        == [0.0, 1.0, 2.0]
+    cutaway = write_video(tmp_path / "cutaway.mp4", [(1.2, grey), (0.6, teal), (1.2, grey)])
+    assert [round(f.time, 1) for f in sample_frames(cutaway)] == [0.0, 1.0, 1.3, 1.9]
 
 
 def test_static_shots_keep_few_frames_but_not_none(tmp_path: Path) -> None:
