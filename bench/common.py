@@ -129,6 +129,81 @@ def generated_video(minutes: float = 10, size: tuple[int, int] = (640, 360), fps
     return path
 
 
+FILM_SOURCES = ("clips/tears-of-steel-battle-clip-medium.webm", "clips/big_buck_bunny_0_30.webm",
+                "clips/friday.mp4")
+
+
+def film_like_video(minutes: float = 10, fps: int = 24) -> Path | None:
+    """A film-like H.264 video, 640x360, cut from the real clips in ../shared/data: shots of
+    0.4-12 s (median about 3 s, as in feature films), now and then a burst of short shots, a
+    one-frame flash or a cross-fade; each shot starts at a random point of a random clip and
+    may be mirrored. None where ../shared is absent."""
+    import av
+
+    sources = [ROOT.parent / "shared/data" / name for name in FILM_SOURCES]
+    if not all(p.is_file() for p in sources):
+        return None
+    path = OUT / f"film-like-{minutes:g}min-640x360-{fps}fps.mp4"
+    if path.is_file():
+        return path
+    OUT.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(7)
+    lengths = {p: cv2.VideoCapture(str(p)).get(cv2.CAP_PROP_FRAME_COUNT) for p in sources}
+    partial = path.with_suffix(".partial.mp4")
+    with av.open(str(partial), "w") as out:
+        stream = out.add_stream("libx264", rate=fps, options={"crf": "23", "preset": "veryfast"})
+        stream.width, stream.height, stream.pix_fmt = 640, 360, "yuv420p"
+
+        def put(frame: np.ndarray) -> None:
+            picture = av.VideoFrame.from_ndarray(frame, format="bgr24")
+            for packet in stream.encode(picture):
+                out.mux(packet)
+
+        total, previous = int(minutes * 60 * fps), None
+        written = 0
+        while written < total:
+            burst = rng.random() < 0.08
+            for _ in range(4 if burst else 1):
+                seconds = rng.uniform(0.3, 0.6) if burst else min(12.0, rng.lognormal(1.1, 0.6))
+                shot = _shot(rng, sources, lengths, int(seconds * fps))
+                if previous is not None and not burst and rng.random() < 0.1:
+                    for i in range(min(fps, len(shot))):  # a one-second cross-fade
+                        alpha = (i + 1) / (fps + 1)
+                        shot[i] = cv2.addWeighted(previous, 1 - alpha, shot[i], alpha, 0)
+                for i, frame in enumerate(shot):
+                    if i == len(shot) // 2 and rng.random() < 0.06:
+                        frame = np.full_like(frame, 255)  # a flash
+                    put(frame)
+                written += len(shot)
+                previous = shot[-1] if shot else previous
+        for packet in stream.encode():
+            out.mux(packet)
+    partial.rename(path)
+    return path
+
+
+def _shot(rng: np.random.Generator, sources: list[Path], lengths: dict[Path, float],
+          frames: int) -> list[np.ndarray]:
+    """``frames`` frames of a random clip from a random point, fitted into 640x360."""
+    source = sources[rng.integers(len(sources))]
+    cap = cv2.VideoCapture(str(source))
+    cap.set(cv2.CAP_PROP_POS_FRAMES, int(rng.integers(0, max(1, lengths[source] - frames))))
+    mirror, shot = rng.random() < 0.5, []
+    while len(shot) < max(frames, 1):
+        ok, bgr = cap.read()
+        if not ok:
+            break
+        h, w = bgr.shape[:2]
+        scale = min(640 / w, 360 / h)
+        small = cv2.resize(bgr, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+        canvas = np.zeros((360, 640, 3), np.uint8)
+        top, left = (360 - small.shape[0]) // 2, (640 - small.shape[1]) // 2
+        canvas[top:top + small.shape[0], left:left + small.shape[1]] = small
+        shot.append(canvas[:, ::-1].copy() if mirror else canvas)
+    cap.release()
+    return shot
+
+
 def table(headers: list[str], rows: list[list[object]]) -> str:
     """A plain-text table for the terminal and for notes."""
     cells = [headers] + [[f"{c:.2f}" if isinstance(c, float) else str(c) for c in r] for r in rows]
@@ -138,20 +213,26 @@ def table(headers: list[str], rows: list[list[object]]) -> str:
     return "\n".join(lines)
 
 
-def cpu_summary() -> str:
-    """The CPU's vector features and the precision the picture model runs in here."""
-    flags: set[str] = set()
+def cpu_name() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-                break
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    wanted = ["avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16"]
-    from oneframe.models import use_bf16
+    return "unknown CPU"
 
-    isa = os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("ATEN_CPU_CAPABILITY")
-    return (f"CPU: {os.cpu_count()} cores, " + " ".join(f for f in wanted if f in flags)
-            + (f" (kernels limited: {isa})" if isa else "")
-            + f"; picture model precision: {'bfloat16' if use_bf16('cpu') else 'float32'}")
+
+def cpu_summary(encoder: object | None = None) -> str:
+    """The CPU, its vector features (as the kernels may use them) and the precision chosen:
+    the picture model's own if it is loaded (``encoder``), else what would be chosen."""
+    from oneframe.precision import choose, cpu_kernels, quantisation
+
+    isa = [f"{k}={os.environ[k]}" for k in ("ONEDNN_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY")
+           if os.environ.get(k)]
+    chosen = getattr(encoder, "precision", None) or choose("cpu")
+    if chosen.startswith("int8"):
+        chosen += f"; ONNX Runtime weights {quantisation()}"
+    return (f"CPU: {cpu_name()}, {os.cpu_count()} cores; kernels may use: "
+            f"{cpu_kernels().describe()}" + (f" (held by {', '.join(isa)})" if isa else "")
+            + f"; precision: {chosen}")
