@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
+DATA = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
@@ -137,17 +139,19 @@ def film_like_video(minutes: float = 10, fps: int = 24) -> Path | None:
     """A film-like H.264 video, 640x360, cut from the real clips in ../shared/data: shots of
     0.4-12 s (median about 3 s, as in feature films), now and then a burst of short shots, a
     one-frame flash or a cross-fade; each shot starts at a random point of a random clip and
-    may be mirrored. None where ../shared is absent."""
+    may be mirrored. Beside it, ``<name>.shots.json``: each shot's start and end in seconds.
+    None where ../shared is absent."""
     import av
 
     sources = [ROOT.parent / "shared/data" / name for name in FILM_SOURCES]
     if not all(p.is_file() for p in sources):
         return None
     path = OUT / f"film-like-{minutes:g}min-640x360-{fps}fps.mp4"
-    if path.is_file():
+    if path.is_file() and shots_file(path).is_file():
         return path
     OUT.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(7)
+    shots: list[list[float]] = []
     lengths = {p: cv2.VideoCapture(str(p)).get(cv2.CAP_PROP_FRAME_COUNT) for p in sources}
     partial = path.with_suffix(".partial.mp4")
     with av.open(str(partial), "w") as out:
@@ -174,12 +178,19 @@ def film_like_video(minutes: float = 10, fps: int = 24) -> Path | None:
                     if i == len(shot) // 2 and rng.random() < 0.06:
                         frame = np.full_like(frame, 255)  # a flash
                     put(frame)
+                if shot:
+                    shots.append([written / fps, (written + len(shot)) / fps])
                 written += len(shot)
                 previous = shot[-1] if shot else previous
         for packet in stream.encode():
             out.mux(packet)
     partial.rename(path)
+    shots_file(path).write_text(json.dumps(shots))
     return path
+
+
+def shots_file(video: Path) -> Path:
+    return video.with_suffix(".shots.json")
 
 
 def _shot(rng: np.random.Generator, sources: list[Path], lengths: dict[Path, float],

@@ -114,9 +114,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def _format_hit(hit: Any) -> str:
     minutes, seconds = divmod(hit.time, 60)
     dialog = "  -  " if hit.dialog is None else f"{hit.dialog:.2f}"
+    picture = "  -  " if hit.visual is None else f"{hit.visual:5.2f}"
     text = hit.marked.replace("\n", " ")
     return (f"{hit.score:6.3f}  {hit.video}  {int(minutes):02d}:{seconds:04.1f}  "
-            f"picture {hit.visual:5.2f}  dialogue {dialog}  {text}  {hit.url or ''}")
+            f"picture {picture}  dialogue {dialog}  {text}  {hit.url or ''}")
 
 
 def _queries(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -173,7 +174,7 @@ def cmd_search(args: argparse.Namespace) -> int:
                 item.get("query"), videos=videos, image=item.get("image"),
                 visual_weight=_item_value(item, "visual_weight", args.visual_weight, _share),
                 top_k=_item_value(item, "top_k", args.top_k, _count), min_gap=args.min_gap,
-                min_score=args.min_score)
+                min_score=args.min_score, picture_at_zero=False)
         except OneframeError as exc:
             if not args.json and not args.queries:
                 raise

@@ -24,6 +24,7 @@ from rapidfuzz import fuzz, process
 
 from oneframe.cues import Cue
 from oneframe.text import split_reported_speech, stem, words
+from oneframe.vectors import products
 
 WINDOW_CUES = 3
 WINDOW_GAP = 4.0  # seconds of silence that end a window
@@ -242,13 +243,10 @@ class DialogCorpus:
                 lexical[w] *= 1 - ORDER_SHARE / 2
 
     def _semantic(self, query: DialogQuery) -> np.ndarray:
-        import torch
-
         out = np.full(len(self.first), np.nan, np.float32)
         for model, (rows, matrix) in self.vectors.items():
             if model in query.vectors:
-                q = torch.from_numpy(query.vectors[model].astype(np.float16))
-                out[rows] = (matrix @ q).float().numpy()
+                out[rows] = products(matrix, query.vectors[model][:, None])[:, 0]
         return out
 
     def highlight(self, text: str, matched: set[str]) -> list[tuple[str, bool]]:
@@ -270,16 +268,14 @@ class DialogCorpus:
         return merged
 
 
-def _stack(parts: list[tuple[int, np.ndarray]]):  # noqa: ANN202 - (rows, torch tensor)
-    import torch
-
+def _stack(parts: list[tuple[int, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
     rows = np.concatenate([np.arange(offset, offset + len(v)) for offset, v in parts])
     matrix = np.empty((len(rows), parts[0][1].shape[1]), np.float16)
     at = 0
     for _, vectors in parts:  # filled straight from the (memory-mapped) parts
         matrix[at:at + len(vectors)] = vectors
         at += len(vectors)
-    return rows, torch.from_numpy(matrix)
+    return rows, matrix
 
 
 def _longest_increasing(sequence: list[int]) -> int:

@@ -52,16 +52,25 @@ def checkpoint_folder(model_id: str) -> Path | None:
 def export_folder(kind: str, model_id: str, variant: str) -> Path | None:
     """Where the export of ``model_id`` for ``kind`` and ``variant`` lives (whether or not it
     exists yet); None if the checkpoint's files can't be found to name it by."""
-    folder = checkpoint_folder(model_id)
-    if folder is None:
+    identity = checkpoint_identity(model_id)
+    if identity is None:
         return None
     from importlib.metadata import version
 
-    files = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns)
-                   for p in folder.iterdir() if p.is_file())
-    made_from = [EXPORT_VERSION, kind, variant, version("onnxruntime"), str(folder), files]
+    made_from = [EXPORT_VERSION, kind, variant, version("onnxruntime"), identity]
     key = hashlib.sha256(json.dumps(made_from).encode()).hexdigest()[:24]
     return cache_root() / "onnx" / f"{kind}-{key}"
+
+
+def checkpoint_identity(model_id: str) -> list[Any] | None:
+    """What names a checkpoint's weights here: its folder and its files' sizes and times;
+    None if its files can't be found."""
+    folder = checkpoint_folder(model_id)
+    if folder is None:
+        return None
+    files = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns)
+                   for p in folder.iterdir() if p.is_file())
+    return [str(folder), files]
 
 
 def ready(folder: Path | None) -> bool:

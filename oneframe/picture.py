@@ -17,18 +17,29 @@ import numpy as np
 from oneframe.embed import load_encoder
 from oneframe.errors import ModelError
 from oneframe.fusion import NEUTRAL_CAPTIONS, neutral_background, picture_match, rescale_relative
+from oneframe.query_cache import cached_vector
+from oneframe.vectors import products
 
 Group = tuple[str, int]  # (model id, vector width)
 
 
 @functools.lru_cache(maxsize=1024)
 def text_vector(model: str, text: str) -> np.ndarray:
-    return load_encoder(model).embed_texts([text])[0]
+    """The text's vector by ``model``; a text asked before comes from disk, no model loaded."""
+    return cached_vector("picture-text", model, text,
+                         lambda: load_encoder(model).embed_texts([text])[0])
 
 
 @functools.lru_cache(maxsize=16)
 def _neutral_vectors(model: str) -> np.ndarray:
-    return load_encoder(model).embed_texts(list(NEUTRAL_CAPTIONS))
+    return np.stack([text_vector(model, caption) for caption in NEUTRAL_CAPTIONS])
+
+
+@functools.lru_cache(maxsize=16)
+def logit_scale(model: str) -> float:
+    """The model's own logit scale (kept on disk beside its query vectors)."""
+    return float(cached_vector("picture-scale", model, "",
+                               lambda: np.array([load_encoder(model).logit_scale]))[0])
 
 
 @dataclass
@@ -104,16 +115,14 @@ class PictureIndex:
                 return None
             members = self.groups[group]
             row = self.group_rows[group][members.index(like[0])] + like[1]
-            return self.matrices[group][row].float().numpy()
+            return self.matrices[group][row].astype(np.float32)
         if image is not None:
             return load_encoder(group[0]).embed_images([image])[0]
         return text_vector(group[0], query or "")
 
     def _score_group(self, out: np.ndarray, group: Group, vector: np.ndarray, wanted: set[int],
                      by_text: bool) -> None:
-        import torch
-
-        q = torch.from_numpy(vector.astype(np.float16))
+        q = vector.astype(np.float32)
         rows, members = self.group_rows[group], self.groups[group]
         if wanted >= set(members):  # the whole group: one product over all its frames
             scores = self._score_rows(group, 0, len(self.matrices[group]), q, by_text)
@@ -125,34 +134,30 @@ class PictureIndex:
                 out[self.frame_offset[v]:self.frame_offset[v + 1]] = self._score_rows(
                     group, int(rows[k]), int(rows[k + 1]), q, by_text)
 
-    def _score_rows(self, group: Group, lo: int, hi: int, q,  # noqa: ANN001 - a torch vector
+    def _score_rows(self, group: Group, lo: int, hi: int, q: np.ndarray,
                     by_text: bool) -> np.ndarray:
         """Cosines of a group's rows ``lo:hi`` to ``q``; for a text query, as matches."""
-        cosines = (self.matrices[group][lo:hi] @ q).float().numpy()
+        cosines = products(self.matrices[group][lo:hi], q[:, None])[:, 0]
         if not by_text:
             return cosines
-        scale = load_encoder(group[0]).logit_scale
+        scale = logit_scale(group[0])
         return picture_match(cosines, self._background(group, scale)[lo:hi], scale)
 
     def _background(self, group: Group, scale: float) -> np.ndarray:
         """Per row of a group: how well the neutral captions describe that frame."""
-        import torch
-
         found = self._backgrounds.get(group)
         if found is None:
-            neutral = torch.from_numpy(_neutral_vectors(group[0]).T.astype(np.float16))
-            cosines = (self.matrices[group] @ neutral).float().numpy()
+            cosines = products(self.matrices[group], _neutral_vectors(group[0]).T)
             found = self._backgrounds[group] = neutral_background(cosines, scale)
         return found
 
 
-def _stack(matrices: list[np.ndarray]):  # noqa: ANN202 - a torch tensor
+def _stack(matrices: list[np.ndarray]) -> np.ndarray:
     """One float16 matrix of all rows, filled straight from the (memory-mapped) parts."""
-    import torch
-
     out = np.empty((sum(len(m) for m in matrices), matrices[0].shape[1]), np.float16)
     row = 0
     for m in matrices:
         out[row:row + len(m)] = m
         row += len(m)
-    return torch.from_numpy(out)
+    return out
+

@@ -18,7 +18,8 @@ class Hit:
     title: str
     time: float
     score: float
-    visual: float
+    visual: float | None
+    """The picture's score; None where it was not scored (dialogue only, at visual weight 0)."""
     dialog: float | None
     text: str
     segments: list[tuple[str, bool]]
@@ -49,7 +50,7 @@ class Hit:
     def to_json(self) -> dict:
         return {"video": self.video, "time": round(self.time, 3),
                 "start": round(float(self.start), 3), "score": round(self.score, 4),
-                "visual": round(self.visual, 4),
+                "visual": None if self.visual is None else round(self.visual, 4),
                 "dialog": None if self.dialog is None else round(self.dialog, 4),
                 "text": self.text, "marked": self.marked, "frame": str(self.frame),
                 "url": self.url, "title": self.title, "source": self.source}

@@ -23,7 +23,8 @@ from oneframe.dialog import DialogCorpus, DialogQuery, DialogScores
 from oneframe.errors import LibraryError, ModelError, OneframeError, SourceError
 from oneframe.fusion import MIN_SCORE, blend, calibrate_dialog, distinct_moments, strength
 from oneframe.library import Library
-from oneframe.picture import PictureIndex
+from oneframe.picture import PictureIndex, PictureScores
+from oneframe.query_cache import cached_vector
 from oneframe.results import Hit, SearchResult, Timeline, moment_url, source_name
 from oneframe.sentences import load_sentence_encoder
 
@@ -42,7 +43,8 @@ _ENCODING = ThreadPoolExecutor(2, thread_name_prefix="oneframe-query")
 
 @functools.lru_cache(maxsize=1024)
 def _sentence_vector(model: str, text: str) -> np.ndarray:
-    return load_sentence_encoder(model).embed([text])[0]
+    return cached_vector("sentence", model, text,
+                         lambda: load_sentence_encoder(model).embed([text])[0])
 
 
 def read_image(source: str | Path | bytes, name: str | None = None) -> np.ndarray:
@@ -156,12 +158,15 @@ class SearchIndex:
         like: tuple[str, float] | None = None,
         timelines: bool = False,
         min_score: float = MIN_SCORE,
+        picture_at_zero: bool = True,
     ) -> SearchResult:
         """The ``top_k`` distinct moments for a text query, an image, or a stored frame
         (``like``: a video and the time of one of its frames).
 
         Moments whose best channel scores below ``min_score`` (see :func:`fusion.strength`) are
-        left out; none left is "nothing matched well".
+        left out; none left is "nothing matched well". With ``picture_at_zero`` False a text
+        query at visual weight 0 over videos with dialogue scores no picture (no picture model
+        is loaded; hits carry no picture score): the dialogue-only path.
         """
         if isinstance(image, (str, Path)):
             image = read_image(image)
@@ -176,8 +181,12 @@ class SearchIndex:
         dq = DialogQuery.parse(query or "") if has_dialog else None
         sentences = {model: _ENCODING.submit(_sentence_vector, model, dq.core)
                      for model in (self.dialog.models() if dq else ())}  # beside the CLIP text
-        picture = self.picture.score(chosen, query, image,
-                                     (self.position[like[0]], like[1]) if like else None)
+        dialogue_only = has_dialog and visual_weight <= 0 and not picture_at_zero
+        if dialogue_only:
+            picture = PictureScores(np.zeros(len(self.times), np.float32))
+        else:
+            picture = self.picture.score(chosen, query, image,
+                                         (self.position[like[0]], like[1]) if like else None)
         visual, warnings = picture.values, list(picture.warnings)
         chosen = np.asarray([v for v in chosen.tolist() if v not in picture.left_out], np.int64)
         if not len(chosen):
@@ -200,8 +209,9 @@ class SearchIndex:
         eligible = frames[matched_by >= min_score]
         picked = distinct_moments(fused[eligible], hit_times[eligible],
                                   self.frame_video[eligible], top_k, min_gap, lines[eligible])
-        hits = [self._hit(int(eligible[p]), fused, visual, frame_dialog, frame_cue, hit_times,
-                          matched, scores, int(lines[eligible[p]])) for p in picked]
+        shown_visual = None if dialogue_only else visual
+        hits = [self._hit(int(eligible[p]), fused, shown_visual, frame_dialog, frame_cue,
+                          hit_times, matched, scores, int(lines[eligible[p]])) for p in picked]
         result = SearchResult(hits, dialog_absent=frame_dialog is None, min_score=min_score,
                               by_image=image is not None or like is not None, warnings=warnings)
         if timelines:
@@ -257,7 +267,8 @@ class SearchIndex:
         on = np.flatnonzero((starts - CUE_MARGIN <= t) & (t <= ends + CUE_MARGIN))
         return int(lo + on[np.argmax(starts[on])]) if len(on) else -1
 
-    def _hit(self, f: int, fused: np.ndarray, visual: np.ndarray, frame_dialog: np.ndarray | None,
+    def _hit(self, f: int, fused: np.ndarray, visual: np.ndarray | None,
+             frame_dialog: np.ndarray | None,
              frame_cue: np.ndarray, hit_times: np.ndarray, matched: set[str],
              scores: DialogScores | None, window: int) -> Hit:
         v = int(self.frame_video[f])
@@ -278,7 +289,8 @@ class SearchIndex:
         dialog = None
         if frame_dialog is not None and self.cues[v]:
             dialog = float(frame_dialog[f])
-        return Hit(record.id, record.title, t, float(fused[f]), float(visual[f]), dialog, text,
+        picture = None if visual is None else float(visual[f])
+        return Hit(record.id, record.title, t, float(fused[f]), picture, dialog, text,
                    segments, record.frame_path(local), moment_url(record, start), local, source,
                    start=start, matched_line=window >= 0, frame_time=float(self.times[f]),
                    source_name=source_name(record, source) if source else None)

@@ -305,3 +305,60 @@ def test_a_built_index_keeps_no_library_file_mapped(planted: Library) -> None:
     assert index.search(QUERY, visual_weight=0.5).hits
     maps = Path("/proc/self/maps").read_text() if Path("/proc/self/maps").exists() else ""
     assert str(planted.root) not in maps
+
+
+def test_at_weight_0_the_cli_searches_dialogue_without_the_picture_model(
+        planted: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+    both = SearchIndex(planted).search(QUERY, visual_weight=0.0)
+    import oneframe.picture
+
+    def no_model(model: str | None = None) -> None:
+        raise AssertionError("the picture model was loaded")
+
+    monkeypatch.setattr(oneframe.picture, "load_encoder", no_model)
+    monkeypatch.setattr(oneframe.picture, "cached_vector", lambda *a: a[-1]())
+    oneframe.picture.text_vector.cache_clear()
+    oneframe.picture.logit_scale.cache_clear()
+    alone = SearchIndex(planted).search(QUERY, visual_weight=0.0, picture_at_zero=False)
+    assert [(h.video, h.start, h.dialog) for h in alone.hits] == [
+        (h.video, h.start, h.dialog) for h in both.hits]
+    assert all(h.visual is None for h in alone.hits) and both.hits[0].visual is not None
+    assert alone.hits[0].to_json()["visual"] is None
+    with pytest.raises(AssertionError, match="picture model was loaded"):
+        SearchIndex(planted).search(QUERY, visual_weight=0.1, picture_at_zero=False)
+
+
+@pytest.mark.parametrize("rows", [10, 9000])
+def test_numpy_and_torch_products_agree(monkeypatch: pytest.MonkeyPatch, rows: int) -> None:
+    from oneframe import vectors as module
+
+    rng = np.random.default_rng(rows)
+    matrix = rng.standard_normal((rows, 64)).astype(np.float16)
+    vectors = rng.standard_normal((64, 3)).astype(np.float32)
+    by_numpy = module.products(matrix, vectors)
+    monkeypatch.setattr(module, "NUMPY_ROWS", 0)
+    by_torch = module.products(matrix, vectors)
+    exact = matrix.astype(np.float64) @ vectors.astype(np.float16).astype(np.float64)
+    assert by_numpy.shape == by_torch.shape == (rows, 3)
+    assert np.abs(by_torch - exact).max() < 0.1  # float16 accumulation in torch
+    assert np.abs(by_numpy - matrix.astype(np.float64) @ vectors).max() < 1e-3
+
+
+def test_a_repeated_cli_search_imports_no_model_library(planted: Library,
+                                                       tmp_path: Path) -> None:
+    """A query asked before is answered from the cached query vectors: neither torch,
+    transformers nor ONNX Runtime is imported, so the first result comes fast."""
+    env = dict(os.environ, ONEFRAME_CACHE=str(tmp_path / "cache"))  # nothing cached yet
+    probe = ("import sys; from oneframe.cli import main; code = main(sys.argv[1:]); "
+             "heavy = [m for m in ('torch', 'transformers', 'onnxruntime') if m in sys.modules]; "
+             "print('HEAVY', heavy, file=sys.stderr); sys.exit(code)")
+
+    def run() -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-c", probe, "search", QUERY, "--top-k", "2"],
+                              cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+
+    first, again = run(), run()
+    assert first.returncode == 0 and again.returncode == 0, first.stderr + again.stderr
+    assert first.stdout == again.stdout and "quick brown fox" in again.stdout
+    assert "HEAVY []" in again.stderr, again.stderr
+    assert "'onnxruntime'" in first.stderr or "'torch'" in first.stderr  # it did encode once
