@@ -34,8 +34,8 @@ run: $(VENV)/.requirements
 
 # Debian tools the tests need, installed when missing: the browser test drives Chromium, the
 # speech tests say their lines with espeak-ng, a bitmap subtitle test draws with dvdauthor's
-# spumux.
-DEBIAN_TOOLS := chromium:chromium espeak-ng:espeak-ng spumux:dvdauthor
+# spumux, and the AVX2 test runs ONNX Runtime on an emulated Haswell (qemu-user).
+DEBIAN_TOOLS := chromium:chromium espeak-ng:espeak-ng spumux:dvdauthor qemu-x86_64:qemu-user
 debian-tools:
 	@missing=""; for pair in $(DEBIAN_TOOLS); do \
 	  command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair##*:}"; done; \
