@@ -52,6 +52,9 @@ lint: $(VENV)/.requirements-dev
 bench: $(VENV)/.requirements-dev
 	$(PY) bench/ingest.py
 	$(PY) bench/search.py
+	$(PY) bench/engines.py
+	$(PY) bench/frames.py
+	$(PY) bench/families.py --speed
 	$(PY) bench/eval_dialog.py
 	$(PY) bench/eval_speech.py
 	$(PY) bench/app.py

@@ -35,8 +35,8 @@ from oneframe.captions import Cue, read_captions
 from oneframe.ingest import index_dialog
 from oneframe.library import Library, VideoRecord
 from oneframe.onnx_models import threads
-from oneframe.picture import text_vector as _text_vector
-from oneframe.search import SearchIndex, _sentence_vector
+from oneframe.picture import _text_vector
+from oneframe.search import SearchIndex, _cached_sentence_vector
 
 FRAMES, CUES, DIM = 7200, 1800, 512
 SUBTITLES = [ROOT.parent / "shared/data/subtitles/public-domain-films" / name for name in
@@ -105,7 +105,7 @@ def timed(index: SearchIndex, items: list[str], weights: tuple[float, ...]) -> l
     spent = []
     for i, query in enumerate(items):
         _text_vector.cache_clear()
-        _sentence_vector.cache_clear()
+        _cached_sentence_vector.cache_clear()
         started = time.perf_counter()
         index.search(query, visual_weight=weights[i % len(weights)], top_k=12)
         spent.append((time.perf_counter() - started) * 1000)

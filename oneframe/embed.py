@@ -27,7 +27,7 @@ from oneframe.models import (
     resolve,
 )
 from oneframe.onnx_models import OnnxDual, export_folder, ready
-from oneframe.precision import choose, quantisation
+from oneframe.precision import ENGINE_ENV, choose, onnx_allowed, quantisation, setting
 from oneframe.preprocess import ImagePrep, TextPrep
 
 DEFAULT_MODEL = "openai/clip-vit-base-patch32"
@@ -156,7 +156,8 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
 
 def _load(model_id: str) -> Encoder:
     precision = choose(device())
-    folder = export_folder("dual", model_id, quantisation()) if precision == "int8" else None
+    onnx = precision == "int8" and onnx_allowed()
+    folder = export_folder("dual", model_id, quantisation()) if onnx else None
     if ready(folder):
         return Encoder(model_id, OnnxDual(folder))
     try:
@@ -178,16 +179,18 @@ def _load(model_id: str) -> Encoder:
         ) from exc
     if precision != "int8":
         return Encoder(model_id, TorchDual(model, processor, precision))
-    try:
-        from oneframe.onnx_export import ExportError, export_dual
+    reason = f"{ENGINE_ENV}=torch"
+    if onnx:
+        try:
+            from oneframe.onnx_export import ExportError, export_dual
 
-        folder = folder or export_folder("dual", model_id, quantisation())
-        if folder is None:
-            raise ExportError("its files are not in the Hugging Face cache")
-        export_dual(model, processor, folder, reduce_range=quantisation() == "int7")
-        return Encoder(model_id, OnnxDual(folder))
-    except Exception as exc:  # noqa: BLE001 - whatever stops the export, torch runs the model
-        reason = first_line(exc)
+            folder = folder or export_folder("dual", model_id, quantisation())
+            if folder is None:
+                raise ExportError("its files are not in the Hugging Face cache")
+            export_dual(model, processor, folder, reduce_range=quantisation() == "int7")
+            return Encoder(model_id, OnnxDual(folder))
+        except Exception as exc:  # noqa: BLE001 - whatever stops the export, torch runs it
+            reason = first_line(exc)
     try:
         backend = TorchDual(model, processor, "int8")
         backend.engine = f"torch; not exported to ONNX: {reason}"
@@ -202,4 +205,4 @@ def _load(model_id: str) -> Encoder:
 
 def load_encoder(model: str | None = None) -> Encoder:
     """The encoder for ``model`` (see :func:`resolve_model`), loaded once per process."""
-    return load_once(f"picture:{choose(device())}", resolve_model(model), _load)
+    return load_once(f"picture:{setting(device())}", resolve_model(model), _load)

@@ -116,13 +116,17 @@ def hub_unreachable(timeout: float = 3.0) -> str | None:
 
 
 def device() -> str:
-    """``cuda`` where torch has a GPU, else ``cpu``; without importing torch where its build
-    can't have one (a ``+cpu`` wheel, macOS), so a search with an exported model never does."""
+    """``cuda`` where torch has a GPU, else ``cpu``; without importing torch where there can't
+    be one (no NVIDIA or AMD GPU device, a ``+cpu`` wheel, macOS), so a search with an exported
+    model never does."""
     import platform
     import sys
     from importlib.metadata import PackageNotFoundError, version
 
     if "torch" not in sys.modules:
+        if platform.system() == "Linux" and not any(
+                Path(p).exists() for p in ("/dev/nvidiactl", "/dev/nvidia0", "/dev/kfd")):
+            return "cpu"
         try:
             if version("torch").endswith("+cpu") or platform.system() == "Darwin":
                 return "cpu"

@@ -17,27 +17,36 @@ import numpy as np
 from oneframe.embed import load_encoder
 from oneframe.errors import ModelError
 from oneframe.fusion import NEUTRAL_CAPTIONS, neutral_background, picture_match, rescale_relative
+from oneframe.models import device
+from oneframe.precision import setting
 from oneframe.query_cache import cached_vector
 from oneframe.vectors import products
 
 Group = tuple[str, int]  # (model id, vector width)
 
 
-@functools.lru_cache(maxsize=1024)
 def text_vector(model: str, text: str) -> np.ndarray:
     """The text's vector by ``model``; a text asked before comes from disk, no model loaded."""
+    return _text_vector(model, text, setting(device()))
+
+
+@functools.lru_cache(maxsize=1024)
+def _text_vector(model: str, text: str, setting: str) -> np.ndarray:
     return cached_vector("picture-text", model, text,
                          lambda: load_encoder(model).embed_texts([text])[0])
 
 
-@functools.lru_cache(maxsize=16)
 def _neutral_vectors(model: str) -> np.ndarray:
     return np.stack([text_vector(model, caption) for caption in NEUTRAL_CAPTIONS])
 
 
-@functools.lru_cache(maxsize=16)
 def logit_scale(model: str) -> float:
     """The model's own logit scale (kept on disk beside its query vectors)."""
+    return _logit_scale(model, setting(device()))
+
+
+@functools.lru_cache(maxsize=16)
+def _logit_scale(model: str, setting: str) -> float:
     return float(cached_vector("picture-scale", model, "",
                                lambda: np.array([load_encoder(model).logit_scale]))[0])
 

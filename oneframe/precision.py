@@ -3,7 +3,9 @@
 Measured on 2 cores with ViT-B/32 (bench/families.py, README): where the CPU multiplies
 bfloat16 in hardware tiles (AMX) torch in bfloat16 is fastest; everywhere else (AVX2 laptops,
 AVX-512 servers, ARM) ONNX Runtime with int8 weights is, by 1.6-4x, with vectors within cosine
-0.999 of float32. ``ONEFRAME_PRECISION`` overrides the choice.
+0.999 of float32. ``ONEFRAME_PRECISION`` overrides the choice; ``ONEFRAME_ENGINE=torch`` runs
+int8 by torch's dynamic quantisation instead of ONNX Runtime (slower; kept for comparison, and
+for a machine where ONNX Runtime misbehaves).
 
 The CPU's features are read as torch's and oneDNN's kernels will see them:
 ``ONEDNN_MAX_CPU_ISA`` and ``ATEN_CPU_CAPABILITY`` can hold the kernels to AVX2 on a newer CPU
@@ -19,6 +21,8 @@ from functools import cache
 
 PRECISION_ENV = "ONEFRAME_PRECISION"
 PRECISIONS = ("auto", "int8", "bfloat16", "float32")
+ENGINE_ENV = "ONEFRAME_ENGINE"
+ENGINES = ("auto", "onnxruntime", "torch")
 _ISA_LEVELS = {"SSE41": -1, "AVX": -1, "AVX2": 0, "AVX2_VNNI": 0, "AVX2_VNNI_2": 0,
                "AVX512_CORE": 1, "AVX512_CORE_VNNI": 2, "AVX512_CORE_BF16": 3,
                "AVX512_CORE_FP16": 4, "AVX10_1_512": 4, "AVX512_CORE_AMX": 5,
@@ -90,6 +94,20 @@ def choose(device: str = "cpu") -> str:
     if device != "cpu" or cpu_kernels().amx:
         return "bfloat16"
     return "int8"
+
+
+def onnx_allowed() -> bool:
+    """Whether int8 may run by ONNX Runtime (``$ONEFRAME_ENGINE`` is not ``torch``)."""
+    asked = os.environ.get(ENGINE_ENV, "auto").strip().lower() or "auto"
+    if asked not in ENGINES:
+        raise ValueError(f"{ENGINE_ENV} must be one of {', '.join(ENGINES)}, not {asked!r}")
+    return asked != "torch"
+
+
+def setting(device: str = "cpu") -> str:
+    """Everything above that changes an encoder's vectors: what a loaded encoder or a cached
+    query vector is filed under."""
+    return f"{choose(device)}:{quantisation()}:{'onnx' if onnx_allowed() else 'torch'}"
 
 
 def quantisation() -> str:

@@ -20,7 +20,7 @@ import numpy as np
 
 from oneframe.models import device
 from oneframe.onnx_models import cache_root, checkpoint_identity
-from oneframe.precision import choose, quantisation
+from oneframe.precision import setting
 
 VERSION = 1
 MAX_FILES = 20_000
@@ -51,7 +51,7 @@ def _path(kind: str, model_id: str, text: str) -> Path | None:
     identity = checkpoint_identity(model_id)
     if identity is None:
         return None
-    made_from = [VERSION, kind, identity, choose(device()), quantisation(), text]
+    made_from = [VERSION, kind, identity, setting(device()), text]
     key = hashlib.sha256(json.dumps(made_from).encode()).hexdigest()
     return folder() / key[:2] / f"{key}.npy"
 

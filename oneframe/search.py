@@ -23,7 +23,9 @@ from oneframe.dialog import DialogCorpus, DialogQuery, DialogScores
 from oneframe.errors import LibraryError, ModelError, OneframeError, SourceError
 from oneframe.fusion import MIN_SCORE, blend, calibrate_dialog, distinct_moments, strength
 from oneframe.library import Library
+from oneframe.models import device
 from oneframe.picture import PictureIndex, PictureScores
+from oneframe.precision import setting
 from oneframe.query_cache import cached_vector
 from oneframe.results import Hit, SearchResult, Timeline, moment_url, source_name
 from oneframe.sentences import load_sentence_encoder
@@ -41,8 +43,12 @@ PICTURE_LEAD = 2.0  # Play starts this many seconds before a moment found by its
 _ENCODING = ThreadPoolExecutor(2, thread_name_prefix="oneframe-query")
 
 
-@functools.lru_cache(maxsize=1024)
 def _sentence_vector(model: str, text: str) -> np.ndarray:
+    return _cached_sentence_vector(model, text, setting(device()))
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached_sentence_vector(model: str, text: str, setting: str) -> np.ndarray:
     return cached_vector("sentence", model, text,
                          lambda: load_sentence_encoder(model).embed([text])[0])
 

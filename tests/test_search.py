@@ -317,8 +317,8 @@ def test_at_weight_0_the_cli_searches_dialogue_without_the_picture_model(
 
     monkeypatch.setattr(oneframe.picture, "load_encoder", no_model)
     monkeypatch.setattr(oneframe.picture, "cached_vector", lambda *a: a[-1]())
-    oneframe.picture.text_vector.cache_clear()
-    oneframe.picture.logit_scale.cache_clear()
+    oneframe.picture._text_vector.cache_clear()
+    oneframe.picture._logit_scale.cache_clear()
     alone = SearchIndex(planted).search(QUERY, visual_weight=0.0, picture_at_zero=False)
     assert [(h.video, h.start, h.dialog) for h in alone.hits] == [
         (h.video, h.start, h.dialog) for h in both.hits]
