@@ -19,6 +19,8 @@ import platform
 from dataclasses import dataclass
 from functools import cache
 
+from oneframe.errors import ModelError
+
 PRECISION_ENV = "ONEFRAME_PRECISION"
 PRECISIONS = ("auto", "int8", "bfloat16", "float32")
 ENGINE_ENV = "ONEFRAME_ENGINE"
@@ -88,7 +90,8 @@ def choose(device: str = "cpu") -> str:
     fastest measured for ``device`` (a GPU and an AMX CPU: bfloat16; any other CPU: int8)."""
     asked = os.environ.get(PRECISION_ENV, "auto").strip().lower() or "auto"
     if asked not in PRECISIONS:
-        raise ValueError(f"{PRECISION_ENV} must be one of {', '.join(PRECISIONS)}, not {asked!r}")
+        raise ModelError(f"{PRECISION_ENV} must be one of {', '.join(PRECISIONS)}, not {asked!r}: "
+                         "set it to one of those, or unset it to let oneframe choose.")
     if asked != "auto":
         return asked
     if device != "cpu" or cpu_kernels().amx:
@@ -100,7 +103,8 @@ def onnx_allowed() -> bool:
     """Whether int8 may run by ONNX Runtime (``$ONEFRAME_ENGINE`` is not ``torch``)."""
     asked = os.environ.get(ENGINE_ENV, "auto").strip().lower() or "auto"
     if asked not in ENGINES:
-        raise ValueError(f"{ENGINE_ENV} must be one of {', '.join(ENGINES)}, not {asked!r}")
+        raise ModelError(f"{ENGINE_ENV} must be one of {', '.join(ENGINES)}, not {asked!r}: "
+                         "set it to one of those, or unset it to let oneframe choose.")
     return asked != "torch"
 
 

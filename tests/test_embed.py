@@ -60,10 +60,19 @@ def test_fast_preprocessing_matches_the_checkpoint_processor(
     assert float(encoder.embed_images([image])[0] @ expected) > 0.98
 
 
-def test_an_unknown_engine_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unknown_engine_or_precision_is_a_clear_cli_error(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture,
+        scene_video: Path) -> None:
+    from oneframe.cli import main
+
     monkeypatch.setenv("ONEFRAME_ENGINE", "openvino")
-    with pytest.raises(ValueError, match="ONEFRAME_ENGINE must be one of auto, onnxruntime"):
+    with pytest.raises(ModelError, match="ONEFRAME_ENGINE must be one of auto, onnxruntime"):
         load_encoder()
+    monkeypatch.delenv("ONEFRAME_ENGINE")
+    monkeypatch.setenv("ONEFRAME_PRECISION", "fp8")
+    assert main(["ingest", str(scene_video)]) != 0
+    err = capsys.readouterr().err
+    assert "ONEFRAME_PRECISION must be one of" in err and "Traceback" not in err
 
 
 def test_loaded_once_per_process_even_from_threads() -> None:
