@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,9 @@ VIDEOS = "videos"
 ANN_ROWS = 200_000
 """A table with more rows than this gets an ANN index (IVF with scalar-quantised vectors);
 below it a whole-table scan is exact and fast enough."""
+KEEP_VERSIONS = timedelta(minutes=10)
+"""Table versions older than this are deleted by :meth:`VectorStore.optimise` (a reader still
+on one gets the latest on its next call)."""
 NPROBES, REFINE = 96, 20
 """IVF partitions searched, and how many times ``k`` candidates are re-ranked on the stored
 vectors (bench/scale.py: recall@10 1.0 over 360k realistic frame vectors, 0.945 at 64 probes)."""
@@ -156,10 +160,11 @@ class VectorStore:
             self.db.create_table(name, data)
 
     def optimise(self) -> None:
-        """Compact each table, and index the large ones (run in the background)."""
+        """Compact each table, drop old versions, and index the large ones (run in the
+        background)."""
         for name in self._tables():
             table = self.db.open_table(name)
-            table.optimize()
+            table.optimize(cleanup_older_than=KEEP_VERSIONS)
             if not name.startswith(("frames_", "windows_")):
                 continue
             rows = table.count_rows()
@@ -211,8 +216,6 @@ class VectorStore:
 def _connect(uri: str) -> Any:
     """A connection whose tables always read the latest commit, by any process (the CLI adds
     videos while the app searches)."""
-    from datetime import timedelta
-
     import lancedb
 
     return lancedb.connect(uri, read_consistency_interval=timedelta(0))

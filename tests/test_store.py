@@ -80,6 +80,27 @@ def test_adding_and_removing_touch_only_that_video(library: Library) -> None:
     assert table.version - before <= 3  # one delete, one append (not a rewrite per video)
 
 
+def test_optimise_drops_old_versions_and_keeps_every_row(
+        library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import timedelta
+
+    from oneframe import store as module
+
+    store = VectorStore(library)
+    store.sync()
+    library.remove("film-2")
+    store.sync()
+    table = store.db.open_table(group_name("frames", resolve_model(), DIM))
+    before = len(table.list_versions())
+    monkeypatch.setattr(module, "KEEP_VERSIONS", timedelta(0))
+    store.optimise()
+    assert len(table.list_versions()) < before
+    assert table.count_rows() == 80 and store.ready() == ["film-0", "film-1"]
+    query = vectors(99, 1)[0]
+    found = store.nearest("frames", resolve_model(), query, 5)
+    assert [(m.video, m.row) for m in found] == exact(library, query, 5)
+
+
 def test_a_replaced_video_is_written_again(library: Library) -> None:
     store = VectorStore(library)
     store.sync()
