@@ -247,3 +247,21 @@ def cpu_summary(encoder: object | None = None) -> str:
     return (f"CPU: {cpu_name()}, {os.cpu_count()} cores; kernels may use: "
             f"{cpu_kernels().describe()}" + (f" (held by {', '.join(isa)})" if isa else "")
             + f"; precision: {chosen}")
+
+
+def one_a_second(video: Path, limit: int | None = None) -> tuple[list[float], list[np.ndarray]]:
+    """The first look at or after each whole second (up to ``limit``): times and RGB images."""
+    from oneframe.frames import sample_frames
+
+    times: list[float] = []
+    images: list[np.ndarray] = []
+
+    def look(t: float, bgr: np.ndarray) -> None:
+        if t >= len(times) and (limit is None or len(times) < limit):
+            times.append(t)
+            images.append(bgr[:, :, ::-1].copy())
+
+    for _ in sample_frames(video, look=look):
+        if limit is not None and len(times) >= limit:
+            break
+    return times, images

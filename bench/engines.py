@@ -18,9 +18,15 @@ import statistics
 import time
 
 import numpy as np
-from common import cpu_summary, film_like_video, generated_video, table, vit_b32_model
+from common import (
+    cpu_summary,
+    film_like_video,
+    generated_video,
+    one_a_second,
+    table,
+    vit_b32_model,
+)
 
-from oneframe import frames
 from oneframe.embed import Encoder, TorchDual, load_encoder
 from oneframe.models import quiet_transformers
 from oneframe.onnx_models import OnnxDual, export_folder, ready
@@ -31,17 +37,7 @@ QUERIES = [f"a person walking through {place} at {hour}" for place in
 
 
 def sample(count: int) -> list[np.ndarray]:
-    video = film_like_video() or generated_video(2)
-    images: list[np.ndarray] = []
-
-    def look(t: float, bgr: np.ndarray) -> None:
-        if t >= len(images) and len(images) < count:
-            images.append(bgr[:, :, ::-1].copy())
-
-    for _ in frames.sample_frames(video, look=look):
-        if len(images) >= count:
-            break
-    return images
+    return one_a_second(film_like_video() or generated_video(2), count)[1]
 
 
 def engines(model_dir: str) -> dict[str, Encoder]:

@@ -22,7 +22,17 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from common import DATA, OUT, ROOT, cpu_summary, film_like_video, shots_file, table, vit_b32_model
+from common import (
+    DATA,
+    OUT,
+    ROOT,
+    cpu_summary,
+    film_like_video,
+    one_a_second,
+    shots_file,
+    table,
+    vit_b32_model,
+)
 
 from oneframe import frames as current
 from oneframe.embed import load_encoder
@@ -44,20 +54,6 @@ def before(commit: str):  # noqa: ANN201 - a module
     sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
-
-
-def reference(video: Path) -> tuple[list[float], list[np.ndarray]]:
-    """One look a second (the first at or after each whole second): times and RGB images."""
-    times, images = [], []
-
-    def look(t: float, bgr: np.ndarray) -> None:
-        if t >= len(times):
-            times.append(t)
-            images.append(bgr[:, :, ::-1].copy())
-
-    for _ in current.sample_frames(video, look=look):
-        pass
-    return times, images
 
 
 def signature(rgb: np.ndarray) -> np.ndarray:
@@ -108,7 +104,7 @@ def main() -> None:
             continue
         shots = (json.loads(shots_file(video).read_text()) if shots_file(video).is_file()
                  else None)
-        ref = reference(video)
+        ref = one_a_second(video)
         ref_vectors = encoder.embed_images(ref[1])
         proxies.append([video.name, unrelated_cosine(ref_vectors, ref[0], shots)])
         for label, sampler in samplers.items():

@@ -30,13 +30,14 @@ from pathlib import Path
 import numpy as np
 from common import OUT, ROOT, cpu_summary, table, use_bench_models
 
-from oneframe import picture, search
+from oneframe import picture, sentences
 from oneframe.captions import Cue, read_captions
 from oneframe.ingest import index_dialog
 from oneframe.library import Library, VideoRecord
 from oneframe.onnx_models import threads
 from oneframe.picture import _text_vector
-from oneframe.search import SearchIndex, _cached_sentence_vector
+from oneframe.search import SearchIndex
+from oneframe.sentences import _sentence_vector
 
 FRAMES, CUES, DIM = 7200, 1800, 512
 SUBTITLES = [ROOT.parent / "shared/data/subtitles/public-domain-films" / name for name in
@@ -105,7 +106,7 @@ def timed(index: SearchIndex, items: list[str], weights: tuple[float, ...]) -> l
     spent = []
     for i, query in enumerate(items):
         _text_vector.cache_clear()
-        _cached_sentence_vector.cache_clear()
+        _sentence_vector.cache_clear()
         started = time.perf_counter()
         index.search(query, visual_weight=weights[i % len(weights)], top_k=12)
         spent.append((time.perf_counter() - started) * 1000)
@@ -152,7 +153,7 @@ def main() -> None:
     print(cpu_summary(load_encoder(model)))
     print(f"dialogue model: {load_sentence_encoder().precision}")
     cold = cold_cli(library)
-    picture.cached_vector = search.cached_vector = uncached
+    picture.cached_vector = sentences.cached_vector = uncached
     items = queries(args.queries)
     rows = []
     for films in sorted({1, args.films}):

@@ -11,24 +11,20 @@ a hit driven by dialogue is timed at the start of its line.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from oneframe.dialog import DialogCorpus, DialogQuery, DialogScores
-from oneframe.errors import LibraryError, ModelError, OneframeError, SourceError
+from oneframe.errors import LibraryError, ModelError, OneframeError
 from oneframe.fusion import MIN_SCORE, blend, calibrate_dialog, distinct_moments, strength
+from oneframe.images import read_image
 from oneframe.library import Library
-from oneframe.models import device
 from oneframe.picture import PictureIndex, PictureScores
-from oneframe.precision import setting
-from oneframe.query_cache import cached_vector
 from oneframe.results import Hit, SearchResult, Timeline, moment_url, source_name
-from oneframe.sentences import load_sentence_encoder
+from oneframe.sentences import sentence_vector
 
 DEFAULT_VISUAL_WEIGHT = 0.5
 DEFAULT_TOP_K = 12
@@ -41,29 +37,6 @@ PICTURE_LEAD = 2.0  # Play starts this many seconds before a moment found by its
 
 
 _ENCODING = ThreadPoolExecutor(2, thread_name_prefix="oneframe-query")
-
-
-def _sentence_vector(model: str, text: str) -> np.ndarray:
-    return _cached_sentence_vector(model, text, setting(device()))
-
-
-@functools.lru_cache(maxsize=1024)
-def _cached_sentence_vector(model: str, text: str, setting: str) -> np.ndarray:
-    return cached_vector("sentence", model, text,
-                         lambda: load_sentence_encoder(model).embed([text])[0])
-
-
-def read_image(source: str | Path | bytes, name: str | None = None) -> np.ndarray:
-    """An RGB image from a file or its bytes; SourceError if it is not one."""
-    if isinstance(source, bytes):
-        data = np.frombuffer(source, np.uint8)
-    else:
-        data = np.fromfile(str(source), np.uint8) if Path(source).is_file() else np.zeros(0)
-    image = cv2.imdecode(data.astype(np.uint8), cv2.IMREAD_COLOR) if data.size else None
-    if image is None:
-        label = name or (str(source) if not isinstance(source, bytes) else "The file")
-        raise SourceError(f"{label} is not an image oneframe can read (JPEG, PNG, WebP...).")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
 class SearchIndex:
@@ -185,7 +158,7 @@ class SearchIndex:
         has_dialog = bool(query) and image is None and like is None and any(
             self.cues[i] for i in chosen)
         dq = DialogQuery.parse(query or "") if has_dialog else None
-        sentences = {model: _ENCODING.submit(_sentence_vector, model, dq.core)
+        sentences = {model: _ENCODING.submit(sentence_vector, model, dq.core)
                      for model in (self.dialog.models() if dq else ())}  # beside the CLIP text
         dialogue_only = has_dialog and visual_weight <= 0 and not picture_at_zero
         if dialogue_only:

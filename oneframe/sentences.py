@@ -9,6 +9,7 @@ the picture model in the precision fastest here (int8 by ONNX Runtime on most CP
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,6 +26,7 @@ from oneframe.models import (
 )
 from oneframe.onnx_models import OnnxSentences, export_folder, ready
 from oneframe.precision import choose, onnx_allowed, quantisation, setting
+from oneframe.query_cache import cached_vector
 
 DEFAULT_DIALOG_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 DIALOG_MODEL_ENV = "ONEFRAME_DIALOG_MODEL"
@@ -127,3 +129,14 @@ def _load(model_id: str) -> SentenceEncoder:
 def load_sentence_encoder(model: str | None = None) -> SentenceEncoder:
     """The sentence encoder for ``model``, loaded once per process."""
     return load_once(f"dialogue:{setting(device())}", resolve_dialog_model(model), _load)
+
+
+def sentence_vector(model: str, text: str) -> np.ndarray:
+    """The text's vector by the sentence ``model``; a text asked before comes from disk."""
+    return _sentence_vector(model, text, setting(device()))
+
+
+@functools.lru_cache(maxsize=1024)
+def _sentence_vector(model: str, text: str, setting: str) -> np.ndarray:
+    return cached_vector("sentence", model, text,
+                         lambda: load_sentence_encoder(model).embed([text])[0])

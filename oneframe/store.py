@@ -91,8 +91,9 @@ class VectorStore:
         """Add the videos the store lacks or holds an older version of, and drop the ones
         the library no longer has; ``(added, removed)``. Safe to stop at any point and run
         again."""
-        held = self._stamps(ready_only=False)
-        ready = self._stamps(ready_only=True)
+        rows = self._videos()
+        held = {r["video"] for r in rows}
+        ready = {r["video"]: r["stamp"] for r in rows if r["ready"]}
         records = {r.id: r for r in self.library.list()}
         removed = [v for v in held if v not in records]
         added = []
@@ -110,11 +111,11 @@ class VectorStore:
             added.append(vid)
         return added, removed
 
-    def _stamps(self, ready_only: bool) -> dict[str, str]:
+    def _videos(self) -> list[dict[str, Any]]:
+        """The videos table's rows (one read)."""
         if VIDEOS not in self._tables():
-            return {}
-        rows = self.db.open_table(VIDEOS).to_arrow().to_pylist()
-        return {r["video"]: r["stamp"] for r in rows if r["ready"] or not ready_only}
+            return []
+        return self.db.open_table(VIDEOS).to_arrow().to_pylist()
 
     def _tables(self) -> set[str]:
         return set(self.db.list_tables().tables)
@@ -185,24 +186,25 @@ class VectorStore:
     # --- searching ---------------------------------------------------------------------------
 
     def ready(self) -> list[str]:
-        return sorted(self._stamps(ready_only=True))
+        """The ids of the videos searches see."""
+        return sorted(r["video"] for r in self._videos() if r["ready"])
 
     def nearest(self, kind: str, model: str, query: np.ndarray, k: int,
                 videos: list[str] | None = None) -> list[Match]:
         """The ``k`` rows of ready videos (``videos``, else all) most like ``query``: exact
         over a few videos or a small table, else by the ANN index with re-ranking."""
         name = group_name(kind, model, len(query))
-        held = self._stamps(ready_only=False)
-        ready = set(self._stamps(ready_only=True))
+        rows = self._videos()
+        ready = {r["video"] for r in rows if r["ready"]}
         chosen = sorted(ready if videos is None else ready.intersection(videos))
-        if name not in self._tables() or not chosen or k <= 0:
+        if not chosen or k <= 0 or name not in self._tables():
             return []
         table = self.db.open_table(name)
         row = "frame" if kind == "frames" else "window"
         search = (table.search(np.asarray(query, np.float32), vector_column_name="vector")
                   .distance_type("cosine").select(["video", row, "_distance"]))
         whole = len(chosen) == len(ready)
-        if not whole or len(held) > len(ready):  # a few videos, or some not ready yet
+        if not whole or len(rows) > len(ready):  # a few videos, or some not ready yet
             search = search.where(_within(chosen), prefilter=True)
         if _has_vector_index(table) and whole:
             search = search.nprobes(NPROBES).refine_factor(REFINE)

