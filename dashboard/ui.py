@@ -19,8 +19,8 @@ from oneframe.embed import Encoder, load_encoder, resolve_model
 from oneframe.errors import OneframeError
 from oneframe.jobs import JobQueue
 from oneframe.library import Library, LibraryScan, VideoRecord
+from oneframe.library_search import LibrarySearch
 from oneframe.results import source_name
-from oneframe.search import SearchIndex
 from oneframe.sentences import resolve_dialog_model
 
 LOG = logging.getLogger("oneframe")
@@ -99,13 +99,13 @@ def videos() -> list[VideoRecord]:
 
 
 @st.cache_resource(show_spinner="Loading the library…", max_entries=2)
-def cached_index(root: str, state: tuple) -> SearchIndex:
+def cached_index(root: str, state: tuple) -> LibrarySearch:
     """The search index of the library at ``root`` as it was in ``state`` (its cache key); the
     server builds it once at start (``warmup``), every session shares it."""
-    return SearchIndex(Library(root))
+    return LibrarySearch(Library(root))
 
 
-def search_index() -> SearchIndex:
+def search_index() -> LibrarySearch:
     """The search index of the whole library, rebuilt only when the library changes on disk."""
     lib = library()
     index = cached_index(str(lib.root), lib.state())
@@ -134,7 +134,7 @@ def ensure_models(records: Sequence[VideoRecord]) -> None:
             encoder(model)
 
 
-def searchable(empty_message: str) -> SearchIndex:
+def searchable(empty_message: str) -> LibrarySearch:
     """The library's search index with its models loaded; otherwise say why and stop the page."""
     records = videos()
     if not records:
@@ -191,7 +191,7 @@ def duration_label(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def video_label(index: SearchIndex, video: str) -> str:
+def video_label(index: LibrarySearch, video: str) -> str:
     """A video's title, for widgets that show options as plain text."""
     position = index.position.get(video)
     return index.records[position].title if position is not None else video

@@ -111,6 +111,31 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ingest_many(args: argparse.Namespace) -> int:
+    from oneframe.library import Library
+    from oneframe.many import Outcome, ingest_many, read_sources
+
+    sources = read_sources(args.list)
+
+    def done(outcome: Outcome) -> None:
+        if args.json:
+            _print_json({"source": outcome.source, "id": outcome.video, "error": outcome.error})
+        elif outcome.video:
+            print(f"{outcome.video}\t{outcome.source}", flush=True)
+        else:
+            print(f"error: {outcome.source}: {outcome.error}", file=sys.stderr, flush=True)
+
+    options = {"lang": args.lang, "interval": args.interval, "model": args.model,
+               "ocr": args.ocr, "speech": args.speech}
+    outcomes = ingest_many(sources, Library(args.library), options, ray_address=args.ray,
+                           cpus=args.cpus_per_task, gpus=args.gpus_per_task, done=done)
+    failed = sum(o.error is not None for o in outcomes)
+    if failed and not args.json:
+        print(f"{len(outcomes) - failed} of {len(outcomes)} added; {failed} failed (above)",
+              file=sys.stderr)
+    return 1 if failed else 0
+
+
 def _format_hit(hit: Any) -> str:
     minutes, seconds = divmod(hit.time, 60)
     dialog = "  -  " if hit.dialog is None else f"{hit.dialog:.2f}"
@@ -158,10 +183,10 @@ def _item_value(item: dict[str, Any], key: str, default: Any, check: Any) -> Any
 
 def cmd_search(args: argparse.Namespace) -> int:
     from oneframe.library import Library
-    from oneframe.search import SearchIndex
+    from oneframe.library_search import LibrarySearch
 
     items = _queries(args)
-    index = SearchIndex(Library(args.library))
+    index = LibrarySearch(Library(args.library), optimise=False)
     if not len(index):
         raise OneframeError("The library is empty. Add a video first: "
                             "python -m oneframe ingest URL_OR_FILE")
@@ -330,6 +355,26 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default 0.667:1, the bottom third)")
     p.add_argument("--json", action="store_true", help="print a JSON object")
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("ingest-many", help="index every source listed in a file, in parallel "
+                       "with Ray if asked")
+    p.add_argument("list", type=_file, help="a text file: one URL or video file a line")
+    p.add_argument("--ray", metavar="ADDRESS", help="run on Ray: 'local' (this machine's "
+                   "cores), 'auto' (on a cluster node) or ray://HEAD:10001 (default: no Ray, "
+                   "one after another)")
+    p.add_argument("--cpus-per-task", type=float, default=1.0, help="CPUs a video's task asks "
+                   "Ray for (default 1)")
+    p.add_argument("--gpus-per-task", type=float, default=0.0, help="GPUs a video's task asks "
+                   "Ray for, e.g. 0.5 (default 0)")
+    p.add_argument("--lang", default="en", help="caption language to prefer (default: en)")
+    p.add_argument("--interval", type=_seconds_positive, default=1.0,
+                   help="seconds between frames (default 1)")
+    p.add_argument("--model", help="model id or folder (default: $ONEFRAME_MODEL or "
+                   "openai/clip-vit-base-patch32)")
+    p.add_argument("--speech", choices=("auto", "on", "off"), default="auto")
+    p.add_argument("--ocr", choices=("auto", "on", "off"), default="auto")
+    p.add_argument("--json", action="store_true", help="one JSON object per source per line")
+    p.set_defaults(func=cmd_ingest_many)
 
     p = sub.add_parser("search", help="find moments by what is seen or said")
     p.add_argument("query", nargs="?", help="what you remember, in quotes")

@@ -176,6 +176,7 @@ class Library:
         except OSError as exc:
             raise write_failure(exc, f"remove '{vid}'") from exc
         shutil.rmtree(trash, ignore_errors=True)
+        self._follow()
 
     def load(self, vid: str, mmap: bool = False) -> VideoIndex:
         """Frame times, vectors and cues of a video, for search; DamagedEntry if they don't
@@ -248,7 +249,17 @@ class Library:
                     os.rename(target, old)
                     os.rename(stage, target)
                     shutil.rmtree(old, ignore_errors=True)
+        self._follow()
         return self.get(record.id)
+
+    def _follow(self) -> None:
+        """Bring the vector store (if this library has one) in line with a change, best
+        effort: what fails here is done by the next search's sync."""
+        from oneframe.store import STORE_DIR, VectorStore
+
+        if (self.root / STORE_DIR).is_dir():
+            with contextlib.suppress(Exception):
+                VectorStore(self).sync()
 
     def sweep(self) -> None:
         """Clear what ended ingests and removals left: staging folders whose owner is gone,

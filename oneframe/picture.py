@@ -36,6 +36,22 @@ def _text_vector(model: str, text: str, setting: str) -> np.ndarray:
                          lambda: load_encoder(model).embed_texts([text])[0])
 
 
+def query_vectors(models: set[str], query: str | None, image: np.ndarray | None,
+                  stored: tuple[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Per picture model, the query's vector: a stored frame's (its own model only), an
+    image's, or a text's. A model that can't load now is left out (searches say so)."""
+    if stored is not None:
+        return {stored[0]: stored[1]} if stored[0] in models else {}
+    found = {}
+    for model in sorted(models):
+        try:
+            found[model] = (load_encoder(model).embed_images([image])[0] if image is not None
+                            else text_vector(model, query or ""))
+        except ModelError:
+            continue
+    return found
+
+
 def _neutral_vectors(model: str) -> np.ndarray:
     return np.stack([text_vector(model, caption) for caption in NEUTRAL_CAPTIONS])
 

@@ -21,7 +21,7 @@ from oneframe.dialog import DialogCorpus, DialogQuery, DialogScores
 from oneframe.errors import LibraryError, ModelError, OneframeError
 from oneframe.fusion import MIN_SCORE, blend, calibrate_dialog, distinct_moments, strength
 from oneframe.images import read_image
-from oneframe.library import Library
+from oneframe.library import Library, VideoIndex
 from oneframe.picture import PictureIndex, PictureScores
 from oneframe.results import Hit, SearchResult, Timeline, moment_url, source_name
 from oneframe.sentences import sentence_vector
@@ -42,10 +42,14 @@ _ENCODING = ThreadPoolExecutor(2, thread_name_prefix="oneframe-query")
 class SearchIndex:
     """Frames, vectors and dialogue of a set of library videos, loaded for searching."""
 
-    def __init__(self, library: Library | None = None, videos: Sequence[str] | None = None):
+    def __init__(self, library: Library | None = None, videos: Sequence[str] | None = None,
+                 loaded: Sequence[VideoIndex] | None = None):
+        """The ``videos`` of ``library`` (all of them by default), or those ``loaded``."""
         self.library = library or Library()
         self.skipped: list[str] = []  # messages about damaged entries left out of the index
-        if videos is not None:
+        if loaded is not None:
+            loaded = list(loaded)
+        elif videos is not None:
             loaded = [self.library.load(vid, mmap=True) for vid in videos]
         else:
             loaded = []
@@ -74,6 +78,10 @@ class SearchIndex:
         self.cue_end = np.array([c.end for c in self.dialog.cues], np.float64)
         self.cue_video = self.dialog.cue_video  # video of each cue
         self.frame_key = self.frame_video * _KEY_STRIDE + self.times  # sorted across videos
+
+    def cues_of(self, video: str) -> list:
+        """The lines of ``video`` (one of the index's)."""
+        return self.cues[self.position[video]]
 
     def frame_time(self, video: str, frame: int) -> float:
         return float(self.times[self.frame_offset[self.position[video]] + frame])

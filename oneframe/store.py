@@ -7,7 +7,8 @@ the videos that were added, replaced or removed, so a first open migrates a libr
 earlier releases and any later open costs time in proportion to the change.
 
 Tables: ``frames_<group>`` (video, frame, time, vector) per picture model and width,
-``windows_<group>`` (video, window, vector) per dialogue model, and ``videos`` (video, the
+``windows_<group>`` (video, window, vector) per dialogue model, ``cues`` (video, cue, text; a
+full-text index finds the lines that share the query's words) and ``videos`` (video, the
 manifest's stamp, ready). LanceDB commits each table on its own, so a video's ``ready`` row is
 written last and searches see only ready videos; rows of a video that never became ready (a
 crash mid-sync) are deleted at the next sync. The store can always be rebuilt from the folders.
@@ -16,6 +17,7 @@ crash mid-sync) are deleted at the next sync. The store can always be rebuilt fr
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,12 +25,13 @@ from typing import Any
 
 import numpy as np
 
+from oneframe.atomic import held
 from oneframe.errors import LibraryError
 from oneframe.library import Library, VideoIndex
 from oneframe.manifest import MANIFEST, VideoRecord, is_valid_id
 
 STORE_DIR = ".store"
-VIDEOS = "videos"
+VIDEOS, CUES = "videos", "cues"
 ANN_ROWS = 200_000
 """A table with more rows than this gets an ANN index (IVF with scalar-quantised vectors);
 below it a whole-table scan is exact and fast enough."""
@@ -37,7 +40,11 @@ KEEP_VERSIONS = timedelta(minutes=10)
 on one gets the latest on its next call)."""
 NPROBES, REFINE = 96, 20
 """IVF partitions searched, and how many times ``k`` candidates are re-ranked on the stored
-vectors (bench/scale.py: recall@10 1.0 over 360k realistic frame vectors, 0.945 at 64 probes)."""
+vectors (bench/scale.py: recall@10 1.0 over 360k realistic frame vectors, 0.945 at 64 probes);
+re-ranking looks at ``REFINE * 10`` rows at least."""
+CANDIDATES = 100
+"""Rows per channel a shortlist looks at (frames, windows, lines)."""
+MAX_WORDS = 32
 
 
 @dataclass(frozen=True)
@@ -46,7 +53,8 @@ class Match:
 
     video: str
     row: int
-    cosine: float
+    score: float
+    """A vector's cosine to the query, or a line's BM25 score."""
 
 
 def group_name(kind: str, model: str, dim: int) -> str:
@@ -90,7 +98,11 @@ class VectorStore:
     def sync(self) -> tuple[list[str], list[str]]:
         """Add the videos the store lacks or holds an older version of, and drop the ones
         the library no longer has; ``(added, removed)``. Safe to stop at any point and run
-        again."""
+        again, and by several processes at once (one syncs at a time)."""
+        with held(self.library.root / ".store.lock"):
+            return self._sync()
+
+    def _sync(self) -> tuple[list[str], list[str]]:
         rows = self._videos()
         held = {r["video"] for r in rows}
         ready = {r["video"]: r["stamp"] for r in rows if r["ready"]}
@@ -132,11 +144,13 @@ class VectorStore:
     def _write(self, video: VideoIndex) -> None:
         record = video.record
         self.put(record.id, _stamp(record), record.model, video.times, video.embeddings,
-                 record.dialog_model, video.dialog_vectors)
+                 record.dialog_model, video.dialog_vectors, [c.text for c in video.cues])
 
     def put(self, vid: str, stamp: str, model: str, times: np.ndarray, frames: np.ndarray,
-            dialog_model: str | None = None, windows: np.ndarray | None = None) -> None:
-        """One video's rows: its row (not ready), its vectors, then the row marked ready."""
+            dialog_model: str | None = None, windows: np.ndarray | None = None,
+            lines: list[str] | None = None) -> None:
+        """One video's rows: its row (not ready), its vectors and lines, then the row marked
+        ready."""
         import pyarrow as pa
 
         where = f"video = {_quoted(vid)}"
@@ -152,6 +166,10 @@ class VectorStore:
                 "video": pa.array([vid] * len(windows), pa.string()),
                 "window": pa.array(np.arange(len(windows), dtype=np.int32)),
                 "vector": _vectors(windows)}))
+        if lines:
+            self._add(CUES, pa.table({"video": pa.array([vid] * len(lines), pa.string()),
+                                      "cue": pa.array(np.arange(len(lines), dtype=np.int32)),
+                                      "text": pa.array(lines, pa.string())}))
         self.db.open_table(VIDEOS).update(where=where, values={"ready": True})
 
     def _add(self, name: str, data: Any) -> None:
@@ -166,6 +184,10 @@ class VectorStore:
         for name in self._tables():
             table = self.db.open_table(name)
             table.optimize(cleanup_older_than=KEEP_VERSIONS)
+            if name == CUES and "text_idx" not in _index_names(table):
+                from lancedb.index import FTS
+
+                table.create_index("text", config=FTS(with_position=False))
             if not name.startswith(("frames_", "windows_")):
                 continue
             rows = table.count_rows()
@@ -193,26 +215,91 @@ class VectorStore:
                 videos: list[str] | None = None) -> list[Match]:
         """The ``k`` rows of ready videos (``videos``, else all) most like ``query``: exact
         over a few videos or a small table, else by the ANN index with re-ranking."""
-        name = group_name(kind, model, len(query))
+        return self._nearest(kind, model, query, k, self._scope(videos))
+
+    def lines(self, text: str, k: int, videos: list[str] | None = None) -> list[Match]:
+        """The ``k`` lines of ready videos that share most of ``text``'s words (BM25 over
+        stemmed words; then, for the rest, words one typo away)."""
+        return self._lines(text, k, self._scope(videos))
+
+    def shortlist(self, pictures: dict[str, np.ndarray], sentences: dict[str, np.ndarray],
+                  text: str, limit: int, videos: list[str] | None = None) -> list[str]:
+        """Up to ``limit`` videos most likely to hold a query's best moments: the videos of
+        the nearest frames (per picture model, by its query vector in ``pictures``), of the
+        nearest dialogue windows (per dialogue model), and of the lines sharing the query's
+        words, taken in turn from each list, best first."""
+        scope = self._scope(videos)
+        found = [[m.video for m in self._nearest("frames", model, vector, CANDIDATES, scope)]
+                 for model, vector in pictures.items()]
+        found += [[m.video for m in self._nearest("windows", model, vector, CANDIDATES, scope)]
+                  for model, vector in sentences.items()]
+        if text:
+            found.append([m.video for m in self._lines(text, CANDIDATES, scope)])
+        chosen: dict[str, None] = {}
+        for rank in range(max((len(f) for f in found), default=0)):
+            for videos_found in found:
+                if rank < len(videos_found) and len(chosen) < limit:
+                    chosen.setdefault(videos_found[rank])
+        return list(chosen)
+
+    def _scope(self, videos: list[str] | None) -> Scope:
         rows = self._videos()
         ready = {r["video"] for r in rows if r["ready"]}
         chosen = sorted(ready if videos is None else ready.intersection(videos))
-        if not chosen or k <= 0 or name not in self._tables():
+        return Scope(ready, chosen, len(chosen) == len(ready), len(rows) > len(ready),
+                     self._tables())
+
+    def _search(self, scope: Scope, search: Any) -> Any:
+        if not scope.whole or scope.pending:  # a few videos, or some not ready yet
+            search = search.where(_within(scope.chosen), prefilter=True)
+        return search
+
+    def _nearest(self, kind: str, model: str, query: np.ndarray, k: int,
+                 scope: Scope) -> list[Match]:
+        name = group_name(kind, model, len(query))
+        if not scope.chosen or k <= 0 or name not in scope.tables:
             return []
         table = self.db.open_table(name)
         row = "frame" if kind == "frames" else "window"
-        search = (table.search(np.asarray(query, np.float32), vector_column_name="vector")
-                  .distance_type("cosine").select(["video", row, "_distance"]))
-        whole = len(chosen) == len(ready)
-        if not whole or len(rows) > len(ready):  # a few videos, or some not ready yet
-            search = search.where(_within(chosen), prefilter=True)
-        if _has_vector_index(table) and whole:
-            search = search.nprobes(NPROBES).refine_factor(REFINE)
+        search = self._search(scope, table.search(np.asarray(query, np.float32),
+                                                  vector_column_name="vector")
+                              .distance_type("cosine").select(["video", row, "_distance"]))
+        if _has_vector_index(table) and scope.whole:
+            search = search.nprobes(NPROBES).refine_factor(max(2, REFINE * 10 // k))
         else:
             search = search.bypass_vector_index()
         found = search.limit(k).to_arrow().to_pylist()
         return [Match(r["video"], int(r[row]), 1.0 - float(r["_distance"])) for r in found
-                if r["video"] in ready]
+                if r["video"] in scope.ready]
+
+    def _lines(self, text: str, k: int, scope: Scope) -> list[Match]:
+        from lancedb.query import MatchQuery
+
+        words = re.findall(r"\w+", text.lower())[:MAX_WORDS]
+        if not words or not scope.chosen or k <= 0 or CUES not in scope.tables:
+            return []
+        table = self.db.open_table(CUES)
+        found: dict[tuple[str, int], float] = {}
+        for fuzziness in (0, 1):
+            query = MatchQuery(" ".join(words), "text", fuzziness=fuzziness)
+            search = self._search(scope, table.search(query, query_type="fts")
+                                  .select(["video", "cue", "_score"]))
+            for r in search.limit(k).to_arrow().to_pylist():
+                if r["video"] in scope.ready and len(found) < k:
+                    found.setdefault((r["video"], int(r["cue"])), float(r["_score"]))
+        return [Match(video, cue, score) for (video, cue), score in found.items()]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one query may see: the ready videos, those chosen, whether that is all of them,
+    whether any are half-written, and the tables there are."""
+
+    ready: set[str]
+    chosen: list[str]
+    whole: bool
+    pending: bool
+    tables: set[str]
 
 
 def _connect(uri: str) -> Any:

@@ -530,10 +530,11 @@ def test_settings_survive_a_visit_to_another_page(app: AppTest) -> None:
 def test_the_server_warms_models_and_index_before_the_first_search(demo: Path, monkeypatch):
     from dashboard import ui, warmup
     from oneframe import models
-    from oneframe.search import SearchIndex
+    from oneframe.library_search import LibrarySearch
 
     built = []
-    monkeypatch.setattr(ui, "SearchIndex", lambda lib: built.append(SearchIndex(lib)) or built[-1])
+    monkeypatch.setattr(ui, "LibrarySearch",
+                        lambda lib: built.append(LibrarySearch(lib)) or built[-1])
     monkeypatch.setenv("ONEFRAME_LIBRARY", str(demo))
     monkeypatch.setattr(models, "_LOADED", {})
     ui.cached_index.clear()
@@ -625,16 +626,16 @@ def test_sessions_asking_at_once_build_the_index_once(demo: Path, monkeypatch) -
     from concurrent.futures import ThreadPoolExecutor
 
     from dashboard import ui
-    from oneframe.search import SearchIndex
+    from oneframe.library_search import LibrarySearch
 
     built = []
 
     def slow(lib):  # noqa: ANN001, ANN202
         time.sleep(0.3)
-        built.append(SearchIndex(lib))
+        built.append(LibrarySearch(lib))
         return built[-1]
 
-    monkeypatch.setattr(ui, "SearchIndex", slow)
+    monkeypatch.setattr(ui, "LibrarySearch", slow)
     ui.cached_index.clear()
     library = Library(demo)
     with ThreadPoolExecutor(4) as pool:

@@ -1,0 +1,162 @@
+"""Search over a whole library of any size, without loading all of it.
+
+A library of up to ``SHORTLIST_ABOVE`` videos is loaded whole into one :class:`SearchIndex`, as
+it always was. Above that, the LanceDB store (``store.py``) shortlists the videos most likely to
+hold a query's best moments (the nearest frames, the nearest dialogue windows, the lines sharing
+its words), and today's matcher ranks every frame and line of those videos exactly. The
+shortlist is the same whatever the slider says, so moving it re-ranks without a new shortlist.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from oneframe.cues import Cue
+from oneframe.dialog import DialogQuery
+from oneframe.errors import LibraryError, OneframeError
+from oneframe.images import read_image
+from oneframe.library import Library, VideoIndex
+from oneframe.results import SearchResult
+from oneframe.search import SearchIndex
+from oneframe.store import VectorStore
+
+SHORTLIST_ABOVE = 24
+"""Searches over more videos than this go through the store's shortlist."""
+SHORTLIST = 16
+"""Videos a shortlist holds."""
+KEPT_INDEXES = 4
+"""Shortlist indexes kept for the next query (a slider move, a second page)."""
+
+_OPTIMISING = threading.Lock()
+
+
+class LibrarySearch:
+    """The searchable videos of a library; the same questions as :class:`SearchIndex`."""
+
+    def __init__(self, library: Library | None = None, shortlist_above: int = SHORTLIST_ABOVE,
+                 shortlist: int = SHORTLIST, optimise: bool = True) -> None:
+        """``optimise``: compact and index the store in the background (a long-lived app);
+        a one-off CLI search leaves that to ``ingest-many`` and the app."""
+        self.library = library or Library()
+        self.shortlist_above, self.shortlist_size = shortlist_above, shortlist
+        self._indexes: OrderedDict[tuple[str, ...], SearchIndex] = OrderedDict()
+        self._lock = threading.Lock()
+        self._all: SearchIndex | None = None
+        self.store: VectorStore | None = None
+        scan = self.library.scan()
+        if len(scan.records) <= shortlist_above:  # small: loaded whole, as it always was
+            self._all = SearchIndex(self.library)
+            self.records, self.skipped = self._all.records, self._all.skipped
+        else:
+            self.records = sorted(scan.records, key=lambda r: r.id)
+            self.skipped = [str(e) for e in (*scan.damaged, *scan.newer)]
+        self.ids = [r.id for r in self.records]
+        self.position = {vid: i for i, vid in enumerate(self.ids)}
+        if self._all is None:
+            self.store = VectorStore(self.library)
+            self.store.sync()
+            if optimise:
+                optimise_in_background(self.store)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def _of(self, video: str) -> SearchIndex:
+        return self._all or self._index((video,))
+
+    def cues_of(self, video: str) -> list[Cue]:
+        return self._of(video).cues_of(video)
+
+    def nearest_frame(self, video: str, seconds: float) -> int:
+        return self._of(video).nearest_frame(video, seconds)
+
+    def frame_time(self, video: str, frame: int) -> float:
+        return self._of(video).frame_time(video, frame)
+
+    def search(self, query: str | None = None, *, videos: Sequence[str] | None = None,
+               image: np.ndarray | str | Path | None = None,
+               like: tuple[str, float] | None = None, **options: Any) -> SearchResult:
+        """:meth:`SearchIndex.search` over ``videos`` (all by default)."""
+        chosen = list(dict.fromkeys(videos)) if videos else list(self.ids)
+        missing = [v for v in chosen if v not in self.position]
+        if missing:
+            raise OneframeError(f"No video {', '.join(missing)} in the library. Run "
+                                "`python -m oneframe list` to see the ids.")
+        if isinstance(image, (str, Path)):
+            image = read_image(image)
+        if self.store is not None and len(chosen) > self.shortlist_above:
+            wanted = self._shortlist(query, image, like, None if videos is None else chosen)
+            if like is not None and like[0] not in wanted:
+                wanted.append(like[0])
+            return self._index(tuple(sorted(wanted))).search(query, image=image, like=like,
+                                                             **options)
+        index = self._all or self._index(tuple(sorted(chosen)))
+        return index.search(query, videos=videos, image=image, like=like, **options)
+
+    def _shortlist(self, query: str | None, image: np.ndarray | None,
+                   like: tuple[str, float] | None, videos: list[str] | None) -> list[str]:
+        """The store's shortlist for this query, by every channel that could rank it."""
+        from oneframe.picture import query_vectors
+        from oneframe.sentences import sentence_vector
+
+        assert self.store is not None
+        scope = [self.records[self.position[v]] for v in (videos or self.ids)]
+        stored = None
+        if like is not None:
+            video = self.library.load(like[0], mmap=True)
+            frame = int(np.argmin(np.abs(video.times - float(like[1]))))
+            stored = (video.record.model, np.asarray(video.embeddings[frame], np.float32))
+        pictures = query_vectors({r.model for r in scope}, query, image, stored)
+        sentences, text = {}, ""
+        if query and query.strip() and image is None and like is None:
+            core = DialogQuery.parse(query).core
+            text = query
+            for model in sorted({r.dialog_model for r in scope if r.dialog_model}):
+                try:
+                    sentences[model] = sentence_vector(model, core)
+                except OneframeError:  # that dialogue is still found by its words
+                    continue
+        return self.store.shortlist(pictures, sentences, text, self.shortlist_size, videos)
+
+    def _index(self, wanted: tuple[str, ...]) -> SearchIndex:
+        """A search index of ``wanted`` videos, kept for the next few queries."""
+        with self._lock:
+            index = self._indexes.get(wanted)
+            if index is not None:
+                self._indexes.move_to_end(wanted)
+                return index
+        loaded: list[VideoIndex] = []
+        skipped = []
+        for vid in wanted:
+            try:
+                loaded.append(self.library.load(vid, mmap=True))
+            except LibraryError as exc:  # damaged or removed since the library was read
+                skipped.append(str(exc))
+        index = SearchIndex(self.library, loaded=loaded)
+        index.skipped = skipped
+        with self._lock:
+            self._indexes[wanted] = index
+            while len(self._indexes) > KEPT_INDEXES:
+                self._indexes.popitem(last=False)
+        return index
+
+
+def optimise_in_background(store: VectorStore) -> None:
+    """Compact and index the store in a daemon thread, one at a time per process."""
+    def run() -> None:
+        if not _OPTIMISING.acquire(blocking=False):
+            return
+        try:
+            store.optimise()
+        except Exception:  # noqa: BLE001 - the store stays correct, only slower
+            pass
+        finally:
+            _OPTIMISING.release()
+
+    threading.Thread(target=run, name="oneframe-optimise", daemon=True).start()

@@ -1,0 +1,118 @@
+"""Whole-library search through the store's shortlist ranks as the full index does."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from planted import image_like, plant, showing
+
+from oneframe.cues import Cue
+from oneframe.embed import load_encoder, resolve_model
+from oneframe.library import Library
+from oneframe.library_search import LibrarySearch
+from oneframe.search import SearchIndex
+from oneframe.store import VectorStore
+
+PICTURE = "a red bicycle leaning on a lamp post"
+FILLER = ["Good morning.", "Did you sleep well?", "The coffee is ready.", "See you tonight."]
+LINES = {3: "You're an Italian stuntman, aren't you?", 5: "The gondola leaves from the pier."}
+FILMS, FRAMES = 8, 30
+
+
+@pytest.fixture()
+def library() -> Library:
+    """Eight films of filler; film 3 says the stuntman line, film 5 the gondola line, and
+    frame 12 of film 6 shows the bicycle."""
+    library = Library()
+    text = load_encoder().embed_texts([PICTURE])[0]
+    for n in range(FILMS):
+        times = [float(t) for t in range(FRAMES)]
+        vectors = image_like(FRAMES, [PICTURE], seed=n)
+        if n == 6:
+            vectors[12] = showing(vectors[12], text)
+        cues = [Cue(2.0 + 4 * i, 4.0 + 4 * i, line) for i, line in enumerate(FILLER)]
+        if n in LINES:
+            cues.append(Cue(20.0, 22.0, LINES[n]))
+        plant(library, f"film-{n}", times, vectors, cues, resolve_model())
+    return library
+
+
+def moments(result) -> list[tuple[str, float]]:  # noqa: ANN001
+    return [(h.video, round(h.time, 2)) for h in result.hits]
+
+
+@pytest.mark.parametrize(("query", "weight", "expected"), [
+    ("italian stuntman", 0.5, "film-3"),
+    ("the italien stuntmen", 0.0, "film-3"),  # a typo and a plural: FTS finds it
+    ("gondola pier", 0.2, "film-5"),
+    (PICTURE, 1.0, "film-6"),
+])
+def test_the_shortlist_finds_what_the_full_index_finds(library: Library, query: str,
+                                                       weight: float, expected: str) -> None:
+    shortlisted = LibrarySearch(library, shortlist_above=2, shortlist=3)
+    assert shortlisted.store is not None and shortlisted.store.ready() == library.ids()
+    got = shortlisted.search(query, visual_weight=weight, top_k=3)
+    full = SearchIndex(library).search(query, visual_weight=weight, top_k=3)
+    assert got.hits[0].video == expected
+    assert moments(got)[0] == moments(full)[0]
+    assert got.hits[0].score == pytest.approx(full.hits[0].score, abs=0.05)
+
+
+def test_a_small_library_is_loaded_whole_and_needs_no_store(library: Library) -> None:
+    search = LibrarySearch(library)
+    assert search.store is None and len(search) == FILMS
+    assert search.search("italian stuntman").hits[0].video == "film-3"
+    assert not (library.root / ".store").exists()
+
+
+def test_a_video_added_later_is_found_after_a_sync_of_it_alone(library: Library) -> None:
+    LibrarySearch(library, shortlist_above=2, shortlist=3)
+    plant(library, "film-new", [0.0, 1.0], image_like(2, [PICTURE], seed=99),
+          [Cue(0.5, 1.5, "Nobody expects the Spanish inquisition.")], resolve_model())
+    search = LibrarySearch(library, shortlist_above=2, shortlist=3)
+    assert "film-new" in search.store.ready()
+    assert search.search("spanish inquisition", visual_weight=0).hits[0].video == "film-new"
+    library.remove("film-3")
+    search = LibrarySearch(library, shortlist_above=2, shortlist=3)
+    hits = search.search("italian stuntman", visual_weight=0).hits
+    assert all(h.video != "film-3" for h in hits)
+
+
+def test_a_chosen_few_videos_are_searched_exactly_and_unknown_ones_named(
+        library: Library) -> None:
+    search = LibrarySearch(library, shortlist_above=2, shortlist=3)
+    got = search.search("italian stuntman", videos=["film-3", "film-4"], visual_weight=0)
+    assert {h.video for h in got.hits} <= {"film-3", "film-4"}
+    assert got.hits[0].video == "film-3"
+    with pytest.raises(Exception, match="No video nope"):
+        search.search("x", videos=["nope"])
+
+
+def test_more_like_a_stored_frame_over_the_shortlist(library: Library) -> None:
+    search = LibrarySearch(library, shortlist_above=2, shortlist=3)
+    got = search.search(like=("film-6", 12.0), top_k=2)
+    assert moments(got)[0] == ("film-6", 12.0)
+
+
+def test_lines_are_found_by_words_with_a_typo(library: Library) -> None:
+    store = VectorStore(library)
+    store.sync()
+    found = store.lines("gondolla pier", 5)
+    assert (found[0].video, found[0].row) == ("film-5", 4)
+    store.optimise()  # the full-text index now covers the rows
+    found = store.lines("stuntman", 5)
+    assert [(m.video, m.row) for m in found] == [("film-3", 4)]
+    assert store.lines("'; DROP TABLE cues; --", 5) == []
+    assert np.all([m.video in library.ids() for m in store.lines("good morning", 50)])
+
+
+def test_ingest_and_removal_keep_a_store_in_step(library: Library) -> None:
+    store = VectorStore(library)
+    store.sync()
+    plant(library, "film-late", [0.0, 1.0], image_like(2, [PICTURE], seed=98),
+          [Cue(0.5, 1.5, "Late again.")], resolve_model())
+    assert "film-late" in store.ready()  # committed: its rows are in, no search needed
+    library.remove("film-0")
+    assert "film-0" not in store.ready()
+    assert store.lines("good morning", 50) and all(
+        m.video != "film-0" for m in store.lines("good morning", 50))

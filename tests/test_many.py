@@ -1,0 +1,74 @@
+"""ingest-many: many sources into one library, one after another or in parallel on Ray."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from media import SCENES, write_video
+
+from oneframe.library import Library
+from oneframe.library_search import LibrarySearch
+from oneframe.many import ingest_many, read_sources, runtime_env
+from oneframe.store import VectorStore
+
+
+def clips(folder: Path) -> list[Path]:
+    """Three different real videos (mp4v): the scenes in three orders and lengths."""
+    orders = [SCENES, SCENES[::-1], [SCENES[1], SCENES[0]]]
+    return [write_video(folder / f"clip-{i}.mp4", scenes) for i, scenes in enumerate(orders)]
+
+
+def test_three_clips_on_a_local_ray_instance_land_in_one_library_and_store(
+        tmp_path: Path) -> None:
+    ray = pytest.importorskip("ray", reason="ray (requirements.txt) is not installed")
+    library = Library()
+    VectorStore(library).sync()  # a library that already has its store
+    sources = [str(p) for p in clips(tmp_path)] + [str(tmp_path / "missing.mp4")]
+    ray.init(num_cpus=2, include_dashboard=False, runtime_env=runtime_env(library),
+             logging_level="ERROR", log_to_driver=False)
+    try:
+        heard = []
+        outcomes = ingest_many(sources, library, {"speech": "off", "ocr": "off"},
+                               ray_address="local", done=heard.append)
+        assert ray.is_initialized()  # the instance the caller started is left to the caller
+    finally:
+        ray.shutdown()
+    assert sorted(o.source for o in heard) == sorted(sources)
+    added = {o.source: o.video for o in outcomes if o.video}
+    assert sorted(added) == sorted(sources[:3])
+    failed = [o for o in outcomes if o.error]
+    assert len(failed) == 1 and "missing.mp4" in failed[0].error
+    assert sorted(added.values()) == sorted(library.ids())
+    assert VectorStore(library).ready() == sorted(library.ids())
+    search = LibrarySearch(library, shortlist_above=1, shortlist=2, optimise=False)
+    vid = added[sources[1]]
+    hits = search.search(like=(vid, 1.0), top_k=3, min_score=0).hits
+    assert hits[0].video == vid and {h.video for h in hits} <= set(library.ids())
+
+
+def test_the_command_line_without_ray_reports_each_source(tmp_path: Path) -> None:
+    first, second, _ = clips(tmp_path)
+    listing = tmp_path / "list.txt"
+    listing.write_text(f"# my clips\n{first}\n\n{second}\n{first}\n{tmp_path}/nope.mp4\n")
+    assert read_sources(listing) == [str(first), str(second), f"{tmp_path}/nope.mp4"]
+    run = subprocess.run([sys.executable, "-m", "oneframe", "ingest-many", str(listing),
+                          "--speech", "off", "--ocr", "off", "--json"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1, run.stderr
+    lines = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [bool(line["id"]) for line in lines] == [True, True, False]
+    assert "nope.mp4" in lines[2]["error"]
+    assert len(Library().ids()) == 2
+
+
+def test_an_empty_list_says_what_to_write(tmp_path: Path) -> None:
+    listing = tmp_path / "list.txt"
+    listing.write_text("# nothing yet\n\n")
+    run = subprocess.run([sys.executable, "-m", "oneframe", "ingest-many", str(listing)],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode != 0
+    assert "lists no sources" in run.stderr and "one URL or video file" in run.stderr
