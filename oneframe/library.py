@@ -255,9 +255,9 @@ class Library:
     def _follow(self) -> None:
         """Bring the vector store (if this library has one) in line with a change, best
         effort: what fails here is done by the next search's sync."""
-        from oneframe.store import STORE_DIR, VectorStore
+        from oneframe.store import VectorStore, has_store
 
-        if (self.root / STORE_DIR).is_dir():
+        if has_store(self):
             with contextlib.suppress(Exception):
                 VectorStore(self).sync()
 

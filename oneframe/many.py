@@ -122,9 +122,9 @@ def runtime_env(library: Library) -> dict[str, Any]:
 def _settle_store(library: Library) -> None:
     """Bring the library's store (where it has one) in line with the new videos, and compact
     and index it once for all of them."""
-    from oneframe.store import STORE_DIR, VectorStore
+    from oneframe.store import VectorStore, has_store
 
-    if (library.root / STORE_DIR).is_dir():
+    if has_store(library):
         store = VectorStore(library)
         store.sync()
         store.optimise()

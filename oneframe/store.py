@@ -17,6 +17,7 @@ crash mid-sync) are deleted at the next sync. The store can always be rebuilt fr
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from oneframe.library import Library, VideoIndex
 from oneframe.manifest import MANIFEST, VideoRecord, is_valid_id
 
 STORE_DIR = ".store"
+STORE_ENV = "ONEFRAME_STORE"
 VIDEOS, CUES = "videos", "cues"
 ANN_ROWS = 200_000
 """A table with more rows than this gets an ANN index (IVF with scalar-quantised vectors);
@@ -42,6 +44,10 @@ NPROBES, REFINE = 96, 20
 """IVF partitions searched, and how many times ``k`` candidates are re-ranked on the stored
 vectors (bench/scale.py: recall@10 1.0 over 360k realistic frame vectors, 0.945 at 64 probes);
 re-ranking looks at ``REFINE * 10`` rows at least."""
+INDEX_CACHE_MB = int(os.environ.get("ONEFRAME_STORE_CACHE_MB", "512"))
+"""Index partitions kept in memory (LanceDB's default, 6 GB, would hold a large library's
+whole index); the rest is read from disk (the page cache) when a query probes it."""
+METADATA_CACHE_MB = 128
 CANDIDATES = 100
 """Rows per channel a shortlist looks at (frames, windows, lines)."""
 MAX_WORDS = 32
@@ -85,12 +91,23 @@ def _within(videos: list[str]) -> str:
     return f"video IN ({', '.join(_quoted(v) for v in videos)})"
 
 
+def store_uri(library: Library) -> str:
+    """Where ``library``'s store lives: ``$ONEFRAME_STORE`` (a folder, or object storage such
+    as ``s3://bucket/library.store``), else ``<library>/.store``."""
+    return os.environ.get(STORE_ENV) or str(library.root / STORE_DIR)
+
+
+def has_store(library: Library) -> bool:
+    """Whether ``library`` keeps a store yet (large libraries get one at their first search)."""
+    return bool(os.environ.get(STORE_ENV)) or (library.root / STORE_DIR).is_dir()
+
+
 class VectorStore:
     """Frame and dialogue-window vectors of a library, searchable without loading them."""
 
     def __init__(self, library: Library, uri: str | None = None) -> None:
         self.library = library
-        self.uri = uri or str(library.root / STORE_DIR)
+        self.uri = uri or store_uri(library)
         self.db = _connect(self.uri)
 
     # --- keeping in line with the folders -------------------------------------------------
@@ -201,8 +218,14 @@ class VectorStore:
 
     def rebuild(self) -> None:
         """Start again from the folders (after damage, or to reclaim space)."""
-        shutil.rmtree(self.uri, ignore_errors=True)
-        self.db = _connect(self.uri)
+        try:
+            for name in self._tables():
+                self.db.drop_table(name)
+        except Exception:  # noqa: BLE001 - too damaged to drop: a local folder is removed
+            if "://" in self.uri:
+                raise
+            shutil.rmtree(self.uri, ignore_errors=True)
+            self.db = _connect(self.uri)
         self.sync()
 
     # --- searching ---------------------------------------------------------------------------
@@ -304,10 +327,12 @@ class Scope:
 
 def _connect(uri: str) -> Any:
     """A connection whose tables always read the latest commit, by any process (the CLI adds
-    videos while the app searches)."""
+    videos while the app searches), holding at most ``INDEX_CACHE_MB`` of index in memory."""
     import lancedb
 
-    return lancedb.connect(uri, read_consistency_interval=timedelta(0))
+    session = lancedb.Session(index_cache_size_bytes=INDEX_CACHE_MB << 20,
+                              metadata_cache_size_bytes=METADATA_CACHE_MB << 20)
+    return lancedb.connect(uri, read_consistency_interval=timedelta(0), session=session)
 
 
 def _index_names(table: Any) -> set[str]:

@@ -116,3 +116,15 @@ def test_ingest_and_removal_keep_a_store_in_step(library: Library) -> None:
     assert "film-0" not in store.ready()
     assert store.lines("good morning", 50) and all(
         m.video != "film-0" for m in store.lines("good morning", 50))
+
+
+def test_the_store_can_live_elsewhere(library: Library, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    """``ONEFRAME_STORE`` puts the store outside the library (object storage on a cluster;
+    here another folder)."""
+    monkeypatch.setenv("ONEFRAME_STORE", str(tmp_path / "elsewhere"))
+    search = LibrarySearch(library, shortlist_above=2, shortlist=3, optimise=False)
+    assert search.store.uri == str(tmp_path / "elsewhere")
+    assert not (library.root / ".store").exists() and (tmp_path / "elsewhere").is_dir()
+    assert search.search("gondola pier", visual_weight=0).hits[0].video == "film-5"
+    library.remove("film-5")  # followed there too
+    assert "film-5" not in VectorStore(library).ready()
