@@ -89,13 +89,50 @@ class DialogScores:
     baseline: float
 
 
+@dataclass
+class WordIndex:
+    """One video's lines as words: each cue's words, and its vocabulary with, per word, the
+    cues that hold it (``cues[starts[i]:starts[i + 1]]`` for ``vocab[i]``)."""
+
+    cue_words: list[list[str]]
+    vocab: list[str]
+    counts: np.ndarray
+    cues: np.ndarray
+
+    @classmethod
+    def of(cls, cues: Sequence[Cue]) -> WordIndex:
+        cue_words = [words(c.text) for c in cues]
+        found: dict[str, list[int]] = {}
+        for i, tokens in enumerate(cue_words):
+            for token in dict.fromkeys(tokens):
+                found.setdefault(token, []).append(i)
+        flat = [i for ids in found.values() for i in ids]
+        return cls(cue_words, list(found), np.asarray([len(v) for v in found.values()], np.int64),
+                   np.asarray(flat, np.int64))
+
+
+class Postings:
+    """Per word id, the cues that hold it: one flat array, sliced."""
+
+    def __init__(self, cues: np.ndarray, starts: np.ndarray) -> None:
+        self.cues, self.starts = cues, starts
+
+    def __getitem__(self, wid: int) -> np.ndarray:
+        return self.cues[self.starts[wid]:self.starts[wid + 1]]
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+
 class DialogCorpus:
     """The cues of several videos, indexed once for fast matching of many queries."""
 
     def __init__(
-        self, videos: Sequence[tuple[list[Cue], np.ndarray, np.ndarray | None, str | None]]
+        self, videos: Sequence[tuple[list[Cue], np.ndarray, np.ndarray | None, str | None]],
+        word_indexes: Sequence[WordIndex] | None = None,
     ) -> None:
-        """``videos``: per video ``(cues, windows, window vectors or None, sentence model id)``."""
+        """``videos``: per video ``(cues, windows, window vectors or None, sentence model id)``;
+        ``word_indexes``: their lines as words, where already made (else made here)."""
         self.cues: list[Cue] = []
         firsts, lengths = [], []
         pieces: dict[str, list[tuple[int, np.ndarray]]] = {}
@@ -114,21 +151,25 @@ class DialogCorpus:
         self.window_video = np.repeat(np.arange(self.n_videos),
                                       [len(windows) for _, windows, *_ in videos])
         self.vectors = {model: _stack(parts) for model, parts in pieces.items()}
-        self._index_words()
+        self._index_words(word_indexes or [WordIndex.of(cues) for cues, *_ in videos])
 
-    def _index_words(self) -> None:
-        self.cue_words = [words(c.text) for c in self.cues]
+    def _index_words(self, per_video: Sequence[WordIndex]) -> None:
+        """One vocabulary and posting list over the videos' own word indexes."""
+        self.cue_words = [w for index in per_video for w in index.cue_words]
         vocab: dict[str, int] = {}
-        postings: list[set[int]] = []
-        for i, tokens in enumerate(self.cue_words):
-            for token in tokens:
-                wid = vocab.setdefault(token, len(vocab))
-                if wid == len(postings):
-                    postings.append(set())
-                postings[wid].add(i)
+        ids = [vocab.setdefault(w, len(vocab)) for index in per_video for w in index.vocab]
+        offsets = np.cumsum([0] + [len(index.cue_words) for index in per_video])[:-1]
+        counts = (np.concatenate([index.counts for index in per_video]) if per_video
+                  else np.zeros(0, np.int64))
+        word_of = np.repeat(np.asarray(ids, np.int64), counts)
+        cues = (np.concatenate([index.cues + offset for index, offset in
+                                zip(per_video, offsets, strict=True)]) if per_video
+                else np.zeros(0, np.int64))
+        order = np.argsort(word_of, kind="stable")
+        starts = np.concatenate([[0], np.cumsum(np.bincount(word_of, minlength=len(vocab)))])
         self.vocab = vocab
         self.vocab_list = list(vocab)
-        self.postings = [np.fromiter(p, np.int64, len(p)) for p in postings]
+        self.postings = Postings(cues[order], starts)
         self.by_stem: dict[str, list[int]] = {}
         for token, wid in vocab.items():
             self.by_stem.setdefault(stem(token), []).append(wid)

@@ -29,6 +29,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -71,6 +72,17 @@ class VideoIndex:
     cues: list[Cue]
     windows: np.ndarray
     dialog_vectors: np.ndarray | None
+    _words: Any = field(default=None, repr=False)
+    cache: dict = field(default_factory=dict, repr=False)
+    """What search works out once per loaded video (its frames' neutral background)."""
+
+    def words(self) -> Any:
+        """Its lines as words (a :class:`dialog.WordIndex`), made once per loaded video."""
+        if self._words is None:
+            from oneframe.dialog import WordIndex
+
+            self._words = WordIndex.of(self.cues)
+        return self._words
 
 
 @dataclass

@@ -28,10 +28,13 @@ from oneframe.store import VectorStore
 
 SHORTLIST_ABOVE = 24
 """Searches over more videos than this go through the store's shortlist."""
-SHORTLIST = 16
+SHORTLIST = 8
 """Videos a shortlist holds."""
 KEPT_INDEXES = 4
 """Shortlist indexes kept for the next query (a slider move, a second page)."""
+
+KEPT_VIDEOS = 64
+"""Videos kept loaded (vectors memory-mapped, lines parsed) for the next shortlists."""
 
 _OPTIMISING = threading.Lock()
 
@@ -48,6 +51,7 @@ class LibrarySearch:
         self._indexes: OrderedDict[tuple[str, ...], SearchIndex] = OrderedDict()
         self._lock = threading.Lock()
         self._all: SearchIndex | None = None
+        self._videos: OrderedDict[str, VideoIndex] = OrderedDict()
         self.store: VectorStore | None = None
         scan = self.library.scan()
         if len(scan.records) <= shortlist_above:  # small: loaded whole, as it always was
@@ -135,7 +139,7 @@ class LibrarySearch:
         skipped = []
         for vid in wanted:
             try:
-                loaded.append(self.library.load(vid, mmap=True))
+                loaded.append(self._load(vid))
             except LibraryError as exc:  # damaged or removed since the library was read
                 skipped.append(str(exc))
         index = SearchIndex(self.library, loaded=loaded)
@@ -145,6 +149,22 @@ class LibrarySearch:
             while len(self._indexes) > KEPT_INDEXES:
                 self._indexes.popitem(last=False)
         return index
+
+
+    def _load(self, vid: str) -> VideoIndex:
+        """A video's index, kept (with its lines as words) for the next shortlists."""
+        with self._lock:
+            video = self._videos.get(vid)
+            if video is not None:
+                self._videos.move_to_end(vid)
+                return video
+        video = self.library.load(vid, mmap=True)
+        video.words()
+        with self._lock:
+            self._videos[vid] = video
+            while len(self._videos) > KEPT_VIDEOS:
+                self._videos.popitem(last=False)
+        return video
 
 
 def optimise_in_background(store: VectorStore) -> None:

@@ -80,8 +80,11 @@ class PictureIndex:
     """The frame vectors of a set of videos, one float16 matrix per group."""
 
     def __init__(self, models: Sequence[str], embeddings: Sequence[np.ndarray],
-                 frame_offset: np.ndarray) -> None:
+                 frame_offset: np.ndarray, caches: Sequence[dict] | None = None) -> None:
+        """``caches``: per video, a dict that keeps what is worked out once per video (its
+        frames' neutral-caption background) for the next index of that video."""
         self.frame_offset = frame_offset
+        self.caches = list(caches) if caches is not None else [{} for _ in embeddings]
         self.frames = int(frame_offset[-1])
         self.groups: dict[Group, list[int]] = {}
         for i, (model, vectors) in enumerate(zip(models, embeddings, strict=True)):
@@ -172,8 +175,16 @@ class PictureIndex:
         """Per row of a group: how well the neutral captions describe that frame."""
         found = self._backgrounds.get(group)
         if found is None:
-            cosines = products(self.matrices[group], _neutral_vectors(group[0]).T)
-            found = self._backgrounds[group] = neutral_background(cosines, scale)
+            neutral = _neutral_vectors(group[0]).T
+            key = ("background", group, scale, setting(device()))
+            rows, parts = self.group_rows[group], []
+            for k, v in enumerate(self.groups[group]):
+                part = self.caches[v].get(key)
+                if part is None:
+                    cosines = products(self.matrices[group][rows[k]:rows[k + 1]], neutral)
+                    part = self.caches[v][key] = neutral_background(cosines, scale)
+                parts.append(part)
+            found = self._backgrounds[group] = np.concatenate(parts)
         return found
 
 

@@ -70,9 +70,10 @@ class SearchIndex:
             [np.append(v.times[1:], max(v.record.duration, v.times[-1] if len(v.times) else 0))
              for v in loaded]) if loaded else np.zeros(0)
         self.picture = PictureIndex([r.model for r in self.records],
-                                    [v.embeddings for v in loaded], self.frame_offset)
+                                    [v.embeddings for v in loaded], self.frame_offset,
+                                    [v.cache for v in loaded])
         self.dialog = DialogCorpus([(v.cues, v.windows, v.dialog_vectors, v.record.dialog_model)
-                                    for v in loaded])
+                                    for v in loaded], [v.words() for v in loaded])
         self.cue_offset = np.concatenate([[0], np.cumsum([len(c) for c in self.cues])])
         self.cue_start = np.array([c.start for c in self.dialog.cues], np.float64)
         self.cue_end = np.array([c.end for c in self.dialog.cues], np.float64)

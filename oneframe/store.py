@@ -20,6 +20,7 @@ import hashlib
 import os
 import re
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -51,6 +52,7 @@ METADATA_CACHE_MB = 128
 CANDIDATES = 100
 """Rows per channel a shortlist looks at (frames, windows, lines)."""
 MAX_WORDS = 32
+_ASKING = ThreadPoolExecutor(4, thread_name_prefix="oneframe-store")
 
 
 @dataclass(frozen=True)
@@ -197,24 +199,34 @@ class VectorStore:
 
     def optimise(self) -> None:
         """Compact each table, drop old versions, and index the large ones (run in the
-        background)."""
-        for name in self._tables():
-            table = self.db.open_table(name)
-            table.optimize(cleanup_older_than=KEEP_VERSIONS)
-            if name == CUES and "text_idx" not in _index_names(table):
-                from lancedb.index import FTS
+        background). One process at a time; a commit that another writer pre-empted (a sync
+        deleting rows meanwhile) is tried again."""
+        with held(self.library.root / ".store-optimise.lock"):
+            for name in self._tables():
+                self._optimise(self.db.open_table(name), name)
 
-                table.create_index("text", config=FTS(with_position=False))
-            if not name.startswith(("frames_", "windows_")):
-                continue
-            rows = table.count_rows()
-            if rows > ANN_ROWS and not _has_vector_index(table):
-                table.create_index(metric="cosine", index_type="IVF_SQ",
-                                   num_partitions=max(16, int(np.sqrt(rows) / 2)))
-            if rows > ANN_ROWS and "video_idx" not in _index_names(table):
-                from lancedb.index import Bitmap
+    def _optimise(self, table: Any, name: str) -> None:
+        for attempt in range(3):
+            try:
+                table.optimize(cleanup_older_than=KEEP_VERSIONS)
+                break
+            except RuntimeError as exc:
+                if "Retryable commit conflict" not in str(exc) or attempt == 2:
+                    raise
+        if name == CUES and "text_idx" not in _index_names(table):
+            from lancedb.index import FTS
 
-                table.create_index("video", config=Bitmap())
+            table.create_index("text", config=FTS(with_position=False))
+        if not name.startswith(("frames_", "windows_")):
+            return
+        rows = table.count_rows()
+        if rows > ANN_ROWS and not _has_vector_index(table):
+            table.create_index(metric="cosine", index_type="IVF_SQ",
+                               num_partitions=max(16, int(np.sqrt(rows) / 2)))
+        if rows > ANN_ROWS and "video_idx" not in _index_names(table):
+            from lancedb.index import Bitmap
+
+            table.create_index("video", config=Bitmap())
 
     def rebuild(self) -> None:
         """Start again from the folders (after damage, or to reclaim space)."""
@@ -252,12 +264,14 @@ class VectorStore:
         nearest dialogue windows (per dialogue model), and of the lines sharing the query's
         words, taken in turn from each list, best first."""
         scope = self._scope(videos)
-        found = [[m.video for m in self._nearest("frames", model, vector, CANDIDATES, scope)]
+        asked = [(self._nearest, ("frames", model, vector, CANDIDATES, scope))
                  for model, vector in pictures.items()]
-        found += [[m.video for m in self._nearest("windows", model, vector, CANDIDATES, scope)]
+        asked += [(self._nearest, ("windows", model, vector, CANDIDATES, scope))
                   for model, vector in sentences.items()]
         if text:
-            found.append([m.video for m in self._lines(text, CANDIDATES, scope)])
+            asked.append((self._lines, (text, CANDIDATES, scope)))
+        futures = [_ASKING.submit(ask, *args) for ask, args in asked]  # at once: mostly waits
+        found = [[m.video for m in future.result()] for future in futures]
         chosen: dict[str, None] = {}
         for rank in range(max((len(f) for f in found), default=0)):
             for videos_found in found:

@@ -7,6 +7,7 @@ expanded and digits spelled out, so "It's 10 to 3" and "it is ten to three" meet
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -82,6 +83,7 @@ def words(text: str) -> list[str]:
     return out
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def stem(word: str) -> str:
     """A light stem so that "paying"/"pay" and "tells"/"tell" meet."""
     for suffix in _SUFFIXES:

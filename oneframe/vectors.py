@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-NUMPY_ROWS = 65_536
-"""Up to this many rows numpy multiplies (a film or a few: no torch to import for a first
+NUMPY_ROWS = 16_384
+"""Up to this many rows numpy multiplies (a film or two: no torch to import for a first
 search); above it torch, whose float16 product needs no float32 copy of the rows."""
 _CHUNK = 8192
 
