@@ -130,6 +130,9 @@ def through_store(library: Library, films: int, items: list[str]) -> list[object
     index = LibrarySearch(library, optimise=False)
     index.search("warm up", top_k=12)
     open_s = time.perf_counter() - started
+    started = time.perf_counter()
+    index.warm()  # as the app's server does at start
+    warm_s = time.perf_counter() - started
     spent = timed(index, items, (0.0, 0.5, 1.0))
     slider = []
     for weight in np.linspace(0, 1, 11):
@@ -137,7 +140,8 @@ def through_store(library: Library, films: int, items: list[str]) -> list[object
         index.search(items[0], visual_weight=float(weight), top_k=12)
         slider.append((time.perf_counter() - started) * 1000)
     print(f"store: migrated {films} films and optimised in {migrate_s:.1f} s; opened and "
-          f"first query in {open_s:.2f} s")
+          f"first query in {open_s:.2f} s; videos loaded ahead (as the app does at start) in "
+          f"{warm_s:.1f} s")
     return [f"{films} via store", films * FRAMES, films * CUES, open_s,
             statistics.median(spent), statistics.quantiles(spent, n=20)[-1],
             statistics.median(slider), rss_mb() - before, rss_mb()]

@@ -49,7 +49,7 @@ def warm() -> None:
         level = quiet.level
         quiet.setLevel(logging.ERROR)  # "missing ScriptRunContext": expected here
         try:
-            ui.cached_index(str(library.root), library.state())
+            ui.cached_index(str(library.root), library.state()).warm()
         finally:
             quiet.setLevel(level)
 

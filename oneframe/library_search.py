@@ -151,6 +151,19 @@ class LibrarySearch:
         return index
 
 
+    def warm(self) -> int:
+        """Load the videos a shortlist would (up to ``KEPT_VIDEOS``, newest first), so the
+        first queries don't wait for them; how many. For a server, at start."""
+        if self._all is not None:
+            return 0
+        newest = sorted(self.records, key=lambda r: r.created, reverse=True)[:KEPT_VIDEOS]
+        for record in newest:
+            try:
+                self._load(record.id)
+            except LibraryError:
+                continue
+        return len(self._videos)
+
     def _load(self, vid: str) -> VideoIndex:
         """A video's index, kept (with its lines as words) for the next shortlists."""
         with self._lock:

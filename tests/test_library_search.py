@@ -128,3 +128,9 @@ def test_the_store_can_live_elsewhere(library: Library, tmp_path, monkeypatch) -
     assert search.search("gondola pier", visual_weight=0).hits[0].video == "film-5"
     library.remove("film-5")  # followed there too
     assert "film-5" not in VectorStore(library).ready()
+
+
+def test_a_server_loads_the_videos_ahead(library: Library) -> None:
+    search = LibrarySearch(library, shortlist_above=2, shortlist=3, optimise=False)
+    assert search.warm() == FILMS
+    assert LibrarySearch(library).warm() == 0  # a small library is loaded whole already
