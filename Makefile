@@ -52,6 +52,7 @@ lint: $(VENV)/.requirements-dev
 bench: $(VENV)/.requirements-dev
 	$(PY) bench/ingest.py
 	$(PY) bench/search.py
+	$(PY) bench/scale.py --films 50
 	$(PY) bench/engines.py
 	$(PY) bench/frames.py
 	$(PY) bench/families.py --speed

@@ -119,9 +119,10 @@ def main() -> None:
     parser.add_argument("--films", type=int, default=50)
     parser.add_argument("--queries", type=int, default=40)
     parser.add_argument("--nprobes", type=int, default=store_module.NPROBES)
-    parser.add_argument("--refine", type=int, default=store_module.REFINE)
+    parser.add_argument("--refine", type=int, default=store_module.REFINE_ROWS,
+                        help="rows re-ranked on the stored vectors")
     args = parser.parse_args()
-    store_module.NPROBES, store_module.REFINE = args.nprobes, args.refine
+    store_module.NPROBES, store_module.REFINE_ROWS = args.nprobes, args.refine
     from oneframe.embed import load_encoder
 
     encoder = load_encoder(str(vit_b32_model()))
@@ -158,14 +159,17 @@ def main() -> None:
               films.frames(args.films), DIALOG_MODEL, films.windows(args.films))
     add_s = time.perf_counter() - started
     store._drop(extra)
+    frames_table = store.db.open_table(store_module.group_name("frames", MODEL, DIM))
+    index = ", ".join(f"{i.index_type} ({i.size_bytes / 2**20:.0f} MB)"
+                      for i in frames_table.list_indices() if i.name == "vector_idx") or "none"
     p95 = lambda xs: statistics.quantiles(xs, n=20)[-1]  # noqa: E731
     result = {"films": args.films, "frames": args.films * FRAMES,
               "p50_ms_all": round(statistics.median(whole), 1), "p95_ms_all": round(p95(whole), 1),
               "p95_ms_one": round(p95(one), 1), "rss_mb": round(rss),
               "recall_at_10": round(float(np.mean(recall)), 3), "open_s": round(open_s, 2),
               "add_s": round(add_s, 2)}
-    print(f"store: {store.uri}; built (or topped up) in {build_s:.0f} s; ANN: IVF_SQ, "
-          f"nprobes {store_module.NPROBES}, refine x{store_module.REFINE}; {args.queries} "
+    print(f"store: {store.uri}; built (or topped up) in {build_s:.0f} s; ANN: {index}, "
+          f"nprobes {store_module.NPROBES}, {store_module.REFINE_ROWS} re-ranked; {args.queries} "
           "queries, each with its text encoding")
     print(table(list(result), [list(result.values())]))
     print(json.dumps(result))
