@@ -115,6 +115,16 @@ def timed(index: SearchIndex, items: list[str], weights: tuple[float, ...]) -> l
     return spent
 
 
+def slider_ms(index, query: str) -> list[float]:  # noqa: ANN001
+    """Milliseconds per search as the slider moves from 0 to 1 in tenths."""
+    spent = []
+    for weight in np.linspace(0, 1, 11):
+        started = time.perf_counter()
+        index.search(query, visual_weight=float(weight), top_k=12)
+        spent.append((time.perf_counter() - started) * 1000)
+    return spent
+
+
 def through_store(library: Library, films: int, items: list[str]) -> list[object]:
     """The whole library as the app and CLI search it now (``LibrarySearch``): over
     ``SHORTLIST_ABOVE`` videos, the store shortlists videos and only those are loaded."""
@@ -134,11 +144,7 @@ def through_store(library: Library, films: int, items: list[str]) -> list[object
     index.warm()  # as the app's server does at start
     warm_s = time.perf_counter() - started
     spent = timed(index, items, (0.0, 0.5, 1.0))
-    slider = []
-    for weight in np.linspace(0, 1, 11):
-        started = time.perf_counter()
-        index.search(items[0], visual_weight=float(weight), top_k=12)
-        slider.append((time.perf_counter() - started) * 1000)
+    slider = slider_ms(index, items[0])
     print(f"store: migrated {films} films and optimised in {migrate_s:.1f} s; opened and "
           f"first query in {open_s:.2f} s; videos loaded ahead (as the app does at start) in "
           f"{warm_s:.1f} s")
@@ -198,11 +204,7 @@ def main() -> None:
         held = rss_mb() - before
         index.search("warm up", top_k=12)
         spent = timed(index, items, (0.0, 0.5, 1.0))
-        slider = []
-        for weight in np.linspace(0, 1, 11):
-            started = time.perf_counter()
-            index.search(items[0], visual_weight=float(weight), top_k=12)
-            slider.append((time.perf_counter() - started) * 1000)
+        slider = slider_ms(index, items[0])
         q = statistics.quantiles(spent, n=20)
         rows.append([films, films * FRAMES, films * CUES, load_s, statistics.median(spent), q[-1],
                      statistics.median(slider), held, rss_mb()])
