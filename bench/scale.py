@@ -162,6 +162,8 @@ def main() -> None:
     frames_table = store.db.open_table(store_module.group_name("frames", MODEL, DIM))
     index = ", ".join(f"{i.index_type} ({i.size_bytes / 2**20:.0f} MB)"
                       for i in frames_table.list_indices() if i.name == "vector_idx") or "none"
+    probes = ((store_module.SQ_PROBES, store_module.SQ_REFINE_ROWS) if "IvfSq" in index
+              else (store_module.NPROBES, store_module.REFINE_ROWS))
     p95 = lambda xs: statistics.quantiles(xs, n=20)[-1]  # noqa: E731
     result = {"films": args.films, "frames": args.films * FRAMES,
               "p50_ms_all": round(statistics.median(whole), 1), "p95_ms_all": round(p95(whole), 1),
@@ -169,7 +171,7 @@ def main() -> None:
               "recall_at_10": round(float(np.mean(recall)), 3), "open_s": round(open_s, 2),
               "add_s": round(add_s, 2)}
     print(f"store: {store.uri}; built (or topped up) in {build_s:.0f} s; ANN: {index}, "
-          f"nprobes {store_module.NPROBES}, {store_module.REFINE_ROWS} re-ranked; {args.queries} "
+          f"probes and re-ranked rows {probes}; {args.queries} "
           "queries, each with its text encoding")
     print(table(list(result), [list(result.values())]))
     print(json.dumps(result))

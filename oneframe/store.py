@@ -36,12 +36,16 @@ STORE_DIR = ".store"
 STORE_ENV = "ONEFRAME_STORE"
 VIDEOS, CUES = "videos", "cues"
 ANN_ROWS = 200_000
-"""A table with more rows than this gets an ANN index (IVF with RaBitQ 1-bit codes, 64 bytes a
-512-wide vector, re-ranked on the stored vectors);
+"""A table with more rows than this gets an ANN index (IVF with 8-bit codes while they fit half
+the index cache, else RaBitQ 1-bit codes, 64 bytes a 512-wide vector; re-ranked on the stored
+vectors);
 below it a whole-table scan is exact and fast enough."""
 KEEP_VERSIONS = timedelta(minutes=10)
 """Table versions older than this are deleted by :meth:`VectorStore.optimise` (a reader still
 on one gets the latest on its next call)."""
+SQ_PROBES, SQ_REFINE_ROWS = 96, 200
+"""For an IVF_SQ index (up to about 500,000 512-wide rows): bench/scale.py at 50 films, recall@10
+1.0, p95 41 ms."""
 NPROBES, REFINE_ROWS = 256, 3000
 """IVF partitions searched (all of them up to about 4.6 million rows) and how many of the
 nearest by the 1-bit codes are re-ranked on the stored vectors (bench/scale.py, 500 films of
@@ -223,11 +227,8 @@ class VectorStore:
             return
         rows = table.count_rows()
         if rows > ANN_ROWS and not _has_vector_index(table):
-            from lancedb.index import IvfRq
-
-            table.create_index("vector", config=IvfRq(
-                distance_type="cosine", num_partitions=max(16, int(np.sqrt(rows) / 7)),
-                sample_rate=64))
+            dim = table.schema.field("vector").type.list_size
+            table.create_index("vector", config=_index_config(rows, dim))
         if rows > ANN_ROWS and "video_idx" not in _index_names(table):
             from lancedb.index import Bitmap
 
@@ -306,8 +307,11 @@ class VectorStore:
         search = self._search(scope, table.search(np.asarray(query, np.float32),
                                                   vector_column_name="vector")
                               .distance_type("cosine").select(["video", row, "_distance"]))
-        if _has_vector_index(table) and scope.whole:
-            search = search.nprobes(NPROBES).refine_factor(max(2, REFINE_ROWS // k))
+        index = _vector_index_type(table)
+        if index is not None and scope.whole:
+            probes, ranked = (SQ_PROBES, SQ_REFINE_ROWS) if index == "IvfSq" else (
+                NPROBES, REFINE_ROWS)
+            search = search.nprobes(probes).refine_factor(max(2, ranked // k))
         else:
             search = search.bypass_vector_index()
         found = search.limit(k).to_arrow().to_pylist()
@@ -359,7 +363,22 @@ def _index_names(table: Any) -> set[str]:
 
 
 def _has_vector_index(table: Any) -> bool:
-    return "vector_idx" in _index_names(table)
+    return _vector_index_type(table) is not None
+
+
+def _vector_index_type(table: Any) -> str | None:
+    return next((i.index_type for i in table.list_indices() if i.name == "vector_idx"), None)
+
+
+def _index_config(rows: int, dim: int) -> Any:
+    """8-bit codes (IVF_SQ) where they fit half the index cache: precise with few probes;
+    else 1-bit RaBitQ codes, a quarter of the size, all probed and deeply re-ranked."""
+    from lancedb.index import IvfRq, IvfSq
+
+    if rows * dim <= (INDEX_CACHE_MB << 20) // 2:
+        return IvfSq(distance_type="cosine", num_partitions=max(16, int(np.sqrt(rows) / 2)))
+    return IvfRq(distance_type="cosine", num_partitions=max(16, int(np.sqrt(rows) / 7)),
+                 sample_rate=64)
 
 
 def _vectors(array: np.ndarray) -> Any:
