@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 from common import DATA, OUT, cpu_summary, film_like_video, table, vit_b32_model
 
+from oneframe import lance_tables
 from oneframe import store as store_module
 from oneframe.library import Library
 from oneframe.store import VectorStore
@@ -118,11 +119,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--films", type=int, default=50)
     parser.add_argument("--queries", type=int, default=40)
-    parser.add_argument("--nprobes", type=int, default=store_module.NPROBES)
-    parser.add_argument("--refine", type=int, default=store_module.REFINE_ROWS,
+    parser.add_argument("--nprobes", type=int, default=lance_tables.NPROBES)
+    parser.add_argument("--refine", type=int, default=lance_tables.REFINE_ROWS,
                         help="rows re-ranked on the stored vectors")
     args = parser.parse_args()
-    store_module.NPROBES, store_module.REFINE_ROWS = args.nprobes, args.refine
+    lance_tables.NPROBES, lance_tables.REFINE_ROWS = args.nprobes, args.refine
     from oneframe.embed import load_encoder
 
     encoder = load_encoder(str(vit_b32_model()))
@@ -162,8 +163,8 @@ def main() -> None:
     frames_table = store.db.open_table(store_module.group_name("frames", MODEL, DIM))
     index = ", ".join(f"{i.index_type} ({i.size_bytes / 2**20:.0f} MB)"
                       for i in frames_table.list_indices() if i.name == "vector_idx") or "none"
-    probes = ((store_module.SQ_PROBES, store_module.SQ_REFINE_ROWS) if "IvfSq" in index
-              else (store_module.NPROBES, store_module.REFINE_ROWS))
+    probes = ((lance_tables.SQ_PROBES, lance_tables.SQ_REFINE_ROWS) if "IvfSq" in index
+              else (lance_tables.NPROBES, lance_tables.REFINE_ROWS))
     p95 = lambda xs: statistics.quantiles(xs, n=20)[-1]  # noqa: E731
     result = {"films": args.films, "frames": args.films * FRAMES,
               "p50_ms_all": round(statistics.median(whole), 1), "p95_ms_all": round(p95(whole), 1),

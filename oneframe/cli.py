@@ -1,4 +1,5 @@
-"""``python -m oneframe ingest|search|list|remove|captions``: a thin face over the core.
+"""``python -m oneframe ingest|ingest-many|search|list|remove|reindex|captions``: a thin face
+over the core.
 
 Heavy modules (torch, transformers, yt-dlp) are imported inside the commands that need them,
 so ``captions`` and ``list`` start fast.
@@ -8,11 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from collections.abc import Sequence
 from typing import Any
 
+from oneframe.cli_values import band, count, filename, positive_seconds, seconds, share
 from oneframe.errors import OneframeError
 
 MIN_SCORE = 0.12  # oneframe.fusion.MIN_SCORE, without importing numpy for every command
@@ -197,8 +198,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         try:
             result = index.search(
                 item.get("query"), videos=videos, image=item.get("image"),
-                visual_weight=_item_value(item, "visual_weight", args.visual_weight, _share),
-                top_k=_item_value(item, "top_k", args.top_k, _count), min_gap=args.min_gap,
+                visual_weight=_item_value(item, "visual_weight", args.visual_weight, share),
+                top_k=_item_value(item, "top_k", args.top_k, count), min_gap=args.min_gap,
                 min_score=args.min_score, picture_at_zero=False)
         except OneframeError as exc:
             if not args.json and not args.queries:
@@ -263,68 +264,6 @@ def cmd_remove(args: argparse.Namespace) -> int:
     return 0
 
 
-def _number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
-    return value
-
-
-def _seconds_positive(text: str) -> float:
-    value = _number(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, not {text}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    value = _number(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 seconds or more, not {text}")
-    return value
-
-
-def _share(text: str) -> float:
-    value = _number(text)
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {text}")
-    return value
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, not {text}")
-    return value
-
-
-def _file(text: str) -> str:
-    from pathlib import Path
-
-    path = Path(text).expanduser()
-    if path.is_dir():
-        raise argparse.ArgumentTypeError(f"{text} is a folder; give a file")
-    if not path.is_file():
-        raise argparse.ArgumentTypeError(f"{text} does not exist")
-    return str(path)
-
-
-def _band(text: str) -> tuple[float, float]:
-    try:
-        top, bottom = (float(x) for x in text.split(":"))
-    except ValueError:
-        raise argparse.ArgumentTypeError("write the band as TOP:BOTTOM, e.g. 0.667:1") from None
-    if not 0 <= top < bottom <= 1:
-        raise argparse.ArgumentTypeError("need 0 <= TOP < BOTTOM <= 1, e.g. 0.667:1")
-    return top, bottom
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="oneframe", description=__doc__.splitlines()[0])
     parser.add_argument("--library", help="library folder (default: $ONEFRAME_LIBRARY or "
@@ -333,24 +272,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ingest", help="index a video from a URL or a local file")
     p.add_argument("source", help="a video URL (YouTube or any yt-dlp site) or a local file")
-    p.add_argument("--captions", type=_file,
+    p.add_argument("--captions", type=filename,
                    help="caption file (WebVTT/SRT/SBV) to use instead of any found")
     p.add_argument("--lang", default="en", help="caption language to prefer (default: en)")
-    p.add_argument("--subtitle-track", type=_count, metavar="N",
+    p.add_argument("--subtitle-track", type=count, metavar="N",
                    help="read the file's own subtitle track N (1 = its first), even over a "
                    "caption file beside it (default: the best track, where there are no "
                    "captions)")
-    p.add_argument("--interval", type=_seconds_positive, default=1.0,
+    p.add_argument("--interval", type=positive_seconds, default=1.0,
                    help="seconds between frames (default 1)")
     p.add_argument("--model", help="model id or folder (default: $ONEFRAME_MODEL or "
                    "openai/clip-vit-base-patch32)")
-    p.add_argument("--cookies", type=_file, help="cookies.txt for sites that ask to sign in")
+    p.add_argument("--cookies", type=filename, help="cookies.txt for sites that ask to sign in")
     p.add_argument("--speech", choices=("auto", "on", "off"), default="auto",
                    help="transcribe the speech (default auto: where the video has no captions "
                    "or subtitle track)")
     p.add_argument("--ocr", choices=("auto", "on", "off"), default="auto",
                    help="read burned-in subtitles (default auto: where a few frames show them)")
-    p.add_argument("--ocr-band", type=_band, default="0.667:1",
+    p.add_argument("--ocr-band", type=band, default="0.667:1",
                    help="where subtitles sit, top:bottom as fractions of the height "
                    "(default 0.667:1, the bottom third)")
     p.add_argument("--json", action="store_true", help="print a JSON object")
@@ -358,7 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ingest-many", help="index every source listed in a file, in parallel "
                        "with Ray if asked")
-    p.add_argument("list", type=_file, help="a text file: one URL or video file a line")
+    p.add_argument("list", type=filename, help="a text file: one URL or video file a line")
     p.add_argument("--ray", metavar="ADDRESS", help="run on Ray: 'local' (this machine's "
                    "cores), 'auto' (on a cluster node) or ray://HEAD:10001 (default: no Ray, "
                    "one after another)")
@@ -367,7 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gpus-per-task", type=float, default=0.0, help="GPUs a video's task asks "
                    "Ray for, e.g. 0.5 (default 0)")
     p.add_argument("--lang", default="en", help="caption language to prefer (default: en)")
-    p.add_argument("--interval", type=_seconds_positive, default=1.0,
+    p.add_argument("--interval", type=positive_seconds, default=1.0,
                    help="seconds between frames (default 1)")
     p.add_argument("--model", help="model id or folder (default: $ONEFRAME_MODEL or "
                    "openai/clip-vit-base-patch32)")
@@ -380,16 +319,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query", nargs="?", help="what you remember, in quotes")
     p.add_argument("--video", action="append", help="search this video id (repeatable; "
                    "default: the whole library)")
-    p.add_argument("--visual-weight", type=_share, default=0.5,
+    p.add_argument("--visual-weight", type=share, default=0.5,
                    help="0 = dialogue only, 1 = picture only (default 0.5, an equal say)")
-    p.add_argument("--top-k", type=_count, default=10, help="number of moments (default 10)")
-    p.add_argument("--min-gap", type=_seconds, default=2.0,
+    p.add_argument("--top-k", type=count, default=10, help="number of moments (default 10)")
+    p.add_argument("--min-gap", type=seconds, default=2.0,
                    help="seconds between two moments of one video (default 2)")
-    p.add_argument("--min-score", type=_share, default=MIN_SCORE,
+    p.add_argument("--min-score", type=share, default=MIN_SCORE,
                    help="leave out moments that match worse than this (default "
                    f"{MIN_SCORE}; 0 shows the closest moments even when nothing matches well)")
-    p.add_argument("--image", type=_file, help="an image file: find frames that look like it")
-    p.add_argument("--queries", type=_file,
+    p.add_argument("--image", type=filename, help="an image file: find frames that look like it")
+    p.add_argument("--queries", type=filename,
                    help="JSON lines {\"query\": ..., \"visual_weight\": ..., "
                    "\"video\": ...}: one JSON line of hits per query")
     p.add_argument("--json", action="store_true", help="print JSON")

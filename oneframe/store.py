@@ -22,39 +22,19 @@ import re
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import numpy as np
 
 from oneframe.atomic import held
 from oneframe.errors import LibraryError
+from oneframe.lance_tables import connect, optimise_table, search_settings, vector_column
 from oneframe.library import Library, VideoIndex
 from oneframe.manifest import MANIFEST, VideoRecord, is_valid_id
 
 STORE_DIR = ".store"
 STORE_ENV = "ONEFRAME_STORE"
 VIDEOS, CUES = "videos", "cues"
-ANN_ROWS = 200_000
-"""A table with more rows than this gets an ANN index (IVF with 8-bit codes while they fit half
-the index cache, else RaBitQ 1-bit codes, 64 bytes a 512-wide vector; re-ranked on the stored
-vectors);
-below it a whole-table scan is exact and fast enough."""
-KEEP_VERSIONS = timedelta(minutes=10)
-"""Table versions older than this are deleted by :meth:`VectorStore.optimise` (a reader still
-on one gets the latest on its next call)."""
-SQ_PROBES, SQ_REFINE_ROWS = 96, 200
-"""For an IVF_SQ index (up to about 500,000 512-wide rows): bench/scale.py at 50 films, recall@10
-1.0, p95 41 ms."""
-NPROBES, REFINE_ROWS = 256, 3000
-"""IVF partitions searched (all of them up to about 4.6 million rows) and how many of the
-nearest by the 1-bit codes are re-ranked on the stored vectors (bench/scale.py, 500 films of
-realistic frame vectors: recall@10 0.865 and p95 205 ms; with 96 probes and 200 re-ranked,
-0.38)."""
-INDEX_CACHE_MB = int(os.environ.get("ONEFRAME_STORE_CACHE_MB", "512"))
-"""Index partitions kept in memory (LanceDB's default, 6 GB, would hold a large library's
-whole index); the rest is read from disk (the page cache) when a query probes it."""
-METADATA_CACHE_MB = 128
 CANDIDATES = 100
 """Rows per channel a shortlist looks at (frames, windows, lines)."""
 MAX_WORDS = 32
@@ -116,7 +96,7 @@ class VectorStore:
     def __init__(self, library: Library, uri: str | None = None) -> None:
         self.library = library
         self.uri = uri or store_uri(library)
-        self.db = _connect(self.uri)
+        self.db = connect(self.uri)
 
     # --- keeping in line with the folders -------------------------------------------------
 
@@ -185,12 +165,12 @@ class VectorStore:
             "video": pa.array([vid] * len(times), pa.string()),
             "frame": pa.array(np.arange(len(times), dtype=np.int32)),
             "time": pa.array(np.asarray(times, np.float64)),
-            "vector": _vectors(frames)}))
+            "vector": vector_column(frames)}))
         if windows is not None and len(windows):
             self._add(group_name("windows", dialog_model or "", int(windows.shape[1])), pa.table({
                 "video": pa.array([vid] * len(windows), pa.string()),
                 "window": pa.array(np.arange(len(windows), dtype=np.int32)),
-                "vector": _vectors(windows)}))
+                "vector": vector_column(windows)}))
         if lines:
             self._add(CUES, pa.table({"video": pa.array([vid] * len(lines), pa.string()),
                                       "cue": pa.array(np.arange(len(lines), dtype=np.int32)),
@@ -209,30 +189,8 @@ class VectorStore:
         deleting rows meanwhile) is tried again."""
         with held(self.library.root / ".store-optimise.lock"):
             for name in self._tables():
-                self._optimise(self.db.open_table(name), name)
-
-    def _optimise(self, table: Any, name: str) -> None:
-        for attempt in range(3):
-            try:
-                table.optimize(cleanup_older_than=KEEP_VERSIONS)
-                break
-            except RuntimeError as exc:
-                if "Retryable commit conflict" not in str(exc) or attempt == 2:
-                    raise
-        if name == CUES and "text_idx" not in _index_names(table):
-            from lancedb.index import FTS
-
-            table.create_index("text", config=FTS(with_position=False))
-        if not name.startswith(("frames_", "windows_")):
-            return
-        rows = table.count_rows()
-        if rows > ANN_ROWS and not _has_vector_index(table):
-            dim = table.schema.field("vector").type.list_size
-            table.create_index("vector", config=_index_config(rows, dim))
-        if rows > ANN_ROWS and "video_idx" not in _index_names(table):
-            from lancedb.index import Bitmap
-
-            table.create_index("video", config=Bitmap())
+                optimise_table(self.db.open_table(name), text=name == CUES,
+                               vectors=name.startswith(("frames_", "windows_")))
 
     def rebuild(self) -> None:
         """Start again from the folders (after damage, or to reclaim space)."""
@@ -243,7 +201,7 @@ class VectorStore:
             if "://" in self.uri:
                 raise
             shutil.rmtree(self.uri, ignore_errors=True)
-            self.db = _connect(self.uri)
+            self.db = connect(self.uri)
         self.sync()
 
     # --- searching ---------------------------------------------------------------------------
@@ -307,10 +265,9 @@ class VectorStore:
         search = self._search(scope, table.search(np.asarray(query, np.float32),
                                                   vector_column_name="vector")
                               .distance_type("cosine").select(["video", row, "_distance"]))
-        index = _vector_index_type(table)
-        if index is not None and scope.whole:
-            probes, ranked = (SQ_PROBES, SQ_REFINE_ROWS) if index == "IvfSq" else (
-                NPROBES, REFINE_ROWS)
+        probing = search_settings(table)
+        if probing is not None and scope.whole:
+            probes, ranked = probing
             search = search.nprobes(probes).refine_factor(max(2, ranked // k))
         else:
             search = search.bypass_vector_index()
@@ -346,43 +303,3 @@ class Scope:
     whole: bool
     pending: bool
     tables: set[str]
-
-
-def _connect(uri: str) -> Any:
-    """A connection whose tables always read the latest commit, by any process (the CLI adds
-    videos while the app searches), holding at most ``INDEX_CACHE_MB`` of index in memory."""
-    import lancedb
-
-    session = lancedb.Session(index_cache_size_bytes=INDEX_CACHE_MB << 20,
-                              metadata_cache_size_bytes=METADATA_CACHE_MB << 20)
-    return lancedb.connect(uri, read_consistency_interval=timedelta(0), session=session)
-
-
-def _index_names(table: Any) -> set[str]:
-    return {index.name for index in table.list_indices()}
-
-
-def _has_vector_index(table: Any) -> bool:
-    return _vector_index_type(table) is not None
-
-
-def _vector_index_type(table: Any) -> str | None:
-    return next((i.index_type for i in table.list_indices() if i.name == "vector_idx"), None)
-
-
-def _index_config(rows: int, dim: int) -> Any:
-    """8-bit codes (IVF_SQ) where they fit half the index cache: precise with few probes;
-    else 1-bit RaBitQ codes, a quarter of the size, all probed and deeply re-ranked."""
-    from lancedb.index import IvfRq, IvfSq
-
-    if rows * dim <= (INDEX_CACHE_MB << 20) // 2:
-        return IvfSq(distance_type="cosine", num_partitions=max(16, int(np.sqrt(rows) / 2)))
-    return IvfRq(distance_type="cosine", num_partitions=max(16, int(np.sqrt(rows) / 7)),
-                 sample_rate=64)
-
-
-def _vectors(array: np.ndarray) -> Any:
-    import pyarrow as pa
-
-    values = np.ascontiguousarray(array, np.float16)
-    return pa.FixedSizeListArray.from_arrays(pa.array(values.ravel()), values.shape[1])

@@ -92,7 +92,7 @@ def test_optimise_drops_old_versions_and_keeps_every_row(
         library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
     from datetime import timedelta
 
-    from oneframe import store as module
+    from oneframe import lance_tables as module
 
     store = VectorStore(library)
     store.sync()
@@ -166,7 +166,7 @@ def test_ann_index_keeps_recall_against_exact_search(tmp_path, monkeypatch, cach
     least 0.95 against exact."""
     import pyarrow as pa
 
-    from oneframe import store as module
+    from oneframe import lance_tables as module
 
     rng = np.random.default_rng(0)
     centres = unit(rng.standard_normal((400, 64)))
@@ -180,7 +180,7 @@ def test_ann_index_keeps_recall_against_exact_search(tmp_path, monkeypatch, cach
         store._add(name, pa.table({"video": [f"file-{v}"] * len(part),
                                    "frame": np.arange(len(part), dtype=np.int32),
                                    "time": np.arange(len(part), dtype=np.float64),
-                                   "vector": module._vectors(part)}))
+                                   "vector": module.vector_column(part)}))
         store._add(VIDEOS, pa.table({"video": [f"file-{v}"], "stamp": ["x"], "model": ["m"],
                                      "frames": [len(part)], "ready": [True]}))
     monkeypatch.setattr(module, "ANN_ROWS", 20_000)

@@ -1,0 +1,108 @@
+"""LanceDB's side of the store: the connection, each table's indexes, and how a
+nearest-vector query uses them."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+
+ANN_ROWS = 200_000
+"""A table with more rows than this gets an ANN index (IVF with 8-bit codes while they fit half
+the index cache, else RaBitQ 1-bit codes, 64 bytes a 512-wide vector; re-ranked on the stored
+vectors);
+below it a whole-table scan is exact and fast enough."""
+KEEP_VERSIONS = timedelta(minutes=10)
+"""Table versions older than this are deleted by :func:`optimise_table` (a reader still
+on one gets the latest on its next call)."""
+SQ_PROBES, SQ_REFINE_ROWS = 96, 200
+"""For an IVF_SQ index (up to about 500,000 512-wide rows): bench/scale.py at 50 films, recall@10
+1.0, p95 41 ms."""
+NPROBES, REFINE_ROWS = 256, 3000
+"""IVF partitions searched (all of them up to about 4.6 million rows) and how many of the
+nearest by the 1-bit codes are re-ranked on the stored vectors (bench/scale.py, 500 films of
+realistic frame vectors: recall@10 0.865 and p95 205 ms; with 96 probes and 200 re-ranked,
+0.38)."""
+INDEX_CACHE_MB = int(os.environ.get("ONEFRAME_STORE_CACHE_MB", "512"))
+"""Index partitions kept in memory (LanceDB's default, 6 GB, would hold a large library's
+whole index); the rest is read from disk (the page cache) when a query probes it."""
+METADATA_CACHE_MB = 128
+
+
+def optimise_table(table: Any, text: bool, vectors: bool) -> None:
+    """Compact ``table`` and drop its old versions (retrying a commit another writer
+    pre-empted); index its ``text`` for full-text search, or its ``vectors`` (and video ids)
+    once it is large."""
+    for attempt in range(3):
+        try:
+            table.optimize(cleanup_older_than=KEEP_VERSIONS)
+            break
+        except RuntimeError as exc:
+            if "Retryable commit conflict" not in str(exc) or attempt == 2:
+                raise
+    if text and "text_idx" not in index_names(table):
+        from lancedb.index import FTS
+
+        table.create_index("text", config=FTS(with_position=False))
+    if not vectors:
+        return
+    rows = table.count_rows()
+    if rows > ANN_ROWS and not has_vector_index(table):
+        dim = table.schema.field("vector").type.list_size
+        table.create_index("vector", config=index_config(rows, dim))
+    if rows > ANN_ROWS and "video_idx" not in index_names(table):
+        from lancedb.index import Bitmap
+
+        table.create_index("video", config=Bitmap())
+
+
+def connect(uri: str) -> Any:
+    """A connection whose tables always read the latest commit, by any process (the CLI adds
+    videos while the app searches), holding at most ``INDEX_CACHE_MB`` of index in memory."""
+    import lancedb
+
+    session = lancedb.Session(index_cache_size_bytes=INDEX_CACHE_MB << 20,
+                              metadata_cache_size_bytes=METADATA_CACHE_MB << 20)
+    return lancedb.connect(uri, read_consistency_interval=timedelta(0), session=session)
+
+
+def index_names(table: Any) -> set[str]:
+    return {index.name for index in table.list_indices()}
+
+
+def has_vector_index(table: Any) -> bool:
+    return vector_index_type(table) is not None
+
+
+def vector_index_type(table: Any) -> str | None:
+    return next((i.index_type for i in table.list_indices() if i.name == "vector_idx"), None)
+
+
+def index_config(rows: int, dim: int) -> Any:
+    """8-bit codes (IVF_SQ) where they fit half the index cache: precise with few probes;
+    else 1-bit RaBitQ codes, a quarter of the size, all probed and deeply re-ranked."""
+    from lancedb.index import IvfRq, IvfSq
+
+    if rows * dim <= (INDEX_CACHE_MB << 20) // 2:
+        return IvfSq(distance_type="cosine", num_partitions=max(16, int(np.sqrt(rows) / 2)))
+    return IvfRq(distance_type="cosine", num_partitions=max(16, int(np.sqrt(rows) / 7)),
+                 sample_rate=64)
+
+
+def vector_column(array: np.ndarray) -> Any:
+    """Rows of vectors as a float16 fixed-size-list column."""
+    import pyarrow as pa
+
+    values = np.ascontiguousarray(array, np.float16)
+    return pa.FixedSizeListArray.from_arrays(pa.array(values.ravel()), values.shape[1])
+
+
+def search_settings(table: Any) -> tuple[int, int] | None:
+    """How a nearest-vector query uses ``table``'s ANN index: partitions probed and rows
+    re-ranked on the stored vectors; None where it has none (an exact scan)."""
+    kind = vector_index_type(table)
+    if kind is None:
+        return None
+    return (SQ_PROBES, SQ_REFINE_ROWS) if kind == "IvfSq" else (NPROBES, REFINE_ROWS)
