@@ -285,9 +285,9 @@ class DialogCorpus:
 
     def _semantic(self, query: DialogQuery) -> np.ndarray:
         out = np.full(len(self.first), np.nan, np.float32)
-        for model, (rows, matrix) in self.vectors.items():
+        for model, (rows, matrices) in self.vectors.items():
             if model in query.vectors:
-                out[rows] = products(matrix, query.vectors[model][:, None])[:, 0]
+                out[rows] = products(matrices, query.vectors[model][:, None])[:, 0]
         return out
 
     def highlight(self, text: str, matched: set[str]) -> list[tuple[str, bool]]:
@@ -309,14 +309,11 @@ class DialogCorpus:
         return merged
 
 
-def _stack(parts: list[tuple[int, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+def _stack(parts: list[tuple[int, np.ndarray]]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Where the parts' rows sit among all windows, and the parts as they are (never copied
+    into one matrix)."""
     rows = np.concatenate([np.arange(offset, offset + len(v)) for offset, v in parts])
-    matrix = np.empty((len(rows), parts[0][1].shape[1]), np.float16)
-    at = 0
-    for _, vectors in parts:  # filled straight from the (memory-mapped) parts
-        matrix[at:at + len(vectors)] = vectors
-        at += len(vectors)
-    return rows, matrix
+    return rows, [vectors for _, vectors in parts]
 
 
 def _longest_increasing(sequence: list[int]) -> int:

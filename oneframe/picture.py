@@ -77,7 +77,7 @@ class PictureScores:
 
 
 class PictureIndex:
-    """The frame vectors of a set of videos, one float16 matrix per group."""
+    """The frame vectors of a set of videos, grouped by model and width."""
 
     def __init__(self, models: Sequence[str], embeddings: Sequence[np.ndarray],
                  frame_offset: np.ndarray, caches: Sequence[dict] | None = None) -> None:
@@ -90,12 +90,14 @@ class PictureIndex:
         for i, (model, vectors) in enumerate(zip(models, embeddings, strict=True)):
             self.groups.setdefault((model, int(vectors.shape[1])), []).append(i)
         self.group_of = {i: g for g, members in self.groups.items() for i in members}
-        self.matrices = {g: _stack([embeddings[i] for i in members])
-                         for g, members in self.groups.items()}
-        sizes = np.diff(frame_offset)
-        self.group_rows = {g: np.concatenate([[0], np.cumsum([sizes[i] for i in members])])
-                           for g, members in self.groups.items()}
-        self._backgrounds: dict[Group, np.ndarray] = {}
+        self.parts = {g: [embeddings[i] for i in members] for g, members in self.groups.items()}
+        """Per group, its videos' vectors as they are (memory-mapped): never copied into one."""
+
+    def prepare(self) -> None:
+        """Work out every video's neutral background now (kept in its cache), so that their
+        first text query does not; needs the models (:class:`ModelError` if one can't load)."""
+        for group, members in self.groups.items():
+            self._background(group, logit_scale(group[0]), list(range(len(members))))
 
     def score(self, chosen: np.ndarray, query: str | None = None,
               image: np.ndarray | None = None, like: tuple[int, int] | None = None
@@ -141,59 +143,46 @@ class PictureIndex:
         if like is not None:
             if self.group_of[like[0]] != group:
                 return None
-            members = self.groups[group]
-            row = self.group_rows[group][members.index(like[0])] + like[1]
-            return self.matrices[group][row].astype(np.float32)
+            return self.parts[group][self.groups[group].index(like[0])][like[1]].astype(
+                np.float32)
         if image is not None:
             return load_encoder(group[0]).embed_images([image])[0]
         return text_vector(group[0], query or "")
 
     def _score_group(self, out: np.ndarray, group: Group, vector: np.ndarray, wanted: set[int],
                      by_text: bool) -> None:
-        q = vector.astype(np.float32)
-        rows, members = self.group_rows[group], self.groups[group]
-        if wanted >= set(members):  # the whole group: one product over all its frames
-            scores = self._score_rows(group, 0, len(self.matrices[group]), q, by_text)
-            for k, v in enumerate(members):
-                out[self.frame_offset[v]:self.frame_offset[v + 1]] = scores[rows[k]:rows[k + 1]]
-            return
-        for k, v in enumerate(members):
-            if v in wanted:
-                out[self.frame_offset[v]:self.frame_offset[v + 1]] = self._score_rows(
-                    group, int(rows[k]), int(rows[k + 1]), q, by_text)
+        members = self.groups[group]
+        chosen = [k for k, v in enumerate(members) if v in wanted]
+        scores = self._score_members(group, chosen, vector.astype(np.float32), by_text)
+        at = 0
+        for k in chosen:
+            v = members[k]
+            size = int(self.frame_offset[v + 1] - self.frame_offset[v])
+            out[self.frame_offset[v]:self.frame_offset[v + 1]] = scores[at:at + size]
+            at += size
 
-    def _score_rows(self, group: Group, lo: int, hi: int, q: np.ndarray,
-                    by_text: bool) -> np.ndarray:
-        """Cosines of a group's rows ``lo:hi`` to ``q``; for a text query, as matches."""
-        cosines = products(self.matrices[group][lo:hi], q[:, None])[:, 0]
+    def _score_members(self, group: Group, chosen: list[int], q: np.ndarray,
+                       by_text: bool) -> np.ndarray:
+        """Cosines of the ``chosen`` members' frames to ``q``, in turn; for a text query, as
+        matches."""
+        cosines = products([self.parts[group][k] for k in chosen], q[:, None])[:, 0]
         if not by_text:
             return cosines
         scale = logit_scale(group[0])
-        return picture_match(cosines, self._background(group, scale)[lo:hi], scale)
+        return picture_match(cosines, self._background(group, scale, chosen), scale)
 
-    def _background(self, group: Group, scale: float) -> np.ndarray:
-        """Per row of a group: how well the neutral captions describe that frame."""
-        found = self._backgrounds.get(group)
-        if found is None:
-            neutral = _neutral_vectors(group[0]).T
-            key = ("background", group, scale, setting(device()))
-            rows, parts = self.group_rows[group], []
-            for k, v in enumerate(self.groups[group]):
-                part = self.caches[v].get(key)
-                if part is None:
-                    cosines = products(self.matrices[group][rows[k]:rows[k + 1]], neutral)
-                    part = self.caches[v][key] = neutral_background(cosines, scale)
-                parts.append(part)
-            found = self._backgrounds[group] = np.concatenate(parts)
-        return found
-
-
-def _stack(matrices: list[np.ndarray]) -> np.ndarray:
-    """One float16 matrix of all rows, filled straight from the (memory-mapped) parts."""
-    out = np.empty((sum(len(m) for m in matrices), matrices[0].shape[1]), np.float16)
-    row = 0
-    for m in matrices:
-        out[row:row + len(m)] = m
-        row += len(m)
-    return out
-
+    def _background(self, group: Group, scale: float, chosen: list[int]) -> np.ndarray:
+        """Per frame of the ``chosen`` members: how well the neutral captions describe it
+        (worked out once per loaded video)."""
+        key = ("background", group, scale, setting(device()))
+        parts, neutral = [], None
+        for k in chosen:
+            cache = self.caches[self.groups[group][k]]
+            part = cache.get(key)
+            if part is None:
+                if neutral is None:  # only for a video not scored before
+                    neutral = _neutral_vectors(group[0]).T
+                part = cache[key] = neutral_background(
+                    products(self.parts[group][k], neutral), scale)
+            parts.append(part)
+        return np.concatenate(parts)

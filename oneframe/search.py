@@ -44,18 +44,20 @@ class SearchIndex:
 
     def __init__(self, library: Library | None = None, videos: Sequence[str] | None = None,
                  loaded: Sequence[VideoIndex] | None = None):
-        """The ``videos`` of ``library`` (all of them by default), or those ``loaded``."""
+        """The ``videos`` of ``library`` (all of them by default), read into memory (no
+        library file is held open: an entry can be removed or replaced meanwhile), or those
+        ``loaded`` (searched as they are, memory-mapped or not)."""
         self.library = library or Library()
         self.skipped: list[str] = []  # messages about damaged entries left out of the index
         if loaded is not None:
             loaded = list(loaded)
         elif videos is not None:
-            loaded = [self.library.load(vid, mmap=True) for vid in videos]
+            loaded = [self.library.load(vid) for vid in videos]
         else:
             loaded = []
             for vid in self.library.ids():
                 try:
-                    loaded.append(self.library.load(vid, mmap=True))
+                    loaded.append(self.library.load(vid))
                 except LibraryError as exc:
                     self.skipped.append(str(exc))
         self.records = [v.record for v in loaded]

@@ -284,6 +284,8 @@ class VectorStore:
         table = self.db.open_table(CUES)
         found: dict[tuple[str, int], float] = {}
         for fuzziness in (0, 1):
+            if len(found) >= k:  # the exact words found enough: no typo search
+                break
             query = MatchQuery(" ".join(words), "text", fuzziness=fuzziness)
             search = self._search(scope, table.search(query, query_type="fts")
                                   .select(["video", "cue", "_score"]))

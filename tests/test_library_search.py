@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from planted import image_like, plant, showing
@@ -130,7 +132,43 @@ def test_the_store_can_live_elsewhere(library: Library, tmp_path, monkeypatch) -
     assert "film-5" not in VectorStore(library).ready()
 
 
-def test_a_server_loads_the_videos_ahead(library: Library) -> None:
+def test_a_server_loads_the_videos_ahead(library: Library,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Warm-up loads the videos, reads their vectors in, works out their frames' neutral
+    background and keeps them out of the collector's passes: a first query does none of it."""
+    import gc
+
+    import oneframe.picture
+
+    expected = SearchIndex(library).search(PICTURE, visual_weight=1.0, top_k=3)
     search = LibrarySearch(library, shortlist_above=2, shortlist=3, optimise=False)
-    assert search.warm() == FILMS
+    try:
+        assert search.warm() == FILMS
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+    video = search._videos["film-6"]
+    assert rss_kb(video.record.path / "dialog.npy") >= video.dialog_vectors.nbytes / 1024
+
+    def neutral(model: str) -> np.ndarray:
+        raise AssertionError("a background worked out at query time")
+
+    monkeypatch.setattr(oneframe.picture, "_neutral_vectors", neutral)
+    got = search.search(PICTURE, visual_weight=1.0, top_k=3)
+    assert moments(got)[0] == moments(expected)[0] == ("film-6", 12.0)
+    assert got.hits[0].score == pytest.approx(expected.hits[0].score, abs=1e-4)
     assert LibrarySearch(library).warm() == 0  # a small library is loaded whole already
+
+
+def rss_kb(path) -> int:  # noqa: ANN001
+    """Kilobytes of ``path``'s memory maps in this process that are in memory now."""
+    smaps = Path("/proc/self/smaps")
+    if not smaps.exists():
+        pytest.skip("needs Linux's /proc/self/smaps to see what a memory map holds")
+    total, inside = 0, False
+    for line in smaps.read_text().splitlines():
+        if line[:1].isdigit() or line[:1] in "abcdef" and "-" in line.split()[0]:
+            inside = line.rstrip().endswith(str(path))
+        elif inside and line.startswith("Rss:"):
+            total += int(line.split()[1])
+    return total

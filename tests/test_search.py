@@ -336,8 +336,11 @@ def test_numpy_and_torch_products_agree(monkeypatch: pytest.MonkeyPatch, rows: i
     matrix = rng.standard_normal((rows, 64)).astype(np.float16)
     vectors = rng.standard_normal((64, 3)).astype(np.float32)
     by_numpy = module.products(matrix, vectors)
+    parts = [matrix[:3], matrix[3:3], matrix[3:]]  # several videos' vectors, read in turn
+    assert np.allclose(module.products(parts, vectors), by_numpy, rtol=0, atol=1e-4)
     monkeypatch.setattr(module, "NUMPY_ROWS", 0)
     by_torch = module.products(matrix, vectors)
+    assert np.allclose(module.products(parts, vectors), by_torch, rtol=0, atol=1e-2)
     exact = matrix.astype(np.float64) @ vectors.astype(np.float16).astype(np.float64)
     assert by_numpy.shape == by_torch.shape == (rows, 3)
     assert np.abs(by_torch - exact).max() < 0.1  # float16 accumulation in torch
