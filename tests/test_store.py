@@ -185,6 +185,8 @@ def test_ann_index_keeps_recall_against_exact_search(tmp_path, monkeypatch, cach
                                      "frames": [len(part)], "ready": [True]}))
     monkeypatch.setattr(module, "ANN_ROWS", 20_000)
     monkeypatch.setattr(module, "INDEX_CACHE_MB", cache_mb)
+    # re-ranking 12,000 of 40,000 rows would hide a bad index: at most 3,000 here
+    monkeypatch.setattr(module, "REFINE_ROWS", min(module.REFINE_ROWS, 3000))
     store.optimise()
     [index] = [i for i in store.db.open_table(name).list_indices() if i.name == "vector_idx"]
     assert index.index_type == kind
