@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 from pathlib import Path
@@ -122,6 +123,9 @@ def main() -> None:
     parser.add_argument("--nprobes", type=int, default=lance_tables.NPROBES)
     parser.add_argument("--refine", type=int, default=lance_tables.REFINE_ROWS,
                         help="rows re-ranked on the stored vectors")
+    parser.add_argument("--cold", action="store_true",
+                        help="drop the page cache first (root only) and open as the app does, "
+                        "with LibrarySearch.warm's read-ahead (inside open_s)")
     args = parser.parse_args()
     lance_tables.NPROBES, lance_tables.REFINE_ROWS = args.nprobes, args.refine
     from oneframe.embed import load_encoder
@@ -132,8 +136,13 @@ def main() -> None:
     library = Library(OUT / f"scale-{args.films}")
     build_s = build(VectorStore(library), films, args.films)
 
+    if args.cold:  # as after a restart: nothing of the store in memory
+        os.sync()
+        Path("/proc/sys/vm/drop_caches").write_text("3\n")
     started = time.perf_counter()
     store = VectorStore(library)
+    if args.cold:
+        store.prewarm()  # as the app's warm-up does at start
     queries = films.queries(args.queries)
     store.nearest("frames", MODEL, queries[0], 10)
     open_s = time.perf_counter() - started

@@ -155,11 +155,13 @@ class LibrarySearch:
 
 
     def warm(self) -> int:
-        """Load the videos a shortlist would (up to ``KEPT_VIDEOS``, newest first, their
-        vectors read in), so the first queries don't wait for them; how many. For a server,
-        at start."""
+        """Read the store ahead and load the videos a shortlist would (up to ``KEPT_VIDEOS``,
+        newest first, their vectors read in), so the first queries don't wait for them; how
+        many videos. For a server, at start."""
         if self._all is not None:
             return 0
+        assert self.store is not None
+        self.store.prewarm()
         newest = sorted(self.records, key=lambda r: r.created, reverse=True)[:KEPT_VIDEOS]
         for record in newest:
             try:

@@ -28,7 +28,14 @@ import numpy as np
 
 from oneframe.atomic import held
 from oneframe.errors import LibraryError
-from oneframe.lance_tables import connect, optimise_table, search_settings, vector_column
+from oneframe.lance_tables import (
+    connect,
+    new_session,
+    optimise_table,
+    prewarm,
+    search_settings,
+    vector_column,
+)
 from oneframe.library import Library, VideoIndex
 from oneframe.manifest import MANIFEST, VideoRecord, is_valid_id
 
@@ -96,7 +103,8 @@ class VectorStore:
     def __init__(self, library: Library, uri: str | None = None) -> None:
         self.library = library
         self.uri = uri or store_uri(library)
-        self.db = connect(self.uri)
+        self.session = new_session()
+        self.db = connect(self.uri, self.session)
 
     # --- keeping in line with the folders -------------------------------------------------
 
@@ -192,6 +200,11 @@ class VectorStore:
                 optimise_table(self.db.open_table(name), text=name == CUES,
                                vectors=name.startswith(("frames_", "windows_")))
 
+    def prewarm(self) -> None:
+        """Read ahead what searches read (indexes, then a local store's files), for a server
+        at start: see :func:`lance_tables.prewarm`."""
+        prewarm(self.db, self.uri)
+
     def rebuild(self) -> None:
         """Start again from the folders (after damage, or to reclaim space)."""
         try:
@@ -201,7 +214,7 @@ class VectorStore:
             if "://" in self.uri:
                 raise
             shutil.rmtree(self.uri, ignore_errors=True)
-            self.db = connect(self.uri)
+            self.db = connect(self.uri, self.session)
         self.sync()
 
     # --- searching ---------------------------------------------------------------------------

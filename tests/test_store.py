@@ -197,3 +197,15 @@ def test_ann_index_keeps_recall_against_exact_search(tmp_path, monkeypatch, cach
         found = store.nearest("frames", "m", q.astype(np.float32), 10)
         recalls.append(len({int(m.video[5:]) * 10_000 + m.row for m in found} & truth) / 10)
     assert np.mean(recalls) >= 0.95, recalls
+
+
+def test_prewarm_brings_the_indexes_into_memory(library: Library) -> None:
+    """A server's warm-up: the indexes a first query reads are in LanceDB's cache ahead of it
+    (and a local store's files are read ahead, which a test can't see)."""
+    store = VectorStore(library)
+    store.sync()
+    store.optimise()  # the lines' full-text index
+    fresh = VectorStore(library)
+    before = fresh.session.size_bytes
+    fresh.prewarm()
+    assert fresh.session.size_bytes > before + 1000
