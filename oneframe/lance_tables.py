@@ -13,23 +13,25 @@ import numpy as np
 
 ANN_ROWS = 200_000
 """A table with more rows than this gets an ANN index (IVF with 8-bit codes while they fit half
-the index cache, else RaBitQ 1-bit codes, 64 bytes a 512-wide vector; re-ranked on the stored
-vectors);
-below it a whole-table scan is exact and fast enough."""
+the index cache, else RaBitQ 2-bit codes, 128 bytes a 512-wide vector; re-ranked on the stored
+vectors); below it a whole-table scan is exact and fast enough."""
 KEEP_VERSIONS = timedelta(minutes=10)
 """Table versions older than this are deleted by :func:`optimise_table` (a reader still
 on one gets the latest on its next call)."""
 SQ_PROBES, SQ_REFINE_ROWS = 96, 200
-"""For an IVF_SQ index (up to about 500,000 512-wide rows): bench/scale.py at 50 films, recall@10
-1.0, p95 41 ms."""
-NPROBES, REFINE_ROWS = 1 << 16, 12_000
-"""IVF partitions searched (LanceDB stops at the index's count: all of them) and how many of
-the nearest by the 1-bit codes are re-ranked on the stored vectors. bench/scale.py, 500 films of
-realistic frame vectors (their 10th and 11th nearest a mere 0.0002 apart): recall@10 0.85 with
-3,000 re-ranked, 0.95 with 10,000, 0.97 with 12,000 (each re-ranked row is a ~10 us read)."""
-INDEX_CACHE_MB = int(os.environ.get("ONEFRAME_STORE_CACHE_MB", "512"))
-"""Index partitions kept in memory (LanceDB's default, 6 GB, would hold a large library's
-whole index); the rest is read from disk (the page cache) when a query probes it."""
+"""For an IVF_SQ index (up to about 750,000 512-wide rows): bench/scale.py at 50 films, recall@10
+1.0, p95 45 ms."""
+RQ_BITS, NPROBES, REFINE_ROWS = 2, 1 << 16, 1000
+"""For an IVF_RQ index: bits a dimension, IVF partitions searched (LanceDB stops at the index's
+count: all of them; text queries sit far from the images, and the partitions nearest them miss
+many of their nearest frames) and rows re-ranked on the stored vectors. bench/scale.py, 500
+films of realistic frame vectors (their 10th and 11th nearest a mere 0.0002 apart): 2 bits and
+1,000 re-ranked: recall@10 0.995, p95 77 ms; 1 bit needed 12,000 re-ranked (each a ~10 us read
+from the page cache) for 0.965 at p95 260 ms, and 3,000 gave 0.85."""
+INDEX_CACHE_MB = int(os.environ.get("ONEFRAME_STORE_CACHE_MB", "768"))
+"""Index partitions kept in memory: a 500-film library's 2-bit codes (526 MB). LanceDB's
+default, 6 GB, held far more than needed; the rest is read from disk (the page cache) when a
+query probes it, so a library of more than about 4.5 million frames wants a larger cache."""
 METADATA_CACHE_MB = 128
 
 
@@ -115,13 +117,13 @@ def vector_index_type(table: Any) -> str | None:
 
 def index_config(rows: int, dim: int) -> Any:
     """8-bit codes (IVF_SQ) where they fit half the index cache: precise with few probes;
-    else 1-bit RaBitQ codes, a quarter of the size, all probed and deeply re-ranked."""
+    else 2-bit RaBitQ codes, a quarter of the size, all probed and re-ranked."""
     from lancedb.index import IvfRq, IvfSq
 
     if rows * dim <= (INDEX_CACHE_MB << 20) // 2:
         return IvfSq(distance_type="cosine", num_partitions=max(16, int(np.sqrt(rows) / 2)))
     return IvfRq(distance_type="cosine", num_partitions=max(16, int(np.sqrt(rows) / 7)),
-                 sample_rate=64)
+                 num_bits=RQ_BITS, sample_rate=64)
 
 
 def vector_column(array: np.ndarray) -> Any:
