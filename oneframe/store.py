@@ -45,6 +45,10 @@ VIDEOS, CUES = "videos", "cues"
 CANDIDATES = 100
 """Rows per channel a shortlist looks at (frames, windows, lines)."""
 MAX_WORDS = 32
+EXACT_VIDEOS = 24
+"""A nearest-vector query over at most this many videos scans their rows exactly; over more
+(the library, a large selection, or the library while a video is half-written) it uses the
+ANN index, their ids as a prefilter."""
 _ASKING = ThreadPoolExecutor(4, thread_name_prefix="oneframe-store")
 
 
@@ -279,7 +283,7 @@ class VectorStore:
                                                   vector_column_name="vector")
                               .distance_type("cosine").select(["video", row, "_distance"]))
         probing = search_settings(table)
-        if probing is not None and scope.whole:
+        if probing is not None and len(scope.chosen) > EXACT_VIDEOS:
             probes, ranked = probing
             search = search.nprobes(probes).refine_factor(max(2, ranked // k))
         else:

@@ -7,6 +7,7 @@ import pytest
 from conftest import needs_sentence_model
 from planted import plant, unit
 
+from oneframe import store as store_module
 from oneframe.cues import Cue
 from oneframe.embed import resolve_model
 from oneframe.library import Library
@@ -195,6 +196,27 @@ def test_ann_index_keeps_recall_against_exact_search(tmp_path, monkeypatch, cach
         found = store.nearest("frames", "m", q.astype(np.float32), 10)
         recalls.append(len({int(m.video[5:]) * 10_000 + m.row for m in found} & truth) / 10)
     assert np.mean(recalls) >= 0.95, recalls
+
+    # over more videos than EXACT_VIDEOS, but not all: the index, their ids a prefilter
+    from lancedb.query import LanceVectorQueryBuilder
+
+    exact_scans = []
+    bypass = LanceVectorQueryBuilder.bypass_vector_index
+    monkeypatch.setattr(LanceVectorQueryBuilder, "bypass_vector_index",
+                        lambda self: exact_scans.append(1) or bypass(self))
+    monkeypatch.setattr(store_module, "EXACT_VIDEOS", 2)
+    chosen = ["file-0", "file-2", "file-3"]
+    within = np.concatenate([np.arange(v * 10_000, (v + 1) * 10_000) for v in (0, 2, 3)])
+    recalls = []
+    for q in unit(centres[rng.integers(0, 400, 10)] + rng.standard_normal((10, 64))):
+        cosines = rows[within].astype(np.float16).astype(np.float32) @ q
+        truth = set(within[np.argsort(-cosines)[:10]].tolist())
+        found = store.nearest("frames", "m", q.astype(np.float32), 10, videos=chosen)
+        assert {m.video for m in found} <= set(chosen)
+        recalls.append(len({int(m.video[5:]) * 10_000 + m.row for m in found} & truth) / 10)
+    assert np.mean(recalls) >= 0.95 and not exact_scans, recalls
+    store.nearest("frames", "m", q.astype(np.float32), 10, videos=chosen[:2])
+    assert exact_scans  # two videos: their rows scanned
 
 
 def test_prewarm_brings_the_indexes_into_memory(library: Library) -> None:
