@@ -140,7 +140,10 @@ def main() -> None:
 
     if args.cold:  # as after a restart: nothing of the store in memory
         os.sync()
-        Path("/proc/sys/vm/drop_caches").write_text("3\n")
+        try:
+            Path("/proc/sys/vm/drop_caches").write_text("3\n")
+        except OSError as exc:
+            parser.error(f"--cold drops the page cache, which needs root: {exc}")
     else:  # as a running server's page cache holds them (this VM's memory manager drops them)
         for path in Path(store_module.store_uri(library)).rglob("*"):
             if path.is_file():
