@@ -150,7 +150,7 @@ class DialogCorpus:
         self.cue_video = np.repeat(np.arange(self.n_videos), self.cues_per_video)
         self.window_video = np.repeat(np.arange(self.n_videos),
                                       [len(windows) for _, windows, *_ in videos])
-        self.vectors = {model: _stack(parts) for model, parts in pieces.items()}
+        self.vectors = {model: _parts(parts) for model, parts in pieces.items()}
         self._index_words(word_indexes or [WordIndex.of(cues) for cues, *_ in videos])
 
     def _index_words(self, per_video: Sequence[WordIndex]) -> None:
@@ -309,7 +309,7 @@ class DialogCorpus:
         return merged
 
 
-def _stack(parts: list[tuple[int, np.ndarray]]) -> tuple[np.ndarray, list[np.ndarray]]:
+def _parts(parts: list[tuple[int, np.ndarray]]) -> tuple[np.ndarray, list[np.ndarray]]:
     """Where the parts' rows sit among all windows, and the parts as they are (never copied
     into one matrix)."""
     rows = np.concatenate([np.arange(offset, offset + len(v)) for offset, v in parts])

@@ -85,8 +85,8 @@ class VideoIndex:
         return self._words
 
     def resident(self) -> None:
-        """Read its memory-mapped vectors in now, one byte a page: the page faults (about a
-        tenth of a second for a two-hour film) are paid here, not by the first search."""
+        """Read its memory-mapped vectors in now, one byte a page: the disk reads of a cold
+        page cache and the page faults are paid here, not by the first search."""
         for array in (self.embeddings, self.windows, self.dialog_vectors):
             if isinstance(array, np.memmap) and array.size:
                 int(np.asarray(array).reshape(-1).view(np.uint8)[::4096].sum())

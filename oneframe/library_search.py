@@ -153,7 +153,6 @@ class LibrarySearch:
                 self._indexes.popitem(last=False)
         return index
 
-
     def warm(self) -> int:
         """Read the store ahead and load the videos a shortlist would (up to ``KEPT_VIDEOS``,
         newest first, their vectors read in), so the first queries don't wait for them; how
