@@ -18,12 +18,15 @@ from oneframe import subformats
 from oneframe.cues import Cue, RawCue, clean_text
 from oneframe.errors import CaptionError
 from oneframe.rolling import is_rolling, rolling_cues
+from oneframe.settings import number
 
 __all__ = ["Cue", "RawCue", "clean_cues", "parse_captions", "read_captions"]
 
 WEBVTT_SUFFIXES = (".vtt", ".srt", ".sbv")  # read by webvtt-py; the rest by pysubs2
 CAPTION_SUFFIXES = WEBVTT_SUFFIXES + subformats.SUFFIXES
-MAX_CAPTION_BYTES = 50 * 1024 * 1024
+MAX_CAPTION_MB_ENV, MAX_CAPTION_MB = "ONEFRAME_MAX_CAPTION_MB", 10.0
+MAX_CUES_ENV, MAX_CUES = "ONEFRAME_MAX_CUES", 20_000
+"""A two-hour film has about 1,500 lines; a six-hour video at a line a second, 21,600."""
 
 
 _BOMS = (
@@ -151,10 +154,33 @@ def clean_cues(raw_cues: list[RawCue]) -> list[Cue]:
     return cues
 
 
+def max_cues() -> int:
+    return int(number(MAX_CUES_ENV, MAX_CUES, integer=True))
+
+
+def too_many_cues(name: str, count: int) -> CaptionError:
+    return CaptionError(
+        f"{name}: holds about {count:,} captions, more than the {max_cues():,} oneframe reads "
+        f"from one file (the operator's setting {MAX_CUES_ENV}). A film has about 1,500: this "
+        "file may belong to something much longer, or be damaged.")
+
+
+def _cue_estimate(text: str, fmt: str) -> int:
+    """About how many cues ``text`` holds, counted before parsing it."""
+    if fmt in ("vtt", "srt"):
+        return text.count("-->")
+    if fmt in ("ass", "ssa"):
+        return text.count("\nDialogue:")
+    return text.count("\n") // 2
+
+
 def parse_captions(text: str, name: str = "captions", fps: float | None = None) -> list[Cue]:
     """Cleaned cues of caption text (format detected from content, then from ``name``);
-    ``fps``, the video's frame rate, times a frame-numbered (MicroDVD) file."""
+    ``fps``, the video's frame rate, times a frame-numbered (MicroDVD) file. A file of more
+    cues than ``$ONEFRAME_MAX_CUES`` is refused before it is parsed."""
     fmt = detect_format(text, name)
+    if (estimate := _cue_estimate(text, fmt)) > max_cues():
+        raise too_many_cues(name, estimate)
     if fmt in _FORMAT_NAMES:
         return clean_cues(parse_raw_cues(text, fmt, name))
     cues = clean_cues(subformats.parse(text, fmt, name, fps))
@@ -163,13 +189,22 @@ def parse_captions(text: str, name: str = "captions", fps: float | None = None) 
     return cues
 
 
+def check_caption_size(path: Path) -> None:
+    """CaptionError if ``path`` is larger than ``$ONEFRAME_MAX_CAPTION_MB``."""
+    limit = number(MAX_CAPTION_MB_ENV, MAX_CAPTION_MB)
+    size = path.stat().st_size
+    if size > limit * 1024 * 1024:
+        raise CaptionError(
+            f"{path.name}: {size / 1048576:,.1f} MB is too large for a caption file (the most "
+            f"is {limit:g} MB, the operator's setting {MAX_CAPTION_MB_ENV}; a film's subtitles "
+            "are about 0.1 MB). Check that this is the right file.")
+
+
 def read_captions(path: str | Path, fps: float | None = None) -> list[Cue]:
     """Cleaned cues of a caption file; a CaptionError names the file and what is wrong."""
     path = Path(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_CAPTION_BYTES:
-            raise CaptionError(f"{path.name}: {size >> 20} MB is too large for a caption file.")
+        check_caption_size(path)
         data = path.read_bytes()
     except OSError as exc:
         raise CaptionError(f"{path}: cannot be read ({exc.strerror or exc}).") from exc

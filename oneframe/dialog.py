@@ -5,12 +5,16 @@ Two signals, each in [0, 1]:
 * **lexical**: the share of the query's words found in the window, each word weighted by its
   rarity in that video (IDF) and matched exactly, by stem, or fuzzily (rapidfuzz ``ratio`` >=
   80, for typos), with a bonus for the words appearing in the query's order. Words that frame
-  a line in reported speech ("Emo *tells Proog* ...") count little.
+  a line in reported speech ("Emo *tells Proog* ...") count little. Common words ("in",
+  "the") count only beside one of the query's content words or where the window means much
+  the same as the query; a query of common words alone matches no line.
 * **semantic**: cosine similarity of sentence embeddings (:mod:`oneframe.sentences`) of the
   window and of the query's core (its reported-speech frame removed), for paraphrases.
 
 A window's score is their mean (the lexical one alone where no embeddings exist) and goes to
 its *anchor*, the cue in it that carries most of the match, so hits land on the right line.
+Each video's noise floor is the median of its own windows' scores, so a video scores the same
+whichever other videos are searched beside it.
 """
 
 from __future__ import annotations
@@ -35,10 +39,15 @@ ORDER_SHARE = 0.15
 LENGTH_PENALTY = 0.005
 RERANK = 64
 STOPWORDS = frozenset("""
-a an the and or but is are am was were be been to of in on at it its i you he she we they me
-him her us them my your his our their this that these those do does did not no so if as for
-with what there here will would have has had can could
+a an the and or but is are am was were be been being to of in on at by from up down out off
+over into onto it its i you he she we they me him her us them my your his our their this that
+these those do does did not no so if as for with what there here will would shall should have
+has had can could may might must just then than too very one
 """.split())
+"""Words too common to make a match on their own ("one" too: "1" is spelled "one")."""
+MEANING_SUPPORT = 0.3
+"""Common words count in a window only beside a content word of the query or where the
+window's meaning is this close to the query's (cosine): alone they are noise."""
 
 
 def cue_windows(cues: Sequence[Cue]) -> np.ndarray:
@@ -59,8 +68,21 @@ def cue_windows(cues: Sequence[Cue]) -> np.ndarray:
     return np.asarray(rows, np.int32).reshape(-1, 2)
 
 
-def window_texts(cues: Sequence[Cue], windows: np.ndarray) -> list[str]:
-    return [" ".join(c.text for c in cues[first:first + length]) for first, length in windows]
+def window_vectors(cue_vectors: np.ndarray, windows: np.ndarray,
+                   weights: np.ndarray) -> np.ndarray:
+    """Each window's vector from its cues' own: their mean weighted by ``weights`` (per cue;
+    the length of its text). Not renormalised, so a query's product with it is the weighted
+    mean of its products with the cues: one sentence-model pass per cue rather than per window
+    (a third of the texts, a sixth of the tokens), with the same dialogue recall as embedding
+    every window's text (bench/eval_dialog.py)."""
+    out = np.zeros((len(windows), cue_vectors.shape[1]), np.float32)
+    total = np.zeros(len(windows), np.float32)
+    for k in range(WINDOW_CUES):
+        rows = np.flatnonzero(windows[:, 1] > k)
+        cues = windows[rows, 0] + k
+        out[rows] += cue_vectors[cues] * weights[cues, None]
+        total[rows] += weights[cues]
+    return out / np.maximum(total, 1e-12)[:, None]
 
 
 @dataclass
@@ -78,6 +100,13 @@ class DialogQuery:
         core, frame = split_reported_speech(text)
         return cls(text, core, words(text), frame)
 
+    @property
+    def content(self) -> frozenset[str]:
+        """Its words that can make a match: not common words, not the reported-speech frame
+        (where the frame is all there is, its own words)."""
+        own = frozenset(t for t in self.tokens if t not in STOPWORDS)
+        return (own - self.frame) or own
+
 
 @dataclass
 class DialogScores:
@@ -86,7 +115,8 @@ class DialogScores:
     cue: np.ndarray
     window: np.ndarray
     matched: set[str]
-    baseline: float
+    baseline: np.ndarray
+    """Per video, its noise floor: the median of its windows' scores."""
 
 
 @dataclass
@@ -191,15 +221,18 @@ class DialogCorpus:
             found[self.vocab[token]] = 1.0
         return found
 
-    def score(self, query: DialogQuery, videos: np.ndarray | None = None) -> DialogScores:
-        """Score every cue; ``videos`` (positions) limits the noise-floor estimate to them."""
+    def score(self, query: DialogQuery) -> DialogScores:
+        """Score every cue; a query of common words alone scores nothing."""
         n_cues, n_windows = len(self.cues), len(self.first)
         lexical = np.zeros(n_windows, np.float32)
         cue_lexical = np.zeros(n_cues, np.float32)
+        content = np.zeros(n_windows, bool)  # windows where a content word of the query is
         total = np.zeros(self.n_videos, np.float32)
         matched: set[str] = set()
         position: dict[str, int] = {}  # vocabulary word -> first query position it matches
         counts = {t: query.tokens.count(t) for t in dict.fromkeys(query.tokens)}
+        if not query.content:
+            return self._nothing()
         for token, count in counts.items():
             best = np.zeros(n_cues, np.float32)
             for wid, similarity in self.variants(token).items():
@@ -217,12 +250,15 @@ class DialogCorpus:
             cue_lexical += best * weight[self.cue_video]
             window_best = self._window_max(best)
             lexical += window_best * weight[self.window_video]
+            if token in query.content:
+                content |= window_best > 0
         with np.errstate(invalid="ignore", divide="ignore"):
             norm = np.where(total > 0, total, 1)
             lexical /= norm[self.window_video]
             cue_lexical /= norm[self.cue_video]
-        self._rerank_by_order(lexical, position)
         semantic = self._semantic(query)
+        lexical[~content & ~(np.nan_to_num(semantic) >= MEANING_SUPPORT)] = 0
+        self._rerank_by_order(lexical, position)
         has_sem = ~np.isnan(semantic)
         combined = np.where(has_sem, (lexical + np.clip(np.nan_to_num(semantic), 0, 1)) / 2,
                             lexical)
@@ -233,9 +269,19 @@ class DialogCorpus:
         best_window = np.full(n_cues, -1, np.int64)
         winners = np.flatnonzero(combined >= cue_score[anchor])
         best_window[anchor[winners]] = winners
-        scope = combined if videos is None else combined[np.isin(self.window_video, videos)]
-        baseline = float(np.median(scope)) if len(scope) else 0.0
-        return DialogScores(cue_score, best_window, matched, baseline)
+        return DialogScores(cue_score, best_window, matched, self._floors(combined))
+
+    def _nothing(self) -> DialogScores:
+        return DialogScores(np.zeros(len(self.cues), np.float32),
+                            np.full(len(self.cues), -1, np.int64), set(),
+                            np.zeros(self.n_videos, np.float32))
+
+    def _floors(self, combined: np.ndarray) -> np.ndarray:
+        """Per video, the median of its windows' scores (windows lie video after video)."""
+        ends = np.cumsum(np.bincount(self.window_video, minlength=self.n_videos))
+        starts = ends - np.bincount(self.window_video, minlength=self.n_videos)
+        return np.asarray([np.median(combined[a:b]) if b > a else 0.0
+                           for a, b in zip(starts, ends, strict=True)], np.float32)
 
     def _window_max(self, per_cue: np.ndarray) -> np.ndarray:
         """Per window, the maximum of ``per_cue`` over its cues."""

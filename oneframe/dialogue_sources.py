@@ -14,7 +14,9 @@ from pathlib import Path
 from oneframe.captions import read_captions
 from oneframe.cues import Cue
 from oneframe.errors import CaptionError, ModelError
+from oneframe.export import timestamp
 from oneframe.progress import Progress, no_progress
+from oneframe.settings import number
 from oneframe.sources import Fetched
 from oneframe.speech import audio_streams, load_transcriber
 from oneframe.tracks import Track, choose_track, list_tracks, track_cues
@@ -34,14 +36,16 @@ class Dialogue:
 
 
 def gather(fetched: Fetched, *, explicit: bool, lang: str, subtitle_track: int | None = None,
-           fps: float | None = None) -> Dialogue:
-    """The best caption-like source of a fetched video.
+           fps: float | None = None, duration: float | None = None,
+           progress: Progress = no_progress) -> Dialogue:
+    """The best caption-like source of a fetched video, without the lines that start after
+    its ``duration`` (a note says how many).
 
     A caption file the user gave wins; then a subtitle track the user asked for by number;
     then a sidecar file or the site's captions; then the best subtitle track inside the file.
     """
     if fetched.captions is not None and (explicit or subtitle_track is None):
-        found = _caption_file(fetched, explicit, fps)
+        found = _caption_file(fetched, explicit, fps, duration)
         if found.cues or explicit:
             return found
         notes = found.notes
@@ -55,21 +59,51 @@ def gather(fetched: Fetched, *, explicit: bool, lang: str, subtitle_track: int |
     chosen = choose_track(tracks, lang, subtitle_track)
     if chosen is None:
         return Dialogue(notes=notes)
-    return _track(fetched.video, chosen, notes)
+    return _track(fetched.video, chosen, notes, duration, progress)
 
 
-def _caption_file(fetched: Fetched, explicit: bool, fps: float | None) -> Dialogue:
+def _caption_file(fetched: Fetched, explicit: bool, fps: float | None,
+                  duration: float | None) -> Dialogue:
     assert fetched.captions is not None
+    notes: list[str] = []
     try:
-        cues = read_captions(fetched.captions, fps)
+        cues = fit_to_video(read_captions(fetched.captions, fps), duration, notes,
+                            fetched.captions.name)
     except CaptionError as exc:
         if explicit:
             raise
         return Dialogue(notes=[f"Captions were found but skipped: {exc}"])
-    return Dialogue(cues, fetched.caption_kind, fetched.caption_lang)
+    return Dialogue(cues, fetched.caption_kind, fetched.caption_lang, notes=notes)
 
 
-def _track(video: Path, track: Track, notes: list[str]) -> Dialogue:
+MAX_CUES_PER_MINUTE_ENV, MAX_CUES_PER_MINUTE = "ONEFRAME_MAX_CUES_PER_MINUTE", 200
+"""Fast dialogue is 20-30 lines a minute; captions timed word by word, up to about 150."""
+
+
+def fit_to_video(cues: list[Cue], duration: float | None, notes: list[str],
+                 name: str) -> list[Cue]:
+    """``cues`` without those that start after the video ends (``duration``), with a note
+    saying how many; CaptionError if more are left than ``$ONEFRAME_MAX_CUES_PER_MINUTE`` a
+    minute of video (captions of something else, or a hostile file)."""
+    if duration is None or not cues:
+        return cues
+    kept = [c for c in cues if c.start < duration]
+    if beyond := len(cues) - len(kept):
+        notes.append(f"{beyond:,} of the {len(cues):,} caption lines start after the video "
+                     f"ends ({timestamp(duration)}) and were left out: the captions may belong "
+                     "to another video or another cut of it.")
+    limit = number(MAX_CUES_PER_MINUTE_ENV, MAX_CUES_PER_MINUTE)
+    if len(kept) > max(limit * duration / 60, 10):
+        raise CaptionError(
+            f"{name}: {len(kept):,} caption lines in {timestamp(duration)} of video, "
+            f"{len(kept) / max(duration, 1) * 60:,.0f} a minute; the most oneframe reads is "
+            f"{limit:g} a minute (the operator's setting {MAX_CUES_PER_MINUTE_ENV}). These "
+            "captions look like they belong to something else.")
+    return kept
+
+
+def _track(video: Path, track: Track, notes: list[str], duration: float | None,
+           progress: Progress) -> Dialogue:
     reader = None
     if track.bitmap:
         from oneframe.ocr import load_reader
@@ -80,7 +114,8 @@ def _track(video: Path, track: Track, notes: list[str]) -> Dialogue:
             return Dialogue(notes=[*notes, f"The {track.label()} is pictures of text, which "
                                    f"need OCR, and OCR is not available: {exc}"])
     try:
-        cues = track_cues(video, track, reader)
+        cues = fit_to_video(track_cues(video, track, reader, progress, duration), duration,
+                            notes, track.label())
     except CaptionError as exc:
         return Dialogue(notes=[*notes, str(exc)])
     return Dialogue(cues, "track", track.language, track.to_json(), notes)

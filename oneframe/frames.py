@@ -91,14 +91,11 @@ def _sound_only(path: Path) -> bool:
         return False
 
 
-def video_fps(path: Path) -> float | None:
-    """The frame rate the container gives, or None if it can't be opened."""
-    cap = cv2.VideoCapture(str(path))
-    try:
-        fps = cap.get(cv2.CAP_PROP_FPS) if cap.isOpened() else 0.0
-    finally:
-        cap.release()
-    return fps if 0 < fps < 1000 else None
+def video_info(path: Path, name: str | None = None) -> VideoInfo:
+    """What the container says about a video; VideoError if it can't be opened as one."""
+    cap, info = open_video(path, name)
+    cap.release()
+    return info
 
 
 def _signature(bgr: np.ndarray) -> np.ndarray:

@@ -65,9 +65,10 @@ def rescale_relative(cosines: np.ndarray) -> np.ndarray:
 NOISE_CAP = 0.3  # a noise floor above this is a video with few lines, all of them matching
 
 
-def calibrate_dialog(scores: np.ndarray, baseline: float) -> np.ndarray:
-    """Remove the noise floor: ``baseline`` -> 0, a perfect match -> 1, clipped to [0, 1]."""
-    baseline = min(max(baseline, 0.0), NOISE_CAP)
+def calibrate_dialog(scores: np.ndarray, baseline: float | np.ndarray) -> np.ndarray:
+    """Remove the noise floor (one, or one per score): ``baseline`` -> 0, a perfect match -> 1,
+    clipped to [0, 1]."""
+    baseline = np.clip(baseline, 0.0, NOISE_CAP)
     return np.clip((scores - baseline) / (1 - baseline), 0, 1).astype(np.float32)
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from oneframe.atomic import reported_writes
 from oneframe.cues import Cue
-from oneframe.dialog import cue_windows, window_texts
+from oneframe.dialog import cue_windows, window_vectors
 from oneframe.dialogue_sources import Dialogue, gather, speech_cues
 from oneframe.embed import Encoder, load_encoder, resolve_model
 from oneframe.errors import ModelError
@@ -26,7 +26,7 @@ from oneframe.frames import (
     open_video,
     sample_frames,
     thumbnail_jpeg,
-    video_fps,
+    video_info,
 )
 from oneframe.library import SCHEMA_VERSION, Library, VideoRecord
 from oneframe.netguard import guarded
@@ -111,8 +111,11 @@ def ingest(
         if policy is not None and fetched.captions is not None and captions is None \
                 and found.path is not None and not policy.allows_path(fetched.captions):
             fetched.captions = None  # a sidecar that leads out of the shared folders
+        progress("captions", 0, 1)
+        info = video_info(fetched.video, name)
         dialogue = gather(fetched, explicit=captions is not None, lang=lang,
-                          subtitle_track=subtitle_track, fps=video_fps(fetched.video))
+                          subtitle_track=subtitle_track, fps=info.fps, duration=info.duration,
+                          progress=progress)
         cues, notes = dialogue.cues, dialogue.notes
         progress("captions", 1, 1)
         spoken, record_speech = speech_cues(fetched.video, speech, bool(cues), lang, notes,
@@ -122,9 +125,9 @@ def ingest(
                                         tracker, name=name, notes=notes)
         burned = tracker.finish(duration) if tracker else []
         if beyond := sum(c.start >= duration for c in cues):
-            notes.append(f"{beyond} of the {len(cues)} caption lines start after the video "
-                         f"ends ({timestamp(duration)}), so they can't be found: the captions "
-                         "may belong to another video or another cut of it.")
+            cues = [c for c in cues if c.start < duration]
+            notes.append(f"{beyond:,} caption lines start after {timestamp(duration)}, where "
+                         "the video could be decoded to, and were left out.")
         dialog_model = index_dialog(cues + spoken + burned, stage, dialog_key, notes, progress)
         record = _record(found, fetched, stage, model_id, interval, params[3], duration, frames,
                          dialogue)
@@ -156,10 +159,11 @@ def index_dialog(cues: list[Cue], stage: Path, dialog_model: str, notes: list[st
     except ModelError as exc:
         notes.append(str(exc))
         return None
-    progress("dialog", 0, len(windows))
-    vectors = sentences.embed(window_texts(cues, windows)).astype(np.float16)
-    np.save(stage / "dialog.npy", vectors)
-    progress("dialog", len(windows), len(windows))
+    texts = [c.text for c in cues]
+    progress("dialog", 0, len(texts))
+    vectors = sentences.embed(texts, lambda done: progress("dialog", done, len(texts)))
+    weights = np.asarray([max(len(t), 1) for t in texts], np.float32)
+    np.save(stage / "dialog.npy", window_vectors(vectors, windows, weights).astype(np.float16))
     return sentences.model_id
 
 

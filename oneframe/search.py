@@ -81,6 +81,9 @@ class SearchIndex:
         self.cue_end = np.array([c.end for c in self.dialog.cues], np.float64)
         self.cue_video = self.dialog.cue_video  # video of each cue
         self.frame_key = self.frame_video * _KEY_STRIDE + self.times  # sorted across videos
+        self.duration = np.asarray([r.duration for r in self.records], np.float64)
+        """Per video: lines that start after it (in an entry made before they were left out
+        at ingest) can't be played, so they are never found."""
 
     def cues_of(self, video: str) -> list:
         """The lines of ``video`` (one of the index's)."""
@@ -110,12 +113,13 @@ class SearchIndex:
     def _frame_dialog(self, chosen: np.ndarray,
                       scores: DialogScores) -> tuple[np.ndarray, np.ndarray]:
         """Per frame: the best calibrated cue score reaching it, and that cue (or -1)."""
-        values = calibrate_dialog(scores.cue, scores.baseline)
+        values = calibrate_dialog(scores.cue, scores.baseline[self.cue_video])
         frame_score = np.zeros(len(self.times), np.float32)
         frame_cue = np.full(len(self.times), -1, np.int64)
         live = np.flatnonzero((values > 0) & np.isin(self.cue_video, chosen))
-        live = live[self.frame_offset[self.cue_video[live] + 1]
-                    > self.frame_offset[self.cue_video[live]]]  # videos with frames
+        live = live[(self.frame_offset[self.cue_video[live] + 1]
+                     > self.frame_offset[self.cue_video[live]])  # videos with frames
+                    & (self.cue_start[live] < self.duration[self.cue_video[live]])]
         if not len(live):
             return frame_score, frame_cue
         video = self.cue_video[live]
@@ -186,7 +190,7 @@ class SearchIndex:
         scores = None
         if dq is not None:
             dq.vectors = self._sentence_vectors(sentences, warnings)
-            scores = self.dialog.score(dq, videos=chosen)
+            scores = self.dialog.score(dq)
             frame_dialog, frame_cue = self._frame_dialog(chosen, scores)
             matched = scores.matched
         fused = np.full(len(self.times), -np.inf, np.float32)

@@ -10,7 +10,7 @@ the picture model in the precision fastest here (int8 by ONNX Runtime on most CP
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -48,11 +48,16 @@ class SentenceEncoder:
         self.precision = f"{backend.precision} ({backend.engine})"
         self.dim = backend.dim
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """``(n, dim)`` float32 unit vectors, in the order given (batched by length)."""
+    def embed(self, texts: Sequence[str],
+              done: Callable[[int], None] | None = None) -> np.ndarray:
+        """``(n, dim)`` float32 unit vectors, in the order given (batched by length);
+        ``done(count)`` after each batch (a fraction of a second), which may raise to stop."""
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        chunks = [self.backend([texts[i] for i in order[s:s + BATCH]])
-                  for s in range(0, len(order), BATCH)]
+        chunks = []
+        for start in range(0, len(order), BATCH):
+            chunks.append(self.backend([texts[i] for i in order[start:start + BATCH]]))
+            if done is not None:
+                done(min(start + BATCH, len(order)))
         if not chunks:
             return np.zeros((0, self.dim), np.float32)
         out = np.empty((len(texts), chunks[0].shape[1]), np.float32)

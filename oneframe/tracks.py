@@ -17,9 +17,10 @@ from typing import BinaryIO
 
 import numpy as np
 
-from oneframe.captions import clean_cues
+from oneframe.captions import clean_cues, max_cues, too_many_cues
 from oneframe.cues import Cue, RawCue
 from oneframe.errors import CaptionError
+from oneframe.progress import Progress, no_progress
 from oneframe.subformats import DRAWING as _DRAWING
 from oneframe.subformats import is_dialogue
 
@@ -126,25 +127,36 @@ def choose_track(tracks: list[Track], lang: str, number: int | None = None) -> T
     return None
 
 
-def read_track(path: Path, track: Track, reader=None) -> list[RawCue]:  # noqa: ANN001 - OCR
+def read_track(path: Path, track: Track, reader=None,  # noqa: ANN001 - OCR
+               progress: Progress = no_progress, until: float | None = None) -> list[RawCue]:
     """The raw cues of a track; a bitmap track's pictures are read with ``reader`` (RapidOCR).
+    Packets that start after ``until`` (the video's end) are skipped unread; ``progress`` is
+    told the time reached after every packet.
 
-    CaptionError if the track can't be decoded or holds nothing.
+    CaptionError if the track can't be decoded, holds nothing, or more than
+    ``$ONEFRAME_MAX_CUES`` lines.
     """
     import av
 
     cues: list[RawCue] = []
+    limit, name = max_cues(), f"Subtitle track {track.describe()}"
     try:
         with av.open(str(path)) as container:
             stream = container.streams[track.index]
             offset = (container.start_time or 0) / 1e6  # where the file's clock starts: 0 s
+            total = int(until or 0)
             for packet in container.demux(stream):
                 if packet.pts is None or packet.size == 0:
                     continue
                 start = max(float(packet.pts * packet.time_base) - offset, 0.0)
+                progress("captions", min(int(start), total), total)
+                if until is not None and start > until:
+                    continue
                 shown = float(packet.duration * packet.time_base) if packet.duration else 0.0
                 for subtitle in packet.decode():
                     cues.extend(_raw_cues(subtitle, start, shown, reader))
+                if len(cues) > limit:
+                    raise too_many_cues(name, len(cues))
     except (av.FFmpegError, OSError, ValueError, IndexError) as exc:
         raise CaptionError(f"Subtitle track {track.describe()} can't be decoded ({exc}); the "
                            "video was added without it.") from exc
@@ -210,6 +222,7 @@ def _close_open_ends(cues: list[RawCue]) -> list[RawCue]:
     return closed
 
 
-def track_cues(path: Path, track: Track, reader=None) -> list[Cue]:  # noqa: ANN001
+def track_cues(path: Path, track: Track, reader=None,  # noqa: ANN001
+               progress: Progress = no_progress, until: float | None = None) -> list[Cue]:
     """The cleaned cues of a track (as a caption file's are)."""
-    return clean_cues(read_track(path, track, reader))
+    return clean_cues(read_track(path, track, reader, progress, until))

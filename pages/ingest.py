@@ -99,8 +99,14 @@ def job_panel() -> None:
             ended = True
     if ended:
         st.rerun()
-    for n, job_id in enumerate(st.session_state.get("jobs", [])):
+    mine = st.session_state.get("jobs", [])
+    for n, job_id in enumerate(mine):
         show_job(jobs.get(job_id), n == 0)
+    others = [job for job in jobs.active() if job.id not in mine]
+    if others:
+        st.caption("Also being added, from other windows or visitors: anyone can cancel them.")
+        for job in others:
+            show_job(job, False)
 
 
 def show_job(job: Job, first: bool) -> None:
@@ -111,9 +117,10 @@ def show_job(job: Job, first: bool) -> None:
                     f"{'waiting its turn' if waiting else current_stage(job.latest)}…",
                     state="running", expanded=first)
     if waiting:
-        ahead = ui.jobs().ahead_of(job)
-        box.write(f"Waiting for {ahead} other video{'s' if ahead != 1 else ''} to be added "
-                  "first.")
+        ahead = [other for other in ui.jobs().active() if other is not job][
+            :ui.jobs().ahead_of(job)]
+        box.write(f"Waiting for {len(ahead)} other video{'s' if len(ahead) != 1 else ''} to be "
+                  "added first: " + plain(", ".join(other.label for other in ahead)) + ".")
     if finished:
         box.markdown(" · ".join(f":material/check: {step}" for step in finished))
     for fill, text in under_way:
@@ -268,7 +275,7 @@ elif clicked:
             submit(source, shown, folder, remove_folder, policy, captions=captions,
                    cookies=cookies, source_label=shown, subtitle_track=subtitle_track, **options)
 
-if st.session_state.get("jobs"):
+if st.session_state.get("jobs") or ui.jobs().active():
     job_panel()
 for n, outcome in enumerate(list(st.session_state.get("outcomes", []))):
     show_outcome(n, outcome)

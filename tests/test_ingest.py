@@ -18,9 +18,17 @@ from media import serve_page
 
 import oneframe.ingest as ingest_module
 from oneframe.cues import Cue
-from oneframe.errors import CaptionError, LibraryError, ModelError, SourceError, VideoError
+from oneframe.errors import (
+    CaptionError,
+    LibraryError,
+    ModelError,
+    OneframeError,
+    SourceError,
+    VideoError,
+)
 from oneframe.ingest import ingest
 from oneframe.library import Library
+from oneframe.search import SearchIndex
 
 
 def snapshot(root: Path) -> list[str]:
@@ -195,16 +203,49 @@ def test_a_truncated_file_is_added_with_a_warning(tmp_path: Path) -> None:
     assert note.startswith("Only the first 0:") and "of 0:12.0 could be decoded" in note
 
 
-def test_captions_past_the_end_are_counted_in_a_note(scene_video: Path, tmp_path: Path) -> None:
+def srt(cues: list[tuple[float, str]]) -> str:
+    """SubRip text of ``(start seconds, text)`` cues, each shown for 0.9 s."""
+    def at(t: float) -> str:
+        hours, minutes, seconds = int(t // 3600), int(t // 60 % 60), int(t % 60)
+        return f"{hours:02d}:{minutes:02d}:{seconds:02d},{int(t % 1 * 1000):03d}"
+    return "".join(f"{i}\n{at(t)} --> {at(t + 0.9)}\n{text}\n\n"
+                   for i, (t, text) in enumerate(cues, 1))
+
+
+def test_captions_past_the_end_are_left_out_with_a_note(scene_video: Path,
+                                                        tmp_path: Path) -> None:
     lines = [(1, "Red."), (4, "Green."), (7, "Blue."), (60, "Later."), (300, "Much later."),
              (719, "The very end.")]
-    (tmp_path / "long.srt").write_text("".join(
-        f"{i}\n00:{t // 60:02d}:{t % 60:02d},000 --> 00:{t // 60:02d}:{t % 60:02d},900\n{text}\n\n"
-        for i, (t, text) in enumerate(lines, 1)))
+    (tmp_path / "long.srt").write_text(srt(lines))
     record = ingest(str(scene_video), captions=tmp_path / "long.srt")
-    assert record.cues == 6
+    assert record.cues == 3
     [note] = record.notes
-    assert note.startswith("3 of the 6 caption lines start after the video ends (0:09.0)")
+    assert note.startswith("3 of the 6 caption lines start after the video ends (0:09.0) and "
+                           "were left out")
+    assert not SearchIndex().search("the very end", visual_weight=0.0).hits
+
+
+def test_a_caption_file_past_the_limits_is_refused_before_any_work(
+        scene_video: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    dense = tmp_path / "dense.srt"  # a line every 0.2 s: 300 a minute
+    dense.write_text(srt([(i / 5, f"Line {i}.") for i in range(40)]))
+    with pytest.raises(CaptionError, match="a minute.*ONEFRAME_MAX_CUES_PER_MINUTE"):
+        ingest(str(scene_video), captions=dense)
+    monkeypatch.setenv("ONEFRAME_MAX_CUES", "30")
+    many = tmp_path / "many.srt"
+    many.write_text(srt([(i * 60.0, f"Line {i}.") for i in range(40)]))
+    stages: list[str] = []
+    with pytest.raises(CaptionError, match="about 40 captions.*ONEFRAME_MAX_CUES"):
+        ingest(str(scene_video), captions=many, progress=lambda s, d, t: stages.append(s))
+    assert "embed" not in stages and "dialog" not in stages
+    monkeypatch.setenv("ONEFRAME_MAX_CAPTION_MB", "0.001")
+    with pytest.raises(CaptionError, match="too large for a caption file.*"
+                                           "ONEFRAME_MAX_CAPTION_MB"):
+        ingest(str(scene_video), captions=many)
+    monkeypatch.setenv("ONEFRAME_MAX_CAPTION_MB", "lots")
+    with pytest.raises(OneframeError, match="ONEFRAME_MAX_CAPTION_MB='lots' is not a number"):
+        ingest(str(scene_video), captions=many)
+    assert Library().list() == []
 
 
 def test_a_full_disk_during_a_re_ingest_keeps_the_old_entry(scene_video: Path,
@@ -238,3 +279,26 @@ def test_the_cli_lists_and_removes_around_a_damaged_entry(scene_video: Path) -> 
     assert cli("remove", "file-broken").returncode == 0 and not broken.exists()
     searched = cli("search", "a red scene", "--json")
     assert searched.returncode == 0, searched.stderr
+
+
+def test_dialogue_indexing_reports_every_batch_and_stops_at_cancel(
+        scene_video: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many lines are embedded a batch at a time, each batch a progress report, so a cancel
+    lands within a batch (a fraction of a second), not after the whole dialogue."""
+    from oneframe.jobs import IngestCancelled
+
+    monkeypatch.setenv("ONEFRAME_MAX_CUES_PER_MINUTE", "100000")
+    (tmp_path / "many.srt").write_text(srt([(i * 0.004, f"Line number {i} of many.")
+                                            for i in range(2000)]))
+    reports: list[tuple[int, int]] = []
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage == "dialog":
+            reports.append((done, total))
+            if len(reports) == 3:
+                raise IngestCancelled("cancelled")
+
+    with pytest.raises(IngestCancelled):
+        ingest(str(scene_video), captions=tmp_path / "many.srt", progress=progress)
+    assert reports[:3] == [(0, 2000), (64, 2000), (128, 2000)]
+    assert Library().list() == []

@@ -166,8 +166,14 @@ def test_ingest_runs_on_while_other_pages_are_used_and_can_be_cancelled(
                                                   "video/mp4")
         at.button(key="add").click().run()  # a second one waits its turn
         assert "waiting its turn" in shown(at.status) and len(at.status) == 2
-        for job_id in at.session_state["jobs"]:
-            at.button(key=f"cancel-{job_id}").click().run()
+        assert "to be added first: Long.mp4" in text_of(at)  # the job in front is named
+        running, waiting = at.session_state["jobs"]
+        # another window (or a tab closed and opened again) sees both, and can cancel them
+        other = page(AppTest.from_file(str(ROOT / "Home.py"), default_timeout=120).run(),
+                     "ingest")
+        assert "Also being added" in shown(other.caption) and len(other.status) == 2
+        other.button(key=f"cancel-{running}").click().run()
+        at.button(key=f"cancel-{waiting}").click().run()
     finally:
         go_on.set()
     at = finish_ingest(at)
