@@ -76,18 +76,33 @@ def hit_card(hit: Hit, rank: int, key: str, badge: str | None = None, by_image: 
             st.markdown(f"<div class='of-said'>{plain(said)}</div><div class='of-caption'>“"
                         f"{highlighted(hit.segments)}”</div>", unsafe_allow_html=True)
         left, right = st.columns(2)
-        if left.button("Play", key=f"{key}-play", width="stretch", icon=":material/play_arrow:",
-                       help=f"Play the video from {timestamp(float(hit.start))}"):
-            st.session_state[playing] = (hit.video, float(hit.start))
-            st.rerun()
-        if right.button("Similar", key=f"{key}-like", width="stretch",
-                        icon=":material/image_search:", help="More like this: frames that look "
-                        "like this one"):
-            st.session_state["like"] = (hit.video, float(hit.frame_time))  # by time, not number
-            st.session_state.pop("playing", None)
-            if not on_search_page:
-                st.switch_page("pages/search.py")
-            st.rerun()
+        # What a button does is bound to this card's video and time when it is drawn, not to
+        # whatever result holds its rank when it is clicked (another session may have removed
+        # the video meanwhile, and every rank moved).
+        left.button("Play", key=f"{key}-play", width="stretch", icon=":material/play_arrow:",
+                    help=f"Play the video from {timestamp(float(hit.start))}",
+                    on_click=_play, args=(playing, hit.video, float(hit.start)))
+        right.button("Similar", key=f"{key}-like", width="stretch",
+                     icon=":material/image_search:", help="More like this: frames that look "
+                     "like this one", on_click=_like,
+                     args=(hit.video, float(hit.frame_time), on_search_page))
+
+
+def _play(playing: str, video: str, seconds: float) -> None:
+    st.session_state[playing] = (video, seconds)
+
+
+def _like(video: str, seconds: float, on_search_page: bool) -> None:
+    st.session_state["like"] = (video, seconds)  # by time: frame numbers change with a re-ingest
+    st.session_state.pop("playing", None)
+    st.session_state["to_search"] = not on_search_page
+
+
+def gone(kind: str) -> None:
+    """Say that a result's video was removed (by another session, or the command line) since
+    its card was drawn."""
+    st.warning(f"The video of that {kind} was removed from the library meanwhile.",
+               icon=":material/delete:")
 
 
 def player(index: LibrarySearch, playing: str = "playing") -> None:
@@ -100,6 +115,7 @@ def player(index: LibrarySearch, playing: str = "playing") -> None:
     position = index.position.get(video)
     if position is None:  # removed meanwhile
         st.session_state.pop(playing, None)
+        gone("result")
         return
     record = index.records[position]
     with st.container(border=True):

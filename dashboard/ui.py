@@ -149,8 +149,8 @@ def sidebar() -> None:
     records = videos()
     with st.sidebar:
         st.caption("LIBRARY")
-        st.markdown(f"**{len(records)} video{'s' if len(records) != 1 else ''}** · "
-                    f"{sum(r.duration for r in records) / 60:.0f} min",
+        st.markdown(f"**{count_label(len(records), 'video')}** · "
+                    f"{total_label(sum(r.duration for r in records))}",
                     help="The operator sets where the library lives (ONEFRAME_LIBRARY).")
         if active := jobs().active():
             st.page_link("pages/ingest.py", icon=":material/hourglass_top:",
@@ -178,10 +178,15 @@ def caption_label(record: VideoRecord) -> str:
     return " + ".join(labels) or "no dialogue"
 
 
+def count_label(n: int, noun: str) -> str:
+    """``1 line``, ``2 lines``, ``1,500 lines``."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def lines_label(record: VideoRecord) -> str:
-    parts = [f"{record.cues} caption lines" if record.cues else "",
-             f"{record.speech} spoken lines" if record.speech else "",
-             f"{record.burned_in} burned-in lines" if record.burned_in else ""]
+    parts = [count_label(record.cues, "caption line") if record.cues else "",
+             count_label(record.speech, "spoken line") if record.speech else "",
+             count_label(record.burned_in, "burned-in line") if record.burned_in else ""]
     return " + ".join(p for p in parts if p)
 
 
@@ -189,6 +194,14 @@ def duration_label(seconds: float) -> str:
     minutes, secs = divmod(int(round(seconds)), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def total_label(seconds: float) -> str:
+    """A library's length: ``6 s``, ``12 min``, ``3 h 5 min``."""
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes = int(round(seconds / 60))
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
 
 
 def video_label(index: LibrarySearch, video: str) -> str:

@@ -1,16 +1,22 @@
-"""Where the Add video page keeps an upload until its ingest ends: a temporary folder owned
-by a lock, so the server's start-up sweep removes what a crashed server left, and nothing
-that a running server (another one, sharing the machine) is still using."""
+"""Adding videos from the pages: where an upload waits until its ingest ends (a temporary
+folder owned by a lock, so the server's start-up sweep removes what a crashed server left, and
+nothing that a running server, another one sharing the machine, is still using), and the
+ingest queued for it."""
 
 from __future__ import annotations
 
 import contextlib
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import streamlit as st
+
+from dashboard import ui
 from oneframe.atomic import claim, owner_gone
+from oneframe.exposure import ServePolicy
 
 PREFIX = "oneframe-upload-"
 OWNER = ".owner"
@@ -38,3 +44,25 @@ def sweep(parent: Path | None = None) -> list[Path]:
                 shutil.rmtree(folder, ignore_errors=True)
                 removed.append(folder)
     return removed
+
+
+def safe_name(name: str) -> str:
+    """A file name to keep an upload under: its own, without what a path or shell could read
+    (the title shown is the name as given, kept apart)."""
+    return re.sub(r"[^\w.\- ]+", "_", Path(name).name).strip() or "video"
+
+
+def submit(source: str, label: str, folder: Path, remove: Callable[[], None],
+           policy: ServePolicy, **options) -> None:
+    """Queue one ingest; the Add video page follows it from here on, whatever page is open.
+
+    It may read only its upload folder and the operator's media folders, and fetch only from
+    the addresses the policy allows.
+    """
+    from oneframe import ingest  # the module: its ingest looked up when the job runs
+
+    job = ui.jobs().submit(
+        label, lambda progress: ingest.ingest(source, library=ui.library(), progress=progress,
+                                              policy=policy.with_folder(folder), **options),
+        cleanup=remove)
+    st.session_state.setdefault("jobs", []).append(job.id)

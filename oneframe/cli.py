@@ -83,7 +83,7 @@ def cmd_captions(args: argparse.Namespace) -> int:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from oneframe.errors import PlaylistLink
-    from oneframe.ingest import ingest
+    from oneframe.ingest import ingest, outcome_message
     from oneframe.library import Library
 
     bar = BarProgress()
@@ -92,7 +92,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                         lang=args.lang, interval=args.interval, model=args.model,
                         cookies=args.cookies, progress=bar, ocr=args.ocr,
                         ocr_band=args.ocr_band, subtitle_track=args.subtitle_track,
-                        speech=args.speech)
+                        speech=args.speech, replace=args.replace)
     except PlaylistLink as exc:  # name the videos, so one can be picked (or all, in a loop)
         print(f"error: {exc}", file=sys.stderr)
         for link, title in exc.entries:
@@ -104,15 +104,21 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         _print_json({"id": record.id, "title": record.title, "duration": record.duration,
                      "frames": record.frames, "cues": record.cues,
                      "captions": record.caption_kind, "lang": record.caption_lang,
-                     "burned_in": record.burned_in, "dialogue": record.dialogue_sources})
+                     "burned_in": record.burned_in, "dialogue": record.dialogue_sources,
+                     "outcome": record.outcome})
     else:
         print(record.id)
-    for note in record.notes:
-        print(f"note: {note}", file=sys.stderr)
+    if message := outcome_message(record):
+        print(f"note: {message}", file=sys.stderr)
+    if record.outcome != "existing":
+        for note in record.notes:
+            print(f"note: {note}", file=sys.stderr)
     return 0
 
 
 def cmd_ingest_many(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from oneframe.library import Library
     from oneframe.many import Outcome, ingest_many, read_sources
 
@@ -120,20 +126,28 @@ def cmd_ingest_many(args: argparse.Namespace) -> int:
 
     def done(outcome: Outcome) -> None:
         if args.json:
-            _print_json({"source": outcome.source, "id": outcome.video, "error": outcome.error})
+            _print_json({"source": outcome.source, "id": outcome.video, "error": outcome.error,
+                         "outcome": outcome.outcome})
         elif outcome.video:
             print(f"{outcome.video}\t{outcome.source}", flush=True)
-        else:
-            print(f"error: {outcome.source}: {outcome.error}", file=sys.stderr, flush=True)
+            if outcome.message:
+                print(f"note: {outcome.source}: {outcome.message}", file=sys.stderr, flush=True)
+        else:  # named once: most messages name the source already
+            named = outcome.source in (outcome.error or "") or \
+                Path(outcome.source).name in (outcome.error or "")
+            print(f"error: {'' if named else outcome.source + ': '}{outcome.error}",
+                  file=sys.stderr, flush=True)
 
     options = {"lang": args.lang, "interval": args.interval, "model": args.model,
                "ocr": args.ocr, "speech": args.speech}
     outcomes = ingest_many(sources, Library(args.library), options, ray_address=args.ray,
                            cpus=args.cpus_per_task, gpus=args.gpus_per_task, done=done)
     failed = sum(o.error is not None for o in outcomes)
-    if failed and not args.json:
-        print(f"{len(outcomes) - failed} of {len(outcomes)} added; {failed} failed (above)",
-              file=sys.stderr)
+    there = sum(o.outcome == "existing" for o in outcomes)
+    if (failed or there) and not args.json:
+        print(f"{len(outcomes) - failed - there} of {len(outcomes)} added"
+              + (f"; {there} already in the library" if there else "")
+              + (f"; {failed} failed (above)" if failed else ""), file=sys.stderr)
     return 1 if failed else 0
 
 
@@ -292,6 +306,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ocr-band", type=band, default="0.667:1",
                    help="where subtitles sit, top:bottom as fractions of the height "
                    "(default 0.667:1, the bottom third)")
+    p.add_argument("--replace", action="store_true",
+                   help="replace the library's entry of this video if it was added with other "
+                   "choices (default: add a new entry beside it, and say so)")
     p.add_argument("--json", action="store_true", help="print a JSON object")
     p.set_defaults(func=cmd_ingest)
 

@@ -8,6 +8,7 @@ file the user named, whose failure is theirs to fix.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -143,3 +144,31 @@ def speech_cues(video: Path, mode: str, has_text: bool, lang: str, notes: list[s
         notes.append("No speech was heard in the video (music or silence), so it has no "
                      "dialogue to search.")
     return cues, transcriber.model_id
+
+
+REPEAT_SECONDS = 2.0
+REPEAT_SIMILARITY = 85
+
+
+def without_repeats(extra: list[Cue], cues: list[Cue]) -> list[Cue]:
+    """``extra`` (burned-in subtitles, say) without the lines ``cues`` (a caption track)
+    already hold: the same words (fuzzily: OCR misreads a letter now and then) within
+    ``REPEAT_SECONDS`` of each other. Two sources of one line are one line."""
+    from rapidfuzz import fuzz
+
+    from oneframe.text import words
+
+    if not extra or not cues:
+        return extra
+    starts = [c.start for c in cues]
+    plain = [" ".join(words(c.text)) for c in cues]
+    kept = []
+    for cue in extra:
+        lo = bisect.bisect_left(starts, cue.start - REPEAT_SECONDS - 30)
+        said = " ".join(words(cue.text))
+        hi = bisect.bisect_right(starts, cue.end + REPEAT_SECONDS)
+        near = range(lo, hi)
+        if not any(cues[i].end >= cue.start - REPEAT_SECONDS
+                   and fuzz.ratio(said, plain[i]) >= REPEAT_SIMILARITY for i in near):
+            kept.append(cue)
+    return kept

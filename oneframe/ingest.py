@@ -13,11 +13,12 @@ from pathlib import Path
 import numpy as np
 
 from oneframe.atomic import reported_writes
+from oneframe.captions import check_caption_size
 from oneframe.cues import Cue
 from oneframe.dialog import cue_windows, window_vectors
-from oneframe.dialogue_sources import Dialogue, gather, speech_cues
+from oneframe.dialogue_sources import Dialogue, gather, speech_cues, without_repeats
 from oneframe.embed import Encoder, load_encoder, resolve_model
-from oneframe.errors import ModelError
+from oneframe.errors import LibraryError, ModelError
 from oneframe.export import timestamp
 from oneframe.exposure import ServePolicy
 from oneframe.frames import (
@@ -34,7 +35,7 @@ from oneframe.ocr import DEFAULT_BAND, OCR_MODES, BurnedInTracker, QueuedTracker
 from oneframe.prefetch import prefetch
 from oneframe.progress import Progress, no_progress
 from oneframe.sentences import load_sentence_encoder, resolve_dialog_model
-from oneframe.sources import Fetched, Probe, fetch, probe, youtube_id
+from oneframe.sources import Fetched, Probe, fetch, find_sidecar, probe, youtube_id
 from oneframe.speech import SPEECH_MODES
 
 DEFAULT_INTERVAL = 1.0
@@ -43,10 +44,12 @@ DEFAULT_LANG = "en"
 
 def caption_key(captions: str | Path | None, lang: str, track: int | None = None,
                 speech: str = "auto") -> str:
-    """What decides the dialogue: an explicit file's content hash, else the language asked
-    (and the subtitle track, if one was); and the speech setting, where it isn't ``auto``."""
+    """What decides the dialogue: a caption file's content hash (given, or beside a local
+    video), else the language asked (and the subtitle track, if one was); and the speech
+    setting, where it isn't ``auto``."""
     heard = "" if speech == "auto" else f"|speech:{speech}"
     if captions and Path(captions).is_file():
+        check_caption_size(Path(captions))  # before reading a file of any size to hash it
         return "file:" + hashlib.sha256(Path(captions).read_bytes()).hexdigest()[:16] + heard
     return f"lang:{lang}" + (f"|track:{track}" if track is not None else "") + heard
 
@@ -67,6 +70,7 @@ def ingest(
     policy: ServePolicy | None = None,
     subtitle_track: int | None = None,
     speech: str = "auto",
+    replace: bool | str = False,
 ) -> VideoRecord:
     """Index a URL or local file into the library and return its record.
 
@@ -79,7 +83,11 @@ def ingest(
     otherwise the best track is read where there is no caption file or site captions.
     ``speech`` transcribes the audio: ``on``, ``off``, or ``auto`` (where there is no text).
 
-    A second ingest of the same source with the same parameters and model is a cache hit.
+    A second ingest of the same source with the same parameters and model is a cache hit (the
+    record's ``outcome`` is ``existing``). With other parameters it is added as a new entry
+    beside the first (``beside``), unless ``replace`` asks to replace the source's entry (True)
+    or one of its entries by id (``replaced``); see :func:`outcome_message`. Adding a link
+    again whose captions could not be fetched the first time replaces that entry.
     On any failure the library is left as it was.
     """
     if ocr not in OCR_MODES:
@@ -95,14 +103,20 @@ def ingest(
     if policy is not None:
         source = policy.check_source(source)
     known = youtube_id(source)  # a YouTube link's id is known without the network
-    if known and (hit := library.find(f"yt-{known}", params)):
+    if known and not replace and (hit := library.find_source(f"yt-{known}", params)):
+        hit.outcome = "existing"
         return hit
     progress("probe", 0, 1)
     name = source_label or source
     with guarded(policy):
         found = probe(source, cookies, policy=policy, name=name)
-    if hit := library.find(found.source_id, params):
+    sidecar = find_sidecar(found.path, lang) if found.path is not None and not captions else None
+    if sidecar is not None and (policy is None or policy.allows_path(sidecar)):
+        params = params[:3] + (caption_key(sidecar, lang, subtitle_track, speech),) + params[4:]
+    if not replace and (hit := library.find_source(found.source_id, params)):
+        hit.outcome = "existing"
         return hit
+    into = _entry_to_replace(library, found.source_id, params, replace)
     encoder = load_encoder(model_id)  # fail before downloading if the model cannot load
     with reported_writes("add the video to the library"), library.staging() as stage:
         with guarded(policy):
@@ -123,7 +137,7 @@ def ingest(
         tracker = start_ocr(fetched.video, ocr, ocr_band, notes, progress)
         duration, frames = index_frames(fetched.video, stage, encoder, interval, progress,
                                         tracker, name=name, notes=notes)
-        burned = tracker.finish(duration) if tracker else []
+        burned = without_repeats(tracker.finish(duration), cues + spoken) if tracker else []
         if beyond := sum(c.start >= duration for c in cues):
             cues = [c for c in cues if c.start < duration]
             notes.append(f"{beyond:,} caption lines start after {timestamp(duration)}, where "
@@ -135,12 +149,61 @@ def ingest(
         record.ocr_key, record.burned_in = ocr_key, len(burned)
         record.speech, record.speech_model = len(spoken), record_speech
         record.source = source_label or record.source
+        if found.path is not None and source_label:  # an upload: its own name, not the copy's
+            record.title = Path(source_label).stem or record.title
+        if into is not None:
+            record.id, record.origin = into, (None if into == found.source_id
+                                              else found.source_id)
         progress("save", 0, 1)  # the last report: a callback that raises to cancel stops here
-        return library.commit(stage, record)
+        return library.commit(stage, record, replace=into is not None)
 
 
 CAPTIONS_FAILED = "|captions-failed"
 """Marks a caption key whose captions could not be fetched: adding the video again retries."""
+
+CHOICES = ("library format", "picture model", "frame interval", "captions or speech setting",
+           "dialogue model", "burned-in subtitle setting")
+"""What each part of a record's ``params()`` is, as users call it."""
+
+
+def _entry_to_replace(library: Library, source_id: str, params: tuple,
+                      replace: bool | str) -> str | None:
+    """The id of the source's entry this ingest replaces, or None (a new entry)."""
+    entries = library.entries_of(source_id)
+    if isinstance(replace, str):
+        if replace not in {r.id for r in entries}:
+            raise LibraryError(f"'{replace}' is not an entry of this video, so it can't be "
+                               "replaced by it: choose one of "
+                               f"{', '.join(r.id for r in entries) or 'none (add it anew)'}.")
+        return replace
+    if replace:
+        return source_id
+    for record in entries:  # its captions failed last time: this is the retry the note promised
+        if CAPTIONS_FAILED in record.caption_key and record.params()[:3] == params[:3] and \
+                record.params()[4:] == params[4:] and \
+                record.caption_key.replace(CAPTIONS_FAILED, "") == params[3]:
+            return record.id
+    return None
+
+
+def outcome_message(record: VideoRecord) -> str | None:
+    """What the ingest that returned ``record`` did, where it wasn't a plain add: an entry that
+    was there already, one replaced, one added beside another of the same video."""
+    twin = record.twin
+    if record.outcome == "existing":
+        return (f"Already in the library as “{record.title}” ({record.id}), added with the same "
+                "choices: nothing was added again.")
+    if record.outcome == "replaced" and twin is not None:
+        return f"Replaced the library's entry “{twin.title}” ({twin.id}), as asked."
+    if record.outcome == "beside" and twin is not None:
+        differ = [name for name, a, b in zip(CHOICES, twin.params(), record.params(),
+                                             strict=True) if a != b] or ["choices"]
+        return (f"This video is also in the library as “{twin.title}” ({twin.id}), with another "
+                f"{' and '.join(differ)}; it was added beside it as a new entry, {record.id}. "
+                "Remove the one you don't need on the Library page (`oneframe remove ID`); to "
+                "replace an entry instead of adding one, use Re-add there (`--replace` on the "
+                "command line).")
+    return None
 
 
 def index_dialog(cues: list[Cue], stage: Path, dialog_model: str, notes: list[str],

@@ -182,6 +182,24 @@ class Library:
             return None
         return record if record.params() == params else None
 
+    def entries_of(self, source_id: str) -> list[VideoRecord]:
+        """Every usable entry of one source: its own id first, then those added beside it with
+        other choices (``<id>-2``, ``<id>-3``...)."""
+        found = []
+        for vid in self.ids():
+            if vid != source_id and not (vid.startswith(source_id + "-")
+                                         and vid[len(source_id) + 1:].isdigit()):
+                continue
+            with contextlib.suppress(LibraryError):
+                record = self.get(vid)
+                if record.source_id == source_id:
+                    found.append(record)
+        return sorted(found, key=lambda r: (r.id != source_id, len(r.id), r.id))
+
+    def find_source(self, source_id: str, params: tuple) -> VideoRecord | None:
+        """An entry of the source indexed with the same parameters (a cache hit), if any."""
+        return next((r for r in self.entries_of(source_id) if r.params() == params), None)
+
     def remove(self, vid: str) -> None:
         """Remove an entry, damaged or not; LibraryError if it is gone already or can't go."""
         if not is_valid_id(vid) or not (self.root / vid).is_dir():
@@ -244,23 +262,31 @@ class Library:
                 lock.unlink()
             owner.close()
 
-    def commit(self, stage: Path, record: VideoRecord) -> VideoRecord:
-        """Move a fully built folder into place; the first of two equal ingests wins.
+    def commit(self, stage: Path, record: VideoRecord, replace: bool = True) -> VideoRecord:
+        """Move a fully built folder into place; the first of two equal ingests wins (its
+        record comes back with ``outcome`` ``existing``).
 
-        A re-ingest swaps the new folder for the old one in one step where the OS can; where it
-        can't, the old one waits as ``.replaced-<id>-*`` until the new one is in place, and a
-        sweep puts it back if a crash came between the two moves.
+        Where ``record.id`` is taken by an entry with other parameters, ``replace`` replaces
+        it; otherwise the new one is added beside it as ``<id>-2`` (``-3``...). A replacement
+        swaps the new folder for the old one in one step where the OS can; where it can't, the
+        old one waits as ``.replaced-<id>-*`` until the new one is in place, and a sweep puts it
+        back if a crash came between the two moves.
         """
         with reported_writes("save the video in the library"):
             if record.dim is None:
                 record.dim = _vector_width(stage)
-            (stage / MANIFEST).write_text(json.dumps(record.to_json(), indent=1),
-                                          encoding="utf-8")
-            target = self.root / record.id
             with held(self.root / ".lock"):
-                existing = self.find(record.id, record.params())
+                existing = self.find_source(record.source_id, record.params())
                 if existing is not None:
+                    existing.outcome = "existing"
                     return existing
+                twin = self._taken(record.id)
+                if twin is not None and not replace:
+                    record.origin = record.source_id
+                    record.id = self._free_id(record.source_id)
+                target = self.root / record.id
+                (stage / MANIFEST).write_text(json.dumps(record.to_json(), indent=1),
+                                              encoding="utf-8")
                 if not target.exists():
                     os.rename(stage, target)
                 elif not exchange(stage, target):
@@ -269,7 +295,25 @@ class Library:
                     os.rename(stage, target)
                     shutil.rmtree(old, ignore_errors=True)
         self._follow()
-        return self.get(record.id)
+        added = self.get(record.id)
+        added.outcome = "added" if twin is None else "replaced" if replace else "beside"
+        added.twin = twin
+        return added
+
+    def _taken(self, vid: str) -> VideoRecord | None:
+        """The entry at ``vid``, if there is one (a damaged one as a bare placeholder)."""
+        if not (self.root / vid).exists():
+            return None
+        try:
+            return self.get(vid)
+        except LibraryError:
+            return VideoRecord(vid, vid, "", None, 0.0, "?", 1.0, "", None, None, 0, 0, None, "")
+
+    def _free_id(self, source_id: str) -> str:
+        n = 2
+        while (self.root / f"{source_id}-{n}").exists():
+            n += 1
+        return f"{source_id}-{n}"
 
     def _follow(self) -> None:
         """Bring the vector store (if this library has one) in line with a change, best

@@ -10,6 +10,7 @@ message that says how to remove it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -87,8 +88,21 @@ class VideoRecord:
     """Lines transcribed from the audio."""
     speech_model: str | None = None
     dim: int | None = None
+    origin: str | None = None
+    """The source's own id, where this entry is a second one of the same source added with
+    other choices (its id then ends ``-2``, ``-3``...); None where the id is the source's."""
     schema: int = SCHEMA_VERSION
     path: Path = field(default=Path("."), compare=False)
+    outcome: str = field(default="", compare=False)
+    """What the ingest that returned this record did (never saved): ``added``, ``existing``
+    (the same source with the same choices was there), ``replaced`` (as asked) or ``beside``
+    (added as a new entry beside one with other choices); ``twin`` is that other entry."""
+    twin: VideoRecord | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def source_id(self) -> str:
+        """The id the source itself gives (shared by every entry of the same video)."""
+        return self.origin or self.id
 
     def params(self) -> tuple:
         """What makes two ingests of one source the same: a cache hit if equal."""
@@ -103,8 +117,9 @@ class VideoRecord:
             ["burned-in"] if self.burned_in else [])
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("path")
+        data = asdict(dataclasses.replace(self, twin=None))
+        for name in TRANSIENT:
+            data.pop(name)
         return data
 
     @property
@@ -116,6 +131,10 @@ class VideoRecord:
 
     def frame_path(self, index: int) -> Path:
         return self.path / "frames" / f"{index:06d}.jpg"
+
+
+TRANSIENT = ("path", "outcome", "twin")
+"""Record fields that are not saved in the manifest."""
 
 
 def _plain_name(name: object) -> bool:
@@ -158,6 +177,7 @@ CHECKS: dict[str, tuple[Callable[[object], bool], str]] = {
     "speech": (_count, "a count"), "speech_model": (_text_or_none, "text or null"),
     "dim": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0,
             "the width of the frame vectors"),
+    "origin": (lambda v: v is None or is_valid_id(v), "a library id or null"),
 }
 REQUIRED = {f.name for f in fields(VideoRecord)
             if f.default is MISSING and f.default_factory is MISSING}
@@ -210,7 +230,7 @@ def parse_manifest(data: object, folder: Path) -> VideoRecord:
             raise DamagedEntry(vid, f"its {name} is {str(data[name])[:40]!r}, not {meaning}")
     if data["id"] != vid:
         raise DamagedEntry(vid, f"its manifest names '{data['id']}': a copied or renamed folder")
-    known = {f.name for f in fields(VideoRecord)} - {"path"}
+    known = {f.name for f in fields(VideoRecord)} - set(TRANSIENT)
     return VideoRecord(**{k: v for k, v in data.items() if k in known}, path=folder)
 
 

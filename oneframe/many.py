@@ -29,6 +29,10 @@ class Outcome:
     source: str
     video: str | None = None
     error: str | None = None
+    outcome: str | None = None
+    """The record's outcome (``added``, ``existing``, ``beside``...); None for an error."""
+    message: str | None = None
+    """What a plain add doesn't need saying (an entry there already, one added beside)."""
 
 
 def read_sources(path: str | Path) -> list[str]:
@@ -48,7 +52,7 @@ def read_sources(path: str | Path) -> list[str]:
 
 def ingest_one(source: str, root: str, options: dict[str, Any]) -> Outcome:
     """Ingest one source into the library at ``root``; its outcome, never an exception."""
-    from oneframe.ingest import ingest
+    from oneframe.ingest import ingest, outcome_message
 
     try:
         record = ingest(source, library=Library(root), **options)
@@ -56,7 +60,8 @@ def ingest_one(source: str, root: str, options: dict[str, Any]) -> Outcome:
         return Outcome(source, error=str(exc))
     except Exception as exc:  # noqa: BLE001 - one source's crash must not stop the others
         return Outcome(source, error=f"{type(exc).__name__}: {exc}")
-    return Outcome(source, video=record.id)
+    return Outcome(source, video=record.id, outcome=record.outcome,
+                   message=outcome_message(record))
 
 
 def ingest_many(sources: Iterable[str], library: Library, options: dict[str, Any] | None = None,

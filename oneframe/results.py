@@ -35,12 +35,25 @@ class Hit:
     """The time of the frame shown (``time`` may be the start of the line instead)."""
     source_name: str | None = None
     """``source`` as users read it: "English subtitle track", "burned-in subtitles"."""
+    span: tuple[float, float] | None = None
+    """What the moment covers: the matched lines, from the start of the first to the end of
+    the last; else the frame's shot, until the next kept frame."""
 
     def __post_init__(self) -> None:
         if self.start is None:
             self.start = self.time
         if self.frame_time is None:
             self.frame_time = self.time
+        if self.span is None:
+            self.span = (self.time, self.time)
+
+    def same_moment(self, other: Hit, tolerance: float = 1.0) -> bool:
+        """Whether two hits (of two queries, say) are one moment: the same video, and spans
+        that overlap or times within ``tolerance`` seconds of each other."""
+        assert self.span is not None and other.span is not None
+        return self.video == other.video and (
+            (self.span[0] <= other.span[1] and other.span[0] <= self.span[1])
+            or abs(self.time - other.time) < tolerance)
 
     @property
     def marked(self) -> str:

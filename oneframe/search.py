@@ -25,6 +25,7 @@ from oneframe.library import Library, VideoIndex
 from oneframe.picture import PictureIndex, PictureScores
 from oneframe.results import Hit, SearchResult, Timeline, moment_url, source_name
 from oneframe.sentences import sentence_vector
+from oneframe.text import words
 
 DEFAULT_VISUAL_WEIGHT = 0.5
 DEFAULT_TOP_K = 12
@@ -34,6 +35,7 @@ SHOW_WINDOW = 0.15  # below this dialogue score a hit shows the line on screen, 
 _KEY_STRIDE = 1e7  # seconds: frame keys (video, time) stay sorted across the whole index
 MARGIN_DISCOUNT = 0.9  # a frame only within the margin of a line ranks below one during it
 PICTURE_LEAD = 2.0  # Play starts this many seconds before a moment found by its picture
+SAME_LINE_SECONDS = 5.0  # the same words this close are one line said once
 
 
 _ENCODING = ThreadPoolExecutor(2, thread_name_prefix="oneframe-query")
@@ -240,8 +242,24 @@ class SearchIndex:
         if frame_dialog is None or scores is None:
             return lines
         shown = np.flatnonzero((frame_cue >= 0) & (frame_dialog >= SHOW_WINDOW))
-        lines[shown] = scores.window[frame_cue[shown]]
+        lines[shown] = self._one_line(scores.window[frame_cue[shown]])
         return lines
+
+    def _one_line(self, windows: np.ndarray) -> np.ndarray:
+        """``windows`` with each one that repeats an earlier window's words (a line read from
+        both a caption track and the picture, in an entry made before ingest merged them) as
+        that window: one moment, not two."""
+        first, length = self.dialog.first, self.dialog.length
+        seen: dict[tuple, list[tuple[float, int]]] = {}
+        same = {}
+        for w in sorted(set(windows.tolist()), key=lambda w: self.cue_start[first[w]]):
+            cues = self.dialog.cues[first[w]:first[w] + length[w]]
+            key = (int(self.dialog.window_video[w]), tuple(words(" ".join(c.text for c in cues))))
+            start = float(self.cue_start[first[w]])
+            earlier = seen.setdefault(key, [])
+            same[w] = next((v for t, v in earlier if start - t <= SAME_LINE_SECONDS), w)
+            earlier.append((start, w))
+        return np.asarray([same[w] for w in windows.tolist()], np.int64)
 
     def _hit_times(self, frame_cue: np.ndarray, frame_dialog: np.ndarray | None,
                    weight: float) -> np.ndarray:
@@ -274,11 +292,13 @@ class SearchIndex:
             text = " ".join(c.text for c in self.dialog.cues[first:first + length])
             segments = self.dialog.highlight(text, matched)
             cue, start = int(frame_cue[f]), float(self.cue_start[first])
+            span = (start, float(self.cue_end[first + length - 1]))
         else:  # what is said on screen then, if anything; played from a little before
             cue = self._said_at(v, t)
             text = self.dialog.cues[cue].text if cue >= 0 else ""
             segments = [(text, False)] if text else []
             start = max(0.0, t - PICTURE_LEAD)
+            span = (float(self.times[f]), float(self.span_end[f]))
         source = (self.dialog.cues[cue].source or record.caption_kind) if cue >= 0 else None
         dialog = None
         if frame_dialog is not None and self.cues[v]:
@@ -287,7 +307,7 @@ class SearchIndex:
         return Hit(record.id, record.title, t, float(fused[f]), picture, dialog, text,
                    segments, record.frame_path(local), moment_url(record, start), local, source,
                    start=start, matched_line=window >= 0, frame_time=float(self.times[f]),
-                   source_name=source_name(record, source) if source else None)
+                   source_name=source_name(record, source) if source else None, span=span)
 
 
 def _ranges(counts: np.ndarray) -> np.ndarray:

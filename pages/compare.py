@@ -8,6 +8,8 @@ from oneframe.errors import OneframeError
 from oneframe.export import compare_to_csv, compare_to_json, timestamp
 
 ui.start_page()
+if st.session_state.pop("to_search", False):  # Similar on a card: frames like it, on Search
+    st.switch_page("pages/search.py")
 
 LETTERS = "ABCD"
 EXAMPLES = ["what was said, as you remember it", "the same line, in other words",
@@ -52,10 +54,11 @@ if len(results) < 1:
 
 
 def shared_with(letter: str, hit) -> list[str]:  # noqa: ANN001 - a Hit
-    """Other variants with a result at the same moment (same video, within the gap)."""
+    """Other variants with a result at the same moment: the same line, overlapping spans, or
+    within the gap of each other."""
     tolerance = max(min_gap, 1.0)
     return [other for other, result in results.items() if other != letter and any(
-        h.video == hit.video and abs(h.time - hit.time) < tolerance for h in result.hits)]
+        h.same_moment(hit, tolerance) for h in result.hits)]
 
 
 cards.player(index, "compare_playing")

@@ -15,7 +15,7 @@ from oneframe.captions import CAPTION_SUFFIXES
 from oneframe.embed import PRESETS, resolve_model
 from oneframe.errors import OneframeError, PlaylistLink, SourceError
 from oneframe.exposure import ServePolicy
-from oneframe.ingest import ingest
+from oneframe.ingest import outcome_message
 from oneframe.jobs import CANCELLED, DONE, WAITING, Job
 from oneframe.tracks import choose_track, list_tracks
 
@@ -43,24 +43,6 @@ def check_model(model: str | None) -> None:
                           "(organisation/name) where the server allows others.")
 
 
-def safe_name(name: str) -> str:
-    return re.sub(r"[^\w.\- ]+", "_", Path(name).name).strip() or "video"
-
-
-def submit(source: str, label: str, folder: Path, remove, policy: ServePolicy,  # noqa: ANN001
-           **options) -> None:
-    """Queue one ingest; the panel below follows it from here on, whatever page is open.
-
-    It may read only its upload folder and the operator's media folders, and fetch only from
-    the addresses the policy allows.
-    """
-    job = ui.jobs().submit(
-        label, lambda progress: ingest(source, library=ui.library(), progress=progress,
-                                       policy=policy.with_folder(folder), **options),
-        cleanup=remove)
-    st.session_state.setdefault("jobs", []).append(job.id)
-
-
 def submit_links(links: list[str], cookies: Path | None, policy: ServePolicy,
                  **options) -> None:
     """Queue one ingest per link (the videos of a playlist), each with its own folder."""
@@ -70,7 +52,8 @@ def submit_links(links: list[str], cookies: Path | None, policy: ServePolicy,
         if cookies is not None and cookies.is_file():
             copied = folder / "cookies.txt"
             shutil.copyfile(cookies, copied)
-        submit(link, link, folder, remove, policy, cookies=copied, source_label=None, **options)
+        uploads.submit(link, link, folder, remove, policy, cookies=copied, source_label=None,
+                       **options)
 
 
 def outcome_of(job: Job) -> dict:
@@ -79,7 +62,9 @@ def outcome_of(job: Job) -> dict:
     return {"label": job.label, "state": job.state, "error": job.error,
             "details": None if job.bug else job.details, "bug": job.bug, "entries": entries,
             "more": bool(entries) and job.failure.more,
-            "added": job.record.id if job.state == DONE else None}
+            "added": job.record.id if job.state == DONE else None,
+            "message": outcome_message(job.record) if job.state == DONE else None,
+            "existing": job.state == DONE and job.record.outcome == "existing"}
 
 
 @st.fragment(run_every=2)
@@ -139,12 +124,17 @@ def show_outcome(n: int, outcome: dict) -> None:
         record = next((r for r in ui.videos() if r.id == outcome["added"]), None)
         if record is None:
             return
-        st.success(f"“{plain(record.title)}” is in the library: "
-                   f"{ui.duration_label(record.duration)}, {record.frames} frames, "
-                   f"{record.cues + record.speech + record.burned_in} lines of dialogue "
-                   f"({plain(ui.caption_label(record))}).")
-        for note in record.notes:
-            st.warning(plain(note), icon=":material/info:")
+        if outcome.get("existing"):
+            st.info(plain(outcome["message"]), icon=":material/library_books:")
+        else:
+            st.success(f"“{plain(record.title)}” is in the library: "
+                       f"{ui.duration_label(record.duration)}, {record.frames} frames, "
+                       f"{ui.count_label(record.cues + record.speech + record.burned_in, 'line')}"
+                       f" of dialogue ({plain(ui.caption_label(record))}).")
+            if outcome.get("message"):
+                st.info(plain(outcome["message"]), icon=":material/content_copy:")
+            for note in record.notes:
+                st.warning(plain(note), icon=":material/info:")
         st.page_link("pages/search.py", label="Search this video now", icon=":material/search:")
         return
     st.error(plain(outcome["error"]))
@@ -255,12 +245,12 @@ elif clicked:
         try:
             source, shown, captions, cookies = url.strip(), url.strip(), None, None
             if upload is not None and source_kind == "Video file":
-                path = folder / safe_name(upload.name)
+                path = folder / uploads.safe_name(upload.name)
                 path.write_bytes(upload.getbuffer())
                 source, shown = str(path), upload.name
             if caption_upload is not None and source_kind == "Video file":
                 (folder / "captions").mkdir()
-                captions = folder / "captions" / safe_name(caption_upload.name)
+                captions = folder / "captions" / uploads.safe_name(caption_upload.name)
                 captions.write_bytes(caption_upload.getbuffer())
             if cookies_upload is not None:
                 cookies = folder / "cookies.txt"
@@ -272,8 +262,9 @@ elif clicked:
                      "temporary folder is full.")
         else:
             st.session_state.pop("outcomes", None)
-            submit(source, shown, folder, remove_folder, policy, captions=captions,
-                   cookies=cookies, source_label=shown, subtitle_track=subtitle_track, **options)
+            uploads.submit(source, shown, folder, remove_folder, policy, captions=captions,
+                           cookies=cookies, source_label=shown, subtitle_track=subtitle_track,
+                           **options)
 
 if st.session_state.get("jobs") or ui.jobs().active():
     job_panel()

@@ -4,9 +4,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import ui
+from dashboard import ui, uploads
 from dashboard.safe import plain, web_link
+from oneframe.captions import CAPTION_SUFFIXES
 from oneframe.errors import OneframeError
+from oneframe.export import cues_to_vtt
+from oneframe.exposure import ServePolicy
 from oneframe.library import MissingEntry
 
 ui.start_page()
@@ -47,6 +50,64 @@ def confirm(vid: str, title: str, column) -> None:  # noqa: ANN001 - a Streamlit
         st.rerun()
 
 
+def readd_form(record) -> None:  # noqa: ANN001 - a VideoRecord
+    """Re-add: the same video indexed again with the choices given here, replacing its entry
+    (from its link for a web video, else from the file the library keeps)."""
+    with st.form(f"readd-form-{record.id}", border=False):
+        st.markdown(f"**Re-add “{plain(record.title)}”**, replacing this entry. Without a "
+                    "caption file, it keeps the one it has.")
+        captions = st.file_uploader("Captions (optional)", key=f"readd-captions-{record.id}",
+                                    type=[s.lstrip(".") for s in CAPTION_SUFFIXES])
+        left, middle, right = st.columns(3)
+        lang = left.text_input("Caption language", record.caption_lang or "en", max_chars=12,
+                               key=f"readd-lang-{record.id}")
+        speech = middle.radio("Speech", ["auto", "on", "off"], horizontal=True,
+                              key=f"readd-speech-{record.id}")
+        ocr = right.radio("Burned-in subtitles", ["auto", "on", "off"], horizontal=True,
+                          key=f"readd-ocr-{record.id}")
+        interval = left.number_input("Seconds between frames", 0.25, 10.0,
+                                     float(record.interval), 0.25,
+                                     key=f"readd-interval-{record.id}")
+        go, cancel = st.columns(2)
+        submitted = go.form_submit_button("Re-add", type="primary")
+        cancelled = cancel.form_submit_button("Cancel")
+    if cancelled:
+        st.session_state.pop("readd", None)
+        st.rerun()
+    if not submitted:
+        return
+    web = web_link(record.url) if not record.id.startswith("file-") else None
+    if web is None and (record.video_path is None or not record.video_path.is_file()):
+        st.error("The library no longer holds this video's file, so it can't be added again "
+                 "from it: add it anew on the Add video page.")
+        return
+    folder, remove_folder = uploads.new_folder()
+    caption_file = None
+    try:
+        if captions is not None:
+            (folder / "captions").mkdir()
+            caption_file = folder / "captions" / uploads.safe_name(captions.name)
+            caption_file.write_bytes(captions.getbuffer())
+        elif web is None and record.caption_kind == "file":  # keep the caption file it had
+            kept = [c for c in ui.library().load(record.id).cues if not c.source]
+            caption_file = folder / "captions.vtt"
+            caption_file.write_text(cues_to_vtt(kept), encoding="utf-8")
+    except (OSError, OneframeError) as exc:
+        remove_folder()
+        st.error(f"Could not keep the caption file ({plain(getattr(exc, 'strerror', exc))}). "
+                 "Try again.")
+        return
+    policy = ServePolicy.from_env()
+    if web is None:
+        policy = policy.with_folder(record.path)
+    uploads.submit(web or str(record.video_path), record.title, folder, remove_folder, policy,
+                   captions=caption_file, source_label=None if web else record.source,
+                   lang=lang.strip() or "en", speech=speech, ocr=ocr, interval=float(interval),
+                   model=record.model, replace=record.id)
+    st.session_state.pop("readd", None)
+    st.switch_page("pages/ingest.py")
+
+
 if not records and not scan.damaged and not scan.newer:
     st.info("Your library is empty. Add a YouTube link or a video file, with its captions if "
             "you have them; then describe a moment on the Search page to find it.")
@@ -77,7 +138,13 @@ for record in records:
         if actions.button("Search", key=f"search-{record.id}", type="primary", width="stretch"):
             st.session_state["search_videos"] = [record.id]
             st.switch_page("pages/search.py")
+        if actions.button("Re-add…", key=f"readd-{record.id}", width="stretch",
+                          help="Index this video again with other choices (captions, speech, "
+                          "burned-in subtitles, frames), replacing this entry"):
+            st.session_state["readd"] = record.id
         confirm(record.id, record.title, actions)
+        if st.session_state.get("readd") == record.id:
+            readd_form(record)
 
 for problem in scan.damaged:
     with st.container(border=True):

@@ -27,7 +27,8 @@ weight = st.slider(
     "Dialogue ⟷ Picture", 0.0, 1.0, 0.5, 0.05, key="weight",
     help="0: only what was said counts. 1: only what is on screen. 0.5: an equal say.")
 chosen = st.session_state["videos"]
-scope = (f"searching {len(chosen)} of {len(titles)} videos" if chosen
+scope = (f"searching {len(chosen)} of {ui.count_label(len(titles), 'video')}" if chosen
+         else "searching the one video" if len(titles) == 1
          else f"searching all {len(titles)} videos")
 with st.expander(f"Options · {scope}"):
     chosen = st.multiselect("Videos", list(titles), format_func=titles.get, key="videos",
@@ -44,6 +45,7 @@ like = st.session_state.get("like")
 if like and like[0] not in index.position:  # the video was removed meanwhile
     st.session_state.pop("like", None)
     like = None
+    cards.gone("frame")
 image = None
 if like:
     note, clear = st.columns([5, 1], vertical_alignment="center")
@@ -113,6 +115,8 @@ if timeline is not None and len(timeline.times) > 1:
 public = cards.shareable(hits)
 export_col.download_button("CSV", hits_to_csv(public), "oneframe-results.csv", "text/csv",
                            key="csv", icon=":material/download:", width="stretch")
-export_col.download_button("JSON", hits_to_json(public, query or None), "oneframe-results.json",
+asked_for = (f"frames like {timestamp(like[1])} of “{ui.video_label(index, like[0])}”" if like
+             else f"an image: {picture.name}" if image is not None else query)
+export_col.download_button("JSON", hits_to_json(public, asked_for), "oneframe-results.json",
                            "application/json", key="json", icon=":material/download:",
                            width="stretch")

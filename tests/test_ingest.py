@@ -26,7 +26,7 @@ from oneframe.errors import (
     SourceError,
     VideoError,
 )
-from oneframe.ingest import ingest
+from oneframe.ingest import ingest, outcome_message
 from oneframe.library import Library
 from oneframe.search import SearchIndex
 
@@ -70,9 +70,37 @@ def test_second_ingest_is_a_cache_hit(scene_video: Path, monkeypatch) -> None:
     with monkeypatch.context() as patch:
         patch.setattr(ingest_module, "load_encoder", lambda m: pytest.fail("re-indexed"))
         assert ingest(str(scene_video)) == first
-    again = ingest(str(scene_video), interval=0.5)
+    hit = ingest(str(scene_video))
+    assert hit.outcome == "existing" and outcome_message(hit).startswith(
+        f"Already in the library as “scenes” ({first.id})")
+    again = ingest(str(scene_video), interval=0.5)  # other choices: a new entry, never silently
     assert again.interval == 0.5 and again.frames > first.frames
-    assert [r.id for r in Library().list()] == [first.id]
+    assert (again.id, again.outcome, again.origin) == (f"{first.id}-2", "beside", first.id)
+    assert "another frame interval" in outcome_message(again)
+    assert sorted(r.id for r in Library().list()) == [first.id, again.id]
+    assert ingest(str(scene_video), interval=0.5).id == again.id  # a hit on the second entry
+    replaced = ingest(str(scene_video), interval=2.0, replace=True)
+    assert (replaced.id, replaced.outcome, replaced.interval) == (first.id, "replaced", 2.0)
+    assert outcome_message(replaced).startswith(f"Replaced the library's entry “scenes” "
+                                                f"({first.id})")
+    assert sorted(r.id for r in Library().list()) == [first.id, again.id]
+    with pytest.raises(LibraryError, match="not an entry of this video"):
+        ingest(str(scene_video), replace="file-other")
+
+
+def test_a_copy_added_without_captions_keeps_the_first_entry_s_captions(
+        scene_video: Path, tmp_path: Path) -> None:
+    (tmp_path / "friday.mp4").write_bytes(scene_video.read_bytes())
+    (tmp_path / "friday.vtt").write_text("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHello\n")
+    (tmp_path / "copy").mkdir()
+    (tmp_path / "copy" / "my copy.mp4").write_bytes(scene_video.read_bytes())
+    first = ingest(str(tmp_path / "friday.mp4"))
+    second = ingest(str(tmp_path / "copy" / "my copy.mp4"))
+    assert second.outcome == "beside" and second.id != first.id and second.cues == 0
+    assert "also in the library as “friday”" in outcome_message(second)
+    kept = Library().get(first.id)
+    assert (kept.title, kept.cues) == ("friday", 1)
+    assert second.title == "my copy"  # the file's name as it is, spaces and all
 
 
 def test_explicit_captions_override_sidecars(friday: Path, tmp_path: Path) -> None:

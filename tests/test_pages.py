@@ -310,8 +310,10 @@ def test_a_video_removed_elsewhere_disappears_gracefully(app: AppTest) -> None:
     at.button(key="hit-1-play").click().run()
     assert at.get("video")
     Library().remove(colours.id)  # `oneframe remove` in a terminal
-    at.button(key="hit-1-like").click().run()
+    at.button(key="hit-1-like").click().run()  # card #1 was Colours: never another video's
     assert ok(at) and not at.get("video") and "Colours" not in text_of(at)
+    assert "like" not in at.session_state
+    assert "removed from the library meanwhile" in shown(at.warning)
     at = page(at, "library")
     assert ok(at) and "Colours" not in text_of(at) and "Silent" in text_of(at)
     at.button(key=f"remove-{silent.id}").click().run()
@@ -451,7 +453,7 @@ def test_burned_in_subtitles_through_the_pages(app: AppTest, tmp_path: Path) -> 
     at = finish_ingest(at.button(key="add").click().run())
     assert ok(at) and "burned-in subtitles" in shown(at.success)
     at = page(at, "library")
-    assert "1 burned-in lines" in text_of(at)
+    assert "1 burned-in line ·" in text_of(at)
     at = page(at, "search")
     at.text_input(key="query").input("meet me at the harbour").run()
     at.slider(key="weight").set_value(0.0).run()
@@ -655,7 +657,8 @@ def test_a_re_ingest_elsewhere_shows_its_own_frames(app: AppTest, demo: Path) ->
     at.slider(key="weight").set_value(0.0).run()
     colours = next(r for r in Library().list() if r.title == "Colours")
     assert "#1 · 0:06.2" in text_of(at)
-    again = ingest(str(demo.parent / "Colours.mp4"), interval=0.25)  # the CLI, other parameters
+    again = ingest(str(demo.parent / "Colours.mp4"), interval=0.25,  # the CLI, with --replace
+                   replace=True)
     assert again.id == colours.id and again.frames > colours.frames
     at.button(key="hit-1-like").click().run()  # Similar: a frame of the new index
     from dashboard import ui
@@ -726,3 +729,18 @@ def test_the_picture_model_is_chosen_from_presets_and_never_a_server_folder(
     at.file_uploader(key="video_file").upload("Preset.mp4", scene_video.read_bytes(), "video/mp4")
     at.button(key="add").click().run()
     assert "hub id (organisation/name)" in shown(at.error) and not busy(at)
+
+
+def test_re_add_replaces_an_entry_with_other_choices(app: AppTest) -> None:
+    colours = next(r for r in Library().list() if r.title == "Colours")
+    at = page(app.run(), "library")
+    at.button(key=f"readd-{colours.id}").click().run()
+    at.number_input(key=f"readd-interval-{colours.id}").set_value(0.5)
+    at.radio(key=f"readd-speech-{colours.id}").set_value("off")
+    next(b for b in at.button if b.label == "Re-add").click().run()
+    assert [t.value for t in at.title] == ["Add a video"]  # where its progress shows
+    at = finish_ingest(page(at, "ingest"))
+    assert ok(at) and "Replaced the library's entry “Colours”" in shown(at.info)
+    again = Library().get(colours.id)
+    assert again.interval == 0.5 and again.frames > colours.frames and again.cues == 3
+    assert sorted(r.title for r in Library().list()) == ["Colours", "Silent"]

@@ -365,3 +365,54 @@ def test_a_repeated_cli_search_imports_no_model_library(planted: Library,
     assert first.stdout == again.stdout and "quick brown fox" in again.stdout
     assert "HEAVY []" in again.stderr, again.stderr
     assert "'onnxruntime'" in first.stderr or "'torch'" in first.stderr  # it did encode once
+
+
+@needs_sentence_model
+@pytest.mark.parametrize("noise", ["' OR 1=1 --", "a rabbit in a meadow", "in", "the",
+                                   "and then", "video_id = 'x'"])
+def test_common_words_alone_make_no_match(noise: str) -> None:
+    """A line is not matched on common words ("in", "one" from a digit, "the") alone."""
+    library = Library()
+    times = [float(t) for t in range(40)]
+    cues = [Cue(2.0, 3.5, "One move out of place and you're ground to a pulp."),
+            Cue(10.0, 12.0, "Yes, he's in - in a bad humor."),
+            Cue(20.0, 22.0, "The way it works."), Cue(30.0, 32.0, "And then we ran away.")]
+    plant(library, "talk", times, image_like(40, [noise], seed=21), cues, resolve_model())
+    assert SearchIndex(library).search(noise, visual_weight=0.0).hits == []
+
+
+def test_a_line_from_captions_and_from_the_picture_is_one_moment() -> None:
+    """An entry made before ingest merged them holds the line twice (a caption track and
+    burned-in subtitles a moment apart): a search shows it once."""
+    library = Library()
+    times, vectors, _ = film(seed=23)
+    cues = [Cue(6.0, 8.0, "Get up. Emo, it's not safe here."), Cue(15.0, 16.0, "Later on."),
+            Cue(8.0, 10.0, "Get up. Emo, it's not safe here.", "burned-in")]
+    plant(library, "twice", times, vectors, cues, resolve_model())
+    hits = SearchIndex(library).search("get up emo it's not safe here", visual_weight=0.0).hits
+    assert [h.start for h in hits] == [6.0]
+
+
+def test_ingest_keeps_a_burned_in_line_once() -> None:
+    from oneframe.dialogue_sources import without_repeats
+
+    captions = [Cue(6.0, 8.0, "Get up. Emo, it's not safe here."), Cue(20.0, 21.0, "Hi.")]
+    burned = [Cue(6.1, 8.2, "Get up. Emo, its not safe here", "burned-in"),  # read with a slip
+              Cue(30.0, 31.0, "Get up. Emo, it's not safe here.", "burned-in"),  # said again
+              Cue(40.0, 41.0, "Something else.", "burned-in")]
+    assert [c.start for c in without_repeats(burned, captions)] == [30.0, 40.0]
+
+
+def test_two_queries_share_a_moment_when_their_spans_overlap() -> None:
+    from oneframe.results import Hit
+
+    def hit(video: str, time: float, span: tuple[float, float]) -> Hit:
+        return Hit(video, video, time, 0.5, None, 0.5, "", [], Path("f.jpg"), None, 0,
+                   span=span)
+
+    line = hit("a", 29.0, (29.0, 33.0))
+    assert line.same_moment(hit("a", 32.0, (32.0, 33.5)))  # the same line: 3 s apart
+    assert hit("a", 32.0, (32.0, 33.5)).same_moment(line)
+    assert not line.same_moment(hit("b", 29.0, (29.0, 33.0)))  # another video
+    assert not line.same_moment(hit("a", 40.0, (40.0, 41.0)))
+    assert line.same_moment(hit("a", 27.5, (27.5, 28.0)), tolerance=2.0)  # within the gap
