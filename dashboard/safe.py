@@ -13,12 +13,18 @@ import re
 from urllib.parse import urlsplit
 
 _SYNTAX = re.compile(r"[!-/:-@\[-`{-~]")  # every ASCII punctuation character
+_LINK_LIKE = re.compile(r"(?<=:)(?=//)|(?i:(?<=\bwww))(?=\.)|(?=@)")
+"""Where Markdown's autolinking starts (``scheme://``, ``www.``, ``name@host``): it reads the
+text after character references are decoded, so alerts turned such text into links."""
+WORD_JOINER = "\u2060"
 
 
 def plain(text: object) -> str:
     """``text`` to show as it is, in Markdown or HTML: ASCII punctuation as ``&#NN;``, the
-    rest (letters, digits, spaces, any other script) unchanged."""
-    return _SYNTAX.sub(lambda m: f"&#{ord(m.group())};", str(text))
+    rest (letters, digits, spaces, any other script) unchanged, and an invisible word joiner
+    inside whatever looks like the start of a link, so that it is never made one."""
+    unlinked = _LINK_LIKE.sub(WORD_JOINER, str(text))
+    return _SYNTAX.sub(lambda m: f"&#{ord(m.group())};", unlinked)
 
 
 def web_link(url: str | None) -> str | None:

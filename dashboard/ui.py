@@ -149,8 +149,8 @@ def sidebar() -> None:
     records = videos()
     with st.sidebar:
         st.caption("LIBRARY")
-        st.markdown(f"**{count_label(len(records), 'video')}** · "
-                    f"{total_label(sum(r.duration for r in records))}",
+        length = f" · {total_label(sum(r.duration for r in records))}" if records else ""
+        st.markdown(f"**{count_label(len(records), 'video')}**{length}",
                     help="The operator sets where the library lives (ONEFRAME_LIBRARY).")
         if active := jobs().active():
             st.page_link("pages/ingest.py", icon=":material/hourglass_top:",

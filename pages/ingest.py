@@ -25,6 +25,7 @@ VIDEO_TYPES = ["mp4", "m4v", "mov", "webm", "mkv", "avi", "mpg", "mpeg", "ogv"]
 
 
 OTHER = "other"
+MAX_OUTCOMES = 3
 ANY_MODEL_ENV = "ONEFRAME_ALLOW_ANY_MODEL"
 
 
@@ -78,7 +79,9 @@ def job_panel() -> None:
             st.session_state["jobs"].remove(job_id)
             if job is not None:
                 jobs.forget(job.id)
-                st.session_state.setdefault("outcomes", []).append(outcome_of(job))
+                outcomes = st.session_state.setdefault("outcomes", [])
+                outcomes.append(outcome_of(job))
+                del outcomes[:-MAX_OUTCOMES]  # the latest few, not every add of the session
                 if job.state == DONE:
                     st.session_state["search_videos"] = [job.record.id]
             ended = True
@@ -161,27 +164,6 @@ st.caption("oneframe samples its frames, reads its captions and indexes both, so
            "any moment by describing what is seen or said.")
 source_kind = st.radio("Source", ["YouTube or web link", "Video file"], horizontal=True,
                        label_visibility="collapsed", key="source_kind")
-url, upload, caption_upload, subtitle_track = "", None, None, None
-if source_kind == "YouTube or web link":
-    url = st.text_input("Video link", placeholder="https://www.youtube.com/watch?v=…",
-                        key="url", help="A web address (https://…) of a YouTube video or of a "
-                        "page on any site yt-dlp supports. Captions are fetched too: manual "
-                        "ones first, else auto-generated.")
-else:
-    upload = st.file_uploader("Video file", type=VIDEO_TYPES, key="video_file")
-    caption_upload = st.file_uploader(
-        "Captions (optional)", type=[s.lstrip(".") for s in CAPTION_SUFFIXES],
-        key="caption_file", help="WebVTT, SRT, SBV, ASS/SSA, TTML, SAMI, MicroDVD or MPL2. "
-        "Without them, the file's own subtitle tracks are read, else its speech.")
-    tracks = list_tracks(io.BytesIO(upload.getbuffer())) if upload is not None else []
-    if len(tracks) > 1:
-        best = choose_track(tracks, st.session_state.get("lang", "en") or "en")
-        pick = st.selectbox("Subtitle track", [None, *tracks], key="subtitle_track",
-                            format_func=lambda t: f"Automatic: {best.describe()}" if t is None
-                            else t.describe(),
-                            help="The file holds several subtitle tracks; the automatic choice "
-                            "is the caption language's full track, else English, else any.")
-        subtitle_track = pick.number if pick is not None else None
 with st.expander("Options"):
     left, middle = st.columns(2)
     interval = left.number_input("Seconds between frames", 0.25, 10.0, 1.0, 0.25, key="interval",
@@ -222,12 +204,43 @@ with st.expander("Options"):
         "signing in (\"confirm you're not a bot\", age-restricted, members-only). Export it from "
         "a private window and close that window, so YouTube doesn't rotate it; use an account "
         "you can afford to lose.")
+url, upload, caption_upload, subtitle_track = "", None, None, None
+clicked = False
+if source_kind == "YouTube or web link":
+    # a form: Enter in the link box adds the video, as the button does
+    with st.form("link", border=False, enter_to_submit=True):
+        box, button = st.columns([6, 1], vertical_alignment="bottom")
+        url = box.text_input("Video link", placeholder="https://www.youtube.com/watch?v=…",
+                             key="url", help="A web address (https://…) of a YouTube video or "
+                             "of a page on any site yt-dlp supports. Captions are fetched too: "
+                             "manual ones first, else auto-generated.")
+        clicked = button.form_submit_button("Add to library", type="primary", key="add",
+                                            width="stretch")
+else:
+    upload = st.file_uploader("Video file", type=VIDEO_TYPES, key="video_file")
+    caption_upload = st.file_uploader(
+        "Captions (optional)", type=[s.lstrip(".") for s in CAPTION_SUFFIXES],
+        key="caption_file", help="WebVTT, SRT, SBV, ASS/SSA, TTML, SAMI, MicroDVD or MPL2. "
+        "Without them, the file's own subtitle tracks are read, else its speech.")
+if upload is not None and source_kind == "Video file":
+    tracks = {t.number: t for t in list_tracks(io.BytesIO(upload.getbuffer()))}
+    if len(tracks) > 1:
+        best = choose_track(list(tracks.values()), lang.strip() or "en")
+        # numbers, 0 for the automatic choice: a None option would show as an empty box
+        pick = st.selectbox(
+            "Subtitle track", [0, *tracks], key="subtitle_track",
+            format_func=lambda n: f"Automatic: {best.describe()}" if n == 0
+            else tracks[n].describe(),
+            help="The file holds several subtitle tracks; the automatic choice is the caption "
+            "language's full track (Options), else English, else any.")
+        subtitle_track = pick or None
 options = {"lang": lang.strip() or "en", "interval": float(interval), "ocr": ocr,
            "ocr_band": (float(band[0]), float(band[1])), "speech": speech,
            "model": picture_model or None}
 st.session_state["last_options"] = options
 
-clicked = st.button("Add to library", type="primary", key="add")
+if source_kind == "Video file":
+    clicked = st.button("Add to library", type="primary", key="add")
 ready = bool(url.strip()) if source_kind == "YouTube or web link" else upload is not None
 if clicked and not ready:
     st.error("Paste a video link first." if source_kind == "YouTube or web link"

@@ -13,6 +13,7 @@ from conftest import ROOT, SENTENCE_MODEL
 from media import SCENES, write_video
 from streamlit.testing.v1 import AppTest
 
+from dashboard.safe import WORD_JOINER
 from dashboard.ui import UNEXPECTED
 from oneframe.ingest import ingest
 from oneframe.library import Library
@@ -76,13 +77,13 @@ def busy(at: AppTest) -> bool:
 
 def text_of(at: AppTest) -> str:
     """The page's Markdown as a reader sees its characters (entities decoded)."""
-    return html.unescape("\n".join(str(m.value) for m in at.markdown))
+    return html.unescape("\n".join(str(m.value) for m in at.markdown)).replace(WORD_JOINER, "")
 
 
 def shown(elements) -> str:  # noqa: ANN001 - an AppTest element list
     """What alerts, captions or labels say, entities decoded."""
     return html.unescape("\n".join(str(getattr(e, "value", "") or getattr(e, "label", ""))
-                                   for e in elements))
+                                   for e in elements)).replace(WORD_JOINER, "")
 
 
 def ok(at: AppTest) -> bool:
@@ -700,8 +701,13 @@ def test_a_file_with_several_subtitle_tracks_offers_a_choice(app: AppTest, tmp_p
     at.file_uploader(key="video_file").upload("Film.mkv", film.read_bytes(), "video/x-matroska")
     at.run()
     choice = at.selectbox(key="subtitle_track")
-    assert "Automatic: #1 English subtitle track" in choice.format_func(None)
-    choice.select_index(2)  # the second track, German
+    assert choice.value == 0 and "Automatic: #1 English subtitle track" in choice.format_func(0)
+    at.text_input(key="lang").input("de").run()  # the automatic choice follows the language
+    choice = at.selectbox(key="subtitle_track")
+    assert choice.value == 0 and "Automatic: #2 German subtitle track" in choice.format_func(0)
+    at.text_input(key="lang").input("en").run()
+    choice = at.selectbox(key="subtitle_track")
+    choice.select_index(2)  # the second track, German, by hand
     at = finish_ingest(at.button(key="add").click().run())
     assert ok(at) and "German subtitle track" in shown(at.success)
     record = next(r for r in Library().list() if r.title == "Film")
@@ -744,3 +750,15 @@ def test_re_add_replaces_an_entry_with_other_choices(app: AppTest) -> None:
     again = Library().get(colours.id)
     assert again.interval == 0.5 and again.frames > colours.frames and again.cues == 3
     assert sorted(r.title for r in Library().list()) == ["Colours", "Silent"]
+
+
+def test_text_that_looks_like_a_link_is_never_made_one() -> None:
+    """Markdown makes links of ``scheme://``, ``www.`` and ``name@host`` after character
+    references are decoded; an invisible word joiner breaks each (the browser test sees it)."""
+    from dashboard.safe import plain
+
+    text = "Could not fetch https://evil.example/x?a=1&next=javascript:alert(1), www.a.com, b@c.io"
+    made = html.unescape(plain(text))
+    assert made.replace(WORD_JOINER, "") == text
+    for link in ("://", "www.", "b@"):
+        assert link not in made

@@ -148,6 +148,45 @@ def test_image_query_finds_the_frame_itself(tmp_path: Path) -> None:
         index.search(image=record.video_path)
 
 
+def test_a_huge_image_query_is_refused_before_it_is_decoded(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from PIL import Image
+
+    from oneframe.images import read_image
+
+    (tmp_path / "huge.png").write_bytes(png_header(16000, 16000))
+    Image.new("RGB", (7000, 7000)).save(tmp_path / "big.png")
+    Image.new("RGB", (7000, 7000)).save(tmp_path / "big.jpg")
+    decoded = []
+    monkeypatch.setattr(Image.Image, "load", lambda self: decoded.append(self.size))
+    for name in ("huge.png", "big.png", "big.jpg"):
+        with pytest.raises(OneframeError, match="too large.*ONEFRAME_MAX_IMAGE_MEGAPIXELS"):
+            read_image(tmp_path / name)
+    assert decoded == []
+    monkeypatch.undo()
+    wide = tmp_path / "wide.jpg"
+    Image.new("RGB", (6000, 4000), (200, 30, 30)).save(wide)  # 24 megapixels
+    assert read_image(wide).shape[:2] == (2000, 3000)  # decoded at half its size
+    monkeypatch.setenv("ONEFRAME_MAX_IMAGE_MEGAPIXELS", "10")
+    with pytest.raises(OneframeError, match="6,000x4,000 pixels, 24 megapixels"):
+        read_image(wide)
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG of this size whose pixels are missing: enough for its size to be read (a file
+    whose pixels would take gigabytes to write here)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(
+            kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b""))
+            + chunk(b"IEND", b""))
+
+
 @needs_sentence_model
 @pytest.mark.parametrize(("query", "line"), [
     ("the quick brown fox jumped over a lazy dog", 12.0),  # misremembered
