@@ -20,6 +20,7 @@ from oneframe.errors import OneframeError
 from oneframe.jobs import JobQueue
 from oneframe.library import Library, LibraryScan, VideoRecord
 from oneframe.library_search import LibrarySearch
+from oneframe.models import load_failure
 from oneframe.results import source_name
 from oneframe.sentences import resolve_dialog_model
 
@@ -157,7 +158,11 @@ def sidebar() -> None:
                          label=f"Adding {len(active)} video{'s' if len(active) != 1 else ''}…")
         st.caption("MODELS")
         picture, dialogue = resolve_model(), resolve_dialog_model()
-        st.markdown(f"Picture: {plain(short(picture))}  \nDialogue: {plain(short(dialogue))}",
+        failed = {model: " (could not be loaded" + (": dialogue is matched by its words only)"
+                                                    if model == dialogue else ")")
+                  for model in (picture, dialogue) if load_failure(model)}
+        st.markdown(f"Picture: {plain(short(picture))}{failed.get(picture, '')}  \n"
+                    f"Dialogue: {plain(short(dialogue))}{failed.get(dialogue, '')}",
                     help="Set ONEFRAME_MODEL and ONEFRAME_DIALOG_MODEL to a hub id or a local "
                     "folder.")
 

@@ -16,11 +16,12 @@ from typing import Any
 
 import numpy as np
 
-from oneframe.errors import ModelError
 from oneframe.models import (
     INFERENCE,
+    check_folder,
     device,
     first_line,
+    load_error,
     load_once,
     pretrained,
     quiet_transformers,
@@ -155,6 +156,10 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
 
 
 def _load(model_id: str) -> Encoder:
+    try:
+        check_folder(model_id)  # before seconds of importing torch and transformers
+    except OSError as exc:
+        raise load_error("picture model", model_id, MODEL_ENV, exc) from exc
     precision = choose(device())
     onnx = precision == "int8" and onnx_allowed()
     folder = export_folder("dual", model_id, quantisation()) if onnx else None
@@ -171,12 +176,7 @@ def _load(model_id: str) -> Encoder:
         if not (hasattr(model, "get_image_features") and hasattr(model, "get_text_features")):
             raise ValueError("it is not an image-text dual encoder (CLIP, SigLIP...)")
     except Exception as exc:  # network, missing files, wrong architecture: all one message
-        raise ModelError(
-            f"Could not load the model '{model_id}': {first_line(exc)}. oneframe downloads it "
-            "from the Hugging Face Hub on first use, which needs the internet. To use a local "
-            f"copy, set {MODEL_ENV} (or --model) to its folder, made with "
-            f"`hf download {DEFAULT_MODEL} --local-dir DIR` or `save_pretrained`."
-        ) from exc
+        raise load_error("picture model", model_id, MODEL_ENV, exc) from exc
     if precision != "int8":
         return Encoder(model_id, TorchDual(model, processor, precision))
     reason = f"{ENGINE_ENV}=torch"

@@ -12,9 +12,16 @@ class OneframeError(Exception):
     a download tool, say): shown under "Details", never instead of the message.
     """
 
-    def __init__(self, message: str = "", details: str | None = None) -> None:
+    def __init__(self, message: str = "", details: str | None = None,
+                 visitor: str | None = None) -> None:
         super().__init__(message)
         self.details = details
+        self.visitor = visitor
+        """The message for a visitor of the web app, where the plain one advises what only
+        the server's operator can do (set a variable, fetch a model into a server folder)."""
+
+    def for_visitor(self) -> str:
+        return self.visitor or str(self)
 
 
 class SourceError(OneframeError):

@@ -90,7 +90,9 @@ class Job:
             if self._cancel.is_set():  # however the cancel surfaced (yt-dlp wraps exceptions)
                 self.error, self.state = "Cancelled; nothing was added.", CANCELLED
             elif isinstance(exc, OneframeError):
-                self.error, self.details, self.failure = str(exc), exc.details, exc
+                self.error, self.details, self.failure = exc.for_visitor(), exc.details, exc
+                if exc.visitor:  # what only the operator can act on goes to the log
+                    LOG.warning("oneframe: adding %s failed: %s", self.label, exc)
                 self.state = FAILED
             else:
                 self.error = (f"Adding the video failed unexpectedly ({type(exc).__name__}). "

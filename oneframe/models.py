@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from oneframe.errors import ModelError
+
 T = TypeVar("T")
 _LOCK = threading.Lock()  # guards the tables below only, never a load
 _LOADS = threading.Lock()
@@ -62,6 +64,46 @@ def load_once(kind: str, model_id: str, load: Callable[[str], T]) -> T:
         return loaded
 
 
+def check_folder(model_id: str) -> None:
+    """OSError at once where ``model_id`` is a path (``/``, ``~``, ``.`` or more than one ``/``:
+    a hub id is ``org/name``) to no folder, rather than the Hub client's "Repo id must be in
+    the form" after torch and transformers have taken seconds to import."""
+    looks_like_path = model_id.startswith(("/", "~", ".", "\\")) or model_id.count("/") > 1
+    if looks_like_path and not Path(model_id).expanduser().is_dir():
+        raise OSError(f"there is no folder {model_id} (a model folder holds config.json and "
+                      "the weights)")
+
+
+def load_failure(model_id: str) -> BaseException | None:
+    """Why ``model_id`` last failed to load in this process, if it did (and hasn't loaded)."""
+    with _LOCK:
+        found = [(at, exc) for (_, model), (at, exc) in _FAILED.items() if model == model_id
+                 and not any(m == model_id for _, m in _LOADED)]
+    return max(found, key=lambda f: f[0])[1] if found else None
+
+
+def load_error(kind: str, model_id: str, env: str, exc: BaseException,
+               more: str = "") -> ModelError:
+    """The error for a model that could not be loaded: which, why, and how to point at a local
+    copy (for the operator); a visitor of the web app is told which and why, without server
+    paths or settings."""
+    why = first_line(exc)
+    local = Path(model_id).expanduser().is_dir() or model_id.startswith(("/", "~", "."))
+    if local:
+        advice = (f"Check the folder, or set {env} (or --model) to another model's folder or "
+                  "hub id.")
+    else:
+        advice = (f"It is downloaded from the Hugging Face Hub on first use, which needs the "
+                  f"internet; to use a local copy, set {env} (or --model) to a folder made with "
+                  f"`hf download {model_id} --local-dir DIR`.")
+    shown = "/".join(Path(model_id).parts[-2:]) if local else model_id
+    visitor = f"Could not load the {kind} '{shown}': {why.replace(model_id, shown)}."
+    return ModelError(" ".join(filter(None, [f"Could not load the {kind} '{model_id}': {why}.",
+                                             advice, more])),
+                      visitor=" ".join(filter(None, [visitor, more, "If it keeps failing, tell "
+                                                      "whoever runs this server."])))
+
+
 def quiet_transformers() -> None:
     """No progress bars, warnings or retry notices from transformers and the Hub client: the
     core never prints."""
@@ -83,6 +125,7 @@ def pretrained(load: Callable[..., T], model_id: str, **kwargs: object) -> T:
     """
     if Path(model_id).is_dir():
         return load(model_id, **kwargs)
+    check_folder(model_id)
     try:
         return load(model_id, local_files_only=True, **kwargs)
     except OSError:  # transformers' "not in the cache"

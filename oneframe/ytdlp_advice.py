@@ -21,6 +21,11 @@ UPDATE_ADVICE = (
     "\"yt-dlp[default,deno]\"`), and try again.")
 
 ADVICE = (  # (phrases in yt-dlp's message or warnings, what to tell the user)
+    (("no connection adapters were found for 'file:", "file:// urls are disabled",
+      "unsupported url scheme", "no connection adapters were found"),
+     "the link led (by a redirect) to something that is not a web address, such as a file on "
+     "this computer (file://), which oneframe never follows. Give the video page's own https "
+     "address."),
     (("unsupported url",), "this site is not supported by yt-dlp. Download the video yourself "
      "and add the file instead."),
     (("live event will begin", "premieres in", "this live event", "is_upcoming"),

@@ -45,7 +45,7 @@ for letter, text, weight in variants:
         results[letter] = index.search(text, videos=chosen or None, visual_weight=weight,
                                        top_k=top_k, min_gap=min_gap, timelines=True)
     except OneframeError as exc:
-        st.error(f"Variant {letter}: {plain(exc)}")
+        st.error(f"Variant {letter}: {plain(exc.for_visitor())}")
 for warning in dict.fromkeys(w for r in results.values() for w in r.warnings):
     st.warning(plain(warning), icon=":material/warning:")
 if len(results) < 1:

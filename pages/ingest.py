@@ -252,7 +252,7 @@ elif clicked:
             policy.check_source(url)
         check_model(options["model"])
     except OneframeError as exc:
-        st.error(plain(exc))
+        st.error(plain(exc.for_visitor()))
     else:
         folder, remove_folder = uploads.new_folder()
         try:

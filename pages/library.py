@@ -27,7 +27,7 @@ def remove(vid: str, title: str) -> None:
     except MissingEntry:  # another session or the command line was first
         st.toast(f"{plain(title)} was already removed.")
     except OneframeError as exc:  # the folder can't be changed
-        st.error(plain(exc))
+        st.error(plain(exc.for_visitor()))
         return
     else:
         st.toast(f"Removed {plain(title)}")

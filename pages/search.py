@@ -58,7 +58,7 @@ elif picture is not None:
     try:
         image = read_image(picture.getvalue(), picture.name)
     except OneframeError as exc:
-        st.error(plain(exc))
+        st.error(plain(exc.for_visitor()))
         st.stop()
 elif not query.strip():
     st.caption("Type what you remember and press Enter. Slide toward **Dialogue** for a line "
@@ -73,7 +73,7 @@ try:
                           like=tuple(like) if like else None, timelines=True,
                           **({"min_score": 0.0} if closest else {}))
 except OneframeError as exc:
-    st.error(plain(exc))
+    st.error(plain(exc.for_visitor()))
     st.stop()
 hits = result.hits
 for warning in result.warnings:

@@ -82,3 +82,36 @@ def test_bfloat16_follows_what_the_kernels_can_do(monkeypatch) -> None:
     monkeypatch.setenv("ATEN_CPU_CAPABILITY", "avx2")
     assert not models.use_bf16("cpu") and not cpu_kernels().avx512
     assert models.use_bf16("cuda")
+
+
+def test_a_model_path_to_no_folder_is_said_at_once_without_importing_torch(
+        tmp_path, monkeypatch) -> None:
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    code = ("import sys\nfrom oneframe.embed import load_encoder\nfrom oneframe.errors import "
+            "ModelError\ntry:\n    load_encoder('/nonexistent/path')\nexcept ModelError as e:\n"
+            "    print(e)\n    print('VISITOR', e.for_visitor())\nprint('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120).stdout
+    assert "Could not load the picture model '/nonexistent/path': there is no folder" in out
+    assert "Check the folder, or set ONEFRAME_MODEL" in out and "Repo id" not in out
+    visitor = out.split("VISITOR")[1]
+    assert "ONEFRAME_MODEL" not in visitor and "tell whoever runs this server" in visitor
+    assert out.strip().endswith("False")  # torch was never imported for it
+
+
+def test_an_offline_hub_model_is_advised_by_its_own_id(monkeypatch) -> None:
+    """Advice names the model asked for (it once named the default model whatever failed)."""
+    from oneframe.embed import load_encoder
+
+    monkeypatch.setattr(models, "_FAILED", {})
+    with pytest.raises(ModelError) as failed:
+        load_encoder("google/siglip2-base-patch16-256")  # not cached; no network here
+    message, visitor = str(failed.value), failed.value.for_visitor()
+    assert "`hf download google/siglip2-base-patch16-256 --local-dir DIR`" in message
+    assert "clip-vit-base-patch32" not in message
+    assert "google/siglip2-base-patch16-256" in visitor and "ONEFRAME_MODEL" not in visitor
+    assert models.load_failure("google/siglip2-base-patch16-256") is not None

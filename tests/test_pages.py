@@ -762,3 +762,20 @@ def test_text_that_looks_like_a_link_is_never_made_one() -> None:
     assert made.replace(WORD_JOINER, "") == text
     for link in ("://", "www.", "b@"):
         assert link not in made
+
+
+def test_a_dialogue_model_that_fails_to_load_is_not_named_as_loaded(
+        app: AppTest, monkeypatch) -> None:
+    from oneframe import models
+    from oneframe.errors import ModelError
+    from oneframe.sentences import load_sentence_encoder
+
+    monkeypatch.setattr(models, "_FAILED", {})
+    monkeypatch.setenv("ONEFRAME_DIALOG_MODEL", "/nonexistent/minilm")
+    at = app.run()
+    assert "Dialogue: nonexistent/minilm" in text_of(at) and "could not be" not in text_of(at)
+    with pytest.raises(ModelError):  # as an ingest meets it (it goes on matching words only)
+        load_sentence_encoder()
+    at.run()
+    assert "Dialogue: nonexistent/minilm (could not be loaded: dialogue is matched by its " \
+           "words only)" in text_of(at)

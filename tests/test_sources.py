@@ -323,3 +323,27 @@ def test_yt_dlp_finds_its_javascript_runtime_in_this_venv() -> None:
     info = DenoJsRuntime().info
     assert info is not None and info.supported, "deno is missing or too old for yt-dlp"
     assert importlib.util.find_spec("yt_dlp_ejs") is not None
+
+
+def test_a_redirect_to_a_file_is_explained(tmp_path: Path) -> None:
+    import http.server
+    import threading
+
+    class ToFile(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            self.send_response(302)
+            self.send_header("Location", "file:///etc/passwd")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), ToFile)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(SourceError, match="led \\(by a redirect\\) to something that is not "
+                                              "a web address.*never follows"):
+            probe(f"http://127.0.0.1:{server.server_address[1]}/v.mp4")
+    finally:
+        server.shutdown()
+        server.server_close()
