@@ -1,5 +1,5 @@
-"""``python -m oneframe ingest|ingest-many|search|list|remove|reindex|captions``: a thin face
-over the core.
+"""``python -m oneframe ingest|ingest-many|search|list|remove|reindex|captions``: the command
+line over the core (each command a few calls to it).
 
 Heavy modules (torch, transformers, yt-dlp) are imported inside the commands that need them,
 so ``captions`` and ``list`` start fast.
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -17,6 +18,12 @@ from oneframe.cli_values import band, count, filename, positive_seconds, seconds
 from oneframe.errors import OneframeError
 
 MIN_SCORE = 0.12  # oneframe.fusion.MIN_SCORE, without importing numpy for every command
+DESCRIPTION = ("Find the exact frame of a video by describing what is seen or said: add videos "
+               "(links or files, with their captions) to a library, then search it.")
+
+
+class UsageError(OneframeError):
+    """The command line asked for something malformed: exit status 2, as argparse's own."""
 
 
 class BarProgress:
@@ -33,7 +40,7 @@ class BarProgress:
                  "speech": "transcribing"}.get(stage)
         if stage == "embed" and self.phase is None:  # re-indexing: frames alone, by count
             phase = "embedding"
-        if phase is None:
+        if phase is None or (stage == "download" and total <= 1):  # a local file: no bytes
             return
         if phase != self.phase:
             self.close()
@@ -76,6 +83,8 @@ def cmd_captions(args: argparse.Namespace) -> int:
         if args.json:
             _print_json({"file": name, "cues": [c.to_json() for c in cues]})
         else:
+            if len(args.files) > 1:  # which file the cues below are from, as `head` says
+                print(f"==> {name} <==")
             for cue in cues:
                 print(f"{cue.start:9.3f} {cue.end:9.3f}  {cue.text}")
     return 1 if failed else 0
@@ -180,8 +189,8 @@ def _queries(args: argparse.Namespace) -> list[dict[str, Any]]:
             if not isinstance(item, dict) or not isinstance(item.get("query"), str):
                 raise ValueError("each line needs a \"query\" string")
         except ValueError as exc:
-            raise OneframeError(f"{args.queries}, line {number}: not a JSON query line "
-                                f'({exc}); write {{"query": "..."}} per line.') from exc
+            raise UsageError(f"{args.queries}, line {number}: not a JSON query line "
+                             f'({exc}); write {{"query": "..."}} per line.') from exc
         items.append(item)
     return items
 
@@ -202,6 +211,9 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     items = _queries(args)
     index = LibrarySearch(Library(args.library), optimise=False)
+    if not len(index) and index.left_out:
+        raise OneframeError("No video in the library can be searched: "
+                            + " ".join(index.left_out.values()))
     if not len(index):
         raise OneframeError("The library is empty. Add a video first: "
                             "python -m oneframe ingest URL_OR_FILE")
@@ -279,7 +291,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="oneframe", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="oneframe", description=DESCRIPTION)
     parser.add_argument("--library", help="library folder (default: $ONEFRAME_LIBRARY or "
                         "~/.local/share/oneframe)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -287,7 +299,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="index a video from a URL or a local file")
     p.add_argument("source", help="a video URL (YouTube or any yt-dlp site) or a local file")
     p.add_argument("--captions", type=filename,
-                   help="caption file (WebVTT/SRT/SBV) to use instead of any found")
+                   help="caption file to use instead of any found: WebVTT, SRT, SBV, ASS/SSA, "
+                   "TTML/DFXP, SAMI, MicroDVD or MPL2")
     p.add_argument("--lang", default="en", help="caption language to prefer (default: en)")
     p.add_argument("--subtitle-track", type=count, metavar="N",
                    help="read the file's own subtitle track N (1 = its first), even over a "
@@ -379,7 +392,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         if exc.details:
             print(f"details: {exc.details}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(exc, UsageError) else 1
     except KeyboardInterrupt:
         print("interrupted; the library is unchanged", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as cat does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141

@@ -26,7 +26,7 @@ from oneframe.images import read_image
 from oneframe.library import Library, VideoIndex
 from oneframe.picture import PictureIndex
 from oneframe.results import SearchResult
-from oneframe.search import SearchIndex
+from oneframe.search import SearchIndex, no_such_video
 from oneframe.store import VectorStore
 
 SHORTLIST_ABOVE = 24
@@ -60,9 +60,11 @@ class LibrarySearch:
         if len(scan.records) <= shortlist_above:  # small: loaded whole, as it always was
             self._all = SearchIndex(self.library)
             self.records, self.skipped = self._all.records, self._all.skipped
+            self.left_out = self._all.left_out
         else:
             self.records = sorted(scan.records, key=lambda r: r.id)
             self.skipped = [str(e) for e in (*scan.damaged, *scan.newer)]
+            self.left_out = {e.vid: str(e) for e in (*scan.damaged, *scan.newer)}
         self.ids = [r.id for r in self.records]
         self.position = {vid: i for i, vid in enumerate(self.ids)}
         if self._all is None:
@@ -93,8 +95,7 @@ class LibrarySearch:
         chosen = list(dict.fromkeys(videos)) if videos else list(self.ids)
         missing = [v for v in chosen if v not in self.position]
         if missing:
-            raise OneframeError(f"No video {', '.join(missing)} in the library. Run "
-                                "`python -m oneframe list` to see the ids.")
+            raise no_such_video(missing, self.left_out)
         if isinstance(image, (str, Path)):
             image = read_image(image)
         if self.store is not None and len(chosen) > self.shortlist_above:

@@ -51,6 +51,7 @@ class SearchIndex:
         ``loaded`` (searched as they are, memory-mapped or not)."""
         self.library = library or Library()
         self.skipped: list[str] = []  # messages about damaged entries left out of the index
+        self.left_out: dict[str, str] = {}  # the ids of those entries, and why
         if loaded is not None:
             loaded = list(loaded)
         elif videos is not None:
@@ -62,6 +63,7 @@ class SearchIndex:
                     loaded.append(self.library.load(vid))
                 except LibraryError as exc:
                     self.skipped.append(str(exc))
+                    self.left_out[vid] = str(exc)
         self.records = [v.record for v in loaded]
         self.ids = [r.id for r in self.records]
         self.position = {vid: i for i, vid in enumerate(self.ids)}
@@ -108,8 +110,7 @@ class SearchIndex:
             return np.arange(len(self.ids))
         missing = [v for v in videos if v not in self.position]
         if missing:
-            raise OneframeError(f"No video {', '.join(missing)} in the library. Run "
-                                "`python -m oneframe list` to see the ids.")
+            raise no_such_video(missing, self.left_out)
         return np.asarray(sorted({self.position[v] for v in videos}))
 
     def _frame_dialog(self, chosen: np.ndarray,
@@ -308,6 +309,14 @@ class SearchIndex:
                    segments, record.frame_path(local), moment_url(record, start), local, source,
                    start=start, matched_line=window >= 0, frame_time=float(self.times[f]),
                    source_name=source_name(record, source) if source else None, span=span)
+
+
+def no_such_video(missing: Sequence[str], left_out: dict[str, str]) -> OneframeError:
+    """Why videos asked for can't be searched: damaged (and why), or not in the library."""
+    if damaged := [left_out[v] for v in missing if v in left_out]:
+        return LibraryError(" ".join(damaged))
+    return OneframeError(f"No video {', '.join(missing)} in the library. Run "
+                         "`python -m oneframe list` to see the ids.")
 
 
 def _ranges(counts: np.ndarray) -> np.ndarray:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
+from conftest import ROOT
 
 from oneframe import cli, fusion
+from oneframe.library import Library
 
 
 @pytest.mark.parametrize(("argv", "says"), [
@@ -41,3 +46,49 @@ def test_a_caption_folder_is_refused_before_any_work(tmp_path, capsys, monkeypat
 
 def test_the_cli_floor_is_the_core_floor() -> None:
     assert cli.MIN_SCORE == fusion.MIN_SCORE
+
+
+def run_cli(*argv: str, **options) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "oneframe", *argv], capture_output=True,
+                          text=True, timeout=120, cwd=ROOT, **options)
+
+
+def test_help_speaks_to_users_and_lists_every_caption_format() -> None:
+    out = run_cli("--help").stdout + run_cli("ingest", "--help").stdout
+    assert "thin face" not in out and "Find the exact frame" in out
+    for name in ("WebVTT", "SRT", "SBV", "ASS/SSA", "TTML/DFXP", "SAMI", "MicroDVD", "MPL2"):
+        assert name in out
+
+
+def test_captions_of_several_files_name_each_and_stop_quietly_in_a_pipe(tmp_path) -> None:
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.srt").write_text("".join(
+            f"{i}\n00:00:{i % 60:02d},000 --> 00:00:{i % 60:02d},500\nLine {name}{i}\n\n"
+            for i in range(1, 3000)))
+    run = run_cli("captions", str(tmp_path / "a.srt"), str(tmp_path / "b.srt"))
+    assert run.stdout.startswith(f"==> {tmp_path / 'a.srt'} <==")
+    assert f"==> {tmp_path / 'b.srt'} <==" in run.stdout
+    piped = subprocess.run(f"{sys.executable} -m oneframe captions {tmp_path}/a.srt "
+                           f"{tmp_path}/b.srt | head -2", shell=True, capture_output=True,
+                           text=True, timeout=120, cwd=ROOT)
+    assert len(piped.stdout.splitlines()) == 2 and "Traceback" not in piped.stderr
+    assert "BrokenPipeError" not in piped.stderr
+
+
+def test_a_bad_queries_line_is_a_usage_error(tmp_path) -> None:
+    (tmp_path / "q.jsonl").write_text('{"query": "a dog"}\nnot json\n')
+    run = run_cli("search", "--queries", str(tmp_path / "q.jsonl"))
+    assert run.returncode == 2 and "line 2: not a JSON query line" in run.stderr
+
+
+def test_a_local_file_shows_no_download_bar_and_a_damaged_entry_says_so(
+        scene_video, tmp_path) -> None:
+    run = run_cli("ingest", str(scene_video), "--speech", "off", "--ocr", "off")
+    assert run.returncode == 0 and "download" not in run.stderr, run.stderr
+    vid = run.stdout.strip()
+    embeddings = Library().root / vid / "embeddings.npy"
+    embeddings.write_bytes(embeddings.read_bytes()[:100])  # truncated
+    assert vid in run_cli("list").stdout  # list reads manifests only
+    run = run_cli("search", "the red scene", "--video", vid)
+    assert run.returncode == 1 and f"The library entry '{vid}' is damaged" in run.stderr
+    assert "library is empty" not in run.stderr and f"No video {vid}" not in run.stderr

@@ -63,6 +63,12 @@ def test_the_command_line_without_ray_reports_each_source(tmp_path: Path) -> Non
     assert [bool(line["id"]) for line in lines] == [True, True, False]
     assert "nope.mp4" in lines[2]["error"]
     assert len(Library().ids()) == 2
+    listing.write_text(f"{first}\n{tmp_path}/nope.mp4\n")  # again, in plain text
+    run = subprocess.run([sys.executable, "-m", "oneframe", "ingest-many", str(listing),
+                          "--speech", "off", "--ocr", "off"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1 and run.stderr.count("nope.mp4") == 1  # named once
+    assert "already in the library" in run.stderr and len(Library().ids()) == 2
 
 
 def test_an_empty_list_says_what_to_write(tmp_path: Path) -> None:
