@@ -30,6 +30,7 @@ $(VENV)/.requirements-dev: requirements-dev.lock $(VENV)/.requirements
 	touch $@
 
 run: $(VENV)/.requirements
+	@echo "oneframe: serving http://127.0.0.1:8501 - open it in a browser (Ctrl+C stops it)"
 	$(VENV)/bin/streamlit run Home.py
 
 # Debian tools the tests need, installed when missing: the browser test drives Chromium, the

@@ -109,11 +109,16 @@ class ServePolicy:
             raise SourceError(refused(host, reason))
 
     def why_refused(self, address: Address) -> str | None:
-        """Why the web app may not connect to ``address``, or None if it may."""
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-            address = address.ipv4_mapped
+        """Why the web app may not connect to ``address``, or None if it may. An IPv6 address
+        that carries an IPv4 one (mapped, 6to4, NAT64, Teredo) is judged by that one too."""
         if self.all_networks or any(address in n for n in self.networks):
             return None
+        inner = embedded_ipv4(address)
+        if inner is not None and inner != address:
+            if why := self.why_refused(inner):
+                return why
+            if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+                return None
         if address.is_loopback:
             return "a loopback address, this server itself"
         if address.is_link_local:
@@ -134,6 +139,25 @@ class ServePolicy:
             address = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
             if reason := self.why_refused(address):
                 raise SourceError(refused(f"{host} ({address})", reason))
+
+
+NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+
+
+def embedded_ipv4(address: Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one reaches: IPv4-mapped (``::ffff:a.b.c.d``), 6to4
+    (``2002:AABB:CCDD::``), NAT64 (``64:ff9b::a.b.c.d``) or a Teredo client; None for others."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return None
+    if address.ipv4_mapped:
+        return address.ipv4_mapped
+    if address.sixtofour:
+        return address.sixtofour
+    if any(address in n for n in NAT64):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address.teredo:
+        return address.teredo[1]
+    return None
 
 
 def refused(host: str, reason: str) -> str:

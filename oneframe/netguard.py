@@ -44,34 +44,37 @@ def _proxies() -> set[str]:
     return hosts
 
 
-def _check(sock: socket.socket, address: object) -> None:
+def _check(sock: socket.socket, address: object) -> object:
+    """The address to connect to, checked: a name is resolved once here and the connection
+    made to the address that was checked, so a second answer (DNS rebinding) never counts."""
     policy: ServePolicy | None = getattr(_STATE, "policy", None)
     if policy is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
-        return
+        return address
     host = str(address[0]) if isinstance(address, tuple) and address else ""
     try:
-        ip = ipaddress.ip_address(host.split("%")[0])
-    except ValueError:  # a name: resolve it as connect() would
+        ips = [ipaddress.ip_address(host.split("%")[0])]
+    except ValueError:  # a name: resolve it as connect() would, and connect to what was checked
         infos = socket.getaddrinfo(host, None, sock.family, socket.SOCK_STREAM)
         ips = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
-    else:
-        ips = [ip]
+        if not ips:
+            raise RefusedAddress(f"oneframe could not resolve {host}")
+        assert isinstance(address, tuple)
+        address = (str(ips[0]), *address[1:])
     if host in _STATE.proxies or any(str(ip) in _STATE.proxy_ips for ip in ips):
-        return
+        return address
     for ip in ips:
         if reason := policy.why_refused(ip):
             _STATE.refused = refused(str(ip), reason)
             raise RefusedAddress(f"oneframe refused to connect to {ip}: {reason}")
+    return address
 
 
 def _connect(self: socket.socket, address: object) -> None:
-    _check(self, address)
-    return _socket.socket.connect(self, address)
+    return _socket.socket.connect(self, _check(self, address))
 
 
 def _connect_ex(self: socket.socket, address: object) -> int:
-    _check(self, address)
-    return _socket.socket.connect_ex(self, address)
+    return _socket.socket.connect_ex(self, _check(self, address))
 
 
 def _install() -> None:

@@ -85,6 +85,10 @@ def servers(tmp_path: Path, scene_video: Path) -> Iterator[dict]:
     ("http://192.168.1.20/clip.mp4", "private"),
     ("http://224.0.0.1/clip.mp4", "multicast"),
     ("http://0.0.0.0:8501/", "private or reserved"),
+    ("http://[2002:7f00:1::]/clip.mp4", "loopback"),  # 6to4 of 127.0.0.1
+    ("http://[2002:a9fe:a9fe::1]/latest/meta-data/", "link-local"),  # 6to4 of 169.254.169.254
+    ("http://[64:ff9b::a9fe:a9fe]/latest/meta-data/", "link-local"),  # NAT64
+    ("http://[64:ff9b::7f00:1]/clip.mp4", "loopback"),
 ])
 def test_the_web_app_refuses_server_files_and_inside_addresses(source: str, says: str) -> None:
     with pytest.raises(SourceError, match=says):
@@ -120,7 +124,8 @@ def test_media_folders_are_opt_in_and_closed(tmp_path: Path, scene_video: Path,
             policy.check_source(str(escape))
     record = ingest(str(media / "clip.mp4"), policy=policy)
     assert record.cues == 0 and record.caption_kind is None  # the escaping sidecar is ignored
-    assert ingest(str(media / "clip.mp4")).cues == 0  # cached; the CLI would read it
+    by_cli = ingest(str(media / "clip.mp4"))  # the CLI's user reads the sidecar: another entry
+    assert by_cli.cues == 1 and by_cli.outcome == "beside" and Library().get(record.id).cues == 0
 
 
 def test_a_name_that_resolves_inside_is_refused_before_any_request(
@@ -173,3 +178,38 @@ def test_a_page_pointing_at_a_server_file_is_not_read(web) -> None:
     with pytest.raises(SourceError):
         ingest(f"{base}/page.html", policy=allowed)
     assert not Library().list()
+
+
+def test_a_name_is_resolved_once_and_the_checked_address_connected(
+        servers: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DNS rebinding: a name that answers a public address when checked and an inside one
+    when connected must never reach inside; the connection goes to the address checked."""
+    real = socket.getaddrinfo
+
+    def rebinding(host, *args, **kwargs):  # noqa: ANN001, ANN202 - socket's signature
+        return real("8.8.8.8" if host == "localhost" else host, *args, **kwargs)
+
+    # Python's lookups (the check) answer a public address; the C library's, which a plain
+    # connect to a name makes, answers loopback for "localhost": a rebinding name, as seen here
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    port = int(servers["inside"]["url"].rsplit(":", 1)[1])
+    with guarded(ServePolicy()):
+        sock = socket.socket()
+        sock.settimeout(3)
+        try:  # checked as 8.8.8.8, so it may only go to 8.8.8.8 (unreachable here)
+            sock.connect(("localhost", port))
+            sock.sendall(b"GET /rebound HTTP/1.0\r\n\r\n")
+            sock.recv(100)
+        except OSError:
+            pass
+        finally:
+            sock.close()
+    assert "/rebound" not in servers["inside"]["requests"]
+
+
+def test_ipv6_addresses_that_carry_a_public_ipv4_one_pass() -> None:
+    import ipaddress
+
+    policy = ServePolicy()
+    for public in ("2002:808:808::1", "64:ff9b::808:808", "::ffff:8.8.8.8", "2606:4700::1111"):
+        assert policy.why_refused(ipaddress.ip_address(public)) is None
