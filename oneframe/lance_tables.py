@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from oneframe.settings import number
+
 ANN_ROWS = 200_000
 """A table with more rows than this gets an ANN index (IVF with 8-bit codes while they fit half
 the index cache, else RaBitQ 2-bit codes, 128 bytes a 512-wide vector; re-ranked on the stored
@@ -28,10 +30,15 @@ many of their nearest frames) and rows re-ranked on the stored vectors. bench/sc
 films of realistic frame vectors (their 10th and 11th nearest a mere 0.0002 apart): 2 bits and
 1,000 re-ranked: recall@10 0.995, p95 77 ms; 1 bit needed 12,000 re-ranked (each a ~10 us read
 from the page cache) for 0.965 at p95 260 ms, and 3,000 gave 0.85."""
-INDEX_CACHE_MB = int(os.environ.get("ONEFRAME_STORE_CACHE_MB", "768"))
+CACHE_ENV, INDEX_CACHE_MB = "ONEFRAME_STORE_CACHE_MB", 768
 """Index partitions kept in memory: a 500-film library's 2-bit codes (526 MB). LanceDB's
 default, 6 GB, held far more than needed; the rest is read from disk (the page cache) when a
 query probes it, so a library of more than about 4.5 million frames wants a larger cache."""
+
+
+def index_cache_mb() -> int:
+    """``$ONEFRAME_STORE_CACHE_MB``, else ``INDEX_CACHE_MB``; a clear error if it isn't one."""
+    return int(number(CACHE_ENV, INDEX_CACHE_MB, integer=True))
 METADATA_CACHE_MB = 128
 
 
@@ -63,10 +70,10 @@ def optimise_table(table: Any, text: bool, vectors: bool) -> None:
 
 
 def new_session() -> Any:
-    """LanceDB's caches for one store: at most ``INDEX_CACHE_MB`` of index in memory."""
+    """LanceDB's caches for one store: at most ``index_cache_mb()`` of index in memory."""
     import lancedb
 
-    return lancedb.Session(index_cache_size_bytes=INDEX_CACHE_MB << 20,
+    return lancedb.Session(index_cache_size_bytes=index_cache_mb() << 20,
                            metadata_cache_size_bytes=METADATA_CACHE_MB << 20)
 
 
@@ -120,7 +127,7 @@ def index_config(rows: int, dim: int) -> Any:
     else 2-bit RaBitQ codes, a quarter of the size, all probed and re-ranked."""
     from lancedb.index import IvfRq, IvfSq
 
-    if rows * dim <= (INDEX_CACHE_MB << 20) // 2:
+    if rows * dim <= (index_cache_mb() << 20) // 2:
         return IvfSq(distance_type="cosine", num_partitions=max(16, int(np.sqrt(rows) / 2)))
     return IvfRq(distance_type="cosine", num_partitions=max(16, int(np.sqrt(rows) / 7)),
                  num_bits=RQ_BITS, sample_rate=64)

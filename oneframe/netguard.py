@@ -57,7 +57,7 @@ def _check(sock: socket.socket, address: object) -> object:
         infos = socket.getaddrinfo(host, None, sock.family, socket.SOCK_STREAM)
         ips = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
         if not ips:
-            raise RefusedAddress(f"oneframe could not resolve {host}")
+            raise RefusedAddress(f"oneframe could not resolve {host}") from None
         assert isinstance(address, tuple)
         address = (str(ips[0]), *address[1:])
     if host in _STATE.proxies or any(str(ip) in _STATE.proxy_ips for ip in ips):

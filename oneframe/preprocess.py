@@ -61,7 +61,10 @@ class TextPrep:
         length = min(int(getattr(tokenizer, "model_max_length", positions) or positions),
                      int(positions))
         accepted = frozenset(inspect.signature(model.get_text_features).parameters)
-        return cls(rule.get("padding", True), int(rule.get("max_length", length)),
+        # the model card's length, where it names one, but never past the checkpoint's own
+        # positions (a small SigLIP with 16 crashed at the card's 64)
+        return cls(rule.get("padding", True), min(int(rule.get("max_length", length)),
+                                                  int(positions)),
                    bool(rule.get("lowercase", False)), accepted)
 
     def inputs(self, tokenizer: Any, texts: Sequence[str]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from yt_dlp.utils import YoutubeDLError, determine_ext
 
 from oneframe.errors import PlaylistLink, SourceError
 from oneframe.progress import Progress, no_progress
+from oneframe.settings import number
 from oneframe.ytdlp_advice import explain
 
 # Video only where there is one (no ffmpeg merge), else a combined format; never AV1 (OpenCV
@@ -58,11 +59,7 @@ class _QuietLogger:
 
 
 def _limit(env: str, default: float) -> float:
-    try:
-        value = float(os.environ.get(env) or default)
-    except ValueError:
-        return default
-    return value if value > 0 else default
+    return number(env, default)
 
 
 def extractor_args(text: str | None = None) -> dict[str, Any]:

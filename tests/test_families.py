@@ -150,3 +150,13 @@ def test_reindex_re_embeds_stored_frames_atomically_and_search_spans_models(
     assert {r.model for r in index.records} == {str(siglip.resolve()), first.model}
     hits = index.search("a red scene", visual_weight=1.0, min_score=0.0, top_k=50).hits
     assert {h.video for h in hits} == {r.id for r in index.records}
+
+
+def test_a_siglip_with_fewer_positions_than_its_card_pads_to_its_own(tmp_path: Path) -> None:
+    """SigLIP's card pads texts to 64 tokens; a checkpoint with 16 positions gets 16."""
+    from oneframe.embed import load_encoder
+
+    short = build_tiny_family("siglip", tmp_path / "siglip-16", positions=16)
+    encoder = load_encoder(str(short))
+    long = "a man in a dark suit walks slowly across a wide and empty street at night " * 4
+    assert encoder.embed_texts([long, "a dog"]).shape == (2, encoder.dim)

@@ -185,7 +185,7 @@ def test_ann_index_keeps_recall_against_exact_search(tmp_path, monkeypatch, cach
         store._add(VIDEOS, pa.table({"video": [f"file-{v}"], "stamp": ["x"], "model": ["m"],
                                      "frames": [len(part)], "ready": [True]}))
     monkeypatch.setattr(module, "ANN_ROWS", 20_000)
-    monkeypatch.setattr(module, "INDEX_CACHE_MB", cache_mb)
+    monkeypatch.setenv("ONEFRAME_STORE_CACHE_MB", str(cache_mb))
     store.optimise()
     [index] = [i for i in store.db.open_table(name).list_indices() if i.name == "vector_idx"]
     assert index.index_type == kind
@@ -229,3 +229,20 @@ def test_prewarm_brings_the_indexes_into_memory(library: Library) -> None:
     before = fresh.session.size_bytes
     fresh.prewarm()
     assert fresh.session.size_bytes > before + 1000
+
+
+def test_a_setting_that_is_not_a_number_is_one_clear_error(monkeypatch) -> None:
+    """Importing the store never fails on a setting; using it says which and what it may be."""
+    import importlib
+
+    from oneframe import lance_tables
+    from oneframe.settings import SettingError
+
+    monkeypatch.setenv("ONEFRAME_STORE_CACHE_MB", "lots")
+    importlib.reload(lance_tables)  # at import: no error
+    with pytest.raises(SettingError, match="ONEFRAME_STORE_CACHE_MB='lots' is not a whole "
+                                           "number: set it to a whole number more than 0"):
+        lance_tables.new_session()
+    monkeypatch.setenv("ONEFRAME_STORE_CACHE_MB", "-5")
+    with pytest.raises(SettingError, match="out of range"):
+        lance_tables.index_cache_mb()

@@ -85,8 +85,9 @@ def _word_tokenizer(special: list[str], template: str, pad: str, max_length: int
                                    **{named[t]: t for t in special if t in named})
 
 
-def build_tiny_family(family: str, out: Path, seed: int = 0) -> Path:
-    """A tiny random checkpoint of ``family`` saved with its processor, as a hub folder is."""
+def build_tiny_family(family: str, out: Path, seed: int = 0, positions: int = 64) -> Path:
+    """A tiny random checkpoint of ``family`` saved with its processor, as a hub folder is;
+    a SigLIP's text tower has ``positions`` positions."""
     import torch
     import transformers as tf
 
@@ -111,7 +112,7 @@ def build_tiny_family(family: str, out: Path, seed: int = 0) -> Path:
             tokenizer=tokenizer)
     elif family in ("siglip", "siglip2"):
         tokenizer = _word_tokenizer(["<pad>", "</s>", "<unk>"], "$A </s>", "<pad>", 64)
-        text = {**layers, "vocab_size": len(tokenizer), "max_position_embeddings": 64,
+        text = {**layers, "vocab_size": len(tokenizer), "max_position_embeddings": positions,
                 "pad_token_id": 0, "eos_token_id": 1}
         if family == "siglip":
             model = tf.SiglipModel(tf.SiglipConfig(text_config=text, vision_config=vision))
