@@ -57,6 +57,7 @@ bench: $(VENV)/.requirements-dev
 	$(PY) bench/engines.py
 	$(PY) bench/frames.py
 	$(PY) bench/families.py --speed
+	$(PY) bench/dialogue.py
 	$(PY) bench/eval_dialog.py
 	$(PY) bench/eval_speech.py
 	$(PY) bench/app.py
