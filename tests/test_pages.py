@@ -779,3 +779,26 @@ def test_a_dialogue_model_that_fails_to_load_is_not_named_as_loaded(
     at.run()
     assert "Dialogue: nonexistent/minilm (could not be loaded: dialogue is matched by its " \
            "words only)" in text_of(at)
+
+
+
+def test_exports_name_what_was_asked(app: AppTest, monkeypatch) -> None:
+    """The JSON of a Similar or image search names that query, not the last words typed."""
+    import oneframe.export as export
+
+    asked: list[str | None] = []
+    real = export.hits_to_json
+    monkeypatch.setattr(export, "hits_to_json",
+                        lambda hits, query=None: asked.append(query) or real(hits, query))
+    at = page(app.run(), "search")
+    at.text_input(key="query").input("the blue door was locked").run()
+    at.slider(key="weight").set_value(0.0).run()
+    assert asked[-1] == "the blue door was locked"
+    at.button(key="hit-1-like").click().run()
+    assert asked[-1].startswith("frames like 0:0") and asked[-1].endswith("of “Colours”")
+    at.button(key="clear-like").click().run()
+    colours = next(r for r in Library().list() if r.title == "Colours")
+    at.file_uploader(key="image").upload("still.jpg", colours.frame_path(0).read_bytes(),
+                                         "image/jpeg")
+    at.run()
+    assert asked[-1] == "an image: still.jpg"
