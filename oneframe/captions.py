@@ -36,9 +36,13 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
-_SRT_TIMING = re.compile(r"^\s*(?:\d+:)?\d{1,2}:\d{1,2},\d+\s*-->", re.M)
-_SBV_TIMING = re.compile(r"^\s*\d+:\d{1,2}:\d{1,2}\.\d+,\d+:\d{1,2}:\d{1,2}\.\d+\s*$", re.M)
-_TIMING_LINE = re.compile(r"-->|^\s*\d+:\d{1,2}:\d{1,2}\.\d+,\d+:", re.M)
+# Blanks within a line only ([ \t], never \s, which also matches line ends): with re.M, \s* at
+# every line start ran over all the blank lines after it, quadratic in the file's length (a
+# 40 KB file of blank lines held the server for a minute and a half).
+_SRT_TIMING = re.compile(r"^[ \t]*(?:\d+:)?\d{1,2}:\d{1,2},\d+[ \t]*-->", re.M)
+_SBV_TIMING = re.compile(r"^[ \t]*\d+:\d{1,2}:\d{1,2}\.\d+,\d+:\d{1,2}:\d{1,2}\.\d+[ \t]*$",
+                         re.M)
+_TIMING_LINE = re.compile(r"-->|^[ \t]*\d+:\d{1,2}:\d{1,2}\.\d+,\d+:", re.M)
 
 def decode_caption_bytes(data: bytes) -> str:
     """Text of a caption file: BOMs honoured, UTF-8 first, legacy 8-bit as a fallback."""

@@ -110,7 +110,8 @@ def ingest(
     name = source_label or source
     with guarded(policy):
         found = probe(source, cookies, policy=policy, name=name)
-    sidecar = find_sidecar(found.path, lang) if found.path is not None and not captions else None
+    sidecar = (find_sidecar(found.path, lang) if found.path is not None and not captions
+               and subtitle_track is None else None)  # a track asked for wins over a sidecar
     if sidecar is not None and (policy is None or policy.allows_path(sidecar)):
         params = params[:3] + (caption_key(sidecar, lang, subtitle_track, speech),) + params[4:]
     if not replace and (hit := library.find_source(found.source_id, params)):

@@ -90,8 +90,9 @@ def load_error(kind: str, model_id: str, env: str, exc: BaseException,
     why = first_line(exc)
     local = Path(model_id).expanduser().is_dir() or model_id.startswith(("/", "~", "."))
     if local:
-        advice = (f"Check the folder, or set {env} (or --model) to another model's folder or "
-                  "hub id.")
+        advice = ("Check the folder: a local copy holds a checkpoint saved with save_pretrained "
+                  f"(config.json and the weights); or set {env} (or --model) to another local "
+                  "copy's folder or a hub id.")
     else:
         advice = (f"It is downloaded from the Hugging Face Hub on first use, which needs the "
                   f"internet; to use a local copy, set {env} (or --model) to a folder made with "

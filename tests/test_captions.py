@@ -186,6 +186,36 @@ def test_clean_text_is_linear_on_hostile_input() -> None:
     assert time.monotonic() - started < 2
 
 
+@pytest.mark.parametrize("name", ["blank.srt", "blank.vtt", "blank.sbv", "blank.txt"])
+def test_a_file_of_blank_lines_is_read_in_linear_time(name: str) -> None:
+    """Timing patterns once began ``^\\s*`` with re.M: at every line start they ran over every
+    blank line after it, so 32,000 blank lines took a minute (this many, hours)."""
+    started = time.monotonic()
+    with pytest.raises(CaptionError):
+        parse_captions("\n" * 400_000 + "x", name)
+    with pytest.raises(CaptionError):
+        parse_captions(" \n" * 200_000 + "x", name)
+    assert time.monotonic() - started < 10
+
+
+def test_ass_override_blocks_take_linear_memory() -> None:
+    """pysubs2's ``is_drawing`` built every prefix of a line's override blocks: 40,000 ``{}``
+    peaked at 1.9 GB."""
+    import tracemalloc
+
+    head = ("[Script Info]\nScriptType: v4.00+\n\n[Events]\nFormat: Layer, Start, End, Style, "
+            "Name, MarginL, MarginR, MarginV, Effect, Text\n")
+    line = "Dialogue: 0,0:00:01.00,0:00:02.00,Default,,0,0,0,," + "{}" * 80_000 + "Hello there\n"
+    tracemalloc.start()
+    try:
+        cues = parse_captions(head + line + line.replace("{}", "{\\p1}m 0 0 l 1 1", 1), "x.ass")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [c.text for c in cues] == ["Hello there"]  # the drawing is still dropped
+    assert peak < 100e6
+
+
 def test_cli_prints_json_per_file_without_importing_torch(tmp_path: Path) -> None:
     good = tmp_path / "good.srt"
     good.write_text("1\n00:00:01,000 --> 00:00:02,000\n<i>Hi</i> there\n")

@@ -152,10 +152,10 @@ def test_a_cancel_during_the_commit_ends_with_the_complete_entry(
     committing, go_on = threading.Event(), threading.Event()
     real = Library.commit
 
-    def slow_commit(self, stage, record):  # noqa: ANN001, ANN202
+    def slow_commit(self, stage, record, **options):  # noqa: ANN001, ANN003, ANN202
         committing.set()
         go_on.wait(30)
-        return real(self, stage, record)
+        return real(self, stage, record, **options)
 
     monkeypatch.setattr(Library, "commit", slow_commit)
     job = JobQueue().submit("clip", lambda progress: ingest(str(scene_video), library=library,

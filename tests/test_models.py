@@ -97,7 +97,8 @@ def test_a_model_path_to_no_folder_is_said_at_once_without_importing_torch(
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                          timeout=120).stdout
     assert "Could not load the picture model '/nonexistent/path': there is no folder" in out
-    assert "Check the folder, or set ONEFRAME_MODEL" in out and "Repo id" not in out
+    assert "Check the folder: a local copy" in out and "set ONEFRAME_MODEL" in out
+    assert "Repo id" not in out
     visitor = out.split("VISITOR")[1]
     assert "ONEFRAME_MODEL" not in visitor and "tell whoever runs this server" in visitor
     assert out.strip().endswith("False")  # torch was never imported for it
