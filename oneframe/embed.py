@@ -159,7 +159,7 @@ def _load(model_id: str) -> Encoder:
     try:
         check_folder(model_id)  # before seconds of importing torch and transformers
     except OSError as exc:
-        raise load_error("picture model", model_id, MODEL_ENV, exc) from exc
+        raise load_error("picture model", model_id, MODEL_ENV, exc, flag="--model") from exc
     precision = choose(device())
     onnx = precision == "int8" and onnx_allowed()
     folder = export_folder("dual", model_id, quantisation()) if onnx else None
@@ -176,7 +176,7 @@ def _load(model_id: str) -> Encoder:
         if not (hasattr(model, "get_image_features") and hasattr(model, "get_text_features")):
             raise ValueError("it is not an image-text dual encoder (CLIP, SigLIP...)")
     except Exception as exc:  # network, missing files, wrong architecture: all one message
-        raise load_error("picture model", model_id, MODEL_ENV, exc) from exc
+        raise load_error("picture model", model_id, MODEL_ENV, exc, flag="--model") from exc
     if precision != "int8":
         return Encoder(model_id, TorchDual(model, processor, precision))
     reason = f"{ENGINE_ENV}=torch"

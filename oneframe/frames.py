@@ -75,9 +75,46 @@ def open_video(path: Path, name: str | None = None) -> tuple[cv2.VideoCapture, V
     fps = cap.get(cv2.CAP_PROP_FPS)
     fps = fps if 0 < fps < 1000 else 25.0
     frames = max(int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), 0)
+    duration = picture_seconds(path)
+    if duration is not None:  # the picture's own length, not the container's (see there)
+        frames = min(frames, int(round(duration * fps))) if frames else int(duration * fps)
     info = VideoInfo(fps, frames, frames / fps, int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
                      int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
     return cap, info
+
+
+def picture_seconds(path: Path) -> float | None:
+    """How long the video stream itself claims to last: its header's frame count (a truncated
+    file still claims all of them), else its own duration, else (MKV, WebM) the container's,
+    unless another stream is what runs on past the picture's last packet. OpenCV's count comes
+    from the container's duration, which a subtitle cue at 999 hours stretches to 999 hours.
+    None if PyAV can't tell."""
+    try:
+        import av
+
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            start = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
+            rate = float(stream.average_rate or stream.guessed_rate or 0)
+            if stream.frames and rate:
+                return stream.frames / rate
+            if stream.duration:
+                return float(stream.duration * stream.time_base)
+            if not container.duration:
+                return None
+            claimed = container.duration / 1e6
+            container.seek(container.duration, backward=True, any_frame=False)
+            ends: dict[str, float] = {}
+            for packet in container.demux():
+                if packet.pts is not None and packet.time_base is not None:
+                    kind = "video" if packet.stream is stream else "other"
+                    at = float((packet.pts + (packet.duration or 0)) * packet.time_base)
+                    ends[kind] = max(ends.get(kind, at), at)
+            if "video" in ends and ends.get("other", 0.0) >= 0.9 * claimed:
+                return max(ends["video"] - start, 0.0)  # another stream runs on: the picture ends
+            return claimed  # nothing reaches the claimed end: a truncated file
+    except Exception:  # noqa: BLE001 - unreadable by PyAV: OpenCV's view stands
+        return None
 
 
 def _sound_only(path: Path) -> bool:

@@ -82,20 +82,21 @@ def load_failure(model_id: str) -> BaseException | None:
     return max(found, key=lambda f: f[0])[1] if found else None
 
 
-def load_error(kind: str, model_id: str, env: str, exc: BaseException,
-               more: str = "") -> ModelError:
+def load_error(kind: str, model_id: str, env: str, exc: BaseException, more: str = "",
+               flag: str | None = None) -> ModelError:
     """The error for a model that could not be loaded: which, why, and how to point at a local
     copy (for the operator); a visitor of the web app is told which and why, without server
     paths or settings."""
     why = first_line(exc)
+    setting = f"{env} (or {flag})" if flag else env
     local = Path(model_id).expanduser().is_dir() or model_id.startswith(("/", "~", "."))
     if local:
         advice = ("Check the folder: a local copy holds a checkpoint saved with save_pretrained "
-                  f"(config.json and the weights); or set {env} (or --model) to another local "
+                  f"(config.json and the weights); or set {setting} to another local "
                   "copy's folder or a hub id.")
     else:
         advice = (f"It is downloaded from the Hugging Face Hub on first use, which needs the "
-                  f"internet; to use a local copy, set {env} (or --model) to a folder made with "
+                  f"internet; to use a local copy, set {setting} to a folder made with "
                   f"`hf download {model_id} --local-dir DIR`.")
     shown = "/".join(Path(model_id).parts[-2:]) if local else model_id
     visitor = f"Could not load the {kind} '{shown}': {why.replace(model_id, shown)}."

@@ -27,6 +27,8 @@ from oneframe.subformats import is_dialogue
 BITMAP_CODECS = {"hdmv_pgs_subtitle": "PGS", "pgssub": "PGS", "dvd_subtitle": "VobSub",
                  "dvdsub": "VobSub", "dvb_subtitle": "DVB", "dvbsub": "DVB", "xsub": "XSUB"}
 _FORCED = 0x40  # AV_DISPOSITION_FORCED
+UNKNOWN = "unknown"
+"""The codec of a track FFmpeg can't name (it gives no decoder at all): listed, never read."""
 MAX_SHOWN = 8.0
 """Seconds a subtitle without its own end (some PGS streams) is taken to show at most."""
 
@@ -96,7 +98,7 @@ def list_tracks(path: Path | BinaryIO) -> list[Track]:
     try:
         with av.open(str(path) if isinstance(path, Path) else path) as container:
             streams = list(container.streams.subtitles)
-            return [Track(n, s.index, s.codec_context.name,
+            return [Track(n, s.index, s.codec_context.name if s.codec_context else UNKNOWN,
                           language_tag(s.language or s.metadata.get("language")),
                           s.metadata.get("title") or None,
                           bool(int(getattr(s, "disposition", 0) or 0) & _FORCED))
@@ -121,7 +123,7 @@ def choose_track(tracks: list[Track], lang: str, number: int | None = None) -> T
         return found[0]
     for matches in (lambda t: _same(t.language, lang), lambda t: _same(t.language, "en"),
                     lambda t: True):
-        candidates = [t for t in tracks if matches(t)]
+        candidates = [t for t in tracks if matches(t) and t.codec != UNKNOWN]
         if candidates:
             return min(candidates, key=lambda t: (t.forced, t.bitmap, t.number))
     return None
@@ -130,7 +132,7 @@ def choose_track(tracks: list[Track], lang: str, number: int | None = None) -> T
 def read_track(path: Path, track: Track, reader=None,  # noqa: ANN001 - OCR
                progress: Progress = no_progress, until: float | None = None) -> list[RawCue]:
     """The raw cues of a track; a bitmap track's pictures are read with ``reader`` (RapidOCR).
-    Packets that start after ``until`` (the video's end) are skipped unread; ``progress`` is
+    Pictures that start after ``until`` (the video's end) are skipped unread; ``progress`` is
     told the time reached after every packet.
 
     CaptionError if the track can't be decoded, holds nothing, or more than
@@ -140,6 +142,9 @@ def read_track(path: Path, track: Track, reader=None,  # noqa: ANN001 - OCR
 
     cues: list[RawCue] = []
     limit, name = max_cues(), f"Subtitle track {track.describe()}"
+    if track.codec == UNKNOWN:
+        raise CaptionError(f"{name} is in a format FFmpeg doesn't know, so it can't be read; the "
+                           "video was added without it.")
     try:
         with av.open(str(path)) as container:
             stream = container.streams[track.index]
@@ -150,8 +155,8 @@ def read_track(path: Path, track: Track, reader=None,  # noqa: ANN001 - OCR
                     continue
                 start = max(float(packet.pts * packet.time_base) - offset, 0.0)
                 progress("captions", min(int(start), total), total)
-                if until is not None and start > until:
-                    continue
+                if until is not None and start > until and track.bitmap:
+                    continue  # no OCR for pictures after the end (text is counted, then left)
                 shown = float(packet.duration * packet.time_base) if packet.duration else 0.0
                 for subtitle in packet.decode():
                     cues.extend(_raw_cues(subtitle, start, shown, reader))

@@ -167,3 +167,31 @@ def test_a_bitmap_track_is_read_by_ocr(tmp_path: Path) -> None:
     assert [round(c.start, 1) for c in cues] == [1.0, 4.0]
     hit = SearchIndex(Library()).search("meet me at the harbour", visual_weight=0).hits[0]
     assert hit.start == pytest.approx(1.0, abs=0.05)
+
+
+def test_a_track_in_a_format_ffmpeg_does_not_know_is_listed_and_never_read(
+        tmp_path: Path, scene_video: Path) -> None:
+    (tmp_path / "en.srt").write_text("1\n00:00:01,000 --> 00:00:02,000\nHello\n")
+    made = with_subtitle_tracks(scene_video, tmp_path / "film.mkv",
+                                [(tmp_path / "en.srt", "eng", None, False)])
+    unknown = tmp_path / "unknown.mkv"  # the same track, its codec id one FFmpeg doesn't know
+    unknown.write_bytes(made.read_bytes().replace(b"S_TEXT/UTF8", b"S_TEXT/ZZZZ"))
+    [track] = list_tracks(unknown)
+    assert track.codec == "unknown" and choose_track([track], "en") is None
+    record = ingest(str(unknown))
+    assert record.cues == 0 and record.frames > 0
+    asked = ingest(str(unknown), subtitle_track=1)
+    assert any("a format FFmpeg doesn't know" in note for note in asked.notes)
+
+
+def test_a_far_out_cue_does_not_stretch_the_video(tmp_path: Path, scene_video: Path) -> None:
+    """A subtitle cue at 999 hours makes the container's duration 999 hours; the picture's own
+    length decides (it was refused as "only the first 12 s of 3596405 s could be decoded")."""
+    (tmp_path / "far.srt").write_text("1\n00:00:01,000 --> 00:00:02,000\nHello\n\n"
+                                      "2\n999:00:00,000 --> 999:00:01,000\nFar away\n")
+    film = with_subtitle_tracks(scene_video, tmp_path / "film.mkv",
+                                [(tmp_path / "far.srt", "eng", None, False)])
+    record = ingest(str(film), subtitle_track=1)
+    assert record.duration == pytest.approx(9.0, abs=0.5) and record.cues == 1
+    assert not any("decoded" in note for note in record.notes)
+    assert any("1 of the 2 caption lines start after the video ends" in n for n in record.notes)
