@@ -8,6 +8,8 @@ Home.py serves this route beside the app: the browser asks for byte ranges as it
 from __future__ import annotations
 
 import mimetypes
+import stat
+from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from starlette.exceptions import HTTPException
@@ -29,15 +31,28 @@ async def video(request: Request) -> FileResponse:
     """
     vid = request.path_params["vid"]
     try:
-        path = Library().get(vid).video_path if is_valid_id(vid) else None
-        if path is not None and not path.is_file():
-            path = None
+        path = entry_video(Library(), vid) if is_valid_id(vid) else None
     except (LibraryError, OSError, ValueError):
         path = None
     if path is None:
         raise HTTPException(404, "No such video in the library.")
     kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     return FileResponse(path, media_type=kind)
+
+
+def entry_video(library: Library, vid: str) -> Path | None:
+    """The entry's own video: a regular file (not a link) inside the entry's folder, which is
+    inside the library, all checked after resolving; None otherwise (a symlink to /etc/passwd
+    planted in an entry is never served)."""
+    record = library.get(vid)
+    path = record.video_path
+    if path is None or path.is_symlink():
+        return None
+    folder = record.path.resolve()
+    resolved = path.resolve()
+    if folder.parent != library.root.resolve() or resolved.parent != folder:
+        return None
+    return resolved if stat.S_ISREG(resolved.lstat().st_mode) else None
 
 
 ROUTES = [Route(PREFIX + "{vid}", video, methods=["GET", "HEAD"])]

@@ -577,7 +577,7 @@ def test_the_video_route_serves_only_an_entry_s_own_video(demo: Path, tmp_path: 
                  "path_params": {"vid": vid}}
         return asyncio.run(media.video(Request(scope)))
 
-    assert get(colours.id).path == colours.video_path
+    assert get(colours.id).path == colours.video_path.resolve()
     for i, name in enumerate(("/etc/passwd", "../../../../etc/passwd", "..", "a/../../x")):
         evil = root / f"file-evil{i}"
         shutil.copytree(colours.path, evil)
@@ -591,6 +591,27 @@ def test_the_video_route_serves_only_an_entry_s_own_video(demo: Path, tmp_path: 
         with pytest.raises(HTTPException) as refused:
             get(vid)
         assert refused.value.status_code == 404
+    # a video file that is a link (to a server file, or to another entry's video): not served
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0")
+    for i, target in enumerate((secret, colours.video_path)):
+        linked = root / f"file-linked{i}"
+        shutil.copytree(colours.path, linked)
+        data = json.loads((linked / "manifest.json").read_text())
+        (linked / "manifest.json").write_text(json.dumps({**data, "id": linked.name}))
+        (linked / colours.video_file).unlink()
+        (linked / colours.video_file).symlink_to(target)
+        with pytest.raises(HTTPException) as refused:
+            get(linked.name)
+        assert refused.value.status_code == 404
+    elsewhere = tmp_path / "elsewhere"  # an entry folder that is itself a link out
+    shutil.copytree(colours.path, elsewhere)
+    data = json.loads((elsewhere / "manifest.json").read_text())
+    (elsewhere / "manifest.json").write_text(json.dumps({**data, "id": "file-outside"}))
+    (root / "file-outside").symlink_to(elsewhere)
+    with pytest.raises(HTTPException):
+        get("file-outside")
+    assert get(colours.id).path == colours.video_path.resolve()
 
 
 def test_upload_copies_are_swept_once_their_owner_is_gone(tmp_path: Path, monkeypatch) -> None:
