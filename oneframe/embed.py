@@ -10,6 +10,7 @@ Vectors come back L2-normalised as float32; the library stores them as float16.
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -27,7 +28,7 @@ from oneframe.models import (
     quiet_transformers,
     resolve,
 )
-from oneframe.onnx_models import OnnxDual, export_folder, ready
+from oneframe.onnx_models import OnnxDual, discard, export_folder, ready
 from oneframe.precision import ENGINE_ENV, choose, onnx_allowed, quantisation, setting
 from oneframe.preprocess import ImagePrep, TextPrep
 
@@ -42,6 +43,7 @@ PRESETS = {  # published figures: zero-shot ImageNet top-1; COCO 5k retrieval re
 }
 """Picture models offered by name on the Add video page, with what each is good at."""
 MODEL_ENV = "ONEFRAME_MODEL"
+LOG = logging.getLogger("oneframe")
 IMAGE_BATCH = 32
 
 
@@ -164,7 +166,12 @@ def _load(model_id: str) -> Encoder:
     onnx = precision == "int8" and onnx_allowed()
     folder = export_folder("dual", model_id, quantisation()) if onnx else None
     if ready(folder):
-        return Encoder(model_id, OnnxDual(folder))
+        try:
+            return Encoder(model_id, OnnxDual(folder))
+        except Exception as exc:  # noqa: BLE001 - whatever is wrong with it, it is made again
+            LOG.warning("oneframe: the export of %s can't be used (%s); exporting it again",
+                        model_id, first_line(exc))
+            discard(folder)
     try:
         import torch
         from transformers import AutoModel, AutoProcessor

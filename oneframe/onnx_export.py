@@ -212,7 +212,12 @@ class _staging:
         return self.stage
 
     def __exit__(self, kind: object, *_: object) -> None:
-        if kind is None:
+        if kind is None:  # meta.json last lists every file's size, to tell a torn export
+            meta_path = self.stage / META
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            meta["files"] = {p.name: p.stat().st_size for p in self.stage.iterdir()
+                             if p.is_file() and p.name != META}
+            meta_path.write_text(json.dumps(meta), encoding="utf-8")
             try:
                 os.rename(self.stage, self.folder)
             except OSError:  # another process finished the same export first

@@ -22,8 +22,9 @@ import numpy as np
 from oneframe.preprocess import ImagePrep
 
 CACHE_ENV = "ONEFRAME_CACHE"
-EXPORT_VERSION = 1
-"""Raise when what an export holds changes: older exports are then made again."""
+EXPORT_VERSION = 2
+"""Raise when what an export holds changes: older exports are then made again. 2: meta.json
+lists its files' sizes."""
 META = "meta.json"
 
 
@@ -63,18 +64,84 @@ def export_folder(kind: str, model_id: str, variant: str) -> Path | None:
 
 
 def checkpoint_identity(model_id: str) -> list[Any] | None:
-    """What names a checkpoint's weights here: its folder and its files' sizes and times;
-    None if its files can't be found."""
+    """What names a checkpoint's weights here: its folder and its files' contents (hashes);
+    None if its files can't be found. Weights swapped under the same names, sizes and times
+    are another checkpoint (they once kept using the old export)."""
     folder = checkpoint_folder(model_id)
     if folder is None:
         return None
-    files = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns)
-                   for p in folder.iterdir() if p.is_file())
+    files = sorted((p.name, content_id(p)) for p in folder.iterdir() if p.is_file())
     return [str(folder), files]
 
 
+HASHES = "checkpoint-hashes.json"
+_HASHED: dict[str, str] = {}
+_HASHING = threading.Lock()
+
+
+def content_id(path: Path) -> str:
+    """A file's content hash, computed once: a Hugging Face cache blob is named by its own
+    (its name), any other file's is kept in the cache folder under what its stat says (size,
+    times, inode: ``ctime`` changes on every write, whatever ``mtime`` is set back to)."""
+    real = path.resolve()
+    if real.parent.name == "blobs" and len(real.name) >= 40:
+        return real.name
+    info = real.stat()
+    key = f"{real}|{info.st_size}|{info.st_mtime_ns}|{info.st_ctime_ns}|{info.st_ino}"
+    with _HASHING:
+        if key not in _HASHED:
+            store = cache_root() / HASHES
+            try:
+                known = json.loads(store.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                known = {}
+            if not isinstance(known, dict) or not isinstance(known.get(key), str):
+                known = known if isinstance(known, dict) else {}
+                digest = hashlib.sha256()
+                with real.open("rb") as fh:
+                    for block in iter(lambda: fh.read(1 << 20), b""):
+                        digest.update(block)
+                known[key] = digest.hexdigest()
+                _write_json(store, known)
+            _HASHED[key] = known[key]
+        return _HASHED[key]
+
+
+def _write_json(path: Path, data: object) -> None:
+    """Whole or not at all; a cache that can't be written only costs a hash next time."""
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(data, out)
+        os.replace(temporary, path)
+    except OSError:
+        pass
+
+
 def ready(folder: Path | None) -> bool:
-    return folder is not None and (folder / META).is_file()
+    """Whether ``folder`` holds a whole export: its meta.json reads and every file it lists
+    has the size it had when made. A torn one is removed, to be exported again."""
+    if folder is None or not folder.is_dir():
+        return False
+    try:
+        meta = json.loads((folder / META).read_text(encoding="utf-8"))
+        whole = isinstance(meta, dict) and isinstance(meta.get("files"), dict) and all(
+            (folder / name).stat().st_size == size for name, size in meta["files"].items())
+    except (OSError, ValueError, TypeError):
+        whole = False
+    if not whole:
+        discard(folder)
+    return whole
+
+
+def discard(folder: Path) -> None:
+    """Remove an export that can't be used (torn, or failing to load)."""
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def threads() -> int:

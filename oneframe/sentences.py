@@ -10,6 +10,7 @@ the picture model in the precision fastest here (int8 by ONNX Runtime on most CP
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -26,12 +27,13 @@ from oneframe.models import (
     quiet_transformers,
     resolve,
 )
-from oneframe.onnx_models import OnnxSentences, export_folder, ready
+from oneframe.onnx_models import OnnxSentences, discard, export_folder, ready
 from oneframe.precision import choose, onnx_allowed, quantisation, setting
 from oneframe.query_cache import cached_vector
 
 DEFAULT_DIALOG_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 DIALOG_MODEL_ENV = "ONEFRAME_DIALOG_MODEL"
+LOG = logging.getLogger("oneframe")
 BATCH = 64
 MAX_LENGTH = 128
 
@@ -103,7 +105,14 @@ def _load(model_id: str) -> SentenceEncoder:
     onnx = precision == "int8" and onnx_allowed()
     folder = export_folder("sentences", model_id, quantisation()) if onnx else None
     if ready(folder):
-        return SentenceEncoder(model_id, OnnxSentences(folder))
+        try:
+            encoder = SentenceEncoder(model_id, OnnxSentences(folder))
+            encoder.embed(["a"])  # its graph read now: a damaged one is exported again
+            return encoder
+        except Exception as exc:  # noqa: BLE001 - whatever is wrong with it, it is made again
+            LOG.warning("oneframe: the export of %s can't be used (%s); exporting it again",
+                        model_id, first_line(exc))
+            discard(folder)
     try:
         from transformers import AutoModel, AutoTokenizer
 

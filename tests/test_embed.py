@@ -171,3 +171,61 @@ def test_a_cached_hub_model_loads_without_touching_the_network(
     # huggingface_hub may fetch its own agent registry (/api/agent-harnesses) for its user
     # agent; what matters is that nothing of the model was asked for.
     assert done.stdout.strip() == "16" and [r for r in requests if "tiny-org" in r] == []
+
+
+def fresh_load(model: str):  # noqa: ANN201 - an Encoder
+    """``load_encoder`` as a new process would: nothing loaded or remembered yet."""
+    from oneframe import models
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(models, "_LOADED", {})
+        patch.setattr(models, "_FAILED", {})
+        return load_encoder(model)
+
+
+@pytest.mark.parametrize("torn", ["meta.json", "text.onnx", "image.onnx"])
+def test_a_torn_export_is_made_again(tmp_path: Path, monkeypatch, torn: str) -> None:
+    """A torn meta.json or graph once failed every search and ingest for good."""
+    from tiny_model import build_tiny_clip
+
+    from oneframe.onnx_models import export_folder
+    from oneframe.precision import quantisation
+
+    monkeypatch.setenv("ONEFRAME_CACHE", str(tmp_path / "cache"))
+    model = str(build_tiny_clip(tmp_path / "clip", seed=3))
+    first = fresh_load(model)
+    folder = export_folder("dual", model, quantisation())
+    assert "ONNX Runtime" in first.precision and (folder / torn).is_file()
+    expected = first.embed_texts(["a red door"])
+    data = (folder / torn).read_bytes()
+    (folder / torn).write_bytes(data[:len(data) // 2])
+    again = fresh_load(model)
+    assert "ONNX Runtime" in again.precision
+    assert np.allclose(again.embed_texts(["a red door"]), expected, atol=1e-5)
+    assert (folder / torn).read_bytes() == data  # exported again, whole
+
+
+def test_weights_swapped_under_the_same_names_sizes_and_times_are_exported_again(
+        tmp_path: Path, monkeypatch) -> None:
+    import os
+    import shutil
+
+    from tiny_model import build_tiny_clip
+
+    from oneframe.onnx_models import export_folder
+    from oneframe.precision import quantisation
+
+    monkeypatch.setenv("ONEFRAME_CACHE", str(tmp_path / "cache"))
+    model = build_tiny_clip(tmp_path / "clip", seed=4)
+    other = build_tiny_clip(tmp_path / "other", seed=5)
+    before = fresh_load(str(model)).embed_texts(["a red door"])
+    old_folder = export_folder("dual", str(model), quantisation())
+    weights = model / "model.safetensors"
+    stamp = weights.stat()
+    shutil.copyfile(other / "model.safetensors", weights)
+    os.utime(weights, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))  # the same time, too
+    assert weights.stat().st_size == stamp.st_size
+    assert export_folder("dual", str(model), quantisation()) != old_folder
+    after = fresh_load(str(model)).embed_texts(["a red door"])
+    reference = fresh_load(str(other)).embed_texts(["a red door"])
+    assert np.allclose(after, reference, atol=1e-4) and not np.allclose(after, before, atol=1e-2)
