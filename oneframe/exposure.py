@@ -27,6 +27,13 @@ from oneframe.errors import SourceError
 
 MEDIA_DIRS_ENV = "ONEFRAME_MEDIA_DIRS"
 ALLOW_NETWORKS_ENV = "ONEFRAME_ALLOW_NETWORKS"
+TRUST_PROXY_ENV = "ONEFRAME_TRUST_PROXY"
+PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+
+
+def proxy_set() -> str | None:
+    """The proxy variable set in this process, if any."""
+    return next((name for name in PROXY_VARS if os.environ.get(name)), None)
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -38,6 +45,10 @@ class ServePolicy:
     media_dirs: tuple[Path, ...] = ()
     networks: tuple[Network, ...] = ()
     all_networks: bool = False
+    trust_proxy: bool = False
+    """Whether links may be fetched through a proxy (``HTTPS_PROXY``...). Behind one, every
+    connection goes to the proxy, so where a link's redirects lead can't be checked here: links
+    are refused unless the operator trusts the proxy to refuse inside addresses itself."""
 
     @classmethod
     def from_env(cls) -> ServePolicy:
@@ -46,14 +57,15 @@ class ServePolicy:
                      for d in os.environ.get(MEDIA_DIRS_ENV, "").split(os.pathsep) if d.strip())
         allowed = os.environ.get(ALLOW_NETWORKS_ENV, "").replace(";", ",").split(",")
         allowed = [a.strip() for a in allowed if a.strip()]
+        trust = os.environ.get(TRUST_PROXY_ENV, "").strip().lower() in ("1", "true", "yes")
         if any(a.lower() in ("all", "*") for a in allowed):
-            return cls(dirs, (), True)
+            return cls(dirs, (), True, trust)
         try:
             networks = tuple(ipaddress.ip_network(a, strict=False) for a in allowed)
         except ValueError as exc:
             raise SourceError(f"{ALLOW_NETWORKS_ENV} is not a list of address ranges ({exc}); "
                               "write it like 192.168.1.0/24,10.0.0.7 or all.") from exc
-        return cls(dirs, networks)
+        return cls(dirs, networks, trust_proxy=trust)
 
     def with_folder(self, folder: Path) -> ServePolicy:
         """This policy, plus one folder the server made itself (an upload's)."""
@@ -97,7 +109,17 @@ class ServePolicy:
 
     def check_link(self, url: str) -> None:
         """Refuse a link whose host is an address literal (or ``localhost``) the server may not
-        call. Names are resolved and checked when the connection is made (netguard)."""
+        call. Names are resolved and checked when the connection is made (netguard), which
+        can't see past a proxy: behind one, links are refused unless the proxy is trusted."""
+        if (proxy := proxy_set()) and not (self.trust_proxy or self.all_networks):
+            raise SourceError(
+                f"This server reaches the web through a proxy ({proxy}), where oneframe can't "
+                "check where a link's redirects lead, so it adds no links; upload the file "
+                f"instead. (Its operator can allow links with {TRUST_PROXY_ENV}=1 once the "
+                "proxy itself refuses addresses inside the network.)",
+                visitor="This server adds no links (it reaches the web through a proxy it "
+                "can't check redirects behind); upload the file instead, or ask whoever runs "
+                "it.")
         host = (urlsplit(url).hostname or "").strip("[]").lower()
         if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
             raise SourceError(refused(host, "an address on this server or its network"))

@@ -7,8 +7,9 @@ libraries. So the check sits where every one of them ends up, ``socket.connect``
 :class:`~oneframe.exposure.ServePolicy` refuses fails, and :func:`refusal` says why. Other
 threads (the Streamlit server, model downloads) are not affected.
 
-Behind a proxy the connection goes to the proxy, which is then allowed; the link's own host is
-still checked before the download starts (``ServePolicy.check_host``).
+Behind a proxy the connection goes to the proxy, and where a redirect leads can't be seen
+here: the web app then refuses links, unless the operator trusts the proxy
+(``ONEFRAME_TRUST_PROXY``, see ``ServePolicy.check_link``); a trusted proxy is allowed here.
 """
 
 from __future__ import annotations
@@ -22,12 +23,10 @@ import threading
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-from oneframe.exposure import ServePolicy, refused
+from oneframe.exposure import PROXY_VARS, ServePolicy, refused
 
 _STATE = threading.local()
 _INSTALL = threading.Lock()
-_PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY",
-               "all_proxy")
 
 
 class RefusedAddress(ConnectionRefusedError):
@@ -36,7 +35,7 @@ class RefusedAddress(ConnectionRefusedError):
 
 def _proxies() -> set[str]:
     hosts = set()
-    for name in _PROXY_VARS:
+    for name in PROXY_VARS:
         if value := os.environ.get(name):
             host = urlsplit(value if "://" in value else "http://" + value).hostname
             if host:
@@ -93,7 +92,7 @@ def guarded(policy: ServePolicy | None) -> Iterator[None]:
     _install()
     previous = getattr(_STATE, "policy", None)
     _STATE.policy, _STATE.refused = policy, None
-    _STATE.proxies = _proxies()
+    _STATE.proxies = _proxies() if policy.trust_proxy else set()
     _STATE.proxy_ips = set()
     for host in _STATE.proxies:
         with contextlib.suppress(OSError):
@@ -108,3 +107,8 @@ def refusal() -> str | None:
     """Why a connection of this thread's guarded block was refused, for the user (None outside
     a guarded block, or if none was)."""
     return getattr(_STATE, "refused", None)
+
+
+def guarding() -> bool:
+    """Whether this thread is inside a :func:`guarded` block with a policy to enforce."""
+    return getattr(_STATE, "policy", None) is not None

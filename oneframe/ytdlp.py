@@ -18,6 +18,7 @@ import yt_dlp
 from yt_dlp.utils import YoutubeDLError, determine_ext
 
 from oneframe.errors import PlaylistLink, SourceError
+from oneframe.netguard import guarding
 from oneframe.progress import Progress, no_progress
 from oneframe.settings import number
 from oneframe.ytdlp_advice import explain
@@ -77,6 +78,16 @@ def extractor_args(text: str | None = None) -> dict[str, Any]:
                           "(for example youtube:po_token=web.gvs+TOKEN).") from exc
 
 
+IN_PROCESS: dict[str, Any] = {
+    "external_downloader": {"default": "native"}, "hls_prefer_native": True,
+    "ffmpeg_location": str(Path(__file__).parent / "no-ffmpeg-here"), "postprocessors": [],
+}
+"""yt-dlp options for a download the web app makes for a visitor: every byte fetched by yt-dlp's
+own downloaders in this process, whose sockets the network guard checks. yt-dlp otherwise hands
+what its own can't do (an HLS stream with SAMPLE-AES, say) to ffmpeg, a process of its own that
+fetched a key and a segment from 127.0.0.1 unchecked; pointed at no ffmpeg, it refuses them."""
+
+
 def _options(cookies: str | Path | None, logger: _QuietLogger, **extra: Any) -> dict[str, Any]:
     opts: dict[str, Any] = {
         "quiet": True, "no_warnings": True, "noprogress": True, "no_color": True,
@@ -86,6 +97,8 @@ def _options(cookies: str | Path | None, logger: _QuietLogger, **extra: Any) -> 
         "max_filesize": int(_limit(MAX_DOWNLOAD_ENV, MAX_DOWNLOAD_MB) * 1e6),
         "extractor_args": extractor_args(),
     }
+    if guarding():  # only this process's sockets are guarded: nothing may leave it
+        opts.update(IN_PROCESS)
     if cookies:
         path = Path(cookies).expanduser()
         if not path.is_file():

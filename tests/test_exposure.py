@@ -213,3 +213,71 @@ def test_ipv6_addresses_that_carry_a_public_ipv4_one_pass() -> None:
     policy = ServePolicy()
     for public in ("2002:808:808::1", "64:ff9b::808:808", "::ffff:8.8.8.8", "2606:4700::1111"):
         assert policy.why_refused(ipaddress.ip_address(public)) is None
+
+
+def test_behind_a_proxy_links_are_refused_unless_the_operator_trusts_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Behind a proxy every connection is to the proxy: a public page redirecting inside could
+    not be seen, and the internal service was fetched. Links are off there by default."""
+    asked: list[str] = []
+
+    class Proxy(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            asked.append(self.path)
+            self.send_error(502)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_address[1]}")
+        link = "http://films.example/page.html"
+        with pytest.raises(SourceError, match="through a proxy .*ONEFRAME_TRUST_PROXY=1") as no:
+            ServePolicy.from_env().check_source(link)
+        assert "ONEFRAME_TRUST_PROXY" not in no.value.for_visitor()  # a visitor can't set it
+        with pytest.raises(SourceError, match="through a proxy"):
+            ingest(link, policy=ServePolicy.from_env())
+        assert asked == [] and not Library().list()
+        monkeypatch.setenv("ONEFRAME_TRUST_PROXY", "1")
+        trusted = ServePolicy.from_env()
+        assert trusted.check_source(link) == link
+        with pytest.raises(SourceError):  # the proxy answers 502, but it was asked
+            ingest(link, policy=trusted)
+        assert asked
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+
+
+def test_a_download_for_the_web_app_never_hands_off_to_ffmpeg(
+        servers: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """yt-dlp gives an HLS stream with SAMPLE-AES to ffmpeg, a process whose connections the
+    guard can't see (it fetched /internal-key from 127.0.0.1). For the web app, yt-dlp is
+    pointed at no ffmpeg: such a stream is refused, and nothing runs outside this process."""
+    import ipaddress
+    import stat
+
+    ran = tmp_path / "ffmpeg-ran.txt"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("ffmpeg", "ffprobe"):  # looks like ffmpeg to yt-dlp; notes each run
+        script = bin_dir / tool
+        script.write_text(f'#!/bin/sh\necho "$0 $*" >> {ran}\n'
+                          f'echo "{tool} version 6.1 Copyright (c) 2000-2023"\n')
+        script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    inside, front = servers["inside"]["url"], servers["front"]["url"]
+    servers["front"]["handler"].redirect_to = None  # the allowed host serves the playlist
+    www = tmp_path / "www"
+    (www / "v.m3u8").write_text(
+        "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:0\n"
+        f'#EXT-X-KEY:METHOD=SAMPLE-AES,URI="{inside}/internal-key",IV=0x0\n'
+        f"#EXTINF:4.0,\n{inside}/segment0.ts\n#EXT-X-ENDLIST\n")
+    policy = ServePolicy(networks=(ipaddress.ip_network("127.0.0.2/32"),))
+    with pytest.raises(SourceError):
+        ingest(f"{front}/v.m3u8", policy=policy)
+    assert not ran.exists() or "v.m3u8" not in ran.read_text()
+    assert not [p for p in servers["inside"]["requests"] if "internal-key" in p or "segment" in p]
+    assert not Library().list()
