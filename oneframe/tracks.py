@@ -158,6 +158,8 @@ def read_track(path: Path, track: Track, reader=None,  # noqa: ANN001 - OCR
                 if until is not None and start > until and track.bitmap:
                     continue  # no OCR for pictures after the end (text is counted, then left)
                 shown = float(packet.duration * packet.time_base) if packet.duration else 0.0
+                if track.codec in PGS_CODECS and pgs_too_large(bytes(packet)):
+                    continue  # FFmpeg would allocate the whole picture to decode it
                 for subtitle in packet.decode():
                     cues.extend(_raw_cues(subtitle, start, shown, reader))
                 if len(cues) > limit:
@@ -196,18 +198,47 @@ NO_PALETTE = np.array([0, 255, 0, 128], np.uint8)
 file): background and outline dark, the letters light."""
 
 
+MAX_BITMAP_PIXELS = 2_100_000
+"""A subtitle picture larger than this (a 1080p one, 2.07 megapixels, is not) is read at a
+lower resolution: every k-th pixel of every k-th row, before any copy (a 16000x16000 picture
+took 2.4 GB and 52 s)."""
+
+
+PGS_CODECS = ("hdmv_pgs_subtitle", "pgssub")
+MAX_DECODED_PIXELS = 16_000_000
+"""A PGS picture declaring more than this (4K is 8.3 megapixels) is never decoded at all."""
+
+
+def pgs_too_large(data: bytes) -> bool:
+    """Whether a PGS packet holds a picture over ``MAX_DECODED_PIXELS``, read from its object
+    segment's header (type 0x15: id, version, sequence flags, length, width, height)."""
+    at = 0
+    while at + 3 <= len(data):
+        kind, size = data[at], int.from_bytes(data[at + 1:at + 3], "big")
+        body = data[at + 3:at + 3 + size]
+        if kind == 0x15 and len(body) >= 11 and body[3] & 0x80:  # an object's first part
+            width, height = int.from_bytes(body[7:9], "big"), int.from_bytes(body[9:11], "big")
+            if width * height > MAX_DECODED_PIXELS:
+                return True
+        at += 3 + size
+    return False
+
+
 def bitmap_image(subtitle) -> np.ndarray | None:  # noqa: ANN001 - a PyAV BitmapSubtitle
-    """A bitmap subtitle drawn light on dark, padded, as BGR for OCR."""
+    """A bitmap subtitle drawn light on dark, padded, as BGR for OCR; at most
+    ``MAX_BITMAP_PIXELS``, memory in proportion to that, not to the picture."""
     planes = getattr(subtitle, "planes", None)
     width, height = getattr(subtitle, "width", 0), getattr(subtitle, "height", 0)
     if not planes or not width or not height:
         return None
-    indices = np.frombuffer(bytes(planes[0]), np.uint8)
-    indices = indices.reshape(height, len(indices) // height)[:, :width]
+    indices = np.frombuffer(planes[0], np.uint8)  # a view of FFmpeg's buffer, not a copy
+    indices = indices[:len(indices) // height * height].reshape(height, -1)[:, :width]
+    step = max(1, int(np.ceil(np.sqrt(width * height / MAX_BITMAP_PIXELS))))
+    indices = np.ascontiguousarray(indices[::step, ::step])
     if len(planes) > 1:
-        palette = np.frombuffer(bytes(planes[1]), np.uint8).reshape(-1, 4)  # RGBA
-        rgba = palette[np.minimum(indices, len(palette) - 1)].astype(np.float32)
-        grey = (rgba[..., :3].mean(axis=2) * rgba[..., 3] / 255.0).astype(np.uint8)
+        palette = np.frombuffer(planes[1], np.uint8).reshape(-1, 4).astype(np.float32)  # RGBA
+        lut = (palette[:, :3].mean(axis=1) * palette[:, 3] / 255.0).astype(np.uint8)
+        grey = lut[np.minimum(indices, len(lut) - 1)]
     else:
         grey = NO_PALETTE[np.minimum(indices, 3)]
     return np.pad(np.repeat(grey[..., None], 3, axis=2), ((16, 16), (16, 16), (0, 0)))

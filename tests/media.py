@@ -262,3 +262,36 @@ def dvd_with_subpictures(out: Path, lines: list[tuple[float, float, str]],
                        stdout=sink, stderr=subprocess.DEVNULL, check=True,
                        env={**os.environ, "VIDEO_FORMAT": "NTSC", "HOME": str(fonts)})
     return out
+
+
+def write_pgs(path: Path, pictures: list[tuple[float, float, int, int]]) -> Path:
+    """A PGS (Blu-ray .sup) subtitle stream of blank pictures: ``(start, end, width, height)``
+    each, as a muxer would cut them into segments (the big ones into several object parts)."""
+    import struct
+
+    def segment(kind: int, pts: float, data: bytes) -> bytes:
+        ticks = int(pts * 90_000)
+        return b"PG" + struct.pack(">IIBH", ticks, ticks, kind, len(data)) + data
+
+    out = b""
+    for number, (start, end, width, height) in enumerate(pictures):
+        line = bytes([0, 0x40 | (width >> 8), width & 0xFF, 0, 0]) if width >= 64 else \
+            bytes([0, width, 0, 0])
+        rle = struct.pack(">HH", width, height) + line * height
+        out += segment(0x16, start, struct.pack(">HHBHBBBB", width, height, 0x10, number, 0x80,
+                                                0, 0, 1) + struct.pack(">HBBHH", 0, 0, 0, 0, 0))
+        out += segment(0x17, start, struct.pack(">BBHHHH", 1, 0, 0, 0, width, height))
+        out += segment(0x14, start, bytes([0, 0, 0, 16, 128, 128, 0, 1, 235, 128, 128, 255]))
+        parts = [rle[i:i + 65_000] for i in range(0, len(rle), 65_000)]
+        for i, part in enumerate(parts):
+            flags = (0x80 if i == 0 else 0) | (0x40 if i == len(parts) - 1 else 0)
+            head = struct.pack(">HBB", 0, 0, flags) + (
+                len(rle).to_bytes(3, "big") if i == 0 else b"")
+            out += segment(0x15, start, head + part)
+        out += segment(0x80, start, b"")
+        out += segment(0x16, end, struct.pack(">HHBHBBBB", width, height, 0x10, number + 100,
+                                              0x00, 0, 0, 0))
+        out += segment(0x17, end, struct.pack(">BBHHHH", 1, 0, 0, 0, width, height))
+        out += segment(0x80, end, b"")
+    path.write_bytes(out)
+    return path

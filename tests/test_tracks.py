@@ -195,3 +195,37 @@ def test_a_far_out_cue_does_not_stretch_the_video(tmp_path: Path, scene_video: P
     assert record.duration == pytest.approx(9.0, abs=0.5) and record.cues == 1
     assert not any("decoded" in note for note in record.notes)
     assert any("1 of the 2 caption lines start after the video ends" in n for n in record.notes)
+
+
+class ShapeReader:
+    """An OCR stand-in that notes the size of every picture it is handed and finds no text."""
+
+    def __init__(self) -> None:
+        self.shapes: list[tuple[int, ...]] = []
+
+    def text_det(self, image):  # noqa: ANN001, ANN201 - RapidOCR's signature
+        self.shapes.append(image.shape)
+        return None, None
+
+
+def test_huge_bitmap_subtitles_are_bounded_before_ocr(tmp_path: Path, scene_video: Path) -> None:
+    """A PGS picture of 16000x16000 took 2.4 GB and 52 s: one over 16 megapixels is never
+    decoded, a large one is read at about 2 megapixels (every k-th pixel, before any copy)."""
+    from media import write_pgs
+
+    from oneframe.tracks import MAX_BITMAP_PIXELS, pgs_too_large, read_track
+
+    sup = write_pgs(tmp_path / "big.sup", [(1.0, 2.0, 16000, 16000), (3.0, 4.0, 6000, 2000),
+                                           (5.0, 6.0, 1920, 1080)])
+    film = with_subtitle_tracks(scene_video, tmp_path / "film.mkv", [(sup, "eng", None, False)])
+    [track] = list_tracks(film)
+    assert track.codec in ("hdmv_pgs_subtitle", "pgssub")
+    reader = ShapeReader()
+    with pytest.raises(CaptionError, match="holds no lines"):  # blank pictures
+        read_track(film, track, reader)
+    assert len(reader.shapes) == 2  # the 16000x16000 one was skipped unread
+    big, full = reader.shapes
+    assert (big[0] - 32) * (big[1] - 32) <= MAX_BITMAP_PIXELS * 1.1  # 6000x2000 scaled down
+    assert full[:2] == (1080 + 32, 1920 + 32)  # 1080p read as it is (padded)
+    assert pgs_too_large(bytes.fromhex("15000b") + bytes([0, 1, 0, 0xC0, 0, 0, 9]) +
+                         (5000).to_bytes(2, "big") + (5000).to_bytes(2, "big"))
