@@ -60,6 +60,7 @@ bench: $(VENV)/.requirements-dev
 	$(PY) bench/dialogue.py
 	$(PY) bench/eval_dialog.py
 	$(PY) bench/eval_speech.py
+	$(PY) bench/speech_memory.py
 	$(PY) bench/app.py
 	$(PY) bench/browser.py
 	$(PY) bench/player.py

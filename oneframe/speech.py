@@ -10,8 +10,11 @@ local cache first, like the other models.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from oneframe.cues import Cue, Word, group_words
 from oneframe.errors import ModelError
@@ -45,25 +48,43 @@ class Transcriber:
 
     def transcribe(self, audio: Path, lang: str | None = None,
                    progress: Progress = no_progress) -> list[Cue]:
-        """Speech cues (``source="speech"``) of the audio in a media file, in readable lines."""
+        """Speech cues (``source="speech"``) of the audio in a media file, in readable lines.
+
+        The audio is decoded a window at a time (``WINDOW_SECONDS``), so memory stays flat in
+        the film's length (handed the whole file, faster-whisper decoded all of it: 1.75 GB
+        for two hours); a window's last words, which may be cut, are heard again at the start
+        of the next one. ``progress`` hears every segment, so a cancel lands within seconds.
+        """
         language = "en" if self.english_only else (lang.split("-")[0] if lang else None)
-        segments, info = self.model.transcribe(
-            str(audio), language=language, beam_size=BEAM, vad_filter=True,
-            word_timestamps=True, condition_on_previous_text=False)
-        total = int(info.duration)
+        total = int(audio_seconds(audio))
         progress("speech", 0, total)
+        words: list[Word] = []
+        windows = AudioWindows(audio)
+        for start, samples, last in windows:
+            heard = self._heard(samples, language, start, total, progress)
+            if not last:  # the words near the window's end wait for the next window
+                heard = [w for w in heard if w.end <= start + len(samples) / RATE - OVERLAP]
+            words += [w for w in heard if not words or w.start >= words[-1].end - 0.05]
+            if heard and not last:
+                windows.resume = heard[-1].end
+        progress("speech", total, total)
+        return [Cue(c.start, c.end, c.text, "speech")
+                for c in group_words(words, sentences=True)]
+
+    def _heard(self, samples: np.ndarray, language: str | None, offset: float, total: int,
+               progress: Progress) -> list[Word]:
+        segments, _ = self.model.transcribe(
+            samples, language=language, beam_size=BEAM, vad_filter=True,
+            word_timestamps=True, condition_on_previous_text=False)
         words: list[Word] = []
         while True:
             with INFERENCE:  # the cores are shared with frame embedding and OCR by turns
                 segment = next(segments, None)
             if segment is None:
-                break
-            words += [Word(w.word.strip(), float(w.start), float(w.end))
+                return words
+            words += [Word(w.word.strip(), offset + float(w.start), offset + float(w.end))
                       for w in segment.words or [] if w.word.strip()]
-            progress("speech", min(int(segment.end), total), total)
-        progress("speech", total, total)
-        return [Cue(c.start, c.end, c.text, "speech")
-                for c in group_words(words, sentences=True)]
+            progress("speech", min(int(offset + segment.end), total), total)
 
 
 def _load(model_id: str) -> Transcriber:
@@ -91,6 +112,69 @@ def _load(model_id: str) -> Transcriber:
 def load_transcriber(model: str | None = None, lang: str = "en") -> Transcriber:
     """The speech model for ``model`` (see :func:`resolve_speech_model`), loaded once."""
     return load_once("speech", resolve_speech_model(model, lang), _load)
+
+
+RATE = 16_000
+"""Whisper hears 16 kHz mono."""
+WINDOW_SECONDS = 120.0
+OVERLAP = 3.0
+"""Seconds at a window's end whose words are left to the next window, which starts again at
+the last word kept (a word cut by the window's edge is heard whole there)."""
+
+
+def audio_seconds(path: Path) -> float:
+    """How long the first audio stream lasts (the container's length where it doesn't say)."""
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        if stream.duration and stream.time_base:
+            return float(stream.duration * stream.time_base)
+        return (container.duration or 0) / 1e6
+
+
+class AudioWindows:
+    """A file's first audio stream as ``(start seconds, 16 kHz mono float32 samples, is the
+    last)`` windows of about ``WINDOW_SECONDS``, decoded as they are needed. Each window after
+    the first starts at ``resume`` if the consumer set it (its last whole word's end), else
+    ``OVERLAP`` before the previous one's end."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.resume: float | None = None
+
+    def __iter__(self) -> Iterator[tuple[float, np.ndarray, bool]]:
+        import av
+
+        with av.open(str(self.path)) as container:
+            source = self._samples(container)
+            held, start, done = np.zeros(0, np.float32), 0.0, False
+            while not done:
+                pieces, size = [held], len(held)
+                while size < WINDOW_SECONDS * RATE:
+                    piece = next(source, None)
+                    if piece is None:
+                        done = True
+                        break
+                    pieces.append(piece)
+                    size += len(piece)
+                window = np.concatenate(pieces)
+                self.resume = None
+                yield start, window, done
+                end = start + len(window) / RATE
+                resume = min(max(self.resume or end - OVERLAP, start + 1.0), end)
+                held, start = window[int((resume - start) * RATE):], resume
+
+    @staticmethod
+    def _samples(container: Any) -> Iterator[np.ndarray]:
+        import av
+
+        resampler = av.AudioResampler(format="fltp", layout="mono", rate=RATE)
+        for frame in container.decode(container.streams.audio[0]):
+            for out in resampler.resample(frame):
+                yield out.to_ndarray().reshape(-1).astype(np.float32)
+        for out in resampler.resample(None):
+            yield out.to_ndarray().reshape(-1).astype(np.float32)
 
 
 def audio_streams(path: Path) -> int:

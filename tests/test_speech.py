@@ -111,3 +111,30 @@ def test_cancel_stops_a_transcription_and_adds_nothing(talk: Path) -> None:
     while not holder[0].finished and time.monotonic() < deadline:
         time.sleep(0.05)
     assert holder[0].state == CANCELLED and Library().list() == []
+
+
+def test_speech_is_heard_a_window_at_a_time_without_losing_a_word(
+        talk: Path, monkeypatch) -> None:
+    """Audio is decoded and heard in windows (memory flat in the film's length), and a word a
+    window's edge cuts is heard whole in the next one: here windows of 7 s over lines at 1, 6
+    and 11 s, two of them crossing an edge."""
+    import numpy as np
+
+    from oneframe import speech
+
+    monkeypatch.setattr(speech, "WINDOW_SECONDS", 7.0)
+    heard: list[int] = []
+    transcriber = speech.load_transcriber()
+    real = transcriber.model.transcribe
+
+    def noting(audio, **options):  # noqa: ANN001, ANN003, ANN202 - faster-whisper's signature
+        assert isinstance(audio, np.ndarray)  # samples, never the whole file by its path
+        heard.append(len(audio))
+        return real(audio, **options)
+
+    monkeypatch.setattr(transcriber.model, "transcribe", noting)
+    cues = transcriber.transcribe(talk)
+    assert len(heard) >= 3 and max(heard) <= 7.5 * speech.RATE
+    truth = [w for _, line in LINES for w in words(line)]
+    said = [w for c in cues for w in words(c.text)]
+    assert word_error_rate(truth, said) <= 0.2 and len(said) <= len(truth) + 2  # none twice
