@@ -9,14 +9,14 @@ session's run then draws the pages.
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from dashboard import media
+from dashboard import media, upload_route
 
 if get_script_run_ctx(suppress_warning=True) is None:  # the server importing it for `app`
     from dashboard import warmup
 
     warmup.serve_pages_by_navigation()
     warmup.start()
-    app = st.App(__file__, routes=media.ROUTES)
+    app = st.App(__file__, routes=[*media.ROUTES, *upload_route.ROUTES])
 else:
     from dashboard import cards, ui
 

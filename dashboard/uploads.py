@@ -46,10 +46,21 @@ def sweep(parent: Path | None = None) -> list[Path]:
     return removed
 
 
+NAME_BYTES = 200
+"""A kept file's name is at most this many bytes of UTF-8 (file systems allow 255: a
+90-character CJK name, 262 bytes, was refused as "the temporary folder is full")."""
+
+
 def safe_name(name: str) -> str:
     """A file name to keep an upload under: its own, without what a path or shell could read
-    (the title shown is the name as given, kept apart)."""
-    return re.sub(r"[^\w.\- ]+", "_", Path(name).name).strip() or "video"
+    (the title shown is the name as given, kept apart), shortened to ``NAME_BYTES``."""
+    name = re.sub(r"[^\w.\- ]+", "_", Path(name.replace("\\", "/")).name).strip() or "video"
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or not stem or len(suffix) > 8:
+        stem, dot, suffix = name, "", ""
+    while len(f"{stem}{dot}{suffix}".encode()) > NAME_BYTES:
+        stem = stem[:-1]
+    return f"{stem}{dot}{suffix}"
 
 
 def submit(source: str, label: str, folder: Path, remove: Callable[[], None],

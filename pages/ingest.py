@@ -1,6 +1,5 @@
 """Add video: a link or an uploaded file (with optional captions) into the library."""
 
-import io
 import os
 import re
 import shutil
@@ -8,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import ui, uploads
+from dashboard import ui, uploader, uploads
 from dashboard.progress import current_stage, progress_view
 from dashboard.safe import plain
 from oneframe.captions import CAPTION_SUFFIXES
@@ -217,13 +216,13 @@ if source_kind == "YouTube or web link":
         clicked = button.form_submit_button("Add to library", type="primary", key="add",
                                             width="stretch")
 else:
-    upload = st.file_uploader("Video file", type=VIDEO_TYPES, key="video_file")
+    upload = uploader.video_upload("Video file", VIDEO_TYPES, key="video_upload")
     caption_upload = st.file_uploader(
         "Captions (optional)", type=[s.lstrip(".") for s in CAPTION_SUFFIXES],
         key="caption_file", help="WebVTT, SRT, SBV, ASS/SSA, TTML, SAMI, MicroDVD or MPL2. "
         "Without them, the file's own subtitle tracks are read, else its speech.")
 if upload is not None and source_kind == "Video file":
-    tracks = {t.number: t for t in list_tracks(io.BytesIO(upload.getbuffer()))}
+    tracks = {t.number: t for t in list_tracks(upload.path)}  # read from disk, not memory
     if len(tracks) > 1:
         best = choose_track(list(tracks.values()), lang.strip() or "en")
         # numbers, 0 for the automatic choice: a None option would show as an empty box
@@ -254,13 +253,15 @@ elif clicked:
     except OneframeError as exc:
         st.error(plain(exc.for_visitor()))
     else:
-        folder, remove_folder = uploads.new_folder()
+        source, shown, captions, cookies = url.strip(), url.strip(), None, None
+        if upload is not None and source_kind == "Video file":
+            taken = uploader.hand_over("video_upload")  # its folder is the job's from now on
+            assert taken is not None and taken.path is not None and taken.name is not None
+            folder, remove_folder = taken.folder, taken.remove
+            source, shown = str(taken.path), taken.name
+        else:
+            folder, remove_folder = uploads.new_folder()
         try:
-            source, shown, captions, cookies = url.strip(), url.strip(), None, None
-            if upload is not None and source_kind == "Video file":
-                path = folder / uploads.safe_name(upload.name)
-                path.write_bytes(upload.getbuffer())
-                source, shown = str(path), upload.name
             if caption_upload is not None and source_kind == "Video file":
                 (folder / "captions").mkdir()
                 captions = folder / "captions" / uploads.safe_name(caption_upload.name)

@@ -179,7 +179,10 @@ def test_ingest_then_find_a_line_in_a_real_browser(server: str, tmp_path: Path) 
             return page.locator("[data-testid=stFileUploader]").filter(
                 has_text=label).locator("input[type=file]")
 
-        upload(page, uploader("Video file"), video)
+        # the video goes to the upload route, streamed to disk; the page reruns when it's there
+        page.locator(".of-upload input[type=file]").set_input_files(str(video))
+        expect(page.get_by_text("Colours.mp4 · ")).to_be_visible()
+        settle(page)
         upload(page, uploader("Captions (optional)"), captions)
         page.get_by_role("button", name="Add to library").click()
         try:

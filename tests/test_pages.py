@@ -75,6 +75,41 @@ def busy(at: AppTest) -> bool:
     return "jobs" in at.session_state and bool(at.session_state["jobs"])
 
 
+def put(token: str, name: str, data: bytes, chunk: int = 1 << 16) -> int:
+    """Send a file to the upload route as the browser's box does (a PUT, chunk by chunk);
+    the answer's status."""
+    import asyncio
+    from urllib.parse import quote
+
+    from starlette.exceptions import HTTPException
+    from starlette.requests import Request
+
+    from dashboard import upload_route
+
+    at = [0]  # where the next chunk starts: sliced as it is sent, as a socket reads
+
+    async def receive() -> dict:
+        if at[0] <= len(data):
+            body = data[at[0]:at[0] + chunk]
+            at[0] += chunk
+            return {"type": "http.request", "body": body, "more_body": at[0] < len(data)}
+        return {"type": "http.disconnect"}
+
+    scope = {"type": "http", "method": "PUT", "path": "/", "path_params": {"token": token},
+             "headers": [(b"x-file-name", quote(name).encode()),
+                         (b"content-length", str(len(data)).encode())]}
+    try:
+        return asyncio.run(upload_route.upload(Request(scope, receive))).status_code
+    except HTTPException as refused:
+        return refused.status_code
+
+
+def upload_video(at: AppTest, name: str, data: bytes) -> AppTest:
+    """Choose a video file on the Add video page: its box sends it, the page reruns."""
+    assert put(at.session_state["video_upload"], name, data) == 204
+    return at.run()
+
+
 def text_of(at: AppTest) -> str:
     """The page's Markdown as a reader sees its characters (entities decoded)."""
     return html.unescape("\n".join(str(m.value) for m in at.markdown)).replace(WORD_JOINER, "")
@@ -120,8 +155,7 @@ def test_empty_library_says_what_to_do(monkeypatch, tmp_path: Path) -> None:
 def test_ingest_page_adds_an_uploaded_video_with_captions(app: AppTest, scene_video) -> None:
     at = page(app.run(), "ingest")
     at.radio(key="source_kind").set_value("Video file").run()
-    at.file_uploader(key="video_file").upload("Holiday.mp4", scene_video.read_bytes(),
-                                              "video/mp4")
+    upload_video(at, "Holiday.mp4", scene_video.read_bytes())
     at.file_uploader(key="caption_file").upload("Holiday.srt", b"1\n00:00:01,000 --> "
                                                 b"00:00:02,000\nA day at the beach\n", "text/srt")
     at.number_input(key="interval").set_value(0.5)
@@ -153,8 +187,7 @@ def test_ingest_runs_on_while_other_pages_are_used_and_can_be_cancelled(
     try:
         at = page(app.run(), "ingest")
         at.radio(key="source_kind").set_value("Video file").run()
-        at.file_uploader(key="video_file").upload("Long.mp4", scene_video.read_bytes(),
-                                                  "video/mp4")
+        upload_video(at, "Long.mp4", scene_video.read_bytes())
         at.button(key="add").click().run()
         assert embedding.wait(60)
         at = page(at, "library")  # the ingest keeps going while the user looks elsewhere
@@ -163,8 +196,7 @@ def test_ingest_runs_on_while_other_pages_are_used_and_can_be_cancelled(
         assert any("Adding 1 video" in link.proto.label for link in elsewhere.get("page_link"))
         at = page(at, "ingest")
         assert "Sampling frames" in shown(at.status) and at.status[0].state == "running"
-        at.file_uploader(key="video_file").upload("Later.mp4", scene_video.read_bytes(),
-                                                  "video/mp4")
+        upload_video(at, "Later.mp4", scene_video.read_bytes())
         at.button(key="add").click().run()  # a second one waits its turn
         assert "waiting its turn" in shown(at.status) and len(at.status) == 2
         assert "to be added first: Long.mp4" in text_of(at)  # the job in front is named
@@ -225,7 +257,7 @@ def test_a_server_file_is_added_by_path_only_from_a_shared_folder(
 def test_ingest_page_bad_upload(app: AppTest) -> None:
     at = page(app.run(), "ingest")
     at.radio(key="source_kind").set_value("Video file").run()
-    at.file_uploader(key="video_file").upload("broken.mp4", b"not a video" * 100, "video/mp4")
+    upload_video(at, "broken.mp4", b"not a video" * 100)
     at = finish_ingest(at.button(key="add").click().run())
     said = shown(at.error)
     assert ok(at) and "broken.mp4: could not be opened as a video" in said
@@ -450,7 +482,7 @@ def test_burned_in_subtitles_through_the_pages(app: AppTest, tmp_path: Path) -> 
         (1.0, 3.0, "Meet me at the old harbour", cv2.FONT_HERSHEY_DUPLEX, (0, 230, 255))], 4.0)
     at = page(app.run(), "ingest")
     at.radio(key="source_kind").set_value("Video file").run()
-    at.file_uploader(key="video_file").upload("Harbour.mp4", video.read_bytes(), "video/mp4")
+    upload_video(at, "Harbour.mp4", video.read_bytes())
     at = finish_ingest(at.button(key="add").click().run())
     assert ok(at) and "burned-in subtitles" in shown(at.success)
     at = page(at, "library")
@@ -719,7 +751,7 @@ def test_a_file_with_several_subtitle_tracks_offers_a_choice(app: AppTest, tmp_p
         (tmp_path / "en.srt", "eng", None, False), (tmp_path / "de.srt", "ger", None, False)])
     at = page(app.run(), "ingest")
     at.radio(key="source_kind").set_value("Video file").run()
-    at.file_uploader(key="video_file").upload("Film.mkv", film.read_bytes(), "video/x-matroska")
+    upload_video(at, "Film.mkv", film.read_bytes())
     at.run()
     choice = at.selectbox(key="subtitle_track")
     assert choice.value == 0 and "Automatic: #1 English subtitle track" in choice.format_func(0)
@@ -742,7 +774,7 @@ def test_the_picture_model_is_chosen_from_presets_and_never_a_server_folder(
     assert "this server's default" in options[0] and "CLIP ViT-B/32" in options[1]
     assert "SigLIP 2" in options[2]
     at.radio(key="source_kind").set_value("Video file").run()
-    at.file_uploader(key="video_file").upload("Preset.mp4", scene_video.read_bytes(), "video/mp4")
+    upload_video(at, "Preset.mp4", scene_video.read_bytes())
     at.selectbox(key="picture_model").set_value("google/siglip2-base-patch16-256").run()
     at = finish_ingest(at.button(key="add").click().run())
     said = shown(at.error)
@@ -754,7 +786,7 @@ def test_the_picture_model_is_chosen_from_presets_and_never_a_server_folder(
     at = page(at, "ingest")
     at.selectbox(key="picture_model").set_value("other").run()
     at.text_input(key="other_model").input("/etc/models/secret").run()
-    at.file_uploader(key="video_file").upload("Preset.mp4", scene_video.read_bytes(), "video/mp4")
+    upload_video(at, "Preset.mp4", scene_video.read_bytes())
     at.button(key="add").click().run()
     assert "hub id (organisation/name)" in shown(at.error) and not busy(at)
 
@@ -824,3 +856,38 @@ def test_exports_name_what_was_asked(app: AppTest, monkeypatch) -> None:
                                          "image/jpeg")
     at.run()
     assert asked[-1] == "an image: still.jpg"
+
+
+def test_a_video_upload_streams_to_disk_within_the_limit(monkeypatch) -> None:
+    """Two 1 GB uploads took the server to 5.2 GB: a video now goes to disk as it arrives."""
+    import tracemalloc
+
+    from dashboard import upload_route, uploads
+
+    token = upload_route.issue(uploads.new_folder)
+    assert put("not-a-token", "x.mp4", b"x") == 404
+    data = bytes(range(256)) * 120_000  # 30 MB
+    tracemalloc.start()
+    try:
+        assert put(token, "big.mp4", data, chunk=1 << 20) == 204
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    done = upload_route.received(token)
+    assert done is not None and done.path.read_bytes() == data and done.size == len(data)
+    assert peak < len(data) // 4 + (5 << 20)  # the chunks in flight, never the whole file
+    assert put(token, "again.mp4", b"x") == 404  # one file a token
+    upload_route.drop(token)
+    assert not done.folder.exists()
+    monkeypatch.setenv("ONEFRAME_MAX_UPLOAD_MB", "1")
+    small = upload_route.issue(uploads.new_folder)
+    assert put(small, "too-big.mp4", data) == 413
+    assert upload_route.received(small) is None
+    assert not [p for p in upload_route._PENDING[small].folder.iterdir() if p.suffix != ".owner"
+                and not p.name.startswith(".")]
+    name = "長い名前の映画" * 13 + ".mp4"  # 91 characters, 276 bytes of UTF-8
+    assert put(small, name, b"tiny video") == 204
+    kept = upload_route.received(small)
+    assert kept.path.is_file() and len(kept.path.name.encode()) <= 200
+    assert kept.path.suffix == ".mp4" and kept.name.startswith("長い名前の映画")
+    upload_route.drop(small)

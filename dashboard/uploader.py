@@ -1,0 +1,96 @@
+"""The video file box: the browser sends the file straight to the upload route
+(``upload_route``), a chunk at a time with a progress bar, and the page reruns once it has all
+arrived. Nothing of the file passes through Streamlit's own uploader (which keeps files in
+memory)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import upload_route, uploads
+from dashboard.safe import plain
+
+HTML = """<div class="of-upload"><label class="of-pick"><span class="of-label"></span>
+<input type="file"></label><div class="of-state"></div></div>"""
+CSS = """
+.of-upload{font-family:var(--st-font);font-size:.9rem;color:var(--st-text-color)}
+.of-pick{display:flex;flex-direction:column;gap:.35rem}
+.of-pick input{padding:.8rem;border:1px dashed rgba(128,128,128,.6);border-radius:.5rem;
+  background:var(--st-secondary-background-color);color:var(--st-text-color);width:100%;
+  box-sizing:border-box}
+.of-state{margin-top:.35rem;opacity:.8;min-height:1.2rem}
+"""
+JS = """
+export default function(component) {
+  const { data, parentElement, setTriggerValue } = component;
+  const input = parentElement.querySelector("input");
+  const state = parentElement.querySelector(".of-state");
+  parentElement.querySelector(".of-label").textContent = data.label;
+  input.accept = data.accept;
+  input.setAttribute("aria-label", data.label);
+  input.onchange = () => {
+    const file = input.files[0];
+    if (!file) return;
+    if (file.size > data.limit) {
+      state.textContent = `${file.name} is larger than this server takes (${data.limit_text}).`;
+      return;
+    }
+    const request = new XMLHttpRequest();
+    request.open("PUT", data.url);
+    request.setRequestHeader("X-File-Name", encodeURIComponent(file.name));
+    request.upload.onprogress = (e) => {
+      if (e.lengthComputable) {
+        state.textContent = `Uploading ${file.name}: ${Math.floor(100 * e.loaded / e.total)}%`;
+      }
+    };
+    request.onload = () => {
+      if (request.status === 204) {
+        state.textContent = `${file.name} uploaded.`;
+        setTriggerValue("uploaded", true);
+      } else {
+        state.textContent = request.status === 413
+          ? `${file.name} is larger than this server takes (${data.limit_text}).`
+          : `The upload failed (${request.status}); choose the file again.`;
+      }
+    };
+    request.onerror = () => { state.textContent = "The upload failed; choose the file again."; };
+    input.disabled = true;
+    state.textContent = `Uploading ${file.name}…`;
+    request.send(file);
+  };
+}
+"""
+_BOX = st.components.v2.component("oneframe_video_upload", html=HTML, css=CSS, js=JS)
+
+
+def video_upload(label: str, accept: list[str], key: str) -> upload_route.Pending | None:
+    """The session's video upload box; the upload, once it has fully arrived (else None)."""
+    token = st.session_state.get(key)
+    if token is None:
+        token = st.session_state[key] = upload_route.issue(uploads.new_folder)
+    done = upload_route.received(token)
+    if done is not None:
+        left, right = st.columns([6, 1], vertical_alignment="center")
+        left.markdown(f"**{plain(done.name)}** · {done.size / 1e6:,.1f} MB, "
+                      "uploaded")
+        if right.button("Remove", key=f"{key}-remove", icon=":material/close:"):
+            forget(key)
+            st.rerun()
+        return done
+    limit = upload_route.max_bytes()
+    _BOX(key=f"{key}-{token[:8]}", on_uploaded_change=lambda: None,
+         data={"url": upload_route.PREFIX + token, "label": label, "limit": limit,
+               "limit_text": f"{limit / 1e6:,.0f} MB",
+               "accept": ",".join(f".{suffix}" for suffix in accept)})
+    return None
+
+
+def forget(key: str) -> None:
+    """Drop the session's upload (its folder goes); the next run offers a fresh box."""
+    upload_route.drop(st.session_state.pop(key, None))
+
+
+def hand_over(key: str) -> upload_route.Pending | None:
+    """The arrived upload, now the caller's (its ingest removes its folder)."""
+    token = st.session_state.pop(key, None)
+    return upload_route.take(token) if token else None
