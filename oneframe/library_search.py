@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -27,7 +28,7 @@ from oneframe.library import Library, VideoIndex
 from oneframe.picture import PictureIndex
 from oneframe.results import SearchResult
 from oneframe.search import SearchIndex, no_such_video
-from oneframe.store import VectorStore
+from oneframe.store import VectorStore, store_uri
 
 SHORTLIST_ABOVE = 24
 """Searches over more videos than this go through the store's shortlist."""
@@ -40,6 +41,7 @@ KEPT_VIDEOS = 64
 """Videos kept loaded (vectors memory-mapped, lines parsed) for the next shortlists."""
 
 _OPTIMISING = threading.Lock()
+LOG = logging.getLogger("oneframe")
 
 
 class LibrarySearch:
@@ -56,6 +58,7 @@ class LibrarySearch:
         self._all: SearchIndex | None = None
         self._videos: OrderedDict[str, VideoIndex] = OrderedDict()
         self.store: VectorStore | None = None
+        self._writable = True
         scan = self.library.scan()
         if len(scan.records) <= shortlist_above:  # small: loaded whole, as it always was
             self._all = SearchIndex(self.library)
@@ -68,10 +71,69 @@ class LibrarySearch:
         self.ids = [r.id for r in self.records]
         self.position = {vid: i for i, vid in enumerate(self.ids)}
         if self._all is None:
-            self.store = VectorStore(self.library)
-            self.store.sync()
-            if optimise:
+            self.store = self._open_store()
+            if optimise and self.store is not None and self._writable:
                 optimise_in_background(self.store)
+
+    def _open_store(self) -> VectorStore | None:
+        """The library's store, in line with the folders: synced where the library can be
+        written (else used as it is); rebuilt once from the folders if it can't be read; None
+        (searches read the folders, with a warning) where it can't be had at all."""
+        try:
+            store = VectorStore(self.library)
+        except Exception as exc:  # noqa: BLE001 - a location LanceDB can't open: the folders
+            return self._without_store(exc)
+        try:
+            with (self.library.root / ".store.lock").open("a"):
+                pass
+        except OSError as exc:  # the library can't be written: read the store as it is
+            LOG.warning("oneframe: the library can't be written (%s); searching its store as "
+                        "it is", exc)
+            self._writable = False
+            try:
+                return store if store.ready() else self._without_store(exc)
+            except Exception as unreadable:  # noqa: BLE001
+                return self._without_store(unreadable)
+        try:
+            store.sync()
+        except Exception as exc:  # noqa: BLE001 - damaged: rebuilt once, from the folders
+            LOG.warning("oneframe: the store at %s can't be read (%s); rebuilding it from the "
+                        "library's folders", store.uri, exc)
+            try:
+                store.rebuild()
+            except Exception as again:  # noqa: BLE001
+                return self._without_store(again)
+        return store
+
+    def _without_store(self, exc: BaseException) -> None:
+        """No store: searches load the folders (slower, the same results); say why, once."""
+        message = (f"The library's index (the store at {store_uri(self.library)}) can't be used "
+                   f"({type(exc).__name__}: {str(exc)[:200]}), so searches read the library's "
+                   "folders, which is slower. Fix or remove the store's folder, or its "
+                   "ONEFRAME_STORE setting, and it is made again.")
+        LOG.warning("oneframe: %s", message)
+        self.skipped.append(message)
+        return None
+
+    def _store_failed(self, exc: BaseException) -> None:
+        """The store failed mid-search (damaged since it was opened): this query reads the
+        folders; the store is rebuilt in the background, once."""
+        store, self.store = self.store, None
+        if store is None:
+            return
+        LOG.warning("oneframe: the store failed (%s: %s); rebuilding it in the background",
+                    type(exc).__name__, exc)
+
+        def rebuild() -> None:
+            try:
+                store.rebuild()
+            except Exception as again:  # noqa: BLE001 - the folders serve meanwhile
+                self._without_store(again)
+                return
+            self.store = store
+
+        if self._writable:
+            threading.Thread(target=rebuild, name="oneframe-rebuild", daemon=True).start()
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -99,11 +161,17 @@ class LibrarySearch:
         if isinstance(image, (str, Path)):
             image = read_image(image)
         if self.store is not None and len(chosen) > self.shortlist_above:
-            wanted = self._shortlist(query, image, like, None if videos is None else chosen)
-            if like is not None and like[0] not in wanted:
-                wanted.append(like[0])
-            return self._index(tuple(sorted(wanted))).search(query, image=image, like=like,
-                                                             **options)
+            try:
+                wanted = self._shortlist(query, image, like, None if videos is None else chosen)
+            except OneframeError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the store broke: the folders answer
+                self._store_failed(exc)
+            else:
+                if like is not None and like[0] not in wanted:
+                    wanted.append(like[0])
+                return self._index(tuple(sorted(wanted))).search(query, image=image, like=like,
+                                                                 **options)
         index = self._all or self._index(tuple(sorted(chosen)))
         return index.search(query, videos=videos, image=image, like=like, **options)
 
@@ -160,8 +228,9 @@ class LibrarySearch:
         many videos. For a server, at start."""
         if self._all is not None:
             return 0
-        assert self.store is not None
-        self.store.prewarm()
+        if self.store is not None:
+            with contextlib.suppress(Exception):  # read-ahead only: a failure costs speed
+                self.store.prewarm()
         newest = sorted(self.records, key=lambda r: r.created, reverse=True)[:KEPT_VIDEOS]
         for record in newest:
             try:

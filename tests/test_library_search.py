@@ -57,7 +57,8 @@ def test_the_shortlist_finds_what_the_full_index_finds(library: Library, query: 
     full = SearchIndex(library).search(query, visual_weight=weight, top_k=3)
     assert got.hits[0].video == expected
     assert moments(got)[0] == moments(full)[0]
-    assert got.hits[0].score == pytest.approx(full.hits[0].score, abs=0.05)
+    # each video's noise floor is its own: a score is the same whatever else is loaded
+    assert got.hits[0].score == pytest.approx(full.hits[0].score, abs=1e-5)
 
 
 def test_a_small_library_is_loaded_whole_and_needs_no_store(library: Library) -> None:
@@ -183,3 +184,60 @@ def rss_kb(path) -> int:  # noqa: ANN001
         elif inside and line.startswith("Rss:"):
             total += int(line.split()[1])
     return total
+
+
+def store_files(library: Library) -> Path:
+    return library.root / ".store"
+
+
+@pytest.mark.parametrize("damage", ["truncated manifest", "no versions", "no text index",
+                                    "empty videos table"])
+def test_a_damaged_store_is_rebuilt_and_searches_never_fail(library: Library,
+                                                            damage: str) -> None:
+    """Each of these once failed every later search for good, though rebuild() repairs them."""
+    import shutil
+
+    first = LibrarySearch(library, shortlist_above=2, shortlist=3)
+    first.store.optimise()  # the text index exists, to be damaged
+    videos = store_files(library) / "videos.lance"
+    if damage == "truncated manifest":
+        for manifest in (videos / "_versions").glob("*.manifest"):
+            manifest.write_bytes(manifest.read_bytes()[:20])
+    elif damage == "no versions":
+        shutil.rmtree(videos / "_versions")
+    elif damage == "no text index":
+        indices = store_files(library) / "cues.lance" / "_indices"
+        assert indices.is_dir()
+        shutil.rmtree(indices)
+        (indices).mkdir()
+    else:
+        shutil.rmtree(videos)
+        videos.mkdir()
+    again = LibrarySearch(library, shortlist_above=2, shortlist=3, optimise=False)
+    assert again.search("italian stuntman", visual_weight=0.5).hits[0].video == "film-3"
+    if again.store is None:  # damaged in a way found only by a query: rebuilt meanwhile
+        for _ in range(100):
+            if again.store is not None:
+                break
+            __import__("time").sleep(0.1)
+    assert again.store is not None and again.store.ready() == library.ids()
+    assert LibrarySearch(library, shortlist_above=2, shortlist=3).search(
+        "gondola pier", visual_weight=0.2).hits[0].video == "film-5"
+
+
+@pytest.mark.parametrize("where", ["a file", "/proc", "an unknown scheme", "unwritable"])
+def test_a_store_that_cannot_be_had_leaves_searches_to_the_folders(
+        library: Library, tmp_path: Path, monkeypatch, where: str) -> None:
+    if where == "a file":
+        (tmp_path / "store").write_text("not a store")
+        monkeypatch.setenv("ONEFRAME_STORE", str(tmp_path / "store"))
+    elif where == "/proc":
+        monkeypatch.setenv("ONEFRAME_STORE", "/proc/oneframe-store")
+    elif where == "an unknown scheme":
+        monkeypatch.setenv("ONEFRAME_STORE", "nosuch://bucket/library.store")
+    else:  # the library can't be written where the store's lock goes (and it has no store)
+        (library.root / ".store.lock").mkdir()
+    whole = LibrarySearch(library, shortlist_above=2, shortlist=3)
+    assert whole.search("italian stuntman", visual_weight=0.5).hits[0].video == "film-3"
+    assert whole.store is None
+    assert any("searches read the library's folders" in s for s in whole.skipped)
