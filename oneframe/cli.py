@@ -8,10 +8,11 @@ so ``captions`` and ``list`` start fast.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from oneframe.cli_values import band, count, filename, positive_seconds, seconds, share
@@ -61,8 +62,35 @@ class BarProgress:
         self.bar = self.phase = None
 
 
+_JSON_OUT: list[Any] = []
+"""Where JSON lines go while :func:`json_only_on_stdout` holds stdout for them."""
+
+
 def _print_json(obj: Any) -> None:
-    print(json.dumps(obj, ensure_ascii=False))
+    out = _JSON_OUT[-1] if _JSON_OUT else sys.stdout
+    print(json.dumps(obj, ensure_ascii=False), file=out, flush=True)
+
+
+@contextlib.contextmanager
+def json_only_on_stdout(active: bool) -> Iterator[None]:
+    """While active, anything else written to file descriptor 1 (Ray's "(raylet)" lines, a
+    C library's prints) goes to stderr: stdout carries only the JSON lines."""
+    if not active:
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    out = os.fdopen(os.dup(saved), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    _JSON_OUT.append(out)
+    try:
+        yield
+    finally:
+        _JSON_OUT.pop()
+        out.close()
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def cmd_captions(args: argparse.Namespace) -> int:
@@ -149,8 +177,9 @@ def cmd_ingest_many(args: argparse.Namespace) -> int:
 
     options = {"lang": args.lang, "interval": args.interval, "model": args.model,
                "ocr": args.ocr, "speech": args.speech}
-    outcomes = ingest_many(sources, Library(args.library), options, ray_address=args.ray,
-                           cpus=args.cpus_per_task, gpus=args.gpus_per_task, done=done)
+    with json_only_on_stdout(args.json):
+        outcomes = ingest_many(sources, Library(args.library), options, ray_address=args.ray,
+                               cpus=args.cpus_per_task, gpus=args.gpus_per_task, done=done)
     failed = sum(o.error is not None for o in outcomes)
     there = sum(o.outcome == "existing" for o in outcomes)
     if (failed or there) and not args.json:

@@ -64,29 +64,39 @@ def ingest_one(source: str, root: str, options: dict[str, Any]) -> Outcome:
                    message=outcome_message(record))
 
 
+Work = Callable[[str, str, dict[str, Any]], Outcome]
+"""What runs for one source: ``(source, library root, options) -> Outcome``."""
+
+
 def ingest_many(sources: Iterable[str], library: Library, options: dict[str, Any] | None = None,
                 ray_address: str | None = None, cpus: float = 1, gpus: float = 0,
-                done: Callable[[Outcome], None] = lambda outcome: None) -> list[Outcome]:
+                done: Callable[[Outcome], None] = lambda outcome: None,
+                work: Work = ingest_one) -> list[Outcome]:
     """Ingest ``sources`` into ``library``, in the order they finish; ``done`` hears each.
 
     ``ray_address`` None runs them here one at a time; ``"local"`` starts a Ray instance on
     this machine; anything else is a cluster's address (``ray://head:10001`` or ``auto``).
-    ``cpus`` and ``gpus`` are what each task asks Ray for.
+    ``cpus`` and ``gpus`` are what each task asks Ray for. Every source ends added or with an
+    error, a task whose workers all died included; the store is brought in line however the
+    tasks ended.
     """
     sources, options = list(sources), dict(options or {})
-    outcomes = []
-    if ray_address is None:
-        for source in sources:
-            outcomes.append(ingest_one(source, str(library.root), options))
-            done(outcomes[-1])
-    else:
-        outcomes = _on_ray(sources, library, options, ray_address, cpus, gpus, done)
-    _settle_store(library)
+    outcomes: list[Outcome] = []
+    try:
+        if ray_address is None:
+            for source in sources:
+                outcomes.append(work(source, str(library.root), options))
+                done(outcomes[-1])
+        else:
+            outcomes = _on_ray(sources, library, options, ray_address, cpus, gpus, done, work)
+    finally:
+        _settle_store(library)
     return outcomes
 
 
 def _on_ray(sources: list[str], library: Library, options: dict[str, Any], address: str,
-            cpus: float, gpus: float, done: Callable[[Outcome], None]) -> list[Outcome]:
+            cpus: float, gpus: float, done: Callable[[Outcome], None],
+            work: Work) -> list[Outcome]:
     try:
         import ray
     except ImportError as exc:
@@ -103,13 +113,19 @@ def _on_ray(sources: list[str], library: Library, options: dict[str, Any], addre
                                 "address (ray://HEAD:10001, or auto on a cluster node), or "
                                 "use --ray local.") from exc
     try:
-        task = ray.remote(ingest_one).options(num_cpus=cpus, num_gpus=gpus, max_retries=1)
-        pending = [task.remote(source, str(library.root), options) for source in sources]
-        outcomes = []
+        task = ray.remote(work).options(num_cpus=cpus, num_gpus=gpus, max_retries=RETRIES)
+        source_of = {task.remote(source, str(library.root), options): source
+                     for source in sources}
+        pending, outcomes = list(source_of), []
         while pending:
             finished, pending = ray.wait(pending, num_returns=1)
-            outcomes.append(ray.get(finished[0]))
-            done(outcomes[-1])
+            try:
+                outcome = ray.get(finished[0])
+            except Exception as exc:  # noqa: BLE001 - its workers died, or Ray failed it
+                outcome = Outcome(source_of[finished[0]], error=_task_failure(
+                    source_of[finished[0]], exc))
+            outcomes.append(outcome)
+            done(outcome)
         return outcomes
     finally:
         if started_here:
@@ -124,11 +140,28 @@ def runtime_env(library: Library) -> dict[str, Any]:
     return {"env_vars": env, "py_modules": [str(Path(__file__).parent)]}
 
 
+RETRIES = 1
+"""Tries a task is given again on another worker after its worker dies."""
+
+
+def _task_failure(source: str, exc: BaseException) -> str:
+    """What to say of a source whose Ray task ended without an outcome."""
+    if "WorkerCrashed" in type(exc).__name__ or "NodeDied" in type(exc).__name__:
+        return (f"{source}: the Ray worker adding it died on all {RETRIES + 1} tries "
+                f"({type(exc).__name__}), so nothing was added; add it again (a worker killed "
+                "for memory wants a larger node).")
+    first = str(exc).strip().splitlines()[-1][:300] if str(exc).strip() else ""
+    return (f"{source}: its Ray task failed ({type(exc).__name__}: {first}), so nothing was "
+            "added.")
+
+
 def _settle_store(library: Library) -> None:
-    """Bring the library's store (where it has one) in line with the new videos, and compact
-    and index it once for all of them."""
+    """Clear what dead workers left (staging folders whose owner is gone), bring the
+    library's store (where it has one) in line with the new videos, and compact and index it
+    once for all of them."""
     from oneframe.store import VectorStore, has_store
 
+    library.sweep()
     if has_store(library):
         store = VectorStore(library)
         store.sync()

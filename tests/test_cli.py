@@ -92,3 +92,14 @@ def test_a_local_file_shows_no_download_bar_and_a_damaged_entry_says_so(
     run = run_cli("search", "the red scene", "--video", vid)
     assert run.returncode == 1 and f"The library entry '{vid}' is damaged" in run.stderr
     assert "library is empty" not in run.stderr and f"No video {vid}" not in run.stderr
+
+
+def test_with_json_only_json_reaches_stdout() -> None:
+    """Ray's "(raylet)" lines (written by its C++ parts, or printed) go to stderr."""
+    code = ("import os, sys\nfrom oneframe import cli\nwith cli.json_only_on_stdout(True):\n"
+            "    os.write(1, b'(raylet) a worker died\\n')\n    print('(raylet) printed')\n"
+            "    cli._print_json({'source': 'a', 'id': 'x'})\nprint('after')\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, cwd=ROOT)
+    assert run.stdout.splitlines() == ['{"source": "a", "id": "x"}', "after"]
+    assert "(raylet) a worker died" in run.stderr and "(raylet) printed" in run.stderr

@@ -78,3 +78,35 @@ def test_an_empty_list_says_what_to_write(tmp_path: Path) -> None:
                          capture_output=True, text=True, timeout=60)
     assert run.returncode != 0
     assert "lists no sources" in run.stderr and "one URL or video file" in run.stderr
+
+
+def test_a_task_whose_workers_all_die_ends_with_an_error_line(tmp_path: Path) -> None:
+    ray = pytest.importorskip("ray", reason="ray (requirements.txt) is not installed")
+    library = Library()
+    VectorStore(library).sync()
+    sources = [str(p) for p in clips(tmp_path)]
+    ray.init(num_cpus=2, include_dashboard=False, runtime_env=runtime_env(library),
+             logging_level="ERROR", log_to_driver=False)
+
+    def crash_on_second(source: str, root: str, options: dict) -> object:
+        """Kills its Ray worker outright for one source (as SIGKILL or the OOM killer would),
+        on every try; the others are ingested as usual. (Local, so Ray sends it by value.)"""
+        import os
+
+        from oneframe.many import ingest_one
+
+        if source.endswith("clip-1.mp4"):
+            os._exit(1)
+        return ingest_one(source, root, options)
+
+    try:
+        outcomes = ingest_many(sources, library, {"speech": "off", "ocr": "off"},
+                               ray_address="local", work=crash_on_second)
+    finally:
+        ray.shutdown()
+    assert sorted(o.source for o in outcomes) == sorted(sources)  # every source reported
+    [dead] = [o for o in outcomes if o.error]
+    assert dead.source == sources[1] and "worker adding it died on all 2 tries" in dead.error
+    assert len(library.ids()) == 2 and VectorStore(library).ready() == library.ids()
+    assert not [p for p in library.root.iterdir() if p.name.startswith(".tmp-")
+                and not p.name.endswith(".lock")]
