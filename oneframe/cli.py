@@ -240,6 +240,8 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     items = _queries(args)
     index = LibrarySearch(Library(args.library), optimise=False)
+    for message in index.skipped:  # damaged entries, a store that can't be used
+        print(f"note: {message}", file=sys.stderr)
     if not len(index) and index.left_out:
         raise OneframeError("No video in the library can be searched: "
                             + " ".join(index.left_out.values()))
