@@ -20,7 +20,7 @@ import search as search_bench
 from common import OUT, ROOT, cpu_summary, table, use_bench_models
 from streamlit.testing.v1 import AppTest
 
-from oneframe.library import Library
+from oneframe.library.folders import Library
 
 
 def thumbnails(library: Library, vid: str) -> None:

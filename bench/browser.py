@@ -27,7 +27,7 @@ import app as app_bench
 import search as search_bench
 from common import OUT, ROOT, cpu_summary, table, use_bench_models
 
-from oneframe.library import Library
+from oneframe.library.folders import Library
 
 CHROMIUM = Path("/usr/bin/chromium")
 

@@ -26,7 +26,7 @@ def subtitle_bpe() -> tuple[Path, Path] | None:
     """
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
 
-    from oneframe.captions import read_captions
+    from oneframe.dialogue.captions import read_captions
 
     folder = OUT / "subtitle-bpe"
     if (folder / "merges.txt").is_file():
@@ -237,7 +237,7 @@ def cpu_name() -> str:
 def cpu_summary(encoder: object | None = None) -> str:
     """The CPU, its vector features (as the kernels may use them) and the precision chosen:
     the picture model's own if it is loaded (``encoder``), else what would be chosen."""
-    from oneframe.precision import choose, cpu_kernels, quantisation
+    from oneframe.encoders.precision import choose, cpu_kernels, quantisation
 
     isa = [f"{k}={os.environ[k]}" for k in ("ONEDNN_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY")
            if os.environ.get(k)]
@@ -251,7 +251,7 @@ def cpu_summary(encoder: object | None = None) -> str:
 
 def one_a_second(video: Path, limit: int | None = None) -> tuple[list[float], list[np.ndarray]]:
     """The first look at or after each whole second (up to ``limit``): times and RGB images."""
-    from oneframe.frames import sample_frames
+    from oneframe.media.frames import sample_frames
 
     times: list[float] = []
     images: list[np.ndarray] = []

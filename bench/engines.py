@@ -5,7 +5,7 @@ ViT-B/32's architecture (random weights: the real cost) embeds real frames of ..
 (one a second of the film-like video, else generated ones) in batches of 32 and encodes new
 text queries one at a time, run by each engine oneframe can choose: torch float32, torch
 bfloat16 (fast only where the CPU has AVX-512 BF16 or AMX), torch's dynamic int8, and ONNX
-Runtime int8 (weights int8 with VNNI, int7 without: ``oneframe.precision.quantisation``).
+Runtime int8 (weights int8 with VNNI, int7 without: ``oneframe.encoders.precision.quantisation``).
 "agreement" is the lowest cosine of an engine's vector to float32's for the same frame.
 For the AVX2 case on a newer CPU: ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2
 FBGEMM_ENABLE_INSTRUCTIONS=AVX2 caps torch's kernels; ONNX Runtime's can't be capped so.
@@ -27,10 +27,10 @@ from common import (
     vit_b32_model,
 )
 
-from oneframe.embed import Encoder, TorchDual, load_encoder
-from oneframe.models import quiet_transformers
-from oneframe.onnx_models import OnnxDual, export_folder, ready
-from oneframe.precision import quantisation
+from oneframe.encoders.dual import Encoder, TorchDual, load_encoder
+from oneframe.encoders.models import quiet_transformers
+from oneframe.encoders.onnx_models import OnnxDual, export_folder, ready
+from oneframe.encoders.precision import quantisation
 
 QUERIES = [f"a person walking through {place} at {hour}" for place in
            ("a market", "the rain", "a corridor", "the snow") for hour in ("dawn", "night")]

@@ -25,11 +25,11 @@ from pathlib import Path
 import numpy as np
 from common import OUT, ROOT, counter_video, cpu_summary, dialog_model, table, tiny_model
 
-from oneframe.captions import read_captions
-from oneframe.ingest import ingest
-from oneframe.library import Library
-from oneframe.library_search import LibrarySearch
-from oneframe.search import SearchIndex
+from oneframe.dialogue.captions import read_captions
+from oneframe.ingest.pipeline import ingest
+from oneframe.library.folders import Library
+from oneframe.search.index import SearchIndex
+from oneframe.search.library import LibrarySearch
 
 SHARED = ROOT.parent / "shared"
 FILMS = {  # the subtitles each set is written against (see ../shared/eval/README.md)
@@ -56,7 +56,7 @@ def plant_decoys(library: Library, count: int, films: list[Path]) -> int:
     sys.path.insert(0, str(ROOT / "tests"))
     from planted import plant
 
-    from oneframe.embed import load_encoder, resolve_model
+    from oneframe.encoders.dual import load_encoder, resolve_model
 
     known = {c.text.lower() for f in films for c in read_captions(f)}
     planted = 0

@@ -20,13 +20,13 @@ from pathlib import Path
 from common import ROOT, cpu_summary, table, use_bench_models
 from rapidfuzz.distance import Levenshtein
 
-from oneframe.captions import Cue, read_captions
-from oneframe.embed import load_encoder
-from oneframe.ingest import ingest
-from oneframe.library import Library
-from oneframe.ocr import has_burned_in, load_reader
-from oneframe.search import SearchIndex
-from oneframe.sentences import load_sentence_encoder
+from oneframe.dialogue.captions import Cue, read_captions
+from oneframe.dialogue.ocr import has_burned_in, load_reader
+from oneframe.encoders.dual import load_encoder
+from oneframe.encoders.sentences import load_sentence_encoder
+from oneframe.ingest.pipeline import ingest
+from oneframe.library.folders import Library
+from oneframe.search.index import SearchIndex
 
 DATA = ROOT.parent / "shared" / "data"
 HARDSUB = DATA / "hardsub" / "tears-of-steel-hardsub.mp4"

@@ -25,12 +25,12 @@ from common import OUT, ROOT, counter_video, cpu_summary, dialog_model, table, t
 from media import SPEECH_RATE, spoken, with_sound, with_subtitle_tracks
 from rapidfuzz.distance import Levenshtein
 
-from oneframe.captions import read_captions
-from oneframe.ingest import ingest
-from oneframe.library import Library
-from oneframe.search import SearchIndex
-from oneframe.speech import load_transcriber
-from oneframe.text import words
+from oneframe.dialogue.captions import read_captions
+from oneframe.dialogue.speech import load_transcriber
+from oneframe.dialogue.text import words
+from oneframe.ingest.pipeline import ingest
+from oneframe.library.folders import Library
+from oneframe.search.index import SearchIndex
 
 SHARED = ROOT.parent / "shared"
 SUBTITLES = SHARED / "data/subtitles/elephants-dream/captions.en.vtt"

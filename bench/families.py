@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from test_families import TEXTS, real_frames, reference  # noqa: E402
 from tiny_model import FAMILIES, build_tiny_family  # noqa: E402
 
-from oneframe.embed import load_encoder  # noqa: E402
+from oneframe.encoders.dual import load_encoder  # noqa: E402
 
 ARCHITECTURES = {"openai/clip-vit-base-patch32": "clip",
                  "google/siglip2-base-patch16-256": "siglip2-fixed"}

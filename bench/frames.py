@@ -34,8 +34,8 @@ from common import (
     vit_b32_model,
 )
 
-from oneframe import frames as current
-from oneframe.embed import load_encoder
+from oneframe.encoders.dual import load_encoder
+from oneframe.media import frames as current
 
 CLIPS = ("clips/tears-of-steel-battle-clip-medium.webm", "clips/big_buck_bunny_0_30.webm",
          "clips/friday.mp4")

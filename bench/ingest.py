@@ -24,8 +24,8 @@ from pathlib import Path
 
 from common import ROOT, cpu_summary, film_like_video, generated_video, table, vit_b32_model
 
-from oneframe.embed import load_encoder
-from oneframe.frames import open_video, sample_frames
+from oneframe.encoders.dual import load_encoder
+from oneframe.media.frames import open_video, sample_frames
 
 
 def main() -> None:

@@ -30,10 +30,10 @@ from pathlib import Path
 import numpy as np
 from common import DATA, OUT, cpu_summary, film_like_video, table, vit_b32_model
 
-from oneframe import lance_tables
-from oneframe import store as store_module
-from oneframe.library import Library
-from oneframe.store import VectorStore
+from oneframe.index import lance_tables
+from oneframe.index import store as store_module
+from oneframe.index.store import VectorStore
+from oneframe.library.folders import Library
 
 FRAMES, WINDOWS, DIM = 7200, 1800, 512
 MODEL, DIALOG_MODEL = "bench/vit-b-32", "bench/minilm"
@@ -43,8 +43,8 @@ def base_vectors() -> np.ndarray:
     """Real frames by ViT-B/32's architecture, spread as trained CLIP's image vectors are."""
     path = OUT / "scale-base.npy"
     if not path.is_file():
-        from oneframe.embed import load_encoder
-        from oneframe.frames import sample_frames
+        from oneframe.encoders.dual import load_encoder
+        from oneframe.media.frames import sample_frames
 
         encoder = load_encoder(str(vit_b32_model()))
         images = []
@@ -130,7 +130,7 @@ def main() -> None:
                         "with LibrarySearch.warm's read-ahead (inside open_s)")
     args = parser.parse_args()
     lance_tables.NPROBES, lance_tables.REFINE_ROWS = args.nprobes, args.refine
-    from oneframe.embed import load_encoder
+    from oneframe.encoders.dual import load_encoder
 
     encoder = load_encoder(str(vit_b32_model()))
     print(cpu_summary(encoder))

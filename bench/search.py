@@ -33,15 +33,16 @@ from pathlib import Path
 import numpy as np
 from common import OUT, ROOT, cpu_summary, table, use_bench_models
 
-from oneframe import picture, sentences
-from oneframe.captions import Cue, read_captions
-from oneframe.fusion import NEUTRAL_CAPTIONS
-from oneframe.ingest import index_dialog
-from oneframe.library import Library, VideoRecord
-from oneframe.onnx_models import threads
-from oneframe.picture import _text_vector
-from oneframe.search import SearchIndex
-from oneframe.sentences import _sentence_vector
+from oneframe.dialogue.captions import Cue, read_captions
+from oneframe.encoders import sentences
+from oneframe.encoders.onnx_models import threads
+from oneframe.encoders.sentences import _sentence_vector
+from oneframe.ingest.pipeline import index_dialog
+from oneframe.library.folders import Library, VideoRecord
+from oneframe.search import picture
+from oneframe.search.fusion import NEUTRAL_CAPTIONS
+from oneframe.search.index import SearchIndex
+from oneframe.search.picture import _text_vector
 
 FRAMES, CUES, DIM = 7200, 1800, 512
 SUBTITLES = [ROOT.parent / "shared/data/subtitles/public-domain-films" / name for name in
@@ -130,8 +131,8 @@ def slider_ms(index, query: str) -> list[float]:  # noqa: ANN001
 def through_store(library: Library, films: int, items: list[str]) -> list[object]:
     """The whole library as the app and CLI search it now (``LibrarySearch``): over
     ``SHORTLIST_ABOVE`` videos, the store shortlists videos and only those are loaded."""
-    from oneframe.library_search import LibrarySearch
-    from oneframe.store import STORE_DIR
+    from oneframe.index.store import STORE_DIR
+    from oneframe.search.library import LibrarySearch
 
     shutil.rmtree(library.root / STORE_DIR, ignore_errors=True)
     before = rss_mb()
@@ -197,8 +198,8 @@ def main() -> None:
     model = use_bench_models()
     library = Library(OUT / "search-library")
     build(library, args.films, model)
-    from oneframe.embed import load_encoder
-    from oneframe.sentences import load_sentence_encoder
+    from oneframe.encoders.dual import load_encoder
+    from oneframe.encoders.sentences import load_sentence_encoder
 
     print(cpu_summary(load_encoder(model)))
     print(f"dialogue model: {load_sentence_encoder().precision}")

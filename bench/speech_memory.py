@@ -22,7 +22,7 @@ from common import OUT, ROOT, cpu_summary, table
 CHILD = """
 import json, sys, time
 from pathlib import Path
-from oneframe.speech import load_transcriber
+from oneframe.dialogue.speech import load_transcriber
 path, way = Path(sys.argv[1]), sys.argv[2]
 transcriber = load_transcriber(sys.argv[3])
 started = time.perf_counter()

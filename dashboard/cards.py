@@ -10,9 +10,9 @@ import streamlit as st
 from dashboard import media
 from dashboard.charts import CHANNEL_COLOURS
 from dashboard.safe import plain, web_link
-from oneframe.export import cues_to_vtt, timestamp
-from oneframe.library_search import LibrarySearch
-from oneframe.results import Hit, moment_url
+from oneframe.search.export import cues_to_vtt, timestamp
+from oneframe.search.library import LibrarySearch
+from oneframe.search.results import Hit, moment_url
 
 STYLE = """<style>
 .of-bar{display:flex;align-items:center;gap:.4rem;font-size:.78rem;line-height:1.3rem}

@@ -15,14 +15,14 @@ from collections.abc import Sequence
 import streamlit as st
 
 from dashboard.safe import plain
-from oneframe.embed import Encoder, load_encoder, resolve_model
-from oneframe.errors import OneframeError
-from oneframe.jobs import JobQueue
-from oneframe.library import Library, LibraryScan, VideoRecord
-from oneframe.library_search import LibrarySearch
-from oneframe.models import load_failure
-from oneframe.results import source_name
-from oneframe.sentences import resolve_dialog_model
+from oneframe.core.errors import OneframeError
+from oneframe.encoders.dual import Encoder, load_encoder, resolve_model
+from oneframe.encoders.models import load_failure
+from oneframe.encoders.sentences import resolve_dialog_model
+from oneframe.ingest.jobs import JobQueue
+from oneframe.library.folders import Library, LibraryScan, VideoRecord
+from oneframe.search.library import LibrarySearch
+from oneframe.search.results import source_name
 
 LOG = logging.getLogger("oneframe")
 UNEXPECTED = "Something went wrong on this page"

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from oneframe.settings import number
+from oneframe.core.settings import number
 
 PREFIX = "/oneframe/upload/"
 MAX_UPLOAD_ENV, MAX_UPLOAD_MB = "ONEFRAME_MAX_UPLOAD_MB", 4000.0

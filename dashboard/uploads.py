@@ -15,8 +15,8 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import ui
-from oneframe.atomic import claim, owner_gone
-from oneframe.exposure import ServePolicy
+from oneframe.library.atomic import claim, owner_gone
+from oneframe.sources.policy import ServePolicy
 
 PREFIX = "oneframe-upload-"
 OWNER = ".owner"
@@ -70,10 +70,10 @@ def submit(source: str, label: str, folder: Path, remove: Callable[[], None],
     It may read only its upload folder and the operator's media folders, and fetch only from
     the addresses the policy allows.
     """
-    from oneframe import ingest  # the module: its ingest looked up when the job runs
+    from oneframe.ingest import pipeline  # the module: its ingest is looked up at run time
 
     job = ui.jobs().submit(
-        label, lambda progress: ingest.ingest(source, library=ui.library(), progress=progress,
-                                              policy=policy.with_folder(folder), **options),
+        label, lambda progress: pipeline.ingest(source, library=ui.library(), progress=progress,
+                                                policy=policy.with_folder(folder), **options),
         cleanup=remove)
     st.session_state.setdefault("jobs", []).append(job.id)

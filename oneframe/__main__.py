@@ -2,6 +2,6 @@
 
 import sys
 
-from oneframe.cli import main
+from oneframe.cli.main import main
 
 sys.exit(main())

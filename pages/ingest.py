@@ -10,13 +10,13 @@ import streamlit as st
 from dashboard import ui, uploader, uploads
 from dashboard.progress import current_stage, progress_view
 from dashboard.safe import plain
-from oneframe.captions import CAPTION_SUFFIXES
-from oneframe.embed import PRESETS, resolve_model
-from oneframe.errors import OneframeError, PlaylistLink, SourceError
-from oneframe.exposure import ServePolicy
-from oneframe.ingest import outcome_message
-from oneframe.jobs import CANCELLED, DONE, WAITING, Job
-from oneframe.tracks import choose_track, list_tracks
+from oneframe.core.errors import OneframeError, PlaylistLink, SourceError
+from oneframe.dialogue.captions import CAPTION_SUFFIXES
+from oneframe.dialogue.tracks import choose_track, list_tracks
+from oneframe.encoders.dual import PRESETS, resolve_model
+from oneframe.ingest.jobs import CANCELLED, DONE, WAITING, Job
+from oneframe.ingest.pipeline import outcome_message
+from oneframe.sources.policy import ServePolicy
 
 ui.start_page()
 

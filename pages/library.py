@@ -6,11 +6,11 @@ import streamlit as st
 
 from dashboard import ui, uploads
 from dashboard.safe import plain, web_link
-from oneframe.captions import CAPTION_SUFFIXES
-from oneframe.errors import OneframeError
-from oneframe.export import cues_to_vtt
-from oneframe.exposure import ServePolicy
-from oneframe.library import MissingEntry
+from oneframe.core.errors import OneframeError
+from oneframe.dialogue.captions import CAPTION_SUFFIXES
+from oneframe.library.folders import MissingEntry
+from oneframe.search.export import cues_to_vtt
+from oneframe.sources.policy import ServePolicy
 
 ui.start_page()
 

@@ -4,9 +4,9 @@ import streamlit as st
 
 from dashboard import cards, charts, ui
 from dashboard.safe import plain
-from oneframe.errors import OneframeError
-from oneframe.export import hits_to_csv, hits_to_json, timestamp
-from oneframe.images import read_image
+from oneframe.core.errors import OneframeError
+from oneframe.media.images import read_image
+from oneframe.search.export import hits_to_csv, hits_to_json, timestamp
 
 ui.start_page()
 

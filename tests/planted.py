@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from oneframe.cues import Cue
-from oneframe.ingest import index_dialog
-from oneframe.library import Library, VideoRecord
-from oneframe.sentences import resolve_dialog_model
+from oneframe.dialogue.cues import Cue
+from oneframe.encoders.sentences import resolve_dialog_model
+from oneframe.ingest.pipeline import index_dialog
+from oneframe.library.folders import Library, VideoRecord
 
 
 def unit(v: np.ndarray) -> np.ndarray:
@@ -24,8 +24,8 @@ def image_like(n: int, texts: list[str], seed: int = 0, spread: float = 0.005) -
     scatter a little around a direction orthogonal to ``texts`` and the neutral captions, so a
     query's picture score is about 0 on them (and exactly what a test plants elsewhere).
     """
-    from oneframe.embed import load_encoder
-    from oneframe.fusion import NEUTRAL_CAPTIONS
+    from oneframe.encoders.dual import load_encoder
+    from oneframe.search.fusion import NEUTRAL_CAPTIONS
 
     encoder = load_encoder()
     known = encoder.embed_texts([*texts, *NEUTRAL_CAPTIONS])

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from oneframe.frames import sample_frames
+from oneframe.media.frames import sample_frames
 
 TEXTS = ["a red square on a blue wall", "two people talking in a kitchen at night"]
 CHILD = """
@@ -22,7 +22,7 @@ import sys
 import numpy as np
 from pathlib import Path
 from numpy._core._multiarray_umath import __cpu_features__ as cpu  # read by CPUID
-from oneframe.onnx_models import OnnxDual
+from oneframe.encoders.onnx_models import OnnxDual
 
 assert cpu["AVX2"] and not cpu["AVX512F"] and not cpu["AVX512_ICL"], "not an AVX2-only CPU"
 given = np.load(sys.argv[2])
@@ -38,9 +38,9 @@ np.savez(sys.argv[3], images=images, texts=texts)
 def test_int8_export_on_avx2_kernels_agrees_with_float32(
         monkeypatch: pytest.MonkeyPatch, scene_video: Path, tmp_path: Path,
         tiny_model_dir: Path) -> None:
-    from oneframe.embed import load_encoder
-    from oneframe.onnx_models import export_folder, ready
-    from oneframe.precision import quantisation
+    from oneframe.encoders.dual import load_encoder
+    from oneframe.encoders.onnx_models import export_folder, ready
+    from oneframe.encoders.precision import quantisation
 
     frames = [f.image for f in sample_frames(scene_video)][:6]
     monkeypatch.setenv("ONEFRAME_PRECISION", "float32")

@@ -11,10 +11,16 @@ from pathlib import Path
 import pytest
 from conftest import DATA, ROOT, needs_shared
 
-from oneframe.captions import Cue, clean_text, decode_caption_bytes, parse_captions, read_captions
-from oneframe.cues import MAX_CUE_CHARS
-from oneframe.errors import CaptionError
-from oneframe.rolling import rolling_words
+from oneframe.core.errors import CaptionError
+from oneframe.dialogue.captions import (
+    Cue,
+    clean_text,
+    decode_caption_bytes,
+    parse_captions,
+    read_captions,
+)
+from oneframe.dialogue.cues import MAX_CUE_CHARS
+from oneframe.dialogue.rolling import rolling_words
 
 ROLLING = """WEBVTT
 Kind: captions
@@ -111,7 +117,7 @@ def test_rolling_captions_give_each_word_once_at_its_time() -> None:
 def test_youtube_rolling_dev_file_matches_the_truth() -> None:
     folder = DATA / "youtube"
     truth = [(w, t) for w, t in json.loads((folder / "youtube-rolling-dev.words.json").read_text())]
-    from oneframe.captions import parse_raw_cues
+    from oneframe.dialogue.captions import parse_raw_cues
 
     text = decode_caption_bytes((folder / "youtube-rolling-dev.vtt").read_bytes())
     words = rolling_words(parse_raw_cues(text, "vtt", "dev"))
@@ -230,12 +236,12 @@ def test_cli_prints_json_per_file_without_importing_torch(tmp_path: Path) -> Non
     assert lines[1]["file"] == str(bad) and "bad.vtt" in lines[1]["error"]
     assert run.returncode == 1
     imported = {line.split("|")[-1].strip() for line in run.stderr.splitlines() if "|" in line}
-    assert "oneframe.captions" in imported
+    assert "oneframe.dialogue.captions" in imported
     assert not {"torch", "transformers", "cv2", "yt_dlp"} & imported
 
 
 def test_speech_words_become_one_line_per_sentence() -> None:
-    from oneframe.cues import Word, group_words
+    from oneframe.dialogue.cues import Word, group_words
 
     said = "You're not paying attention. I just want to answer the phone. Mr. Smith? Yes."
     words = [Word(w, i * 0.3, i * 0.3 + 0.25) for i, w in enumerate(said.split())]

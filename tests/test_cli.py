@@ -8,8 +8,9 @@ import sys
 import pytest
 from conftest import ROOT
 
-from oneframe import cli, fusion
-from oneframe.library import Library
+from oneframe.cli import main as cli
+from oneframe.library.folders import Library
+from oneframe.search import fusion
 
 
 @pytest.mark.parametrize(("argv", "says"), [
@@ -33,9 +34,10 @@ def test_usage_errors_exit_2_with_the_reason(argv: list[str], says: str, capsys)
 
 
 def test_a_caption_folder_is_refused_before_any_work(tmp_path, capsys, monkeypatch) -> None:
-    import oneframe.ingest
+    import oneframe.ingest.pipeline
 
-    monkeypatch.setattr(oneframe.ingest, "ingest", lambda *a, **k: pytest.fail("ingest ran"))
+    monkeypatch.setattr(oneframe.ingest.pipeline, "ingest",
+                        lambda *a, **k: pytest.fail("ingest ran"))
     with pytest.raises(SystemExit) as exited:
         cli.main(["ingest", "clip.mp4", "--captions", str(tmp_path)])
     assert exited.value.code == 2 and "is a folder; give a file" in capsys.readouterr().err
@@ -96,7 +98,8 @@ def test_a_local_file_shows_no_download_bar_and_a_damaged_entry_says_so(
 
 def test_with_json_only_json_reaches_stdout() -> None:
     """Ray's "(raylet)" lines (written by its C++ parts, or printed) go to stderr."""
-    code = ("import os, sys\nfrom oneframe import cli\nwith cli.json_only_on_stdout(True):\n"
+    code = ("import os, sys\nfrom oneframe.cli import main as cli\n"
+            "with cli.json_only_on_stdout(True):\n"
             "    os.write(1, b'(raylet) a worker died\\n')\n    print('(raylet) printed')\n"
             "    cli._print_json({'source': 'a', 'id': 'x'})\nprint('after')\n")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

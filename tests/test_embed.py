@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from oneframe import models
-from oneframe.embed import DEFAULT_MODEL, load_encoder, resolve_model
-from oneframe.errors import ModelError
+from oneframe.core.errors import ModelError
+from oneframe.encoders import models
+from oneframe.encoders.dual import DEFAULT_MODEL, load_encoder, resolve_model
 
 
 def test_model_resolution(monkeypatch: pytest.MonkeyPatch, tiny_model_dir: Path) -> None:
@@ -63,7 +63,7 @@ def test_fast_preprocessing_matches_the_checkpoint_processor(
 def test_an_unknown_engine_or_precision_is_a_clear_cli_error(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture,
         scene_video: Path) -> None:
-    from oneframe.cli import main
+    from oneframe.cli.main import main
 
     monkeypatch.setenv("ONEFRAME_ENGINE", "openvino")
     with pytest.raises(ModelError, match="ONEFRAME_ENGINE must be one of auto, onnxruntime"):
@@ -162,7 +162,7 @@ def test_a_cached_hub_model_loads_without_touching_the_network(
                f"{server.server_address[1]}")
     try:
         done = subprocess.run(
-            [sys.executable, "-c", "from oneframe.embed import load_encoder; "
+            [sys.executable, "-c", "from oneframe.encoders.dual import load_encoder; "
              "print(load_encoder('tiny-org/tiny-clip').dim)"],
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     finally:
@@ -175,7 +175,7 @@ def test_a_cached_hub_model_loads_without_touching_the_network(
 
 def fresh_load(model: str):  # noqa: ANN201 - an Encoder
     """``load_encoder`` as a new process would: nothing loaded or remembered yet."""
-    from oneframe import models
+    from oneframe.encoders import models
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(models, "_LOADED", {})
@@ -188,8 +188,8 @@ def test_a_torn_export_is_made_again(tmp_path: Path, monkeypatch, torn: str) -> 
     """A torn meta.json or graph once failed every search and ingest for good."""
     from tiny_model import build_tiny_clip
 
-    from oneframe.onnx_models import export_folder
-    from oneframe.precision import quantisation
+    from oneframe.encoders.onnx_models import export_folder
+    from oneframe.encoders.precision import quantisation
 
     monkeypatch.setenv("ONEFRAME_CACHE", str(tmp_path / "cache"))
     model = str(build_tiny_clip(tmp_path / "clip", seed=3))
@@ -212,8 +212,8 @@ def test_weights_swapped_under_the_same_names_sizes_and_times_are_exported_again
 
     from tiny_model import build_tiny_clip
 
-    from oneframe.onnx_models import export_folder
-    from oneframe.precision import quantisation
+    from oneframe.encoders.onnx_models import export_folder
+    from oneframe.encoders.precision import quantisation
 
     monkeypatch.setenv("ONEFRAME_CACHE", str(tmp_path / "cache"))
     model = build_tiny_clip(tmp_path / "clip", seed=4)

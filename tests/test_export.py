@@ -7,9 +7,9 @@ import io
 import json
 from pathlib import Path
 
-from oneframe.captions import Cue, parse_captions
-from oneframe.export import cues_to_vtt, hits_to_csv, hits_to_json, timestamp
-from oneframe.results import Hit
+from oneframe.dialogue.captions import Cue, parse_captions
+from oneframe.search.export import cues_to_vtt, hits_to_csv, hits_to_json, timestamp
+from oneframe.search.results import Hit
 
 
 def hit() -> Hit:
@@ -41,7 +41,7 @@ def test_csv_cells_never_run_as_formulas() -> None:
     """OWASP's rule: a text cell starting with = + - @ (or a tab or CR) is prefixed with '."""
     from dataclasses import replace
 
-    from oneframe.export import compare_to_csv
+    from oneframe.search.export import compare_to_csv
 
     attacks = ['=HYPERLINK("https://evil.example","click")', "+1+cmd|' /C calc'!A0",
                "-2+3", "@SUM(A1:A9)", "\t=1+1", "\r=1+1"]

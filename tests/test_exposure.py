@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from oneframe.errors import SourceError
-from oneframe.exposure import ServePolicy
-from oneframe.ingest import ingest
-from oneframe.library import Library
-from oneframe.netguard import guarded
+from oneframe.core.errors import SourceError
+from oneframe.ingest.pipeline import ingest
+from oneframe.library.folders import Library
+from oneframe.sources.netguard import guarded
+from oneframe.sources.policy import ServePolicy
 
 PAGE = """<html><head><title>Clip</title></head><body>
 <video controls src="{video}"></video></body></html>"""

@@ -68,7 +68,7 @@ def family(request, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path
 
 def test_text_vectors_are_the_reference_pipelines(family: tuple[str, Path],
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    from oneframe.embed import load_encoder
+    from oneframe.encoders.dual import load_encoder
 
     monkeypatch.setenv("ONEFRAME_PRECISION", "float32")  # the pipeline, not the number format
     name, path = family
@@ -83,7 +83,7 @@ def test_text_vectors_are_the_reference_pipelines(family: tuple[str, Path],
 @pytest.mark.skipif(not DATA.is_dir(), reason="../shared/data (real frames) is absent")
 def test_image_vectors_are_the_reference_pipelines_on_real_frames(
         family: tuple[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
-    from oneframe.embed import load_encoder
+    from oneframe.encoders.dual import load_encoder
 
     monkeypatch.setenv("ONEFRAME_PRECISION", "float32")
     name, path = family
@@ -99,7 +99,7 @@ def test_int8_vectors_stay_within_0995_of_float32(family: tuple[str, Path],
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """What most CPUs run (int8, by ONNX Runtime where the export is accepted, else torch's
     dynamic quantisation) against float32, on real frames and on texts alone and batched."""
-    from oneframe.embed import load_encoder
+    from oneframe.encoders.dual import load_encoder
 
     name, path = family
     frames = real_frames()
@@ -128,9 +128,9 @@ def test_reindex_re_embeds_stored_frames_atomically_and_search_spans_models(
 
     from conftest import ROOT
 
-    from oneframe.ingest import ingest
-    from oneframe.library import Library
-    from oneframe.search import SearchIndex
+    from oneframe.ingest.pipeline import ingest
+    from oneframe.library.folders import Library
+    from oneframe.search.index import SearchIndex
 
     siglip = build_tiny_family("siglip", tmp_path / "siglip")
     first = ingest(str(scene_video))
@@ -154,7 +154,7 @@ def test_reindex_re_embeds_stored_frames_atomically_and_search_spans_models(
 
 def test_a_siglip_with_fewer_positions_than_its_card_pads_to_its_own(tmp_path: Path) -> None:
     """SigLIP's card pads texts to 64 tokens; a checkpoint with 16 positions gets 16."""
-    from oneframe.embed import load_encoder
+    from oneframe.encoders.dual import load_encoder
 
     short = build_tiny_family("siglip", tmp_path / "siglip-16", positions=16)
     encoder = load_encoder(str(short))

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from media import write_video
 
-from oneframe.errors import VideoError
-from oneframe.frames import sample_frames, thumbnail_jpeg
+from oneframe.core.errors import VideoError
+from oneframe.media.frames import sample_frames, thumbnail_jpeg
 
 
 def test_interval_samples_and_scene_cuts(scene_video: Path) -> None:

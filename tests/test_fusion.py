@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from oneframe.fusion import (
+from oneframe.search.fusion import (
     blend,
     calibrate_dialog,
     distinct_moments,

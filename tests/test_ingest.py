@@ -16,9 +16,8 @@ import pytest
 from conftest import ROOT
 from media import serve_page
 
-import oneframe.ingest as ingest_module
-from oneframe.cues import Cue
-from oneframe.errors import (
+import oneframe.ingest.pipeline as ingest_module
+from oneframe.core.errors import (
     CaptionError,
     LibraryError,
     ModelError,
@@ -26,9 +25,10 @@ from oneframe.errors import (
     SourceError,
     VideoError,
 )
-from oneframe.ingest import ingest, outcome_message
-from oneframe.library import Library
-from oneframe.search import SearchIndex
+from oneframe.dialogue.cues import Cue
+from oneframe.ingest.pipeline import ingest, outcome_message
+from oneframe.library.folders import Library
+from oneframe.search.index import SearchIndex
 
 
 def snapshot(root: Path) -> list[str]:
@@ -313,7 +313,7 @@ def test_dialogue_indexing_reports_every_batch_and_stops_at_cancel(
         scene_video: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Many lines are embedded a batch at a time, each batch a progress report, so a cancel
     lands within a batch (a fraction of a second), not after the whole dialogue."""
-    from oneframe.jobs import IngestCancelled
+    from oneframe.ingest.jobs import IngestCancelled
 
     monkeypatch.setenv("ONEFRAME_MAX_CUES_PER_MINUTE", "100000")
     (tmp_path / "many.srt").write_text(srt([(i * 0.004, f"Line number {i} of many.")

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from oneframe.errors import VideoError
-from oneframe.ingest import ingest
-from oneframe.jobs import CANCELLED, DONE, FAILED, Job, JobQueue
-from oneframe.library import Library
+from oneframe.core.errors import VideoError
+from oneframe.ingest.jobs import CANCELLED, DONE, FAILED, Job, JobQueue
+from oneframe.ingest.pipeline import ingest
+from oneframe.library.folders import Library
 
 
 def wait(job: Job, timeout: float = 60) -> Job:

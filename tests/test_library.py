@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from oneframe.errors import LibraryError
-from oneframe.library import SCHEMA_VERSION, Library, VideoRecord, default_root
+from oneframe.core.errors import LibraryError
+from oneframe.library.folders import SCHEMA_VERSION, Library, VideoRecord, default_root
 
 
 def record(vid: str = "file-abc", interval: float = 1.0, title: str = "A") -> VideoRecord:
@@ -84,7 +84,7 @@ CHILD = """
 import os, sys, time
 import numpy as np
 sys.path.insert(0, {tests!r})
-from oneframe.library import Library
+from oneframe.library.folders import Library
 from test_library import record
 library = Library({root!r})
 {body}
@@ -127,12 +127,12 @@ def test_a_crash_in_the_middle_of_a_re_ingest_loses_neither_version(swap: str) -
     library = Library()
     build(library, record(title="old"), payload="old")
     if swap == "exchange":  # one step: killed right after it, the new version is in place
-        body = ("import oneframe.library as m\n"
+        body = ("import oneframe.library.folders as m\n"
                 "real = m.exchange\n"
                 "def swap_then_die(a, b):\n    real(a, b)\n    os._exit(9)\n"
                 "m.exchange = swap_then_die\n")
     else:  # a file system without it: killed between the two renames
-        body = ("import oneframe.library as m\n"
+        body = ("import oneframe.library.folders as m\n"
                 "m.exchange = lambda a, b: False\n"
                 "real = os.rename\n"
                 "def rename_then_die(a, b):\n    real(a, b)\n"
@@ -199,8 +199,8 @@ def damage(library: Library, vid: str, change) -> Path:  # noqa: ANN001 - edits 
 ])
 def test_a_damaged_entry_is_named_skipped_and_removable(change, says: str) -> None:
     """Every reader (listing, search, the CLI) skips it with a message; it can still go."""
-    from oneframe.library import DamagedEntry
-    from oneframe.search import SearchIndex
+    from oneframe.library.folders import DamagedEntry
+    from oneframe.search.index import SearchIndex
 
     library = Library()
     damage(library, "file-bad", change)
@@ -218,7 +218,7 @@ def test_a_damaged_entry_is_named_skipped_and_removable(change, says: str) -> No
 
 
 def test_index_files_that_disagree_with_the_manifest_are_damage() -> None:
-    from oneframe.library import DamagedEntry
+    from oneframe.library.folders import DamagedEntry
 
     library = Library()
     good = build(library, record("file-wide"))
@@ -260,7 +260,7 @@ def test_removing_twice_at_once_and_a_read_only_library_are_explained(monkeypatc
     import errno
     import threading
 
-    from oneframe.library import MissingEntry
+    from oneframe.library.folders import MissingEntry
 
     library = Library()
     build(library, record("file-abc"))

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from planted import image_like, plant, showing
 
-from oneframe.cues import Cue
-from oneframe.embed import load_encoder, resolve_model
-from oneframe.library import Library
-from oneframe.library_search import LibrarySearch
-from oneframe.search import SearchIndex
-from oneframe.store import VectorStore
+from oneframe.dialogue.cues import Cue
+from oneframe.encoders.dual import load_encoder, resolve_model
+from oneframe.index.store import VectorStore
+from oneframe.library.folders import Library
+from oneframe.search.index import SearchIndex
+from oneframe.search.library import LibrarySearch
 
 PICTURE = "a red bicycle leaning on a lamp post"
 FILLER = ["Good morning.", "Did you sleep well?", "The coffee is ready.", "See you tonight."]
@@ -139,7 +139,7 @@ def test_a_server_loads_the_videos_ahead(library: Library,
     out of the collector's passes: a first query does none of it."""
     import gc
 
-    import oneframe.picture
+    import oneframe.search.picture
 
     expected = SearchIndex(library).search(PICTURE, visual_weight=1.0, top_k=3)
     search = LibrarySearch(library, shortlist_above=2, shortlist=3, optimise=False)
@@ -152,7 +152,7 @@ def test_a_server_loads_the_videos_ahead(library: Library,
     def neutral(model: str) -> np.ndarray:
         raise AssertionError("a background worked out at query time")
 
-    monkeypatch.setattr(oneframe.picture, "_neutral_vectors", neutral)
+    monkeypatch.setattr(oneframe.search.picture, "_neutral_vectors", neutral)
     got = search.search(PICTURE, visual_weight=1.0, top_k=3)
     assert moments(got)[0] == moments(expected)[0] == ("film-6", 12.0)
     assert got.hits[0].score == pytest.approx(expected.hits[0].score, abs=1e-4)

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from media import SCENES, write_video
 
-from oneframe.library import Library
-from oneframe.library_search import LibrarySearch
-from oneframe.many import ingest_many, read_sources, runtime_env
-from oneframe.store import VectorStore
+from oneframe.index.store import VectorStore
+from oneframe.ingest.many import ingest_many, read_sources, runtime_env
+from oneframe.library.folders import Library
+from oneframe.search.library import LibrarySearch
 
 
 def clips(folder: Path) -> list[Path]:
@@ -93,7 +93,7 @@ def test_a_task_whose_workers_all_die_ends_with_an_error_line(tmp_path: Path) ->
         on every try; the others are ingested as usual. (Local, so Ray sends it by value.)"""
         import os
 
-        from oneframe.many import ingest_one
+        from oneframe.ingest.many import ingest_one
 
         if source.endswith("clip-1.mp4"):
             os._exit(1)

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from oneframe import models
-from oneframe.errors import ModelError
+from oneframe.core.errors import ModelError
+from oneframe.encoders import models
 
 
 def test_a_loaded_model_never_waits_for_another_to_load(monkeypatch) -> None:
@@ -56,8 +56,8 @@ def test_two_models_loading_at_once_keep_their_own_dtypes(monkeypatch) -> None:
     bfloat16 weights (torch's default dtype is process-wide while from_pretrained runs)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from oneframe.embed import load_encoder
-    from oneframe.sentences import load_sentence_encoder
+    from oneframe.encoders.dual import load_encoder
+    from oneframe.encoders.sentences import load_sentence_encoder
 
     monkeypatch.setenv("ONEFRAME_PRECISION", "bfloat16")
     for _ in range(3):
@@ -74,7 +74,7 @@ def test_two_models_loading_at_once_keep_their_own_dtypes(monkeypatch) -> None:
 def test_bfloat16_follows_what_the_kernels_can_do(monkeypatch) -> None:
     """Held to AVX2, the kernels emulate bfloat16 (several times slower): never bfloat16 then,
     whatever the CPU's flags say."""
-    from oneframe.precision import cpu_kernels
+    from oneframe.encoders.precision import cpu_kernels
 
     monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
     assert not models.use_bf16("cpu") and not cpu_kernels().bf16 and not cpu_kernels().amx
@@ -91,8 +91,9 @@ def test_a_model_path_to_no_folder_is_said_at_once_without_importing_torch(
 
     from conftest import ROOT
 
-    code = ("import sys\nfrom oneframe.embed import load_encoder\nfrom oneframe.errors import "
-            "ModelError\ntry:\n    load_encoder('/nonexistent/path')\nexcept ModelError as e:\n"
+    code = ("import sys\nfrom oneframe.encoders.dual import load_encoder\n"
+            "from oneframe.core.errors import ModelError\n"
+            "try:\n    load_encoder('/nonexistent/path')\nexcept ModelError as e:\n"
             "    print(e)\n    print('VISITOR', e.for_visitor())\nprint('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                          timeout=120).stdout
@@ -106,7 +107,7 @@ def test_a_model_path_to_no_folder_is_said_at_once_without_importing_torch(
 
 def test_an_offline_hub_model_is_advised_by_its_own_id(monkeypatch) -> None:
     """Advice names the model asked for (it once named the default model whatever failed)."""
-    from oneframe.embed import load_encoder
+    from oneframe.encoders.dual import load_encoder
 
     monkeypatch.setattr(models, "_FAILED", {})
     with pytest.raises(ModelError) as failed:

@@ -10,13 +10,13 @@ import pytest
 from media import write_subtitled_video
 from rapidfuzz import fuzz
 
-from oneframe.cues import Cue
-from oneframe.dialog import cue_windows
-from oneframe.frames import sample_frames
-from oneframe.ingest import ingest
-from oneframe.library import Library
-from oneframe.ocr import BurnedInTracker, has_burned_in
-from oneframe.search import SearchIndex
+from oneframe.dialogue.cues import Cue
+from oneframe.dialogue.ocr import BurnedInTracker, has_burned_in
+from oneframe.ingest.pipeline import ingest
+from oneframe.library.folders import Library
+from oneframe.media.frames import sample_frames
+from oneframe.search.dialogue import cue_windows
+from oneframe.search.index import SearchIndex
 
 LINES = [
     (1.0, 3.0, "The quick brown fox jumps", cv2.FONT_HERSHEY_SIMPLEX, (255, 255, 255)),

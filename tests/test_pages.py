@@ -15,8 +15,8 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.safe import WORD_JOINER
 from dashboard.ui import UNEXPECTED
-from oneframe.ingest import ingest
-from oneframe.library import Library
+from oneframe.ingest.pipeline import ingest
+from oneframe.library.folders import Library
 
 LINES = """WEBVTT
 
@@ -171,7 +171,7 @@ def test_ingest_page_adds_an_uploaded_video_with_captions(app: AppTest, scene_vi
 
 def test_ingest_runs_on_while_other_pages_are_used_and_can_be_cancelled(
         app: AppTest, scene_video, monkeypatch) -> None:
-    import oneframe.ingest as core
+    import oneframe.ingest.pipeline as core
 
     real, embedding, go_on = core.ingest, threading.Event(), threading.Event()
 
@@ -366,7 +366,7 @@ def test_a_video_added_by_the_cli_shows_in_a_running_session(app: AppTest, tmp_p
 
 
 def test_an_unexpected_failure_is_a_message_not_a_traceback(app: AppTest, monkeypatch) -> None:
-    from oneframe.search import SearchIndex
+    from oneframe.search.index import SearchIndex
 
     def broken(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         raise RuntimeError("boom in /srv/secret/path")
@@ -385,8 +385,8 @@ def planted_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     "South" a blue sky (less clearly) and a red door (less clearly)."""
     from planted import image_like, plant, showing
 
-    from oneframe.captions import Cue
-    from oneframe.embed import load_encoder, resolve_model
+    from oneframe.dialogue.captions import Cue
+    from oneframe.encoders.dual import load_encoder, resolve_model
 
     monkeypatch.setenv("ONEFRAME_LIBRARY", str(tmp_path / "planted"))
     door, sky = load_encoder().embed_texts(["a red door", "blue sky"])
@@ -499,8 +499,8 @@ def test_burned_in_subtitles_through_the_pages(app: AppTest, tmp_path: Path) -> 
 
 
 def test_moving_the_slider_encodes_nothing_again(app: AppTest, monkeypatch) -> None:
-    from oneframe.embed import Encoder
-    from oneframe.sentences import SentenceEncoder
+    from oneframe.encoders.dual import Encoder
+    from oneframe.encoders.sentences import SentenceEncoder
 
     calls = {"text": 0, "sentence": 0}
     encode_text, encode_sentence = Encoder.embed_texts, SentenceEncoder.embed
@@ -570,8 +570,8 @@ def test_settings_survive_a_visit_to_another_page(app: AppTest) -> None:
 
 def test_the_server_warms_models_and_index_before_the_first_search(demo: Path, monkeypatch):
     from dashboard import ui, warmup
-    from oneframe import models
-    from oneframe.library_search import LibrarySearch
+    from oneframe.encoders import models
+    from oneframe.search.library import LibrarySearch
 
     built = []
     monkeypatch.setattr(ui, "LibrarySearch",
@@ -688,7 +688,7 @@ def test_sessions_asking_at_once_build_the_index_once(demo: Path, monkeypatch) -
     from concurrent.futures import ThreadPoolExecutor
 
     from dashboard import ui
-    from oneframe.library_search import LibrarySearch
+    from oneframe.search.library import LibrarySearch
 
     built = []
 
@@ -820,9 +820,9 @@ def test_text_that_looks_like_a_link_is_never_made_one() -> None:
 
 def test_a_dialogue_model_that_fails_to_load_is_not_named_as_loaded(
         app: AppTest, monkeypatch) -> None:
-    from oneframe import models
-    from oneframe.errors import ModelError
-    from oneframe.sentences import load_sentence_encoder
+    from oneframe.core.errors import ModelError
+    from oneframe.encoders import models
+    from oneframe.encoders.sentences import load_sentence_encoder
 
     monkeypatch.setattr(models, "_FAILED", {})
     monkeypatch.setenv("ONEFRAME_DIALOG_MODEL", "/nonexistent/minilm")
@@ -838,7 +838,7 @@ def test_a_dialogue_model_that_fails_to_load_is_not_named_as_loaded(
 
 def test_exports_name_what_was_asked(app: AppTest, monkeypatch) -> None:
     """The JSON of a Similar or image search names that query, not the last words typed."""
-    import oneframe.export as export
+    import oneframe.search.export as export
 
     asked: list[str | None] = []
     real = export.hits_to_json

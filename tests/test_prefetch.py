@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from oneframe.prefetch import prefetch
+from oneframe.media.prefetch import prefetch
 
 
 def test_order_and_completeness() -> None:

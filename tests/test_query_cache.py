@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from oneframe import query_cache
+from oneframe.encoders import query_cache
 
 
 @pytest.fixture()

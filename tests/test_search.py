@@ -14,12 +14,12 @@ import pytest
 from conftest import ROOT, needs_sentence_model
 from planted import image_like, plant, showing, write_json
 
-from oneframe.cues import Cue
-from oneframe.embed import load_encoder, resolve_model
-from oneframe.errors import OneframeError
-from oneframe.ingest import ingest
-from oneframe.library import Library
-from oneframe.search import SearchIndex
+from oneframe.core.errors import OneframeError
+from oneframe.dialogue.cues import Cue
+from oneframe.encoders.dual import load_encoder, resolve_model
+from oneframe.ingest.pipeline import ingest
+from oneframe.library.folders import Library
+from oneframe.search.index import SearchIndex
 
 QUERY = "the quick brown fox jumps over the lazy dog"
 CUES = [
@@ -152,7 +152,7 @@ def test_a_huge_image_query_is_refused_before_it_is_decoded(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from PIL import Image
 
-    from oneframe.images import read_image
+    from oneframe.media.images import read_image
 
     (tmp_path / "huge.png").write_bytes(png_header(16000, 16000))
     Image.new("RGB", (7000, 7000)).save(tmp_path / "big.png")
@@ -349,15 +349,15 @@ def test_a_built_index_keeps_no_library_file_mapped(planted: Library) -> None:
 def test_at_weight_0_the_cli_searches_dialogue_without_the_picture_model(
         planted: Library, monkeypatch: pytest.MonkeyPatch) -> None:
     both = SearchIndex(planted).search(QUERY, visual_weight=0.0)
-    import oneframe.picture
+    import oneframe.search.picture
 
     def no_model(model: str | None = None) -> None:
         raise AssertionError("the picture model was loaded")
 
-    monkeypatch.setattr(oneframe.picture, "load_encoder", no_model)
-    monkeypatch.setattr(oneframe.picture, "cached_vector", lambda *a: a[-1]())
-    oneframe.picture._text_vector.cache_clear()
-    oneframe.picture._logit_scale.cache_clear()
+    monkeypatch.setattr(oneframe.search.picture, "load_encoder", no_model)
+    monkeypatch.setattr(oneframe.search.picture, "cached_vector", lambda *a: a[-1]())
+    oneframe.search.picture._text_vector.cache_clear()
+    oneframe.search.picture._logit_scale.cache_clear()
     alone = SearchIndex(planted).search(QUERY, visual_weight=0.0, picture_at_zero=False)
     assert [(h.video, h.start, h.dialog) for h in alone.hits] == [
         (h.video, h.start, h.dialog) for h in both.hits]
@@ -369,7 +369,7 @@ def test_at_weight_0_the_cli_searches_dialogue_without_the_picture_model(
 
 @pytest.mark.parametrize("rows", [10, 9000])
 def test_numpy_and_torch_products_agree(monkeypatch: pytest.MonkeyPatch, rows: int) -> None:
-    from oneframe import vectors as module
+    from oneframe.search import vectors as module
 
     rng = np.random.default_rng(rows)
     matrix = rng.standard_normal((rows, 64)).astype(np.float16)
@@ -391,7 +391,7 @@ def test_a_repeated_cli_search_imports_no_model_library(planted: Library,
     """A query asked before is answered from the cached query vectors: neither torch,
     transformers nor ONNX Runtime is imported, so the first result comes fast."""
     env = dict(os.environ, ONEFRAME_CACHE=str(tmp_path / "cache"))  # nothing cached yet
-    probe = ("import sys; from oneframe.cli import main; code = main(sys.argv[1:]); "
+    probe = ("import sys; from oneframe.cli.main import main; code = main(sys.argv[1:]); "
              "heavy = [m for m in ('torch', 'transformers', 'onnxruntime') if m in sys.modules]; "
              "print('HEAVY', heavy, file=sys.stderr); sys.exit(code)")
 
@@ -433,7 +433,7 @@ def test_a_line_from_captions_and_from_the_picture_is_one_moment() -> None:
 
 
 def test_ingest_keeps_a_burned_in_line_once() -> None:
-    from oneframe.dialogue_sources import without_repeats
+    from oneframe.dialogue.gather import without_repeats
 
     captions = [Cue(6.0, 8.0, "Get up. Emo, it's not safe here."), Cue(20.0, 21.0, "Hi.")]
     burned = [Cue(6.1, 8.2, "Get up. Emo, its not safe here", "burned-in"),  # read with a slip
@@ -443,7 +443,7 @@ def test_ingest_keeps_a_burned_in_line_once() -> None:
 
 
 def test_two_queries_share_a_moment_when_their_spans_overlap() -> None:
-    from oneframe.results import Hit
+    from oneframe.search.results import Hit
 
     def hit(video: str, time: float, span: tuple[float, float]) -> Hit:
         return Hit(video, video, time, 0.5, None, 0.5, "", [], Path("f.jpg"), None, 0,

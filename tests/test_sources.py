@@ -9,8 +9,9 @@ import pytest
 import yt_dlp
 from media import VTT, serve_page
 
-from oneframe.errors import SourceError
-from oneframe.sources import (
+from oneframe.core.errors import SourceError
+from oneframe.sources.advice import explain
+from oneframe.sources.probe import (
     caption_lang_from_name,
     fetch,
     find_sidecar,
@@ -19,8 +20,7 @@ from oneframe.sources import (
     safe_id,
     youtube_id,
 )
-from oneframe.ytdlp import FORMAT_SORT, VIDEO_FORMAT, choose_captions
-from oneframe.ytdlp_advice import explain
+from oneframe.sources.ytdlp import FORMAT_SORT, VIDEO_FORMAT, choose_captions
 
 
 def test_ytdlp_downloads_video_and_captions_from_a_page(web, scene_video, tmp_path) -> None:
@@ -256,7 +256,7 @@ def test_a_live_stream_is_refused_with_a_message(site) -> None:
     ({"duration": 7 * 3600}, "7.0 hours long, more than the 6 hours"),
 ])
 def test_what_is_not_a_finished_video_is_refused(info: dict, says: str) -> None:
-    from oneframe.ytdlp import check_downloadable
+    from oneframe.sources.ytdlp import check_downloadable
 
     with pytest.raises(SourceError, match=says):
         check_downloadable({"id": "x", **info}, "https://youtu.be/x")
@@ -264,7 +264,7 @@ def test_what_is_not_a_finished_video_is_refused(info: dict, says: str) -> None:
 
 
 def test_a_playlist_names_its_videos_and_one_of_one_is_resolved(site) -> None:
-    from oneframe.errors import PlaylistLink
+    from oneframe.core.errors import PlaylistLink
 
     base, _ = site
     with pytest.raises(PlaylistLink) as many:
@@ -276,7 +276,7 @@ def test_a_playlist_names_its_videos_and_one_of_one_is_resolved(site) -> None:
 
 
 def test_extractor_args_pass_through_in_yt_dlp_s_own_form() -> None:
-    from oneframe.ytdlp import extractor_args
+    from oneframe.sources.ytdlp import extractor_args
 
     parsed = extractor_args("youtube:player_client=default,-tv;po_token=web.gvs+XYZ")
     assert parsed == {"youtube": {"player_client": ["default", "-tv"],
@@ -285,8 +285,8 @@ def test_extractor_args_pass_through_in_yt_dlp_s_own_form() -> None:
 
 
 def test_a_refused_caption_request_costs_the_captions_not_the_video(site) -> None:
-    from oneframe.ingest import CAPTIONS_FAILED, ingest
-    from oneframe.library import Library
+    from oneframe.ingest.pipeline import CAPTIONS_FAILED, ingest
+    from oneframe.library.folders import Library
 
     base, handler = site
     handler.refused.add("/clip.vtt")  # YouTube's 429 on the caption file
@@ -303,8 +303,8 @@ def test_a_refused_caption_request_costs_the_captions_not_the_video(site) -> Non
 
 
 def test_a_download_over_the_size_limit_is_refused(site, monkeypatch) -> None:
-    from oneframe.ingest import ingest
-    from oneframe.library import Library
+    from oneframe.ingest.pipeline import ingest
+    from oneframe.library.folders import Library
 
     base, _ = site
     monkeypatch.setenv("ONEFRAME_MAX_DOWNLOAD_MB", "0.001")

@@ -12,11 +12,11 @@ from conftest import SPEECH_MODEL
 from media import music_track, speech_track, with_sound, write_video
 from rapidfuzz.distance import Levenshtein
 
-from oneframe.errors import ModelError, VideoError
-from oneframe.ingest import ingest
-from oneframe.library import Library
-from oneframe.search import SearchIndex
-from oneframe.text import words
+from oneframe.core.errors import ModelError, VideoError
+from oneframe.dialogue.text import words
+from oneframe.ingest.pipeline import ingest
+from oneframe.library.folders import Library
+from oneframe.search.index import SearchIndex
 
 pytestmark = [
     pytest.mark.skipif(shutil.which("espeak-ng") is None,
@@ -95,7 +95,7 @@ def test_a_sound_only_file_and_a_missing_model_are_explained(talk: Path, tmp_pat
 def test_cancel_stops_a_transcription_and_adds_nothing(talk: Path) -> None:
     import time
 
-    from oneframe.jobs import CANCELLED, JobQueue
+    from oneframe.ingest.jobs import CANCELLED, JobQueue
 
     holder = []
 
@@ -120,7 +120,7 @@ def test_speech_is_heard_a_window_at_a_time_without_losing_a_word(
     and 11 s, two of them crossing an edge."""
     import numpy as np
 
-    from oneframe import speech
+    from oneframe.dialogue import speech
 
     monkeypatch.setattr(speech, "WINDOW_SECONDS", 7.0)
     heard: list[int] = []

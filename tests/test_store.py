@@ -7,11 +7,11 @@ import pytest
 from conftest import needs_sentence_model
 from planted import plant, unit
 
-from oneframe import store as store_module
-from oneframe.cues import Cue
-from oneframe.embed import resolve_model
-from oneframe.library import Library
-from oneframe.store import VIDEOS, VectorStore, group_name
+from oneframe.dialogue.cues import Cue
+from oneframe.encoders.dual import resolve_model
+from oneframe.index import store as store_module
+from oneframe.index.store import VIDEOS, VectorStore, group_name
+from oneframe.library.folders import Library
 
 DIM = 16
 CUES = [Cue(1.0, 2.5, "Where did you put my keys?"), Cue(6.0, 8.0, "In the kitchen drawer.")]
@@ -93,7 +93,7 @@ def test_optimise_drops_old_versions_and_keeps_every_row(
         library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
     from datetime import timedelta
 
-    from oneframe import lance_tables as module
+    from oneframe.index import lance_tables as module
 
     store = VectorStore(library)
     store.sync()
@@ -167,7 +167,7 @@ def test_ann_index_keeps_recall_against_exact_search(tmp_path, monkeypatch, cach
     least 0.95 against exact."""
     import pyarrow as pa
 
-    from oneframe import lance_tables as module
+    from oneframe.index import lance_tables as module
 
     rng = np.random.default_rng(0)
     centres = unit(rng.standard_normal((400, 64)))
@@ -235,8 +235,8 @@ def test_a_setting_that_is_not_a_number_is_one_clear_error(monkeypatch) -> None:
     """Importing the store never fails on a setting; using it says which and what it may be."""
     import importlib
 
-    from oneframe import lance_tables
-    from oneframe.settings import SettingError
+    from oneframe.core.settings import SettingError
+    from oneframe.index import lance_tables
 
     monkeypatch.setenv("ONEFRAME_STORE_CACHE_MB", "lots")
     importlib.reload(lance_tables)  # at import: no error

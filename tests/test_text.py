@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from oneframe.text import spell_number, split_reported_speech, stem, words
+from oneframe.dialogue.text import spell_number, split_reported_speech, stem, words
 
 
 def test_words_expand_contractions_and_spell_numbers() -> None:

@@ -12,12 +12,12 @@ import pytest
 from conftest import DATA, needs_shared
 from media import with_mov_text, with_subtitle_tracks
 
-from oneframe.captions import CAPTION_SUFFIXES, parse_captions, read_captions
-from oneframe.errors import CaptionError
-from oneframe.ingest import ingest
-from oneframe.library import Library
-from oneframe.search import SearchIndex
-from oneframe.tracks import choose_track, list_tracks
+from oneframe.core.errors import CaptionError
+from oneframe.dialogue.captions import CAPTION_SUFFIXES, parse_captions, read_captions
+from oneframe.dialogue.tracks import choose_track, list_tracks
+from oneframe.ingest.pipeline import ingest
+from oneframe.library.folders import Library
+from oneframe.search.index import SearchIndex
 
 ENGLISH = "1\n00:00:00,500 --> 00:00:02,500\nThe red room is empty.\n\n" \
           "2\n00:00:03,200 --> 00:00:05,500\nGreen means we can go now.\n\n" \
@@ -213,7 +213,7 @@ def test_huge_bitmap_subtitles_are_bounded_before_ocr(tmp_path: Path, scene_vide
     decoded, a large one is read at about 2 megapixels (every k-th pixel, before any copy)."""
     from media import write_pgs
 
-    from oneframe.tracks import MAX_BITMAP_PIXELS, pgs_too_large, read_track
+    from oneframe.dialogue.tracks import MAX_BITMAP_PIXELS, pgs_too_large, read_track
 
     sup = write_pgs(tmp_path / "big.sup", [(1.0, 2.0, 16000, 16000), (3.0, 4.0, 6000, 2000),
                                            (5.0, 6.0, 1920, 1080)])

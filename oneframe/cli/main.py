@@ -1,0 +1,432 @@
+"""``python -m oneframe ingest|ingest-many|search|list|remove|reindex|captions``: the command
+line over the core (each command a few calls to it).
+
+Heavy modules (torch, transformers, yt-dlp) are imported inside the commands that need them,
+so ``captions`` and ``list`` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from oneframe.cli.values import band, count, filename, positive_seconds, seconds, share
+from oneframe.core.errors import OneframeError
+
+MIN_SCORE = 0.12  # oneframe.fusion.MIN_SCORE, without importing numpy for every command
+DESCRIPTION = ("Find the exact frame of a video by describing what is seen or said: add videos "
+               "(links or files, with their captions) to a library, then search it.")
+
+
+class UsageError(OneframeError):
+    """The command line asked for something malformed: exit status 2, as argparse's own."""
+
+
+class BarProgress:
+    """A tqdm bar on stderr: bytes while downloading, video seconds while indexing."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.phase: str | None = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        phase = {"download": "download", "frames": "indexing", "embed": "indexing",
+                 "speech": "transcribing"}.get(stage)
+        if stage == "embed" and self.phase is None:  # re-indexing: frames alone, by count
+            phase = "embedding"
+        if phase is None or (stage == "download" and total <= 1):  # a local file: no bytes
+            return
+        if phase != self.phase:
+            self.close()
+            self.phase = phase
+            unit = {"download": "B", "embedding": " frames"}.get(phase, "s")
+            self.bar = tqdm(desc=phase, unit=unit, unit_scale=unit == "B", file=sys.stderr,
+                            leave=False, dynamic_ncols=True)
+        if stage == "embed" and phase == "indexing":
+            self.bar.set_postfix_str(f"{done} frames embedded", refresh=False)
+            return
+        if total and self.bar.total != total:
+            self.bar.total = total
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        self.bar = self.phase = None
+
+
+_JSON_OUT: list[Any] = []
+"""Where JSON lines go while :func:`json_only_on_stdout` holds stdout for them."""
+
+
+def _print_json(obj: Any) -> None:
+    out = _JSON_OUT[-1] if _JSON_OUT else sys.stdout
+    print(json.dumps(obj, ensure_ascii=False), file=out, flush=True)
+
+
+@contextlib.contextmanager
+def json_only_on_stdout(active: bool) -> Iterator[None]:
+    """While active, anything else written to file descriptor 1 (Ray's "(raylet)" lines, a
+    C library's prints) goes to stderr: stdout carries only the JSON lines."""
+    if not active:
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    out = os.fdopen(os.dup(saved), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    _JSON_OUT.append(out)
+    try:
+        yield
+    finally:
+        _JSON_OUT.pop()
+        out.close()
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def cmd_captions(args: argparse.Namespace) -> int:
+    from oneframe.core.errors import CaptionError
+    from oneframe.dialogue.captions import read_captions
+
+    failed = 0
+    for name in args.files:
+        try:
+            cues = read_captions(name)
+        except CaptionError as exc:
+            failed += 1
+            if args.json:
+                _print_json({"file": name, "error": str(exc)})
+            else:
+                print(f"error: {exc}", file=sys.stderr)
+            continue
+        if args.json:
+            _print_json({"file": name, "cues": [c.to_json() for c in cues]})
+        else:
+            if len(args.files) > 1:  # which file the cues below are from, as `head` says
+                print(f"==> {name} <==")
+            for cue in cues:
+                print(f"{cue.start:9.3f} {cue.end:9.3f}  {cue.text}")
+    return 1 if failed else 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from oneframe.core.errors import PlaylistLink
+    from oneframe.ingest.pipeline import ingest, outcome_message
+    from oneframe.library.folders import Library
+
+    bar = BarProgress()
+    try:
+        record = ingest(args.source, library=Library(args.library), captions=args.captions,
+                        lang=args.lang, interval=args.interval, model=args.model,
+                        cookies=args.cookies, progress=bar, ocr=args.ocr,
+                        ocr_band=args.ocr_band, subtitle_track=args.subtitle_track,
+                        speech=args.speech, replace=args.replace)
+    except PlaylistLink as exc:  # name the videos, so one can be picked (or all, in a loop)
+        print(f"error: {exc}", file=sys.stderr)
+        for link, title in exc.entries:
+            print(f"{link}\t{title}")
+        return 1
+    finally:
+        bar.close()
+    if args.json:
+        _print_json({"id": record.id, "title": record.title, "duration": record.duration,
+                     "frames": record.frames, "cues": record.cues,
+                     "captions": record.caption_kind, "lang": record.caption_lang,
+                     "burned_in": record.burned_in, "dialogue": record.dialogue_sources,
+                     "outcome": record.outcome})
+    else:
+        print(record.id)
+    if message := outcome_message(record):
+        print(f"note: {message}", file=sys.stderr)
+    if record.outcome != "existing":
+        for note in record.notes:
+            print(f"note: {note}", file=sys.stderr)
+    return 0
+
+
+def cmd_ingest_many(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from oneframe.ingest.many import Outcome, ingest_many, read_sources
+    from oneframe.library.folders import Library
+
+    sources = read_sources(args.list)
+
+    def done(outcome: Outcome) -> None:
+        if args.json:
+            _print_json({"source": outcome.source, "id": outcome.video, "error": outcome.error,
+                         "outcome": outcome.outcome})
+        elif outcome.video:
+            print(f"{outcome.video}\t{outcome.source}", flush=True)
+            if outcome.message:
+                print(f"note: {outcome.source}: {outcome.message}", file=sys.stderr, flush=True)
+        else:  # named once: most messages name the source already
+            named = outcome.source in (outcome.error or "") or \
+                Path(outcome.source).name in (outcome.error or "")
+            print(f"error: {'' if named else outcome.source + ': '}{outcome.error}",
+                  file=sys.stderr, flush=True)
+
+    options = {"lang": args.lang, "interval": args.interval, "model": args.model,
+               "ocr": args.ocr, "speech": args.speech}
+    with json_only_on_stdout(args.json):
+        outcomes = ingest_many(sources, Library(args.library), options, ray_address=args.ray,
+                               cpus=args.cpus_per_task, gpus=args.gpus_per_task, done=done)
+    failed = sum(o.error is not None for o in outcomes)
+    there = sum(o.outcome == "existing" for o in outcomes)
+    if (failed or there) and not args.json:
+        print(f"{len(outcomes) - failed - there} of {len(outcomes)} added"
+              + (f"; {there} already in the library" if there else "")
+              + (f"; {failed} failed (above)" if failed else ""), file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _format_hit(hit: Any) -> str:
+    minutes, seconds = divmod(hit.time, 60)
+    dialog = "  -  " if hit.dialog is None else f"{hit.dialog:.2f}"
+    picture = "  -  " if hit.visual is None else f"{hit.visual:5.2f}"
+    text = hit.marked.replace("\n", " ")
+    return (f"{hit.score:6.3f}  {hit.video}  {int(minutes):02d}:{seconds:04.1f}  "
+            f"picture {picture}  dialogue {dialog}  {text}  {hit.url or ''}")
+
+
+def _queries(args: argparse.Namespace) -> list[dict[str, Any]]:
+    if not args.queries:
+        if not args.query and not args.image:
+            raise OneframeError("Give a query (in quotes), --image PATH or --queries FILE.")
+        return [{"query": args.query, "image": args.image}]
+    from pathlib import Path
+
+    items = []
+    try:
+        lines = Path(args.queries).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise OneframeError(f"Cannot read {args.queries} ({exc.strerror}).") from exc
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict) or not isinstance(item.get("query"), str):
+                raise ValueError("each line needs a \"query\" string")
+        except ValueError as exc:
+            raise UsageError(f"{args.queries}, line {number}: not a JSON query line "
+                             f'({exc}); write {{"query": "..."}} per line.') from exc
+        items.append(item)
+    return items
+
+
+def _item_value(item: dict[str, Any], key: str, default: Any, check: Any) -> Any:
+    """A per-query setting of a ``--queries`` line, checked like its command-line option."""
+    if key not in item:
+        return default
+    try:
+        return check(str(item[key]))
+    except argparse.ArgumentTypeError as exc:
+        raise OneframeError(f"{key} {exc}.") from None
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from oneframe.library.folders import Library
+    from oneframe.search.library import LibrarySearch
+
+    items = _queries(args)
+    index = LibrarySearch(Library(args.library), optimise=False)
+    for message in index.skipped:  # damaged entries, a store that can't be used
+        print(f"note: {message}", file=sys.stderr)
+    if not len(index) and index.left_out:
+        raise OneframeError("No video in the library can be searched: "
+                            + " ".join(index.left_out.values()))
+    if not len(index):
+        raise OneframeError("The library is empty. Add a video first: "
+                            "python -m oneframe ingest URL_OR_FILE")
+    failed = 0
+    for item in items:
+        videos = item.get("video", args.video)
+        videos = [videos] if isinstance(videos, str) else videos
+        try:
+            result = index.search(
+                item.get("query"), videos=videos, image=item.get("image"),
+                visual_weight=_item_value(item, "visual_weight", args.visual_weight, share),
+                top_k=_item_value(item, "top_k", args.top_k, count), min_gap=args.min_gap,
+                min_score=args.min_score, picture_at_zero=False)
+        except OneframeError as exc:
+            if not args.json and not args.queries:
+                raise
+            failed += 1
+            _print_json({"query": item.get("query"), "error": str(exc)})
+            continue
+        if args.json or args.queries:
+            _print_json({"query": item.get("query"), "hits": [h.to_json() for h in result.hits]})
+        else:
+            if result.dialog_absent and item.get("query"):
+                print("note: no dialogue in the searched videos; ranked by picture alone",
+                      file=sys.stderr)
+            for hit in result.hits:
+                print(_format_hit(hit))
+    return 1 if failed else 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from oneframe.library.folders import Library
+
+    scan = Library(args.library).scan()
+    records = scan.records
+    if args.json:
+        _print_json([r.to_json() for r in records])
+    else:
+        for r in records:
+            caps = " + ".join(f"{s}/{r.caption_lang or '?'}" if s == r.caption_kind else s
+                              for s in r.dialogue_sources) or "no dialogue"
+            print(f"{r.id}\t{r.duration / 60:6.1f} min\t{r.frames:6d} frames\t{caps}\t{r.title}")
+    for problem in [*scan.damaged, *scan.newer]:
+        print(f"note: {problem}", file=sys.stderr)
+    if not records and not args.json:
+        print("The library is empty. Add a video: python -m oneframe ingest URL_OR_FILE",
+              file=sys.stderr)
+    return 0
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    from oneframe.encoders.dual import resolve_model
+    from oneframe.ingest.reindex import reindex
+    from oneframe.library.folders import Library
+
+    library = Library(args.library)
+    ids = args.ids or [r.id for r in library.list()]
+    model = resolve_model(args.model)
+    for vid in ids:
+        bar = BarProgress()
+        try:
+            record = reindex(library, vid, model, progress=bar)
+        finally:
+            bar.close()
+        print(f"{record.id}\t{record.model}")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from oneframe.library.folders import Library
+
+    Library(args.library).remove(args.id)
+    print(f"removed {args.id}", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="oneframe", description=DESCRIPTION)
+    parser.add_argument("--library", help="library folder (default: $ONEFRAME_LIBRARY or "
+                        "~/.local/share/oneframe)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="index a video from a URL or a local file")
+    p.add_argument("source", help="a video URL (YouTube or any yt-dlp site) or a local file")
+    p.add_argument("--captions", type=filename,
+                   help="caption file to use instead of any found: WebVTT, SRT, SBV, ASS/SSA, "
+                   "TTML/DFXP, SAMI, MicroDVD or MPL2")
+    p.add_argument("--lang", default="en", help="caption language to prefer (default: en)")
+    p.add_argument("--subtitle-track", type=count, metavar="N",
+                   help="read the file's own subtitle track N (1 = its first), even over a "
+                   "caption file beside it (default: the best track, where there are no "
+                   "captions)")
+    p.add_argument("--interval", type=positive_seconds, default=1.0,
+                   help="seconds between frames (default 1)")
+    p.add_argument("--model", help="model id or folder (default: $ONEFRAME_MODEL or "
+                   "openai/clip-vit-base-patch32)")
+    p.add_argument("--cookies", type=filename, help="cookies.txt for sites that ask to sign in")
+    p.add_argument("--speech", choices=("auto", "on", "off"), default="auto",
+                   help="transcribe the speech (default auto: where the video has no captions "
+                   "or subtitle track)")
+    p.add_argument("--ocr", choices=("auto", "on", "off"), default="auto",
+                   help="read burned-in subtitles (default auto: where a few frames show them)")
+    p.add_argument("--ocr-band", type=band, default="0.667:1",
+                   help="where subtitles sit, top:bottom as fractions of the height "
+                   "(default 0.667:1, the bottom third)")
+    p.add_argument("--replace", action="store_true",
+                   help="replace the library's entry of this video if it was added with other "
+                   "choices (default: add a new entry beside it, and say so)")
+    p.add_argument("--json", action="store_true", help="print a JSON object")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("ingest-many", help="index every source listed in a file, in parallel "
+                       "with Ray if asked")
+    p.add_argument("list", type=filename, help="a text file: one URL or video file a line")
+    p.add_argument("--ray", metavar="ADDRESS", help="run on Ray: 'local' (this machine's "
+                   "cores), 'auto' (on a cluster node) or ray://HEAD:10001 (default: no Ray, "
+                   "one after another)")
+    p.add_argument("--cpus-per-task", type=float, default=1.0, help="CPUs a video's task asks "
+                   "Ray for (default 1)")
+    p.add_argument("--gpus-per-task", type=float, default=0.0, help="GPUs a video's task asks "
+                   "Ray for, e.g. 0.5 (default 0)")
+    p.add_argument("--lang", default="en", help="caption language to prefer (default: en)")
+    p.add_argument("--interval", type=positive_seconds, default=1.0,
+                   help="seconds between frames (default 1)")
+    p.add_argument("--model", help="model id or folder (default: $ONEFRAME_MODEL or "
+                   "openai/clip-vit-base-patch32)")
+    p.add_argument("--speech", choices=("auto", "on", "off"), default="auto")
+    p.add_argument("--ocr", choices=("auto", "on", "off"), default="auto")
+    p.add_argument("--json", action="store_true", help="one JSON object per source per line")
+    p.set_defaults(func=cmd_ingest_many)
+
+    p = sub.add_parser("search", help="find moments by what is seen or said")
+    p.add_argument("query", nargs="?", help="what you remember, in quotes")
+    p.add_argument("--video", action="append", help="search this video id (repeatable; "
+                   "default: the whole library)")
+    p.add_argument("--visual-weight", type=share, default=0.5,
+                   help="0 = dialogue only, 1 = picture only (default 0.5, an equal say)")
+    p.add_argument("--top-k", type=count, default=10, help="number of moments (default 10)")
+    p.add_argument("--min-gap", type=seconds, default=2.0,
+                   help="seconds between two moments of one video (default 2)")
+    p.add_argument("--min-score", type=share, default=MIN_SCORE,
+                   help="leave out moments that match worse than this (default "
+                   f"{MIN_SCORE}; 0 shows the closest moments even when nothing matches well)")
+    p.add_argument("--image", type=filename, help="an image file: find frames that look like it")
+    p.add_argument("--queries", type=filename,
+                   help="JSON lines {\"query\": ..., \"visual_weight\": ..., "
+                   "\"video\": ...}: one JSON line of hits per query")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("list", help="list the videos in the library")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("reindex", help="embed stored videos' frames with another picture model")
+    p.add_argument("ids", nargs="*", help="video ids (default: every video)")
+    p.add_argument("--model", required=True, help="model id or folder to embed with")
+    p.set_defaults(func=cmd_reindex)
+
+    p = sub.add_parser("remove", help="remove a video from the library")
+    p.add_argument("id")
+    p.set_defaults(func=cmd_remove)
+
+    p = sub.add_parser("captions", help="print the cleaned cues of caption files")
+    p.add_argument("files", nargs="+")
+    p.add_argument("--json", action="store_true", help="one JSON object per file per line")
+    p.set_defaults(func=cmd_captions)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)  # a usage error exits 2 with its message
+    try:
+        return args.func(args)
+    except OneframeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        if exc.details:
+            print(f"details: {exc.details}", file=sys.stderr)
+        return 2 if isinstance(exc, UsageError) else 1
+    except KeyboardInterrupt:
+        print("interrupted; the library is unchanged", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as cat does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141

