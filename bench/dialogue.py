@@ -18,9 +18,9 @@ from pathlib import Path
 from common import DATA, cpu_summary, dialog_model, table
 
 from oneframe.dialogue.captions import read_captions
+from oneframe.dialogue.windows import cue_windows
 from oneframe.encoders.sentences import load_sentence_encoder, resolve_dialog_model
 from oneframe.ingest.pipeline import index_dialog
-from oneframe.search.dialogue import cue_windows
 
 FILMS = ("subtitles/public-domain-films/night-of-the-living-dead-1968-en.srt",
          "subtitles/public-domain-films/his-girl-friday-1940-en.srt")

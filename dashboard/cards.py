@@ -10,7 +10,8 @@ import streamlit as st
 from dashboard import media
 from dashboard.charts import CHANNEL_COLOURS
 from dashboard.safe import plain, web_link
-from oneframe.search.export import cues_to_vtt, timestamp
+from oneframe.core.timefmt import timestamp
+from oneframe.search.export import cues_to_vtt
 from oneframe.search.library import LibrarySearch
 from oneframe.search.results import Hit, moment_url
 

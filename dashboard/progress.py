@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from oneframe.search.export import timestamp
+from oneframe.core.timefmt import timestamp
 
 STAGES = {"probe": "Looking at the source", "download": "Downloading",
           "captions": "Reading captions", "speech": "Transcribing speech",

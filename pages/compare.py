@@ -5,7 +5,8 @@ import streamlit as st
 from dashboard import cards, charts, ui
 from dashboard.safe import plain
 from oneframe.core.errors import OneframeError
-from oneframe.search.export import compare_to_csv, compare_to_json, timestamp
+from oneframe.core.timefmt import timestamp
+from oneframe.search.export import compare_to_csv, compare_to_json
 
 ui.start_page()
 if st.session_state.pop("to_search", False):  # Similar on a card: frames like it, on Search

@@ -8,6 +8,7 @@ from dashboard import ui, uploads
 from dashboard.safe import plain, web_link
 from oneframe.core.errors import OneframeError
 from oneframe.dialogue.captions import CAPTION_SUFFIXES
+from oneframe.ingest.remove import remove as remove_video
 from oneframe.library.folders import MissingEntry
 from oneframe.search.export import cues_to_vtt
 from oneframe.sources.policy import ServePolicy
@@ -23,7 +24,7 @@ def remove(vid: str, title: str) -> None:
     """The confirmed removal of one entry, whoever removed it first."""
     st.session_state.pop("confirm_remove", None)
     try:
-        ui.library().remove(vid)
+        remove_video(ui.library(), vid)
     except MissingEntry:  # another session or the command line was first
         st.toast(f"{plain(title)} was already removed.")
     except OneframeError as exc:  # the folder can't be changed

@@ -5,8 +5,9 @@ import streamlit as st
 from dashboard import cards, charts, ui
 from dashboard.safe import plain
 from oneframe.core.errors import OneframeError
+from oneframe.core.timefmt import timestamp
 from oneframe.media.images import read_image
-from oneframe.search.export import hits_to_csv, hits_to_json, timestamp
+from oneframe.search.export import hits_to_csv, hits_to_json
 
 ui.start_page()
 

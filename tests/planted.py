@@ -9,6 +9,7 @@ import numpy as np
 
 from oneframe.dialogue.cues import Cue
 from oneframe.encoders.sentences import resolve_dialog_model
+from oneframe.index.store import follow
 from oneframe.ingest.pipeline import index_dialog
 from oneframe.library.folders import Library, VideoRecord
 
@@ -68,7 +69,9 @@ def plant(library: Library, vid: str, times: list[float], vectors: np.ndarray,
             caption_kind="file" if cues else None, caption_lang="en" if cues else None,
             frames=len(times), cues=len(cues), video_file=None, created="2026-01-01T00:00:00",
             notes=notes, dialog_key=resolve_dialog_model(), dialog_model=dialog_model)
-        return library.commit(stage, record)
+        committed = library.commit(stage, record)
+    follow(library)  # as ingest does
+    return committed
 
 
 def write_json(path: Path, rows: list[dict]) -> Path:

@@ -11,6 +11,7 @@ from planted import image_like, plant, showing
 from oneframe.dialogue.cues import Cue
 from oneframe.encoders.dual import load_encoder, resolve_model
 from oneframe.index.store import VectorStore
+from oneframe.ingest.remove import remove
 from oneframe.library.folders import Library
 from oneframe.search.index import SearchIndex
 from oneframe.search.library import LibrarySearch
@@ -115,7 +116,7 @@ def test_ingest_and_removal_keep_a_store_in_step(library: Library) -> None:
     plant(library, "film-late", [0.0, 1.0], image_like(2, [PICTURE], seed=98),
           [Cue(0.5, 1.5, "Late again.")], resolve_model())
     assert "film-late" in store.ready()  # committed: its rows are in, no search needed
-    library.remove("film-0")
+    remove(library, "film-0")  # as the CLI and the Library page do
     assert "film-0" not in store.ready()
     assert store.lines("good morning", 50) and all(
         m.video != "film-0" for m in store.lines("good morning", 50))
@@ -129,7 +130,7 @@ def test_the_store_can_live_elsewhere(library: Library, tmp_path, monkeypatch) -
     assert search.store.uri == str(tmp_path / "elsewhere")
     assert not (library.root / ".store").exists() and (tmp_path / "elsewhere").is_dir()
     assert search.search("gondola pier", visual_weight=0).hits[0].video == "film-5"
-    library.remove("film-5")  # followed there too
+    remove(library, "film-5")  # followed there too
     assert "film-5" not in VectorStore(library).ready()
 
 

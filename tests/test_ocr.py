@@ -12,10 +12,10 @@ from rapidfuzz import fuzz
 
 from oneframe.dialogue.cues import Cue
 from oneframe.dialogue.ocr import BurnedInTracker, has_burned_in
+from oneframe.dialogue.windows import cue_windows
 from oneframe.ingest.pipeline import ingest
 from oneframe.library.folders import Library
 from oneframe.media.frames import sample_frames
-from oneframe.search.dialogue import cue_windows
 from oneframe.search.index import SearchIndex
 
 LINES = [

@@ -71,7 +71,9 @@ def test_dialogue_windows_are_stored_per_dialogue_model(library: Library) -> Non
 def unfollowed(monkeypatch: pytest.MonkeyPatch) -> None:
     """Library changes that don't reach the store by themselves (made by an older oneframe,
     or a follow that failed), so the next sync must find them."""
-    monkeypatch.setattr(Library, "_follow", lambda self: None)
+    import planted
+
+    monkeypatch.setattr(planted, "follow", lambda library: None)
 
 
 @pytest.mark.usefixtures("unfollowed")

@@ -314,9 +314,10 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
+    from oneframe.ingest.remove import remove
     from oneframe.library.folders import Library
 
-    Library(args.library).remove(args.id)
+    remove(Library(args.library), args.id)
     print(f"removed {args.id}", file=sys.stderr)
     return 0
 

@@ -11,16 +11,16 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from oneframe.core.errors import CaptionError, ModelError
 from oneframe.core.progress import Progress, no_progress
 from oneframe.core.settings import number
+from oneframe.core.timefmt import timestamp
 from oneframe.dialogue.captions import read_captions
 from oneframe.dialogue.cues import Cue
 from oneframe.dialogue.speech import audio_streams, load_transcriber
 from oneframe.dialogue.tracks import Track, choose_track, list_tracks, track_cues
-from oneframe.search.export import timestamp
-from oneframe.sources.probe import Fetched
 
 
 @dataclass
@@ -34,6 +34,16 @@ class Dialogue:
     track: dict | None = None
     """The subtitle track read (number, index, codec, language, title, forced)."""
     notes: list[str] = field(default_factory=list)
+
+
+class Fetched(Protocol):
+    """What gathering needs of a fetched video (``sources.probe.Fetched`` is one)."""
+
+    video: Path
+    captions: Path | None
+    caption_kind: str | None
+    caption_lang: str | None
+    caption_failure: str | None
 
 
 def gather(fetched: Fetched, *, explicit: bool, lang: str, subtitle_track: int | None = None,

@@ -17,6 +17,7 @@ crash mid-sync) are deleted at the next sync. The store can always be rebuilt fr
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import shutil
@@ -50,6 +51,7 @@ EXACT_VIDEOS = 24
 (the library, a large selection, or the library while a video is half-written) it uses the
 ANN index, their ids as a prefilter."""
 _ASKING = ThreadPoolExecutor(4, thread_name_prefix="oneframe-store")
+LOG = logging.getLogger("oneframe")
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,19 @@ def store_uri(library: Library) -> str:
     """Where ``library``'s store lives: ``$ONEFRAME_STORE`` (a folder, or object storage such
     as ``s3://bucket/library.store``), else ``<library>/.store``."""
     return os.environ.get(STORE_ENV) or str(library.root / STORE_DIR)
+
+
+def follow(library: Library) -> None:
+    """Bring ``library``'s store (where it has one) in line with a change to its folders: the
+    library never calls the store itself; ingest, reindex and remove call this. Best effort:
+    what fails here (logged) is done by the next search's sync."""
+    if not has_store(library):
+        return
+    try:
+        VectorStore(library).sync()
+    except Exception as exc:  # noqa: BLE001 - the folders changed; the store catches up later
+        LOG.warning("oneframe: the store did not follow the library (%s: %s); the next search "
+                    "syncs it", type(exc).__name__, exc)
 
 
 def has_store(library: Library) -> bool:

@@ -14,6 +14,7 @@ import numpy as np
 
 from oneframe.core.errors import LibraryError, ModelError
 from oneframe.core.progress import Progress, no_progress
+from oneframe.core.timefmt import timestamp
 from oneframe.dialogue.captions import check_caption_size
 from oneframe.dialogue.cues import Cue
 from oneframe.dialogue.gather import Dialogue, gather, speech_cues, without_repeats
@@ -25,8 +26,10 @@ from oneframe.dialogue.ocr import (
     has_burned_in,
 )
 from oneframe.dialogue.speech import SPEECH_MODES
+from oneframe.dialogue.windows import cue_windows, window_vectors
 from oneframe.encoders.dual import Encoder, load_encoder, resolve_model
 from oneframe.encoders.sentences import load_sentence_encoder, resolve_dialog_model
+from oneframe.index.store import follow
 from oneframe.library.atomic import reported_writes
 from oneframe.library.folders import SCHEMA_VERSION, Library, VideoRecord
 from oneframe.media.frames import (
@@ -38,8 +41,6 @@ from oneframe.media.frames import (
     video_info,
 )
 from oneframe.media.prefetch import prefetch
-from oneframe.search.dialogue import cue_windows, window_vectors
-from oneframe.search.export import timestamp
 from oneframe.sources.netguard import guarded
 from oneframe.sources.policy import ServePolicy
 from oneframe.sources.probe import Fetched, Probe, fetch, find_sidecar, probe, youtube_id
@@ -162,7 +163,9 @@ def ingest(
             record.id, record.origin = into, (None if into == found.source_id
                                               else found.source_id)
         progress("save", 0, 1)  # the last report: a callback that raises to cancel stops here
-        return library.commit(stage, record, replace=into is not None)
+        committed = library.commit(stage, record, replace=into is not None)
+    follow(library)
+    return committed
 
 
 CAPTIONS_FAILED = "|captions-failed"

@@ -19,6 +19,7 @@ import numpy as np
 from oneframe.core.errors import LibraryError
 from oneframe.core.progress import Progress, no_progress
 from oneframe.encoders.dual import load_encoder, resolve_model
+from oneframe.index.store import follow
 from oneframe.library.atomic import reported_writes
 from oneframe.library.folders import Library, VideoRecord
 from oneframe.library.manifest import MANIFEST
@@ -46,7 +47,9 @@ def reindex(library: Library, vid: str, model: str | None = None,
                 np.zeros((0, encoder.dim), np.float16))
         updated = dataclasses.replace(record, model=model_id, dim=encoder.dim, path=stage)
         progress("save", 0, 1)
-        return library.commit(stage, updated)
+        committed = library.commit(stage, updated)
+    follow(library)
+    return committed
 
 
 def _thumbnail(record: VideoRecord, index: int) -> np.ndarray:

@@ -84,9 +84,10 @@ class VideoIndex:
     """What search works out once per loaded video (its frames' neutral background)."""
 
     def words(self) -> Any:
-        """Its lines as words (a :class:`dialog.WordIndex`), made once per loaded video."""
+        """Its lines as words (a :class:`~oneframe.dialogue.windows.WordIndex`), made once per
+        loaded video."""
         if self._words is None:
-            from oneframe.search.dialogue import WordIndex
+            from oneframe.dialogue.windows import WordIndex
 
             self._words = WordIndex.of(self.cues)
         return self._words
@@ -220,7 +221,6 @@ class Library:
         except OSError as exc:
             raise write_failure(exc, f"remove '{vid}'") from exc
         shutil.rmtree(trash, ignore_errors=True)
-        self._follow()
 
     def load(self, vid: str, mmap: bool = False) -> VideoIndex:
         """Frame times, vectors and cues of a video, for search; DamagedEntry if they don't
@@ -301,7 +301,6 @@ class Library:
                     os.rename(target, old)
                     os.rename(stage, target)
                     shutil.rmtree(old, ignore_errors=True)
-        self._follow()
         added = self.get(record.id)
         added.outcome = "added" if twin is None else "replaced" if replace else "beside"
         added.twin = twin
@@ -321,15 +320,6 @@ class Library:
         while (self.root / f"{source_id}-{n}").exists():
             n += 1
         return f"{source_id}-{n}"
-
-    def _follow(self) -> None:
-        """Bring the vector store (if this library has one) in line with a change, best
-        effort: what fails here is done by the next search's sync."""
-        from oneframe.index.store import VectorStore, has_store
-
-        if has_store(self):
-            with contextlib.suppress(Exception):
-                VectorStore(self).sync()
 
     def sweep(self) -> None:
         """Clear what ended ingests and removals left: staging folders whose owner is gone,

@@ -28,10 +28,9 @@ from rapidfuzz import fuzz, process
 
 from oneframe.dialogue.cues import Cue
 from oneframe.dialogue.text import split_reported_speech, stem, words
+from oneframe.dialogue.windows import WINDOW_CUES, WordIndex
 from oneframe.search.vectors import products
 
-WINDOW_CUES = 3
-WINDOW_GAP = 4.0  # seconds of silence that end a window
 FUZZY_CUTOFF = 80
 STEM_SIMILARITY = 0.95
 FRAME_WEIGHT = 0.15
@@ -48,41 +47,6 @@ has had can could may might must just then than too very one
 MEANING_SUPPORT = 0.3
 """Common words count in a window only beside a content word of the query or where the
 window's meaning is this close to the query's (cosine): alone they are noise."""
-
-
-def cue_windows(cues: Sequence[Cue]) -> np.ndarray:
-    """``(n, 2)`` int32 rows ``(first cue, number of cues)``: every run of 1-3 close cues.
-
-    A run never joins cues of two sources (a caption track and burned-in subtitles), which
-    are stored one source after the other.
-    """
-    rows = []
-    for i in range(len(cues)):
-        for length in range(1, WINDOW_CUES + 1):
-            last = i + length - 1
-            if last >= len(cues) or (length > 1 and (
-                    cues[last].start - cues[last - 1].end > WINDOW_GAP
-                    or cues[last].source != cues[last - 1].source)):
-                break
-            rows.append((i, length))
-    return np.asarray(rows, np.int32).reshape(-1, 2)
-
-
-def window_vectors(cue_vectors: np.ndarray, windows: np.ndarray,
-                   weights: np.ndarray) -> np.ndarray:
-    """Each window's vector from its cues' own: their mean weighted by ``weights`` (per cue;
-    the length of its text). Not renormalised, so a query's product with it is the weighted
-    mean of its products with the cues: one sentence-model pass per cue rather than per window
-    (a third of the texts, a sixth of the tokens), with the same dialogue recall as embedding
-    every window's text (bench/eval_dialog.py)."""
-    out = np.zeros((len(windows), cue_vectors.shape[1]), np.float32)
-    total = np.zeros(len(windows), np.float32)
-    for k in range(WINDOW_CUES):
-        rows = np.flatnonzero(windows[:, 1] > k)
-        cues = windows[rows, 0] + k
-        out[rows] += cue_vectors[cues] * weights[cues, None]
-        total[rows] += weights[cues]
-    return out / np.maximum(total, 1e-12)[:, None]
 
 
 @dataclass
@@ -117,28 +81,6 @@ class DialogScores:
     matched: set[str]
     baseline: np.ndarray
     """Per video, its noise floor: the median of its windows' scores."""
-
-
-@dataclass
-class WordIndex:
-    """One video's lines as words: each cue's words, and its vocabulary with, per word, the
-    cues that hold it (``cues[starts[i]:starts[i + 1]]`` for ``vocab[i]``)."""
-
-    cue_words: list[list[str]]
-    vocab: list[str]
-    counts: np.ndarray
-    cues: np.ndarray
-
-    @classmethod
-    def of(cls, cues: Sequence[Cue]) -> WordIndex:
-        cue_words = [words(c.text) for c in cues]
-        found: dict[str, list[int]] = {}
-        for i, tokens in enumerate(cue_words):
-            for token in dict.fromkeys(tokens):
-                found.setdefault(token, []).append(i)
-        flat = [i for ids in found.values() for i in ids]
-        return cls(cue_words, list(found), np.asarray([len(v) for v in found.values()], np.int64),
-                   np.asarray(flat, np.int64))
 
 
 class Postings:

@@ -7,6 +7,7 @@ import io
 import json
 from collections.abc import Sequence
 
+from oneframe.core.timefmt import timestamp
 from oneframe.dialogue.cues import Cue
 from oneframe.search.results import Hit
 
@@ -14,16 +15,6 @@ CSV_FIELDS = ("rank", "video", "title", "time", "timestamp", "start", "score", "
               "text", "url", "frame")
 COMPARE_FIELDS = ("variant", "query", "visual_weight", *CSV_FIELDS)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def timestamp(seconds: float) -> str:
-    """``1:02:03.4`` or ``2:03.4``."""
-    seconds = max(seconds, 0.0)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours >= 1:
-        return f"{int(hours)}:{int(minutes):02d}:{secs:04.1f}"
-    return f"{int(minutes)}:{secs:04.1f}"
 
 
 def hits_to_json(hits: Sequence[Hit], query: str | None = None) -> str:
