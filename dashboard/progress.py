@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from oneframe.core.progress import Stage
 from oneframe.core.timefmt import timestamp
 
-STAGES = {"probe": "Looking at the source", "download": "Downloading",
-          "captions": "Reading captions", "speech": "Transcribing speech",
-          "subtitles": "Looking for burned-in subtitles",
-          "frames": "Sampling frames", "embed": "Embedding frames",
-          "ocr": "Reading burned-in subtitles", "dialog": "Indexing the dialogue",
-          "save": "Saving"}
-STAGES_DONE = {"probe": "Looked at the source", "download": "Got the video",
-               "captions": "Read the captions", "speech": "Transcribed the speech",
-               "subtitles": "Looked for burned-in subtitles",
-               "frames": "Sampled the frames", "embed": "Embedded the frames",
-               "ocr": "Read the burned-in subtitles", "dialog": "Indexed the dialogue",
-               "save": "Saved"}
-WHILE_DECODING = {"frames", "embed", "ocr"}
+STAGES = {Stage.PROBE: "Looking at the source", Stage.DOWNLOAD: "Downloading",
+          Stage.CAPTIONS: "Reading captions", Stage.SPEECH: "Transcribing speech",
+          Stage.SUBTITLES: "Looking for burned-in subtitles",
+          Stage.FRAMES: "Sampling frames", Stage.EMBED: "Embedding frames",
+          Stage.OCR: "Reading burned-in subtitles", Stage.DIALOG: "Indexing the dialogue",
+          Stage.SAVE: "Saving"}
+STAGES_DONE = {Stage.PROBE: "Looked at the source", Stage.DOWNLOAD: "Got the video",
+               Stage.CAPTIONS: "Read the captions", Stage.SPEECH: "Transcribed the speech",
+               Stage.SUBTITLES: "Looked for burned-in subtitles",
+               Stage.FRAMES: "Sampled the frames", Stage.EMBED: "Embedded the frames",
+               Stage.OCR: "Read the burned-in subtitles", Stage.DIALOG: "Indexed the dialogue",
+               Stage.SAVE: "Saved"}
+WHILE_DECODING = {Stage.FRAMES, Stage.EMBED, Stage.OCR}
 """Stages the core reports in turns while the video is read; shown as one bar."""
 
 
@@ -37,19 +38,19 @@ def progress_view(
         concurrent = stage in WHILE_DECODING
         if later or (not concurrent and total and done >= total):
             finished.append(STAGES_DONE.get(stage, stage))
-        elif stage in ("embed", "ocr") and "frames" in counts:
+        elif stage in (Stage.EMBED, Stage.OCR) and Stage.FRAMES in counts:
             continue  # told inside the frames bar
-        elif stage == "frames":
-            extra = [f"{counts['embed'][0]:,} embedded" if "embed" in counts else "",
-                     f"{counts['ocr'][0]:,} subtitle lines" if "ocr" in counts else ""]
+        elif stage == Stage.FRAMES:
+            extra = [f"{counts[Stage.EMBED][0]:,} embedded" if Stage.EMBED in counts else "",
+                     f"{counts[Stage.OCR][0]:,} subtitle lines" if Stage.OCR in counts else ""]
             text = f"{STAGES[stage]}: {timestamp(done)} of {timestamp(total)}" if total else \
                 f"{STAGES[stage]}: {timestamp(done)}"
             under_way.append((min(done / total, 1.0) if total else 0.0,
                               " · ".join([text, *filter(None, extra)])))
-        elif stage == "speech":
+        elif stage == Stage.SPEECH:
             under_way.append((min(done / total, 1.0) if total else 0.0,
                               f"{STAGES[stage]}: {timestamp(done)} of {timestamp(total)}"))
-        elif stage == "download" and total > 1:
+        elif stage == Stage.DOWNLOAD and total > 1:
             under_way.append((min(done / total, 1.0),
                               f"{STAGES[stage]}: {done / 1e6:.1f} of {total / 1e6:.1f} MB"))
         else:
@@ -59,8 +60,8 @@ def progress_view(
     return finished, under_way
 
 
-def current_stage(latest: str | None) -> str:
+def current_stage(latest: Stage | None) -> str:
     """The status line's words for the stage reported last."""
     if latest in WHILE_DECODING:
-        return STAGES["frames"]
+        return STAGES[Stage.FRAMES]
     return STAGES.get(latest or "", "Starting")

@@ -17,6 +17,7 @@ from typing import Any
 
 from oneframe.cli.values import band, count, filename, positive_seconds, seconds, share
 from oneframe.core.errors import OneframeError
+from oneframe.core.progress import Stage
 
 MIN_SCORE = 0.12  # oneframe.fusion.MIN_SCORE, without importing numpy for every command
 DESCRIPTION = ("Find the exact frame of a video by describing what is seen or said: add videos "
@@ -37,11 +38,11 @@ class BarProgress:
     def __call__(self, stage: str, done: int, total: int) -> None:
         from tqdm import tqdm
 
-        phase = {"download": "download", "frames": "indexing", "embed": "indexing",
-                 "speech": "transcribing"}.get(stage)
-        if stage == "embed" and self.phase is None:  # re-indexing: frames alone, by count
+        phase = {Stage.DOWNLOAD: "download", Stage.FRAMES: "indexing", Stage.EMBED: "indexing",
+                 Stage.SPEECH: "transcribing"}.get(stage)
+        if stage == Stage.EMBED and self.phase is None:  # re-indexing: frames alone, by count
             phase = "embedding"
-        if phase is None or (stage == "download" and total <= 1):  # a local file: no bytes
+        if phase is None or (stage == Stage.DOWNLOAD and total <= 1):  # a local file: no bytes
             return
         if phase != self.phase:
             self.close()
@@ -49,7 +50,7 @@ class BarProgress:
             unit = {"download": "B", "embedding": " frames"}.get(phase, "s")
             self.bar = tqdm(desc=phase, unit=unit, unit_scale=unit == "B", file=sys.stderr,
                             leave=False, dynamic_ncols=True)
-        if stage == "embed" and phase == "indexing":
+        if stage == Stage.EMBED and phase == "indexing":
             self.bar.set_postfix_str(f"{done} frames embedded", refresh=False)
             return
         if total and self.bar.total != total:

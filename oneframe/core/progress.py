@@ -1,8 +1,26 @@
 """Progress reporting by callback: the core calls ``progress(stage, done, total)``."""
 
 from collections.abc import Callable
+from enum import StrEnum
 
-Progress = Callable[[str, int, int], None]
+
+class Stage(StrEnum):
+    """The steps of adding a video, in the order they begin (frames, embedding and OCR run
+    together while the video is read). Their values are what older callers compared with."""
+
+    PROBE = "probe"
+    DOWNLOAD = "download"
+    CAPTIONS = "captions"
+    SPEECH = "speech"
+    SUBTITLES = "subtitles"
+    FRAMES = "frames"
+    EMBED = "embed"
+    OCR = "ocr"
+    DIALOG = "dialog"
+    SAVE = "save"
+
+
+Progress = Callable[[Stage, int, int], None]
 """``(stage, done, total)``; ``total`` is 0 when it is not known.
 
 A callback may raise to cancel: the core unwinds as on any failure, leaving the library as it
@@ -10,5 +28,5 @@ was. Nothing is reported once the video is committed, so a cancel never meets a 
 """
 
 
-def no_progress(stage: str, done: int, total: int) -> None:
+def no_progress(stage: Stage, done: int, total: int) -> None:
     """The default callback: report nothing."""

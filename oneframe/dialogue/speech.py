@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from oneframe.core.errors import ModelError
-from oneframe.core.progress import Progress, no_progress
+from oneframe.core.progress import Progress, Stage, no_progress
 from oneframe.dialogue.cues import Cue, Word, group_words
 from oneframe.encoders.models import INFERENCE, device, first_line, load_once, pretrained, resolve
 
@@ -57,7 +57,7 @@ class Transcriber:
         """
         language = "en" if self.english_only else (lang.split("-")[0] if lang else None)
         total = int(audio_seconds(audio))
-        progress("speech", 0, total)
+        progress(Stage.SPEECH, 0, total)
         words: list[Word] = []
         windows = AudioWindows(audio)
         for start, samples, last in windows:
@@ -67,7 +67,7 @@ class Transcriber:
             words += [w for w in heard if not words or w.start >= words[-1].end - 0.05]
             if heard and not last:
                 windows.resume = heard[-1].end
-        progress("speech", total, total)
+        progress(Stage.SPEECH, total, total)
         return [Cue(c.start, c.end, c.text, "speech")
                 for c in group_words(words, sentences=True)]
 
@@ -84,7 +84,7 @@ class Transcriber:
                 return words
             words += [Word(w.word.strip(), offset + float(w.start), offset + float(w.end))
                       for w in segment.words or [] if w.word.strip()]
-            progress("speech", min(int(offset + segment.end), total), total)
+            progress(Stage.SPEECH, min(int(offset + segment.end), total), total)
 
 
 def _load(model_id: str) -> Transcriber:

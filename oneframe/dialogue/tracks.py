@@ -18,7 +18,7 @@ from typing import BinaryIO
 import numpy as np
 
 from oneframe.core.errors import CaptionError
-from oneframe.core.progress import Progress, no_progress
+from oneframe.core.progress import Progress, Stage, no_progress
 from oneframe.dialogue.captions import clean_cues, max_cues, too_many_cues
 from oneframe.dialogue.cues import Cue, RawCue
 from oneframe.dialogue.subformats import DRAWING as _DRAWING
@@ -154,7 +154,7 @@ def read_track(path: Path, track: Track, reader=None,  # noqa: ANN001 - OCR
                 if packet.pts is None or packet.size == 0:
                     continue
                 start = max(float(packet.pts * packet.time_base) - offset, 0.0)
-                progress("captions", min(int(start), total), total)
+                progress(Stage.CAPTIONS, min(int(start), total), total)
                 if until is not None and start > until and track.bitmap:
                     continue  # no OCR for pictures after the end (text is counted, then left)
                 shown = float(packet.duration * packet.time_base) if packet.duration else 0.0

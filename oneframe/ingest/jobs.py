@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from oneframe.core.errors import OneframeError
-from oneframe.core.progress import Progress
+from oneframe.core.progress import Progress, Stage
 from oneframe.library.folders import VideoRecord
 
 WAITING, RUNNING, DONE, FAILED, CANCELLED = "waiting", "running", "done", "failed", "cancelled"
@@ -37,8 +37,8 @@ class Job:
     work: Callable[[Progress], VideoRecord] = field(repr=False)
     cleanup: Callable[[], None] | None = field(default=None, repr=False)
     state: str = WAITING
-    stages: dict[str, tuple[int, int]] = field(default_factory=dict)
-    latest: str | None = None
+    stages: dict[Stage, tuple[int, int]] = field(default_factory=dict)
+    latest: Stage | None = None
     record: VideoRecord | None = None
     error: str | None = None
     details: str | None = None
@@ -56,7 +56,7 @@ class Job:
     def finished(self) -> bool:
         return self.state in (DONE, FAILED, CANCELLED)
 
-    def snapshot(self) -> list[tuple[str, int, int]]:
+    def snapshot(self) -> list[tuple[Stage, int, int]]:
         """``(stage, done, total)`` for each stage reported so far, in the order they began."""
         with self._lock:
             return [(stage, *counts) for stage, counts in self.stages.items()]
@@ -72,7 +72,7 @@ class Job:
         if unstarted:
             self._clean()
 
-    def progress(self, stage: str, done: int, total: int) -> None:
+    def progress(self, stage: Stage, done: int, total: int) -> None:
         if self._cancel.is_set():
             raise IngestCancelled("The ingest was cancelled; nothing was added.")
         with self._lock:

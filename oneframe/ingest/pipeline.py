@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from oneframe.core.errors import LibraryError, ModelError
-from oneframe.core.progress import Progress, no_progress
+from oneframe.core.progress import Progress, Stage, no_progress
 from oneframe.core.timefmt import timestamp
 from oneframe.dialogue.captions import check_caption_size
 from oneframe.dialogue.cues import Cue
@@ -113,7 +113,7 @@ def ingest(
     if known and not replace and (hit := library.find_source(f"yt-{known}", params)):
         hit.outcome = "existing"
         return hit
-    progress("probe", 0, 1)
+    progress(Stage.PROBE, 0, 1)
     name = source_label or source
     with guarded(policy):
         found = probe(source, cookies, policy=policy, name=name)
@@ -133,13 +133,13 @@ def ingest(
         if policy is not None and fetched.captions is not None and captions is None \
                 and found.path is not None and not policy.allows_path(fetched.captions):
             fetched.captions = None  # a sidecar that leads out of the shared folders
-        progress("captions", 0, 1)
+        progress(Stage.CAPTIONS, 0, 1)
         info = video_info(fetched.video, name)
         dialogue = gather(fetched, explicit=captions is not None, lang=lang,
                           subtitle_track=subtitle_track, fps=info.fps, duration=info.duration,
                           progress=progress)
         cues, notes = dialogue.cues, dialogue.notes
-        progress("captions", 1, 1)
+        progress(Stage.CAPTIONS, 1, 1)
         spoken, record_speech = speech_cues(fetched.video, speech, bool(cues), lang, notes,
                                             progress)
         tracker = start_ocr(fetched.video, ocr, ocr_band, notes, progress)
@@ -162,7 +162,7 @@ def ingest(
         if into is not None:
             record.id, record.origin = into, (None if into == found.source_id
                                               else found.source_id)
-        progress("save", 0, 1)  # the last report: a callback that raises to cancel stops here
+        progress(Stage.SAVE, 0, 1)  # the last report: a callback that raises to cancel stops here
         committed = library.commit(stage, record, replace=into is not None)
     follow(library)
     return committed
@@ -233,8 +233,8 @@ def index_dialog(cues: list[Cue], stage: Path, dialog_model: str, notes: list[st
         notes.append(str(exc))
         return None
     texts = [c.text for c in cues]
-    progress("dialog", 0, len(texts))
-    vectors = sentences.embed(texts, lambda done: progress("dialog", done, len(texts)))
+    progress(Stage.DIALOG, 0, len(texts))
+    vectors = sentences.embed(texts, lambda done: progress(Stage.DIALOG, done, len(texts)))
     weights = np.asarray([max(len(t), 1) for t in texts], np.float32)
     np.save(stage / "dialog.npy", window_vectors(vectors, windows, weights).astype(np.float16))
     return sentences.model_id
@@ -247,9 +247,9 @@ def start_ocr(video: Path, mode: str, band: tuple[float, float], notes: list[str
         return None
     try:
         if mode == "auto":
-            progress("subtitles", 0, 1)
+            progress(Stage.SUBTITLES, 0, 1)
             found = has_burned_in(video, band)
-            progress("subtitles", 1, 1)
+            progress(Stage.SUBTITLES, 1, 1)
             if not found:
                 return None
         return QueuedTracker(BurnedInTracker(band))
@@ -285,7 +285,7 @@ def index_frames(
         for frame in batch:
             (stage / "frames" / f"{len(times):06d}.jpg").write_bytes(thumbnail_jpeg(frame.image))
             times.append(frame.time)
-        progress("embed", len(times), len(times))
+        progress(Stage.EMBED, len(times), len(times))
         batch.clear()
 
     total, lines = int(info.duration), 0
@@ -298,18 +298,18 @@ def index_frames(
 
     idle = tracker.pump if tracker is not None else None
     for frame in prefetch(sample_frames(video, interval, look=look, name=name), idle=idle):
-        progress("frames", min(int(frame.time), total), total)
+        progress(Stage.FRAMES, min(int(frame.time), total), total)
         if tracker is not None:
             tracker.pump()
         if tracker is not None and len(tracker.cues) != lines:
             lines = len(tracker.cues)
-            progress("ocr", lines, 0)
+            progress(Stage.OCR, lines, 0)
         batch.append(frame)
         if len(batch) == 32:
             flush()
     if batch:
         flush()
-    progress("frames", total, total)
+    progress(Stage.FRAMES, total, total)
     np.save(stage / "times.npy", np.asarray(times, np.float64))
     np.save(stage / "embeddings.npy", np.concatenate(vectors))
     end = decoded[0] + 1 / ANALYSIS_FPS

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from oneframe.core.errors import LibraryError
-from oneframe.core.progress import Progress, no_progress
+from oneframe.core.progress import Progress, Stage, no_progress
 from oneframe.encoders.dual import load_encoder, resolve_model
 from oneframe.index.store import follow
 from oneframe.library.atomic import reported_writes
@@ -42,11 +42,11 @@ def reindex(library: Library, vid: str, model: str | None = None,
             images = [_thumbnail(record, i) for i in range(start, min(start + BATCH,
                                                                       record.frames))]
             vectors.append(encoder.embed_images(images).astype(np.float16))
-            progress("embed", min(start + BATCH, record.frames), record.frames)
+            progress(Stage.EMBED, min(start + BATCH, record.frames), record.frames)
         np.save(stage / "embeddings.npy", np.concatenate(vectors) if vectors else
                 np.zeros((0, encoder.dim), np.float16))
         updated = dataclasses.replace(record, model=model_id, dim=encoder.dim, path=stage)
-        progress("save", 0, 1)
+        progress(Stage.SAVE, 0, 1)
         committed = library.commit(stage, updated)
     follow(library)
     return committed

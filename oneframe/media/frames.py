@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from oneframe.core.errors import VideoError
-from oneframe.core.progress import Progress, no_progress
+from oneframe.core.progress import Progress, Stage, no_progress
 
 ANALYSIS_FPS = 10.0
 CUT_THRESHOLD = 30.0       # mean absolute grey difference (0-255) between looks
@@ -188,7 +188,7 @@ def sample_frames(
             last_look = sign
             if int(time) != reported:
                 reported = int(time)
-                progress("frames", reported, int(info.duration))
+                progress(Stage.FRAMES, reported, int(info.duration))
             due = time >= next_due
             if not (due or new_shot):
                 continue
@@ -214,7 +214,7 @@ def sample_frames(
             f"{name}: only the first {time:.0f} s of {info.duration:.0f} s could be decoded; "
             "the file is truncated or damaged. Re-download or re-export it."
         )
-    progress("frames", int(info.duration or time), int(info.duration or time))
+    progress(Stage.FRAMES, int(info.duration or time), int(info.duration or time))
 
 
 def _worth_keeping(time: float, sign: np.ndarray, kept: tuple[float, np.ndarray],

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from oneframe.core.errors import SourceError
-from oneframe.core.progress import Progress, no_progress
+from oneframe.core.progress import Progress, Stage, no_progress
 from oneframe.dialogue.captions import CAPTION_SUFFIXES
 from oneframe.sources.policy import ServePolicy
 from oneframe.sources.ytdlp import download_captions, download_video, extract_url
@@ -200,7 +200,7 @@ def fetch(
     if found.path is not None:
         video = dest / ("video" + found.path.suffix.lower())
         _link_or_copy(found.path, video)
-        progress("download", 1, 1)
+        progress(Stage.DOWNLOAD, 1, 1)
         sidecar = explicit or find_sidecar(found.path, lang)
         kind = "file" if sidecar else None
         return Fetched(video, sidecar, kind, caption_lang_from_name(sidecar) if sidecar else None)

@@ -18,7 +18,7 @@ import yt_dlp
 from yt_dlp.utils import YoutubeDLError, determine_ext
 
 from oneframe.core.errors import PlaylistLink, SourceError
-from oneframe.core.progress import Progress, no_progress
+from oneframe.core.progress import Progress, Stage, no_progress
 from oneframe.core.settings import number
 from oneframe.sources.advice import explain
 from oneframe.sources.netguard import guarding
@@ -228,7 +228,7 @@ def download_video(info: dict[str, Any], dest: Path, *, cookies: str | Path | No
         done = status.get("downloaded_bytes") or 0
         if status.get("status") == "finished":
             done = total = max(done, total, 1)
-        progress("download", int(done), int(total))
+        progress(Stage.DOWNLOAD, int(done), int(total))
 
     logger = _QuietLogger()
     extra = {"outtmpl": {"default": str(dest / "video.%(ext)s")},
