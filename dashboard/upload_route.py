@@ -23,10 +23,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from oneframe.core import settings
 from oneframe.core.settings import number
 
 PREFIX = "/oneframe/upload/"
-MAX_UPLOAD_ENV, MAX_UPLOAD_MB = "ONEFRAME_MAX_UPLOAD_MB", 4000.0
+MAX_UPLOAD_ENV, MAX_UPLOAD_MB = settings.MAX_UPLOAD_MB, 4000.0
 TOKEN_HOURS = 6.0
 
 

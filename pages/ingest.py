@@ -1,6 +1,5 @@
 """Add video: a link or an uploaded file (with optional captions) into the library."""
 
-import os
 import re
 import shutil
 from pathlib import Path
@@ -10,6 +9,7 @@ import streamlit as st
 from dashboard import ui, uploader, uploads
 from dashboard.progress import current_stage, progress_view
 from dashboard.safe import plain
+from oneframe.core import settings
 from oneframe.core.errors import OneframeError, PlaylistLink, SourceError
 from oneframe.dialogue.captions import CAPTION_SUFFIXES
 from oneframe.dialogue.tracks import choose_track, list_tracks
@@ -25,12 +25,9 @@ VIDEO_TYPES = ["mp4", "m4v", "mov", "webm", "mkv", "avi", "mpg", "mpeg", "ogv"]
 
 OTHER = "other"
 MAX_OUTCOMES = 3
-ANY_MODEL_ENV = "ONEFRAME_ALLOW_ANY_MODEL"
-
-
 def any_model_allowed() -> bool:
     """Whether visitors may name any hub model (each can be gigabytes to download)."""
-    return os.environ.get(ANY_MODEL_ENV, "").lower() in ("1", "true", "yes")
+    return settings.flag(settings.ALLOW_ANY_MODEL)
 
 
 def check_model(model: str | None) -> None:

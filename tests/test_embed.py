@@ -64,9 +64,10 @@ def test_an_unknown_engine_or_precision_is_a_clear_cli_error(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture,
         scene_video: Path) -> None:
     from oneframe.cli.main import main
+    from oneframe.core.settings import SettingError
 
     monkeypatch.setenv("ONEFRAME_ENGINE", "openvino")
-    with pytest.raises(ModelError, match="ONEFRAME_ENGINE must be one of auto, onnxruntime"):
+    with pytest.raises(SettingError, match="ONEFRAME_ENGINE must be one of auto, onnxruntime"):
         load_encoder()
     monkeypatch.delenv("ONEFRAME_ENGINE")
     monkeypatch.setenv("ONEFRAME_PRECISION", "fp8")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import webvtt
 
+from oneframe.core import settings
 from oneframe.core.errors import CaptionError
 from oneframe.core.settings import number
 from oneframe.dialogue import subformats
@@ -24,8 +25,8 @@ __all__ = ["Cue", "RawCue", "clean_cues", "parse_captions", "read_captions"]
 
 WEBVTT_SUFFIXES = (".vtt", ".srt", ".sbv")  # read by webvtt-py; the rest by pysubs2
 CAPTION_SUFFIXES = WEBVTT_SUFFIXES + subformats.SUFFIXES
-MAX_CAPTION_MB_ENV, MAX_CAPTION_MB = "ONEFRAME_MAX_CAPTION_MB", 10.0
-MAX_CUES_ENV, MAX_CUES = "ONEFRAME_MAX_CUES", 20_000
+MAX_CAPTION_MB_ENV, MAX_CAPTION_MB = settings.MAX_CAPTION_MB, 10.0
+MAX_CUES_ENV, MAX_CUES = settings.MAX_CUES, 20_000
 """A two-hour film has about 1,500 lines; a six-hour video at a line a second, 21,600."""
 
 

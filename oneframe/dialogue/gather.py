@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from oneframe.core import settings
 from oneframe.core.errors import CaptionError, ModelError
 from oneframe.core.progress import Progress, no_progress
 from oneframe.core.settings import number
@@ -87,7 +88,7 @@ def _caption_file(fetched: Fetched, explicit: bool, fps: float | None,
     return Dialogue(cues, fetched.caption_kind, fetched.caption_lang, notes=notes)
 
 
-MAX_CUES_PER_MINUTE_ENV, MAX_CUES_PER_MINUTE = "ONEFRAME_MAX_CUES_PER_MINUTE", 200
+MAX_CUES_PER_MINUTE_ENV, MAX_CUES_PER_MINUTE = settings.MAX_CUES_PER_MINUTE, 200
 """Fast dialogue is 20-30 lines a minute; captions timed word by word, up to about 150."""
 
 

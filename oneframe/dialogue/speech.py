@@ -16,12 +16,13 @@ from typing import Any
 
 import numpy as np
 
+from oneframe.core import settings
 from oneframe.core.errors import ModelError
 from oneframe.core.progress import Progress, Stage, no_progress
 from oneframe.dialogue.cues import Cue, Word, group_words
 from oneframe.encoders.models import INFERENCE, device, first_line, load_once, pretrained, resolve
 
-SPEECH_MODEL_ENV = "ONEFRAME_SPEECH_MODEL"
+SPEECH_MODEL_ENV = settings.SPEECH_MODEL
 DEFAULT_ENGLISH = "Systran/faster-whisper-base.en"
 DEFAULT_MULTILINGUAL = "Systran/faster-whisper-base"
 SPEECH_MODES = ("auto", "on", "off")

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from oneframe.core import settings
 from oneframe.encoders.models import (
     INFERENCE,
     check_folder,
@@ -42,7 +43,7 @@ PRESETS = {  # published figures: zero-shot ImageNet top-1; COCO 5k retrieval re
         "text-to-image R@1 53.2 (SigLIP 2 paper)."),
 }
 """Picture models offered by name on the Add video page, with what each is good at."""
-MODEL_ENV = "ONEFRAME_MODEL"
+MODEL_ENV = settings.MODEL
 LOG = logging.getLogger("oneframe")
 IMAGE_BATCH = 32
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from oneframe.core import settings
 from oneframe.core.errors import ModelError
 
 T = TypeVar("T")
@@ -28,9 +29,7 @@ _LOADED: dict[tuple[str, str], object] = {}
 
 def resolve(model: str | None, env: str, default: str) -> str:
     """The argument, else ``$env``, else ``default``; a local folder as an absolute path."""
-    chosen = model or os.environ.get(env) or default
-    path = Path(chosen).expanduser()
-    return str(path.resolve()) if path.is_dir() else chosen
+    return settings.model(env, model, default)
 
 
 def load_once(kind: str, model_id: str, load: Callable[[str], T]) -> T:

@@ -19,9 +19,10 @@ from typing import Any
 
 import numpy as np
 
+from oneframe.core import settings
 from oneframe.encoders.preprocess import ImagePrep
 
-CACHE_ENV = "ONEFRAME_CACHE"
+CACHE_ENV = settings.CACHE
 EXPORT_VERSION = 2
 """Raise when what an export holds changes: older exports are then made again. 2: meta.json
 lists its files' sizes."""
@@ -30,10 +31,7 @@ META = "meta.json"
 
 def cache_root() -> Path:
     """``$ONEFRAME_CACHE``, else ``$XDG_CACHE_HOME/oneframe``, else ``~/.cache/oneframe``."""
-    if chosen := os.environ.get(CACHE_ENV):
-        return Path(chosen).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "oneframe"
+    return settings.cache_root()
 
 
 def checkpoint_folder(model_id: str) -> Path | None:

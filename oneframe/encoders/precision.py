@@ -19,11 +19,11 @@ import platform
 from dataclasses import dataclass
 from functools import cache
 
-from oneframe.core.errors import ModelError
+from oneframe.core import settings
 
-PRECISION_ENV = "ONEFRAME_PRECISION"
+PRECISION_ENV = settings.PRECISION
 PRECISIONS = ("auto", "int8", "bfloat16", "float32")
-ENGINE_ENV = "ONEFRAME_ENGINE"
+ENGINE_ENV = settings.ENGINE
 ENGINES = ("auto", "onnxruntime", "torch")
 _ISA_LEVELS = {"SSE41": -1, "AVX": -1, "AVX2": 0, "AVX2_VNNI": 0, "AVX2_VNNI_2": 0,
                "AVX512_CORE": 1, "AVX512_CORE_VNNI": 2, "AVX512_CORE_BF16": 3,
@@ -88,10 +88,7 @@ def cpu_kernels() -> CpuKernels:
 def choose(device: str = "cpu") -> str:
     """``int8``, ``bfloat16`` or ``float32``: ``$ONEFRAME_PRECISION`` if set, else the
     fastest measured for ``device`` (a GPU and an AMX CPU: bfloat16; any other CPU: int8)."""
-    asked = os.environ.get(PRECISION_ENV, "auto").strip().lower() or "auto"
-    if asked not in PRECISIONS:
-        raise ModelError(f"{PRECISION_ENV} must be one of {', '.join(PRECISIONS)}, not {asked!r}: "
-                         "set it to one of those, or unset it to let oneframe choose.")
+    asked = settings.choice(PRECISION_ENV, PRECISIONS)
     if asked != "auto":
         return asked
     if device != "cpu" or cpu_kernels().amx:
@@ -101,11 +98,7 @@ def choose(device: str = "cpu") -> str:
 
 def onnx_allowed() -> bool:
     """Whether int8 may run by ONNX Runtime (``$ONEFRAME_ENGINE`` is not ``torch``)."""
-    asked = os.environ.get(ENGINE_ENV, "auto").strip().lower() or "auto"
-    if asked not in ENGINES:
-        raise ModelError(f"{ENGINE_ENV} must be one of {', '.join(ENGINES)}, not {asked!r}: "
-                         "set it to one of those, or unset it to let oneframe choose.")
-    return asked != "torch"
+    return settings.choice(ENGINE_ENV, ENGINES) != "torch"
 
 
 def setting(device: str = "cpu") -> str:

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from oneframe.core import settings
 from oneframe.core.errors import ModelError
 from oneframe.encoders.models import (
     check_folder,
@@ -32,7 +33,7 @@ from oneframe.encoders.precision import choose, onnx_allowed, quantisation, sett
 from oneframe.encoders.query_cache import cached_vector
 
 DEFAULT_DIALOG_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
-DIALOG_MODEL_ENV = "ONEFRAME_DIALOG_MODEL"
+DIALOG_MODEL_ENV = settings.DIALOG_MODEL
 LOG = logging.getLogger("oneframe")
 BATCH = 64
 MAX_LENGTH = 128

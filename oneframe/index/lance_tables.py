@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from oneframe.core import settings
 from oneframe.core.settings import number
 
 ANN_ROWS = 200_000
@@ -30,7 +31,7 @@ many of their nearest frames) and rows re-ranked on the stored vectors. bench/sc
 films of realistic frame vectors (their 10th and 11th nearest a mere 0.0002 apart): 2 bits and
 1,000 re-ranked: recall@10 0.995, p95 77 ms; 1 bit needed 12,000 re-ranked (each a ~10 us read
 from the page cache) for 0.965 at p95 260 ms, and 3,000 gave 0.85."""
-CACHE_ENV, INDEX_CACHE_MB = "ONEFRAME_STORE_CACHE_MB", 768
+CACHE_ENV, INDEX_CACHE_MB = settings.STORE_CACHE_MB, 768
 """Index partitions kept in memory: a 500-film library's 2-bit codes (526 MB). LanceDB's
 default, 6 GB, held far more than needed; the rest is read from disk (the page cache) when a
 query probes it, so a library of more than about 4.5 million frames wants a larger cache."""

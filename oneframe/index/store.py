@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 import shutil
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from oneframe.core import settings
 from oneframe.core.errors import LibraryError
 from oneframe.index.lance_tables import (
     connect,
@@ -41,7 +41,7 @@ from oneframe.library.folders import Library, VideoIndex
 from oneframe.library.manifest import MANIFEST, VideoRecord, is_valid_id
 
 STORE_DIR = ".store"
-STORE_ENV = "ONEFRAME_STORE"
+STORE_ENV = settings.STORE
 VIDEOS, CUES = "videos", "cues"
 CANDIDATES = 100
 """Rows per channel a shortlist looks at (frames, windows, lines)."""
@@ -95,7 +95,7 @@ def _within(videos: list[str]) -> str:
 def store_uri(library: Library) -> str:
     """Where ``library``'s store lives: ``$ONEFRAME_STORE`` (a folder, or object storage such
     as ``s3://bucket/library.store``), else ``<library>/.store``."""
-    return os.environ.get(STORE_ENV) or str(library.root / STORE_DIR)
+    return settings.text(STORE_ENV) or str(library.root / STORE_DIR)
 
 
 def follow(library: Library) -> None:
@@ -113,7 +113,7 @@ def follow(library: Library) -> None:
 
 def has_store(library: Library) -> bool:
     """Whether ``library`` keeps a store yet (large libraries get one at their first search)."""
-    return bool(os.environ.get(STORE_ENV)) or (library.root / STORE_DIR).is_dir()
+    return bool(settings.text(STORE_ENV)) or (library.root / STORE_DIR).is_dir()
 
 
 class VectorStore:

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from oneframe.core import settings
 from oneframe.core.errors import LibraryError
 from oneframe.dialogue.cues import Cue
 from oneframe.library.atomic import (
@@ -56,17 +57,14 @@ from oneframe.library.manifest import (
 
 __all__ = ["SCHEMA_VERSION", "DamagedEntry", "Library", "LibraryScan", "MissingEntry", "NewerEntry",
            "VideoIndex", "VideoRecord", "default_root", "is_valid_id"]
-LIBRARY_ENV = "ONEFRAME_LIBRARY"
+LIBRARY_ENV = settings.LIBRARY
 STALE_SECONDS = 24 * 3600
 """A staging folder with no lock to ask (from an older oneframe) is swept after this long."""
 
 
 def default_root() -> Path:
     """``$ONEFRAME_LIBRARY``, else ``$XDG_DATA_HOME/oneframe``, else ``~/.local/share/oneframe``."""
-    if os.environ.get(LIBRARY_ENV):
-        return Path(os.environ[LIBRARY_ENV]).expanduser()
-    data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(data_home) / "oneframe"
+    return settings.library_root()
 
 
 @dataclass

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
+from oneframe.core import settings
 from oneframe.core.errors import SourceError
 from oneframe.core.settings import number
 
-MAX_MEGAPIXELS_ENV, MAX_MEGAPIXELS = "ONEFRAME_MAX_IMAGE_MEGAPIXELS", 40.0
+MAX_MEGAPIXELS_ENV, MAX_MEGAPIXELS = settings.MAX_IMAGE_MEGAPIXELS, 40.0
 DECODE_SIDE = 1024
 """A JPEG is decoded at the smallest scale (1/2, 1/4, 1/8) whose sides stay above this."""
 

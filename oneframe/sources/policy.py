@@ -23,11 +23,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from oneframe.core import settings
 from oneframe.core.errors import SourceError
 
-MEDIA_DIRS_ENV = "ONEFRAME_MEDIA_DIRS"
-ALLOW_NETWORKS_ENV = "ONEFRAME_ALLOW_NETWORKS"
-TRUST_PROXY_ENV = "ONEFRAME_TRUST_PROXY"
+MEDIA_DIRS_ENV = settings.MEDIA_DIRS
+ALLOW_NETWORKS_ENV = settings.ALLOW_NETWORKS
+TRUST_PROXY_ENV = settings.TRUST_PROXY
 PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
 
 
@@ -53,18 +54,18 @@ class ServePolicy:
     @classmethod
     def from_env(cls) -> ServePolicy:
         """The operator's settings (see the module's docstring)."""
-        dirs = tuple(Path(d).expanduser().resolve()
-                     for d in os.environ.get(MEDIA_DIRS_ENV, "").split(os.pathsep) if d.strip())
-        allowed = os.environ.get(ALLOW_NETWORKS_ENV, "").replace(";", ",").split(",")
+        dirs = tuple(settings.folders(MEDIA_DIRS_ENV))
+        allowed = (settings.text(ALLOW_NETWORKS_ENV) or "").replace(";", ",").split(",")
         allowed = [a.strip() for a in allowed if a.strip()]
-        trust = os.environ.get(TRUST_PROXY_ENV, "").strip().lower() in ("1", "true", "yes")
+        trust = settings.flag(TRUST_PROXY_ENV)
         if any(a.lower() in ("all", "*") for a in allowed):
             return cls(dirs, (), True, trust)
         try:
             networks = tuple(ipaddress.ip_network(a, strict=False) for a in allowed)
         except ValueError as exc:
-            raise SourceError(f"{ALLOW_NETWORKS_ENV} is not a list of address ranges ({exc}); "
-                              "write it like 192.168.1.0/24,10.0.0.7 or all.") from exc
+            raise settings.SettingError(f"{ALLOW_NETWORKS_ENV} is not a list of address ranges "
+                                        f"({exc}); write it like 192.168.1.0/24,10.0.0.7 or "
+                                        "all.") from exc
         return cls(dirs, networks, trust_proxy=trust)
 
     def with_folder(self, folder: Path) -> ServePolicy:

@@ -10,13 +10,13 @@ since a 429 on a caption request is common and must not cost the video.
 from __future__ import annotations
 
 import itertools
-import os
 from pathlib import Path
 from typing import Any
 
 import yt_dlp
 from yt_dlp.utils import YoutubeDLError, determine_ext
 
+from oneframe.core import settings
 from oneframe.core.errors import PlaylistLink, SourceError
 from oneframe.core.progress import Progress, Stage, no_progress
 from oneframe.core.settings import number
@@ -33,9 +33,9 @@ SUBTITLE_PAUSE = 1.0
 """Seconds yt-dlp waits before a caption request (YouTube answers bursts with HTTP 429)."""
 PLAYLIST_PEEK = 25
 """How many entries of a playlist or channel are looked at (they are fetched page by page)."""
-MAX_DURATION_ENV, MAX_DURATION = "ONEFRAME_MAX_DURATION", 6 * 3600
-MAX_DOWNLOAD_ENV, MAX_DOWNLOAD_MB = "ONEFRAME_MAX_DOWNLOAD_MB", 4000
-EXTRACTOR_ARGS_ENV = "ONEFRAME_EXTRACTOR_ARGS"
+MAX_DURATION_ENV, MAX_DURATION = settings.MAX_DURATION, 6 * 3600
+MAX_DOWNLOAD_ENV, MAX_DOWNLOAD_MB = settings.MAX_DOWNLOAD_MB, 4000
+EXTRACTOR_ARGS_ENV = settings.EXTRACTOR_ARGS
 
 
 class _QuietLogger:
@@ -66,7 +66,7 @@ def _limit(env: str, default: float) -> float:
 def extractor_args(text: str | None = None) -> dict[str, Any]:
     """yt-dlp's ``--extractor-args`` (``youtube:po_token=...;player_client=...``), parsed by
     yt-dlp itself; from ``$ONEFRAME_EXTRACTOR_ARGS`` (several separated by ``|``)."""
-    text = os.environ.get(EXTRACTOR_ARGS_ENV, "") if text is None else text
+    text = (settings.text(EXTRACTOR_ARGS_ENV) or "") if text is None else text
     argv = [a for part in text.split("|") if part.strip()
             for a in ("--extractor-args", part.strip())]
     if not argv:
