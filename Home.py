@@ -1,23 +1,13 @@
 """oneframe dashboard: the entry point. Navigation and the shared sidebar, nothing else.
 
-``streamlit run Home.py`` first imports this file to find ``app``: Streamlit's server plus one
-route that streams library videos from disk (``dashboard/media.py``). That import also starts
-loading the models in the background, so the first search doesn't wait for them. Each
-session's run then draws the pages.
+``streamlit run Home.py`` imports this file as a module to find ``app``, the server (its routes
+and start-up work are in ``dashboard/server.py``); each session then runs it as ``__main__``,
+which draws the pages.
 """
 
 import streamlit as st
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from dashboard import media, upload_route
-
-if get_script_run_ctx(suppress_warning=True) is None:  # the server importing it for `app`
-    from dashboard import warmup
-
-    warmup.serve_pages_by_navigation()
-    warmup.start()
-    app = st.App(__file__, routes=[*media.ROUTES, *upload_route.ROUTES])
-else:
+if __name__ == "__main__":  # a session's run: the pages
     from dashboard import cards, ui
 
     st.set_page_config(page_title="oneframe", page_icon="🎞️", layout="wide")
@@ -30,3 +20,7 @@ else:
     ])
     cards.style()
     ui.run_page(navigation)
+else:  # imported by the server
+    from dashboard import server
+
+    app = st.App(__file__, routes=server.ROUTES, lifespan=server.lifespan)

@@ -60,14 +60,14 @@ WATCH = """() => {
 }"""
 
 
-def idle(page) -> None:  # noqa: ANN001 - a Playwright page
+def idle(page) -> None:
     marker = page.locator("[data-testid=stApp][data-test-script-state=notRunning]")
     for _ in range(2):
         page.wait_for_timeout(50)
         marker.wait_for()
 
 
-def step_ms(page, key: str) -> float:  # noqa: ANN001 - a Playwright page
+def step_ms(page, key: str) -> float:
     """From a key press on the focused slider to the end of the rerun it starts, as the
     browser's own clock saw it (the app's script state going back to notRunning)."""
     page.evaluate("window.ofRuns = []")

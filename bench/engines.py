@@ -46,7 +46,7 @@ def engines(model_dir: str) -> dict[str, Encoder]:
 
     quiet_transformers()
 
-    def torch_model(dtype):  # noqa: ANN001, ANN202
+    def torch_model(dtype):
         return AutoModel.from_pretrained(model_dir, dtype=dtype).eval()
 
     processor = AutoProcessor.from_pretrained(model_dir)

@@ -117,7 +117,7 @@ def main() -> None:
                   f"{time.perf_counter() - started:.1f} s ({len(whole)} videos)")
             whole.store.optimise()
 
-            def in_film(index):  # noqa: ANN001, ANN202 - a hit counts only in the right film
+            def in_film(index):
                 def ask(path: Path, query: str) -> list[float]:
                     hits = index.search(query, visual_weight=0.0, top_k=5).hits
                     film = film_of[SHARED / FILMS[path.stem]]
@@ -130,7 +130,7 @@ def main() -> None:
                    "videos) loaded whole (every line scored, as before the store)")
 
 
-def report(files: list[Path], ask, title: str) -> None:  # noqa: ANN001
+def report(files: list[Path], ask, title: str) -> None:
     """Recall@1 and @5 per set and kind, then per group, for ``ask(set, query) -> times``."""
     rows = []
     totals: dict[str, list[int]] = {g: [0, 0, 0] for g in ("plain", "seed-style", "overall",

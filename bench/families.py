@@ -22,10 +22,10 @@ from common import ROOT, cpu_summary, table
 
 sys.path.insert(0, str(ROOT / "tests"))
 
-from test_families import TEXTS, real_frames, reference  # noqa: E402
-from tiny_model import FAMILIES, build_tiny_family  # noqa: E402
+from test_families import TEXTS, real_frames, reference
+from tiny_model import FAMILIES, build_tiny_family
 
-from oneframe.encoders.dual import load_encoder  # noqa: E402
+from oneframe.encoders.dual import load_encoder
 
 ARCHITECTURES = {"openai/clip-vit-base-patch32": "clip",
                  "google/siglip2-base-patch16-256": "siglip2-fixed"}

@@ -42,7 +42,7 @@ CLIPS = ("clips/tears-of-steel-battle-clip-medium.webm", "clips/big_buck_bunny_0
 SAME_LOOK = 20.0
 
 
-def before(commit: str):  # noqa: ANN201 - a module
+def before(commit: str):
     """oneframe/frames.py as it was at ``commit``, imported beside today's."""
     path = OUT / f"frames_{commit}.py"
     if not path.is_file():
@@ -60,7 +60,7 @@ def signature(rgb: np.ndarray) -> np.ndarray:
     return current._signature(np.ascontiguousarray(rgb[:, :, ::-1]))
 
 
-def measure(video: Path, sampler, encoder, ref: tuple, ref_vectors: np.ndarray,  # noqa: ANN001
+def measure(video: Path, sampler, encoder, ref: tuple, ref_vectors: np.ndarray,
             shots: list[list[float]] | None) -> list[object]:
     kept = list(sampler.sample_frames(video))
     times = np.array([f.time for f in kept])

@@ -14,9 +14,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from streamlit.testing.v1 import AppTest  # noqa: E402
+from streamlit.testing.v1 import AppTest
 
-from bench.common import cpu_summary, generated_video, table  # noqa: E402
+from bench.common import cpu_summary, generated_video, table
 
 SCRIPT = """
 import time

@@ -118,7 +118,7 @@ def timed(index: SearchIndex, items: list[str], weights: tuple[float, ...]) -> l
     return spent
 
 
-def slider_ms(index, query: str) -> list[float]:  # noqa: ANN001
+def slider_ms(index, query: str) -> list[float]:
     """Milliseconds per search as the slider moves from 0 to 1 in tenths."""
     spent = []
     for weight in np.linspace(0, 1, 11):
@@ -159,7 +159,7 @@ def through_store(library: Library, films: int, items: list[str]) -> list[object
 _NEUTRAL: dict[tuple[str, str], np.ndarray] = {}
 
 
-def uncached(kind: str, model: str, text: str, compute):  # noqa: ANN001, ANN201
+def uncached(kind: str, model: str, text: str, compute):
     """The query vector made anew (in place of the on-disk cache); the fixed neutral captions
     once per model, as the app holds them from its first query on."""
     if text not in NEUTRAL_CAPTIONS:

@@ -37,7 +37,7 @@ KEPT_WIDGETS = frozenset([
 KEPT_PREFIXES = ("variant-", "weight-")  # Compare's per-variant query and weight
 
 
-def run_page(navigation) -> None:  # noqa: ANN001 - a StreamlitPage
+def run_page(navigation) -> None:
     """Draw the sidebar and run the chosen page; an unexpected failure is a message, never a
     traceback on screen (the traceback goes to the server's log)."""
     try:

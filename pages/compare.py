@@ -54,7 +54,7 @@ if len(results) < 1:
     st.stop()
 
 
-def shared_with(letter: str, hit) -> list[str]:  # noqa: ANN001 - a Hit
+def shared_with(letter: str, hit) -> list[str]:
     """Other variants with a result at the same moment: the same line, overlapping spans, or
     within the gap of each other."""
     tolerance = max(min_gap, 1.0)

@@ -36,7 +36,7 @@ def remove(vid: str, title: str) -> None:
     st.rerun()
 
 
-def confirm(vid: str, title: str, column) -> None:  # noqa: ANN001 - a Streamlit column
+def confirm(vid: str, title: str, column) -> None:
     """Remove… then Remove / Keep."""
     if st.session_state.get("confirm_remove") == vid:
         column.warning("Remove it? Its index and frames are deleted.")
@@ -51,7 +51,7 @@ def confirm(vid: str, title: str, column) -> None:  # noqa: ANN001 - a Streamlit
         st.rerun()
 
 
-def readd_form(record) -> None:  # noqa: ANN001 - a VideoRecord
+def readd_form(record) -> None:
     """Re-add: the same video indexed again with the choices given here, replacing its entry
     (from its link for a web video, else from the file the library keeps)."""
     with st.form(f"readd-form-{record.id}", border=False):

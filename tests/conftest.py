@@ -66,15 +66,19 @@ def pages_by_navigation() -> Iterator[None]:
     page without Home.py."""
     from streamlit.runtime.pages_manager import PagesManager
 
-    original = PagesManager.__init__
+    original = PAGES_INIT.setdefault("streamlit", PagesManager.__init__)
 
-    def init(self, *args, **kwargs) -> None:  # noqa: ANN001, ANN002, ANN003
+    def init(self, *args, **kwargs) -> None:
         original(self, *args, **kwargs)
         PagesManager.uses_pages_directory = False
 
     PagesManager.__init__ = init
     yield
     PagesManager.__init__ = original
+
+
+PAGES_INIT: dict[str, object] = {}
+"""Streamlit's own ``PagesManager.__init__``, before the fixture above wraps it."""
 
 
 @pytest.fixture(scope="session")
@@ -119,7 +123,7 @@ class _Refusing(http.server.SimpleHTTPRequestHandler):
 
     refused: set[str] = set()
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         if self.path in self.refused:
             self.send_error(429, "Too Many Requests")
             return

@@ -10,7 +10,6 @@ from conftest import ROOT
 
 from oneframe.cli import main as cli
 from oneframe.library.folders import Library
-from oneframe.search import fusion
 
 
 @pytest.mark.parametrize(("argv", "says"), [
@@ -44,10 +43,6 @@ def test_a_caption_folder_is_refused_before_any_work(tmp_path, capsys, monkeypat
     with pytest.raises(SystemExit):
         cli.main(["ingest", "clip.mp4", "--cookies", str(tmp_path / "cookies.txt")])
     assert "cookies.txt does not exist" in capsys.readouterr().err
-
-
-def test_the_cli_floor_is_the_core_floor() -> None:
-    assert cli.MIN_SCORE == fusion.MIN_SCORE
 
 
 def run_cli(*argv: str, **options) -> subprocess.CompletedProcess:

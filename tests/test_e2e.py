@@ -175,7 +175,7 @@ def test_ingest_then_find_a_line_in_a_real_browser(server: str, tmp_path: Path) 
         settle(page)
         expect(page.locator("input[type=file]")).to_have_count(3)  # video, captions, cookies
 
-        def uploader(label: str):  # noqa: ANN202 - a Locator
+        def uploader(label: str):
             return page.locator("[data-testid=stFileUploader]").filter(
                 has_text=label).locator("input[type=file]")
 

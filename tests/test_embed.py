@@ -147,11 +147,11 @@ def test_a_cached_hub_model_loads_without_touching_the_network(
     requests: list[str] = []
 
     class Hub(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the http.server API
+        def do_GET(self) -> None:
             requests.append(self.path)
             self.send_error(500)
 
-        do_HEAD = do_GET  # noqa: N815
+        do_HEAD = do_GET
 
         def log_message(self, *args) -> None:
             pass
@@ -174,7 +174,7 @@ def test_a_cached_hub_model_loads_without_touching_the_network(
     assert done.stdout.strip() == "16" and [r for r in requests if "tiny-org" in r] == []
 
 
-def fresh_load(model: str):  # noqa: ANN201 - an Encoder
+def fresh_load(model: str):
     """``load_encoder`` as a new process would: nothing loaded or remembered yet."""
     from oneframe.encoders import models
 

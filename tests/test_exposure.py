@@ -32,7 +32,7 @@ class _Counting(http.server.SimpleHTTPRequestHandler):
     requests: list[str]
     redirect_to: str | None = None
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         self.requests.append(self.path)
         if self.redirect_to:
             self.send_response(302)
@@ -133,7 +133,7 @@ def test_a_name_that_resolves_inside_is_refused_before_any_request(
     real = socket.getaddrinfo
     port = int(servers["inside"]["url"].rsplit(":", 1)[1])
 
-    def fake_dns(host, *args, **kwargs):  # noqa: ANN001, ANN202 - socket's signature
+    def fake_dns(host, *args, **kwargs):
         return real("127.0.0.1" if host == "films.example" else host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", fake_dns)
@@ -186,7 +186,7 @@ def test_a_name_is_resolved_once_and_the_checked_address_connected(
     when connected must never reach inside; the connection goes to the address checked."""
     real = socket.getaddrinfo
 
-    def rebinding(host, *args, **kwargs):  # noqa: ANN001, ANN202 - socket's signature
+    def rebinding(host, *args, **kwargs):
         return real("8.8.8.8" if host == "localhost" else host, *args, **kwargs)
 
     # Python's lookups (the check) answer a public address; the C library's, which a plain
@@ -222,7 +222,7 @@ def test_behind_a_proxy_links_are_refused_unless_the_operator_trusts_it(
     asked: list[str] = []
 
     class Proxy(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:
             asked.append(self.path)
             self.send_error(502)
 

@@ -23,7 +23,7 @@ MODEL_CARD_TEXT = {  # how each family's model card calls the processor for text
 }
 
 
-def reference(path: Path, family: str, texts: list[str], images: list[np.ndarray]):  # noqa: ANN201
+def reference(path: Path, family: str, texts: list[str], images: list[np.ndarray]):
     """Text and image vectors as the model card's own pipeline makes them (float32)."""
     import torch
     from transformers import AutoModel, AutoProcessor
@@ -38,7 +38,7 @@ def reference(path: Path, family: str, texts: list[str], images: list[np.ndarray
         text = model.get_text_features(**text_inputs)
         image = model.get_image_features(**processor(images=images, return_tensors="pt"))
 
-    def unit(out) -> np.ndarray:  # noqa: ANN001
+    def unit(out) -> np.ndarray:
         vectors = getattr(out, "pooler_output", out).float().numpy()
         return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
@@ -62,7 +62,7 @@ def real_frames() -> list[np.ndarray]:
 
 
 @pytest.fixture(scope="module", params=FAMILIES)
-def family(request, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:  # noqa: ANN001
+def family(request, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     return request.param, build_tiny_family(request.param, tmp_path_factory.mktemp(request.param))
 
 

@@ -285,7 +285,7 @@ def test_a_full_disk_during_a_re_ingest_keeps_the_old_entry(scene_video: Path,
     before = snapshot(library.root)
     real_save = np.save
 
-    def full(path, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    def full(path, *args, **kwargs):
         if str(path).endswith("embeddings.npy"):
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_save(path, *args, **kwargs)

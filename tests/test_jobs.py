@@ -125,7 +125,7 @@ def test_a_failing_cleanup_or_a_system_exit_never_stalls_the_queue() -> None:
     def broken_cleanup() -> None:
         raise OSError("the temporary folder vanished")
 
-    def exits(progress) -> None:  # noqa: ANN001
+    def exits(progress) -> None:
         raise SystemExit(3)
 
     first = jobs.submit("a", lambda progress: "a", cleanup=broken_cleanup)
@@ -152,7 +152,7 @@ def test_a_cancel_during_the_commit_ends_with_the_complete_entry(
     committing, go_on = threading.Event(), threading.Event()
     real = Library.commit
 
-    def slow_commit(self, stage, record, **options):  # noqa: ANN001, ANN003, ANN202
+    def slow_commit(self, stage, record, **options):
         committing.set()
         go_on.wait(30)
         return real(self, stage, record, **options)

@@ -171,7 +171,7 @@ def test_unwritable_root_is_a_library_error(tmp_path: Path) -> None:
         pass
 
 
-def damage(library: Library, vid: str, change) -> Path:  # noqa: ANN001 - edits the manifest
+def damage(library: Library, vid: str, change) -> Path:
     """A copy of a good entry, under ``vid``, with its manifest changed by ``change(data)``."""
     import json
     import shutil
@@ -281,7 +281,7 @@ def test_removing_twice_at_once_and_a_read_only_library_are_explained(monkeypatc
     assert sorted(outcomes) == ["already removed"] * 7 + ["removed"]
     build(library, record("file-abc"))
 
-    def read_only(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def read_only(*args, **kwargs):
         raise OSError(errno.EROFS, "Read-only file system")
 
     monkeypatch.setattr(os, "rename", read_only)

@@ -40,7 +40,7 @@ def library() -> Library:
     return library
 
 
-def moments(result) -> list[tuple[str, float]]:  # noqa: ANN001
+def moments(result) -> list[tuple[str, float]]:
     return [(h.video, round(h.time, 2)) for h in result.hits]
 
 
@@ -122,7 +122,7 @@ def test_ingest_and_removal_keep_a_store_in_step(library: Library) -> None:
         m.video != "film-0" for m in store.lines("good morning", 50))
 
 
-def test_the_store_can_live_elsewhere(library: Library, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+def test_the_store_can_live_elsewhere(library: Library, tmp_path, monkeypatch) -> None:
     """``ONEFRAME_STORE`` puts the store outside the library (object storage on a cluster;
     here another folder)."""
     monkeypatch.setenv("ONEFRAME_STORE", str(tmp_path / "elsewhere"))
@@ -176,7 +176,7 @@ def test_warm_up_reads_the_kept_videos_vectors_in(library: Library) -> None:
     assert rss_kb(video.record.path / "dialog.npy") >= video.dialog_vectors.nbytes / 1024
 
 
-def rss_kb(path) -> int:  # noqa: ANN001
+def rss_kb(path) -> int:
     """Kilobytes of ``path``'s memory maps in this process that are in memory now."""
     total, inside = 0, False
     for line in Path("/proc/self/smaps").read_text().splitlines():

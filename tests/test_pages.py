@@ -115,7 +115,7 @@ def text_of(at: AppTest) -> str:
     return html.unescape("\n".join(str(m.value) for m in at.markdown)).replace(WORD_JOINER, "")
 
 
-def shown(elements) -> str:  # noqa: ANN001 - an AppTest element list
+def shown(elements) -> str:
     """What alerts, captions or labels say, entities decoded."""
     return html.unescape("\n".join(str(getattr(e, "value", "") or getattr(e, "label", ""))
                                    for e in elements)).replace(WORD_JOINER, "")
@@ -368,7 +368,7 @@ def test_a_video_added_by_the_cli_shows_in_a_running_session(app: AppTest, tmp_p
 def test_an_unexpected_failure_is_a_message_not_a_traceback(app: AppTest, monkeypatch) -> None:
     from oneframe.search.index import SearchIndex
 
-    def broken(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def broken(*args, **kwargs):
         raise RuntimeError("boom in /srv/secret/path")
 
     monkeypatch.setattr(SearchIndex, "search", broken)
@@ -505,11 +505,11 @@ def test_moving_the_slider_encodes_nothing_again(app: AppTest, monkeypatch) -> N
     calls = {"text": 0, "sentence": 0}
     encode_text, encode_sentence = Encoder.embed_texts, SentenceEncoder.embed
 
-    def counted_text(self, texts):  # noqa: ANN001, ANN202
+    def counted_text(self, texts):
         calls["text"] += 1
         return encode_text(self, texts)
 
-    def counted_sentence(self, texts):  # noqa: ANN001, ANN202
+    def counted_sentence(self, texts):
         calls["sentence"] += 1
         return encode_sentence(self, texts)
 
@@ -604,7 +604,7 @@ def test_the_video_route_serves_only_an_entry_s_own_video(demo: Path, tmp_path: 
     monkeypatch.setenv("ONEFRAME_LIBRARY", str(root))
     colours = next(r for r in Library().list() if r.title == "Colours")
 
-    def get(vid: str):  # noqa: ANN202 - a Starlette response
+    def get(vid: str):
         scope = {"type": "http", "method": "GET", "path": "/", "headers": [],
                  "path_params": {"vid": vid}}
         return asyncio.run(media.video(Request(scope)))
@@ -692,7 +692,7 @@ def test_sessions_asking_at_once_build_the_index_once(demo: Path, monkeypatch) -
 
     built = []
 
-    def slow(lib):  # noqa: ANN001, ANN202
+    def slow(lib):
         time.sleep(0.3)
         built.append(LibrarySearch(lib))
         return built[-1]
@@ -891,3 +891,40 @@ def test_a_video_upload_streams_to_disk_within_the_limit(monkeypatch) -> None:
     assert kept.path.is_file() and len(kept.path.name.encode()) <= 200
     assert kept.path.suffix == ".mp4" and kept.name.startswith("長い名前の映画")
     upload_route.drop(small)
+
+
+def test_the_one_patch_for_streamlit_pages_is_still_needed_and_still_holds(monkeypatch) -> None:
+    """Streamlit takes a ``pages/`` folder beside the main script as old-style pages unless told
+    otherwise (``dashboard.warmup.serve_pages_by_navigation``, run by the server's lifespan).
+    This fails when a Streamlit upgrade stops doing that (the patch is then unnecessary) or
+    stops reading the flag the patch sets (the browser test's deep link would break too)."""
+    from conftest import PAGES_INIT
+    from streamlit.runtime.pages_manager import PagesManager
+
+    from dashboard.warmup import serve_pages_by_navigation
+
+    monkeypatch.setattr(PagesManager, "__init__", PAGES_INIT["streamlit"])  # Streamlit's own
+    monkeypatch.setattr(PagesManager, "uses_pages_directory", None)
+    PagesManager(str(ROOT / "Home.py"))
+    assert PagesManager.uses_pages_directory is True  # still needed
+    monkeypatch.setattr(PagesManager, "uses_pages_directory", None)
+    serve_pages_by_navigation()
+    PagesManager(str(ROOT / "Home.py"))
+    assert PagesManager.uses_pages_directory is False  # and it holds
+
+
+def test_the_server_is_found_in_home_and_draws_no_page_when_imported() -> None:
+    """``streamlit run Home.py`` finds ``app`` by reading the file; imported, Home.py makes the
+    server and draws nothing (a session runs it as ``__main__``)."""
+    import subprocess
+    import sys
+
+    from streamlit.web.server.app_discovery import discover_asgi_app
+
+    found = discover_asgi_app(ROOT / "Home.py")
+    assert found.is_asgi_app and found.app_name == "app"
+    code = ("import Home, streamlit as st\nprint(type(Home.app).__name__)\n"
+            "print(hasattr(Home, 'navigation'))")
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120)
+    assert run.stdout.split() == ["App", "False"], run.stderr

@@ -330,7 +330,7 @@ def test_a_redirect_to_a_file_is_explained(tmp_path: Path) -> None:
     import threading
 
     class ToFile(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:
             self.send_response(302)
             self.send_header("Location", "file:///etc/passwd")
             self.end_headers()

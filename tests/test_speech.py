@@ -99,7 +99,7 @@ def test_cancel_stops_a_transcription_and_adds_nothing(talk: Path) -> None:
 
     holder = []
 
-    def work(progress):  # noqa: ANN001, ANN202
+    def work(progress):
         def report(stage: str, done: int, total: int) -> None:
             if stage == "speech":
                 holder[0].cancel()
@@ -127,7 +127,7 @@ def test_speech_is_heard_a_window_at_a_time_without_losing_a_word(
     transcriber = speech.load_transcriber()
     real = transcriber.model.transcribe
 
-    def noting(audio, **options):  # noqa: ANN001, ANN003, ANN202 - faster-whisper's signature
+    def noting(audio, **options):
         assert isinstance(audio, np.ndarray)  # samples, never the whole file by its path
         heard.append(len(audio))
         return real(audio, **options)

@@ -162,7 +162,7 @@ def test_a_lost_store_is_rebuilt_from_the_folders(library: Library) -> None:
 
 
 @pytest.mark.parametrize(("cache_mb", "kind"), [(512, "IvfSq"), (1, "IvfRq")])
-def test_ann_index_keeps_recall_against_exact_search(tmp_path, monkeypatch, cache_mb: int,  # noqa: ANN001
+def test_ann_index_keeps_recall_against_exact_search(tmp_path, monkeypatch, cache_mb: int,
                                                      kind: str) -> None:
     """Clustered vectors (shots of similar frames, as in films), the IVF index optimise
     builds (8-bit codes where they fit the cache, else 2-bit), and re-ranking: recall@10 of at

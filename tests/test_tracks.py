@@ -203,7 +203,7 @@ class ShapeReader:
     def __init__(self) -> None:
         self.shapes: list[tuple[int, ...]] = []
 
-    def text_det(self, image):  # noqa: ANN001, ANN201 - RapidOCR's signature
+    def text_det(self, image):
         self.shapes.append(image.shape)
         return None, None
 

@@ -67,7 +67,7 @@ _WORDS = ("a the man woman in on tuxedo close up red blue door is locked green s
           "photo of something image picture two people talking car night").split()
 
 
-def _word_tokenizer(special: list[str], template: str, pad: str, max_length: int):  # noqa: ANN202
+def _word_tokenizer(special: list[str], template: str, pad: str, max_length: int):
     """A small word-level fast tokenizer with a family's special tokens (no vocab download)."""
     from tokenizers import Tokenizer, models, pre_tokenizers, processors
     from transformers import PreTrainedTokenizerFast

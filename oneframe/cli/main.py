@@ -18,8 +18,8 @@ from typing import Any
 from oneframe.cli.values import band, count, filename, positive_seconds, seconds, share
 from oneframe.core.errors import OneframeError
 from oneframe.core.progress import Stage
+from oneframe.search.floor import MIN_SCORE
 
-MIN_SCORE = 0.12  # oneframe.fusion.MIN_SCORE, without importing numpy for every command
 DESCRIPTION = ("Find the exact frame of a video by describing what is seen or said: add videos "
                "(links or files, with their captions) to a library, then search it.")
 

@@ -45,7 +45,7 @@ _READER: list = []
 _KERNEL = np.ones((5, 5), np.uint8)
 
 
-def load_reader():  # noqa: ANN201 - a rapidocr_onnxruntime.RapidOCR
+def load_reader():
     """The OCR engine, loaded once per process; ModelError if it is not installed."""
     with _LOCK:
         if not _READER:
@@ -91,7 +91,7 @@ class Read:
     box: tuple[int, int, int, int] | None  # y0, y1, x0, x1
 
 
-def _recognise(reader, band: np.ndarray) -> list[tuple[np.ndarray, str, float]]:  # noqa: ANN001
+def _recognise(reader, band: np.ndarray) -> list[tuple[np.ndarray, str, float]]:
     """``(box, text, score)`` per line piece: boxes found on the band as it is, letters read
     from an upscaled copy (small letters lose the spaces between words otherwise)."""
     scale = min(max(TARGET_WIDTH / band.shape[1], 1.0), 2.0)
@@ -110,7 +110,7 @@ def _recognise(reader, band: np.ndarray) -> list[tuple[np.ndarray, str, float]]:
             for b, (text, score, *_) in zip(boxes, read, strict=True)]
 
 
-def read_band(reader, band: np.ndarray) -> Read:  # noqa: ANN001 - a RapidOCR
+def read_band(reader, band: np.ndarray) -> Read:
     """OCR one band: pieces in reading order, unsure pieces dropped."""
     pieces = [(box, text.strip(), score) for box, text, score in _recognise(reader, band)
               if score >= MIN_SCORE and text.strip()]
@@ -149,7 +149,7 @@ class BurnedInTracker:
     while the picture behind them moves, so moving light-on-dark detail is not read as text.
     """
 
-    def __init__(self, band: tuple[float, float] = DEFAULT_BAND, reader=None) -> None:  # noqa: ANN001
+    def __init__(self, band: tuple[float, float] = DEFAULT_BAND, reader=None) -> None:
         self.band = band
         self.reader = reader or load_reader()
         self.cues: list[Cue] = []
@@ -264,7 +264,7 @@ class QueuedTracker:
 
 
 def has_burned_in(path: Path, band: tuple[float, float] = DEFAULT_BAND,
-                  samples: int = DETECT_SAMPLES, reader=None) -> bool:  # noqa: ANN001
+                  samples: int = DETECT_SAMPLES, reader=None) -> bool:
     """Whether a video shows subtitles in the band, from a few frames spread over it.
 
     Frames whose band has no letter-like pixels are dismissed without OCR, so a video without

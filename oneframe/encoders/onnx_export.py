@@ -188,16 +188,24 @@ def _agreement(got: np.ndarray, expected: np.ndarray) -> float:
 
 
 
+class _QuantiserAdvice(logging.Filter):
+    """Drops what ONNX Runtime's quantiser logs below an error (its advice goes through the
+    root logger), and nothing else: the rest of the process logs as it would."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.ERROR or "onnxruntime" not in record.pathname
+
+
 @contextmanager
 def _quiet_root_logger() -> Iterator[None]:
-    """ONNX Runtime's quantiser logs advice through the root logger; the core never prints."""
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)
+    """The quantiser's advice kept off the root logger while an export runs (the core never
+    prints); the root logger's level is left alone."""
+    root, advice = logging.getLogger(), _QuantiserAdvice()
+    root.addFilter(advice)
     try:
         yield
     finally:
-        root.setLevel(level)
+        root.removeFilter(advice)
 
 
 class _staging:

@@ -229,7 +229,7 @@ class VectorStore:
         try:
             for name in self._tables():
                 self.db.drop_table(name)
-        except Exception:  # noqa: BLE001 - too damaged to drop: a local folder is removed
+        except Exception:
             if "://" in self.uri:
                 raise
             shutil.rmtree(self.uri, ignore_errors=True)

@@ -112,7 +112,7 @@ class Job:
             return
         try:
             self.cleanup()
-        except Exception:  # noqa: BLE001
+        except Exception:
             LOG.exception("oneframe: cleaning up after %s failed", self.label)
 
 

@@ -108,7 +108,7 @@ def _on_ray(sources: list[str], library: Library, options: dict[str, Any], addre
             ray.init(address=None if address == "local" else address, include_dashboard=False,
                      runtime_env=runtime_env(library), logging_level="ERROR",
                      log_to_driver=False)
-        except Exception as exc:  # noqa: BLE001 - Ray raises several kinds for a bad address
+        except Exception as exc:
             raise OneframeError(f"Cannot reach the Ray cluster at {address}: {exc}. Check the "
                                 "address (ray://HEAD:10001, or auto on a cluster node), or "
                                 "use --ray local.") from exc

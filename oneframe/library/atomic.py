@@ -24,7 +24,7 @@ _RENAME_EXCHANGE = 2  # linux/fs.h
 _libc = None
 
 
-def _renameat2():  # noqa: ANN202 - a ctypes function, or None
+def _renameat2():
     global _libc
     if _libc is None:
         name = ctypes.util.find_library("c")

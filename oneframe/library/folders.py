@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import shutil
 import time
@@ -58,6 +59,7 @@ from oneframe.library.manifest import (
 __all__ = ["SCHEMA_VERSION", "DamagedEntry", "Library", "LibraryScan", "MissingEntry", "NewerEntry",
            "VideoIndex", "VideoRecord", "default_root", "is_valid_id"]
 LIBRARY_ENV = settings.LIBRARY
+LOG = logging.getLogger("oneframe")
 STALE_SECONDS = 24 * 3600
 """A staging folder with no lock to ask (from an older oneframe) is swept after this long."""
 
@@ -324,9 +326,12 @@ class Library:
         half-removed folders; and put back an old version that a crash left replaced by none."""
         if not self.root.is_dir():
             return
-        with contextlib.suppress(OSError), held(self.root / ".lock"):
-            for path in sorted(self.root.glob(".*")):
-                self._sweep_one(path)
+        try:
+            with held(self.root / ".lock"):
+                for path in sorted(self.root.glob(".*")):
+                    self._sweep_one(path)
+        except OSError as exc:  # leftovers only take space: the next sweep tries again
+            LOG.warning("oneframe: sweeping the library's leftovers failed (%s)", exc)
 
     def _sweep_one(self, path: Path) -> None:
         name = path.name

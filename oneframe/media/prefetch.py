@@ -46,7 +46,7 @@ def prefetch(items: Iterable[T], depth: int = 48,
                 if not put(item):
                     return
             put(_DONE)
-        except BaseException as exc:  # handed to the consumer, which re-raises it
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which re-raises it
             put(_Failure(exc))
         finally:
             close = getattr(iterator, "close", None)

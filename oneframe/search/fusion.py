@@ -26,9 +26,7 @@ NEUTRAL_CAPTIONS = (
 )
 """Captions that say nothing about what is shown: the background a query has to beat."""
 DEFAULT_LOGIT_SCALE = 100.0  # CLIP's learnt temperature; used where a model has none
-MIN_SCORE = 0.12
-"""A moment whose best channel (see :func:`strength`) is below this did not match well enough
-to show; none left is the "nothing matched well" state."""
+
 TIE_BREAK = 1e-4
 
 

@@ -23,7 +23,8 @@ from oneframe.encoders.sentences import sentence_vector
 from oneframe.library.folders import Library, VideoIndex
 from oneframe.media.images import read_image
 from oneframe.search.dialogue import DialogCorpus, DialogQuery, DialogScores
-from oneframe.search.fusion import MIN_SCORE, blend, calibrate_dialog, distinct_moments, strength
+from oneframe.search.floor import MIN_SCORE
+from oneframe.search.fusion import blend, calibrate_dialog, distinct_moments, strength
 from oneframe.search.picture import PictureIndex, PictureScores
 from oneframe.search.results import Hit, SearchResult, Timeline, moment_url, source_name
 

@@ -229,8 +229,11 @@ class LibrarySearch:
         if self._all is not None:
             return 0
         if self.store is not None:
-            with contextlib.suppress(Exception):  # read-ahead only: a failure costs speed
+            try:
                 self.store.prewarm()
+            except Exception as exc:  # noqa: BLE001 - read-ahead only: a failure costs speed
+                LOG.warning("oneframe: reading the store ahead failed (%s: %s)",
+                            type(exc).__name__, exc)
         newest = sorted(self.records, key=lambda r: r.created, reverse=True)[:KEPT_VIDEOS]
         for record in newest:
             try:
@@ -270,8 +273,9 @@ def optimise_in_background(store: VectorStore) -> None:
             return
         try:
             store.optimise()
-        except Exception:  # noqa: BLE001 - the store stays correct, only slower
-            pass
+        except Exception as exc:  # noqa: BLE001 - the store stays correct, only slower
+            LOG.warning("oneframe: compacting and indexing the store failed (%s: %s); it "
+                        "stays correct, only slower", type(exc).__name__, exc)
         finally:
             _OPTIMISING.release()
 
