@@ -35,7 +35,7 @@ class BarProgress:
         self.bar: Any = None
         self.phase: str | None = None
 
-    def __call__(self, stage: str, done: int, total: int) -> None:
+    def __call__(self, stage: Stage, done: int, total: int) -> None:
         from tqdm import tqdm
 
         phase = {Stage.DOWNLOAD: "download", Stage.FRAMES: "indexing", Stage.EMBED: "indexing",

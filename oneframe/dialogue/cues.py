@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from typing import Any
 
 MAX_CUE_CHARS = 64
 MAX_CUE_SECONDS = 6.0
@@ -28,14 +29,14 @@ class Cue:
     """Empty for a caption file, the site's captions or a subtitle track; ``burned-in`` for
     subtitles read from the picture; ``speech`` for a transcript of the audio."""
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         row = {"start": round(self.start, 3), "end": round(self.end, 3), "text": self.text}
         if self.source:
             row["source"] = self.source
         return row
 
     @classmethod
-    def from_json(cls, row: dict) -> Cue:
+    def from_json(cls, row: dict[str, Any]) -> Cue:
         return cls(float(row["start"]), float(row["end"]), str(row["text"]),
                    str(row.get("source", "")))
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from oneframe.core import settings
 from oneframe.core.errors import CaptionError, ModelError
@@ -32,7 +32,7 @@ class Dialogue:
     kind: str | None = None
     """``file``, ``manual``, ``auto`` (the site's) or ``track``; None: no such source."""
     lang: str | None = None
-    track: dict | None = None
+    track: dict[str, Any] | None = None
     """The subtitle track read (number, index, codec, language, title, forced)."""
     notes: list[str] = field(default_factory=list)
 

@@ -15,6 +15,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -41,11 +42,11 @@ TARGET_WIDTH = 1200            # small video is upscaled so letters reach the re
 DETECT_SAMPLES = 12
 
 _LOCK = threading.Lock()
-_READER: list = []
+_READER: list[Any] = []
 _KERNEL = np.ones((5, 5), np.uint8)
 
 
-def load_reader():
+def load_reader() -> Any:
     """The OCR engine, loaded once per process; ModelError if it is not installed."""
     with _LOCK:
         if not _READER:
@@ -77,8 +78,8 @@ def text_mask(band: np.ndarray) -> np.ndarray:
         value = cv2.max(cv2.max(blue, green), red)
     else:
         value = band
-    light = cv2.compare(value, LIGHT, cv2.CMP_GT)
-    dark = cv2.dilate(cv2.compare(value, DARK, cv2.CMP_LT), _KERNEL)
+    light = cv2.compare(value, LIGHT, cv2.CMP_GT)  # type: ignore[call-overload]
+    dark = cv2.dilate(cv2.compare(value, DARK, cv2.CMP_LT), _KERNEL)  # type: ignore[call-overload]
     return cv2.bitwise_and(light, dark) > 0
 
 
@@ -91,7 +92,7 @@ class Read:
     box: tuple[int, int, int, int] | None  # y0, y1, x0, x1
 
 
-def _recognise(reader, band: np.ndarray) -> list[tuple[np.ndarray, str, float]]:
+def _recognise(reader: Any, band: np.ndarray) -> list[tuple[np.ndarray, str, float]]:
     """``(box, text, score)`` per line piece: boxes found on the band as it is, letters read
     from an upscaled copy (small letters lose the spaces between words otherwise)."""
     scale = min(max(TARGET_WIDTH / band.shape[1], 1.0), 2.0)
@@ -110,7 +111,7 @@ def _recognise(reader, band: np.ndarray) -> list[tuple[np.ndarray, str, float]]:
             for b, (text, score, *_) in zip(boxes, read, strict=True)]
 
 
-def read_band(reader, band: np.ndarray) -> Read:
+def read_band(reader: Any, band: np.ndarray) -> Read:
     """OCR one band: pieces in reading order, unsure pieces dropped."""
     pieces = [(box, text.strip(), score) for box, text, score in _recognise(reader, band)
               if score >= MIN_SCORE and text.strip()]
@@ -149,7 +150,7 @@ class BurnedInTracker:
     while the picture behind them moves, so moving light-on-dark detail is not read as text.
     """
 
-    def __init__(self, band: tuple[float, float] = DEFAULT_BAND, reader=None) -> None:
+    def __init__(self, band: tuple[float, float] = DEFAULT_BAND, reader: Any = None) -> None:
         self.band = band
         self.reader = reader or load_reader()
         self.cues: list[Cue] = []
@@ -234,7 +235,7 @@ class QueuedTracker:
 
     def __init__(self, tracker: BurnedInTracker) -> None:
         self.tracker = tracker
-        self._queue: queue.Queue | None = None
+        self._queue: queue.Queue[Any] | None = None
         self._last = -1e9
 
     @property
@@ -264,7 +265,7 @@ class QueuedTracker:
 
 
 def has_burned_in(path: Path, band: tuple[float, float] = DEFAULT_BAND,
-                  samples: int = DETECT_SAMPLES, reader=None) -> bool:
+                  samples: int = DETECT_SAMPLES, reader: Any = None) -> bool:
     """Whether a video shows subtitles in the band, from a few frames spread over it.
 
     Frames whose band has no letter-like pixels are dismissed without OCR, so a video without

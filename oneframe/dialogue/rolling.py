@@ -38,7 +38,8 @@ def _seconds(stamp: str) -> float:
 
 def _timed_words(line: str, start: float) -> list[tuple[str, float]]:
     """Words of one cue line, each at its inline timing (the first at the cue's start)."""
-    words, now = [], start
+    words: list[tuple[str, float]] = []
+    now = start
     for match in _TAG_OR_TEXT.finditer(line):
         tag, text = match.group(1), match.group(2)
         if tag is not None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -63,7 +63,7 @@ class Track:
         title = f" “{self.title}”" if self.title else ""
         return f"#{self.number} {self.label()}{title} ({BITMAP_CODECS.get(self.codec, self.codec)})"
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"number": self.number, "index": self.index, "codec": self.codec,
                 "language": self.language, "title": self.title, "forced": self.forced}
 
@@ -108,7 +108,7 @@ def list_tracks(path: Path | BinaryIO) -> list[Track]:
 
 
 def _same(tag: str | None, want: str) -> bool:
-    return bool(tag) and tag.lower().split("-")[0] == want.lower().split("-")[0]
+    return tag is not None and tag.lower().split("-")[0] == want.lower().split("-")[0]
 
 
 def choose_track(tracks: list[Track], lang: str, number: int | None = None) -> Track | None:
@@ -129,7 +129,7 @@ def choose_track(tracks: list[Track], lang: str, number: int | None = None) -> T
     return None
 
 
-def read_track(path: Path, track: Track, reader=None,
+def read_track(path: Path, track: Track, reader: Any = None,
                progress: Progress = no_progress, until: float | None = None) -> list[RawCue]:
     """The raw cues of a track; a bitmap track's pictures are read with ``reader`` (RapidOCR).
     Pictures that start after ``until`` (the video's end) are skipped unread; ``progress`` is
@@ -173,7 +173,7 @@ def read_track(path: Path, track: Track, reader=None,
     return cues
 
 
-def _raw_cues(subtitle, start: float, shown: float, reader) -> list[RawCue]:
+def _raw_cues(subtitle: Any, start: float, shown: float, reader: Any) -> list[RawCue]:
     end = start + shown if shown > 0 else -1.0  # -1: until the next one (closed below)
     if hasattr(subtitle, "dialogue"):
         # "ReadOrder,Layer,Style,Name,MarginL,MarginR,MarginV,Effect,Text", as in an ASS file
@@ -224,7 +224,7 @@ def pgs_too_large(data: bytes) -> bool:
     return False
 
 
-def bitmap_image(subtitle) -> np.ndarray | None:
+def bitmap_image(subtitle: Any) -> np.ndarray | None:
     """A bitmap subtitle drawn light on dark, padded, as BGR for OCR; at most
     ``MAX_BITMAP_PIXELS``, memory in proportion to that, not to the picture."""
     planes = getattr(subtitle, "planes", None)
@@ -258,7 +258,7 @@ def _close_open_ends(cues: list[RawCue]) -> list[RawCue]:
     return closed
 
 
-def track_cues(path: Path, track: Track, reader=None,
+def track_cues(path: Path, track: Track, reader: Any = None,
                progress: Progress = no_progress, until: float | None = None) -> list[Cue]:
     """The cleaned cues of a track (as a caption file's are)."""
     return clean_cues(read_track(path, track, reader, progress, until))

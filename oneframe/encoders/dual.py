@@ -141,7 +141,7 @@ def _logit_scale(model: Any) -> float:
     """``exp(logit_scale)`` of a CLIP-family model (100 for trained CLIP), else CLIP's 100."""
     scale = getattr(model, "logit_scale", None)
     try:
-        value = float(scale.detach().float().exp().item())
+        value = float(scale.detach().float().exp().item())  # type: ignore[union-attr]
     except (AttributeError, TypeError, RuntimeError):
         return 100.0
     return value if 1.0 <= value <= 1000.0 else 100.0

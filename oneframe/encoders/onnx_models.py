@@ -15,7 +15,7 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -119,7 +119,7 @@ def _write_json(path: Path, data: object) -> None:
         pass
 
 
-def ready(folder: Path | None) -> bool:
+def ready(folder: Path | None) -> TypeGuard[Path]:
     """Whether ``folder`` holds a whole export: its meta.json reads and every file it lists
     has the size it had when made. A torn one is removed, to be exported again."""
     if folder is None or not folder.is_dir():

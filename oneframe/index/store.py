@@ -20,6 +20,7 @@ import hashlib
 import logging
 import re
 import shutil
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -260,8 +261,9 @@ class VectorStore:
         nearest dialogue windows (per dialogue model), and of the lines sharing the query's
         words, taken in turn from each list, best first."""
         scope = self._scope(videos)
-        asked = [(self._nearest, ("frames", model, vector, CANDIDATES, scope))
-                 for model, vector in pictures.items()]
+        asked: list[tuple[Callable[..., list[Match]], tuple[Any, ...]]] = [
+            (self._nearest, ("frames", model, vector, CANDIDATES, scope))
+            for model, vector in pictures.items()]
         asked += [(self._nearest, ("windows", model, vector, CANDIDATES, scope))
                   for model, vector in sentences.items()]
         if text:
@@ -318,7 +320,7 @@ class VectorStore:
         for fuzziness in (0, 1):
             if len(found) >= k:  # the exact words found enough: no typo search
                 break
-            query = MatchQuery(" ".join(words), "text", fuzziness=fuzziness)
+            query = MatchQuery(" ".join(words), "text", fuzziness=fuzziness)  # type: ignore[call-arg]
             search = self._search(scope, table.search(query, query_type="fts")
                                   .select(["video", "cue", "_score"]))
             for r in search.limit(k).to_arrow().to_pylist():

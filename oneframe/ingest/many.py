@@ -9,6 +9,7 @@ The library must be a folder every worker can reach (one machine, or a shared fi
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -106,7 +107,7 @@ def _on_ray(sources: list[str], library: Library, options: dict[str, Any], addre
     if started_here:
         try:
             ray.init(address=None if address == "local" else address, include_dashboard=False,
-                     runtime_env=runtime_env(library), logging_level="ERROR",
+                     runtime_env=runtime_env(library), logging_level=logging.ERROR,
                      log_to_driver=False)
         except Exception as exc:
             raise OneframeError(f"Cannot reach the Ray cluster at {address}: {exc}. Check the "

@@ -9,6 +9,7 @@ import hashlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -176,7 +177,7 @@ CHOICES = ("library format", "picture model", "frame interval", "captions or spe
 """What each part of a record's ``params()`` is, as users call it."""
 
 
-def _entry_to_replace(library: Library, source_id: str, params: tuple,
+def _entry_to_replace(library: Library, source_id: str, params: tuple[Any, ...],
                       replace: bool | str) -> str | None:
     """The id of the source's entry this ingest replaces, or None (a new entry)."""
     entries = library.entries_of(source_id)

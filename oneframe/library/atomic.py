@@ -11,7 +11,7 @@ import errno
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from oneframe.core.errors import LibraryError
 
@@ -24,7 +24,7 @@ _RENAME_EXCHANGE = 2  # linux/fs.h
 _libc = None
 
 
-def _renameat2():
+def _renameat2() -> Any:
     global _libc
     if _libc is None:
         name = ctypes.util.find_library("c")

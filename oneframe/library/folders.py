@@ -20,6 +20,7 @@ out of listings and searches with a message, and can still be removed.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import json
 import logging
@@ -30,7 +31,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -80,7 +81,7 @@ class VideoIndex:
     windows: np.ndarray
     dialog_vectors: np.ndarray | None
     _words: Any = field(default=None, repr=False)
-    cache: dict = field(default_factory=dict, repr=False)
+    cache: dict[Any, Any] = field(default_factory=dict, repr=False)
     """What search works out once per loaded video (its frames' neutral background)."""
 
     def words(self) -> Any:
@@ -182,7 +183,7 @@ class Library:
             raise _missing(vid)
         return read_manifest(self.root / vid)
 
-    def find(self, vid: str, params: tuple) -> VideoRecord | None:
+    def find(self, vid: str, params: tuple[Any, ...]) -> VideoRecord | None:
         """The stored video if it was indexed with the same parameters (a cache hit)."""
         try:
             record = self.get(vid)
@@ -190,7 +191,7 @@ class Library:
             return None
         return record if record.params() == params else None
 
-    def entries_of(self, source_id: str) -> list[VideoRecord]:
+    def entries_of(self, source_id: str) -> builtins.list[VideoRecord]:
         """Every usable entry of one source: its own id first, then those added beside it with
         other choices (``<id>-2``, ``<id>-3``...)."""
         found = []
@@ -204,7 +205,7 @@ class Library:
                     found.append(record)
         return sorted(found, key=lambda r: (r.id != source_id, len(r.id), r.id))
 
-    def find_source(self, source_id: str, params: tuple) -> VideoRecord | None:
+    def find_source(self, source_id: str, params: tuple[Any, ...]) -> VideoRecord | None:
         """An entry of the source indexed with the same parameters (a cache hit), if any."""
         return next((r for r in self.entries_of(source_id) if r.params() == params), None)
 
@@ -229,7 +230,7 @@ class Library:
         With ``mmap`` the vector arrays are memory-mapped: read on use, not copied to the heap.
         """
         record = self.get(vid)
-        mode = "r" if mmap else None
+        mode: Literal["r"] | None = "r" if mmap else None
         try:
             times = np.load(record.path / "times.npy")
             embeddings = np.load(record.path / "embeddings.npy", mmap_mode=mode)
@@ -267,7 +268,8 @@ class Library:
             shutil.rmtree(self.root / name, ignore_errors=True)
             with contextlib.suppress(OSError):
                 lock.unlink()
-            owner.close()
+            if owner is not None:
+                owner.close()
 
     def commit(self, stage: Path, record: VideoRecord, replace: bool = True) -> VideoRecord:
         """Move a fully built folder into place; the first of two equal ingests wins (its

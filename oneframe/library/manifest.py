@@ -42,7 +42,7 @@ class DamagedEntry(LibraryError):
                          f"Library page, or `python -m oneframe remove {vid}`) and add the video "
                          "again.")
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
         return type(self), (self.vid, self.reason)
 
 
@@ -55,7 +55,7 @@ class NewerEntry(LibraryError):
                          f"format {schema}; this one reads up to {SCHEMA_VERSION}). It is left "
                          "as it is; upgrade oneframe to search it.")
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[type, tuple[str, int]]:
         return type(self), (self.vid, self.schema)
 
 
@@ -82,7 +82,7 @@ class VideoRecord:
     dialog_model: str | None = None
     ocr_key: str = "off"
     burned_in: int = 0
-    track: dict | None = None
+    track: dict[str, Any] | None = None
     """The subtitle track the dialogue came from (number, codec, language, title, forced)."""
     speech: int = 0
     """Lines transcribed from the audio."""
@@ -104,7 +104,7 @@ class VideoRecord:
         """The id the source itself gives (shared by every entry of the same video)."""
         return self.origin or self.id
 
-    def params(self) -> tuple:
+    def params(self) -> tuple[Any, ...]:
         """What makes two ingests of one source the same: a cache hit if equal."""
         return (self.schema, self.model, round(self.interval, 3), self.caption_key,
                 self.dialog_key, self.ocr_key)
@@ -163,7 +163,7 @@ CHECKS: dict[str, tuple[Callable[[object], bool], str]] = {
     "id": (is_valid_id, "a library id"), "title": (_text, "text"), "source": (_text, "text"),
     "url": (_text_or_none, "text or null"), "duration": (_number, "a number of seconds"),
     "model": (lambda v: isinstance(v, str) and bool(v), "a model id"),
-    "interval": (lambda v: _number(v) and v > 0, "a positive number"),
+    "interval": (lambda v: _number(v) and float(v) > 0, "a positive number"),  # type: ignore[arg-type]
     "caption_key": (_text, "text"), "caption_kind": (_text_or_none, "text or null"),
     "caption_lang": (_text_or_none, "text or null"), "frames": (_count, "a count"),
     "cues": (_count, "a count"),

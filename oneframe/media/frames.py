@@ -94,12 +94,13 @@ def picture_seconds(path: Path) -> float | None:
 
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
-            start = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
+            base = stream.time_base or 0
+            start = float(stream.start_time * base) if stream.start_time else 0.0
             rate = float(stream.average_rate or stream.guessed_rate or 0)
             if stream.frames and rate:
                 return stream.frames / rate
             if stream.duration:
-                return float(stream.duration * stream.time_base)
+                return float(stream.duration * base)
             if not container.duration:
                 return None
             claimed = container.duration / 1e6

@@ -106,7 +106,8 @@ class DialogCorpus:
         """``videos``: per video ``(cues, windows, window vectors or None, sentence model id)``;
         ``word_indexes``: their lines as words, where already made (else made here)."""
         self.cues: list[Cue] = []
-        firsts, lengths = [], []
+        firsts: list[np.ndarray] = []
+        lengths: list[np.ndarray] = []
         pieces: dict[str, list[tuple[int, np.ndarray]]] = {}
         for cues, windows, vectors, model in videos:
             offset, w_offset = len(self.cues), sum(len(f) for f in firsts)

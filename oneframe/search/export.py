@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from oneframe.core.timefmt import timestamp
 from oneframe.dialogue.cues import Cue
@@ -30,7 +31,7 @@ def csv_cell(value: object) -> object:
     return value
 
 
-def _rows(hits: Sequence[Hit]) -> list[dict]:
+def _rows(hits: Sequence[Hit]) -> list[dict[str, Any]]:
     rows = []
     for rank, hit in enumerate(hits, 1):
         row = hit.to_json()
@@ -39,7 +40,7 @@ def _rows(hits: Sequence[Hit]) -> list[dict]:
     return rows
 
 
-def _csv(fields: Sequence[str], rows: Sequence[dict]) -> str:
+def _csv(fields: Sequence[str], rows: Sequence[dict[str, Any]]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=fields)
     writer.writeheader()

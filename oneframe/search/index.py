@@ -12,12 +12,13 @@ a hit driven by dialogue is timed at the start of its line.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 from oneframe.core.errors import LibraryError, ModelError, OneframeError
+from oneframe.dialogue.cues import Cue
 from oneframe.dialogue.text import words
 from oneframe.encoders.sentences import sentence_vector
 from oneframe.library.folders import Library, VideoIndex
@@ -90,7 +91,7 @@ class SearchIndex:
         """Per video: lines that start after it (in an entry made before they were left out
         at ingest) can't be played, so they are never found."""
 
-    def cues_of(self, video: str) -> list:
+    def cues_of(self, video: str) -> list[Cue]:
         """The lines of ``video`` (one of the index's)."""
         return self.cues[self.position[video]]
 
@@ -178,7 +179,8 @@ class SearchIndex:
             self.cues[i] for i in chosen)
         dq = DialogQuery.parse(query or "") if has_dialog else None
         sentences = {model: _ENCODING.submit(sentence_vector, model, dq.core)
-                     for model in (self.dialog.models() if dq else ())}  # beside the CLIP text
+                     for model in (self.dialog.models() if dq is not None else ())
+                     if dq is not None}  # encoded beside the picture model's text
         dialogue_only = has_dialog and visual_weight <= 0 and not picture_at_zero
         if dialogue_only:
             picture = PictureScores(np.zeros(len(self.times), np.float32))
@@ -222,7 +224,8 @@ class SearchIndex:
         return result
 
     @staticmethod
-    def _sentence_vectors(futures: dict, warnings: list[str]) -> dict[str, np.ndarray]:
+    def _sentence_vectors(futures: dict[str, Future[np.ndarray]],
+                          warnings: list[str]) -> dict[str, np.ndarray]:
         """The query's vector per sentence model; one that can't load leaves its videos'
         dialogue matched by words only, with a warning."""
         vectors = {}
@@ -252,7 +255,7 @@ class SearchIndex:
         both a caption track and the picture, in an entry made before ingest merged them) as
         that window: one moment, not two."""
         first, length = self.dialog.first, self.dialog.length
-        seen: dict[tuple, list[tuple[float, int]]] = {}
+        seen: dict[tuple[int, tuple[str, ...]], list[tuple[float, int]]] = {}
         same = {}
         for w in sorted(set(windows.tolist()), key=lambda w: self.cue_start[first[w]]):
             cues = self.dialog.cues[first[w]:first[w] + length[w]]

@@ -67,7 +67,8 @@ class LibrarySearch:
         else:
             self.records = sorted(scan.records, key=lambda r: r.id)
             self.skipped = [str(e) for e in (*scan.damaged, *scan.newer)]
-            self.left_out = {e.vid: str(e) for e in (*scan.damaged, *scan.newer)}
+            self.left_out = {**{e.vid: str(e) for e in scan.damaged},
+                             **{e.vid: str(e) for e in scan.newer}}
         self.ids = [r.id for r in self.records]
         self.position = {vid: i for i, vid in enumerate(self.ids)}
         if self._all is None:
@@ -105,7 +106,7 @@ class LibrarySearch:
                 return self._without_store(again)
         return store
 
-    def _without_store(self, exc: BaseException) -> None:
+    def _without_store(self, exc: BaseException) -> VectorStore | None:
         """No store: searches load the folders (slower, the same results); say why, once."""
         message = (f"The library's index (the store at {store_uri(self.library)}) can't be used "
                    f"({type(exc).__name__}: {str(exc)[:200]}), so searches read the library's "

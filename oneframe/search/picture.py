@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -85,7 +86,7 @@ class PictureIndex:
     """The frame vectors of a set of videos, grouped by model and width."""
 
     def __init__(self, models: Sequence[str], embeddings: Sequence[np.ndarray],
-                 frame_offset: np.ndarray, caches: Sequence[dict] | None = None) -> None:
+                 frame_offset: np.ndarray, caches: Sequence[dict[Any, Any]] | None = None) -> None:
         """``caches``: per video, a dict that keeps what is worked out once per video (its
         frames' neutral-caption background) for the next index of that video."""
         self.frame_offset = frame_offset

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -60,9 +61,9 @@ class Hit:
         """The caption text with matched words in ``**bold**``."""
         return "".join(f"**{piece}**" if hit else piece for piece, hit in self.segments)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"video": self.video, "time": round(self.time, 3),
-                "start": round(float(self.start), 3), "score": round(self.score, 4),
+                "start": round(float(self.start or 0.0), 3), "score": round(self.score, 4),
                 "visual": None if self.visual is None else round(self.visual, 4),
                 "dialog": None if self.dialog is None else round(self.dialog, 4),
                 "text": self.text, "marked": self.marked, "frame": str(self.frame),

@@ -21,6 +21,7 @@ import os
 import socket
 import threading
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 from oneframe.sources.policy import PROXY_VARS, ServePolicy, refused
@@ -43,7 +44,7 @@ def _proxies() -> set[str]:
     return hosts
 
 
-def _check(sock: socket.socket, address: object) -> object:
+def _check(sock: socket.socket, address: Any) -> Any:
     """The address to connect to, checked: a name is resolved once here and the connection
     made to the address that was checked, so a second answer (DNS rebinding) never counts."""
     policy: ServePolicy | None = getattr(_STATE, "policy", None)
@@ -68,19 +69,19 @@ def _check(sock: socket.socket, address: object) -> object:
     return address
 
 
-def _connect(self: socket.socket, address: object) -> None:
+def _connect(self: socket.socket, address: Any) -> None:
     return _socket.socket.connect(self, _check(self, address))
 
 
-def _connect_ex(self: socket.socket, address: object) -> int:
+def _connect_ex(self: socket.socket, address: Any) -> int:
     return _socket.socket.connect_ex(self, _check(self, address))
 
 
 def _install() -> None:
     with _INSTALL:
         if socket.socket.connect is not _connect:
-            socket.socket.connect = _connect  # type: ignore[method-assign]
-            socket.socket.connect_ex = _connect_ex  # type: ignore[method-assign]
+            socket.socket.connect = _connect  # type: ignore[method-assign,assignment]
+            socket.socket.connect_ex = _connect_ex  # type: ignore[method-assign,assignment]
 
 
 @contextlib.contextmanager

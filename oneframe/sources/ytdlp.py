@@ -141,7 +141,7 @@ def _resolve(ydl: yt_dlp.YoutubeDL, info: dict[str, Any]) -> dict[str, Any]:
     return info
 
 
-def _playlist(url: str, info: dict[str, Any], entries: list[dict]) -> SourceError:
+def _playlist(url: str, info: dict[str, Any], entries: list[dict[str, Any]]) -> SourceError:
     if not entries:
         return SourceError(f"{url} is a playlist or a page with no video in it. Give the link "
                            "of a single video.")
@@ -179,7 +179,7 @@ def _caption_ext(track: dict[str, Any]) -> str:
     return str(track.get("ext") or determine_ext(track.get("url") or "")).lower()
 
 
-def _usable(tracks: dict[str, list[dict]]) -> list[str]:
+def _usable(tracks: dict[str, list[dict[str, Any]]]) -> list[str]:
     return [lang for lang, fmts in tracks.items()
             if lang != "live_chat" and any(_caption_ext(f) in CAPTION_EXTS for f in fmts or [])]
 
@@ -189,7 +189,8 @@ def _find(langs: list[str], want: str) -> str | None:
     exact = [lang for lang in langs if lang.lower() == want]
     regional = [lang for lang in langs if lang.lower().startswith(want + "-")
                 and not lang.lower().endswith("-orig")]
-    return (exact or regional or [None])[0]
+    found = exact or regional
+    return found[0] if found else None
 
 
 def choose_captions(info: dict[str, Any], lang: str) -> tuple[str, str] | None:
