@@ -1,5 +1,6 @@
 # make run  : set up .venv (if needed) and start the dashboard
-# make test : set up .venv with the dev tools and run the whole suite (browser test included)
+# make test : set up .venv with the dev tools, lint (ruff, import layers, types), run the whole suite
+#             (browser test included)
 # make lock : refresh the locked versions from the ranges in requirements*.txt (then make test)
 PYTHON ?= python3
 VENV := .venv
@@ -19,10 +20,11 @@ COMPILE := $(LOCK_VENV)/bin/pip-compile --quiet --upgrade --generate-hashes --st
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.requirements: requirements.lock requirements-nodeps.lock | $(PY)
+$(VENV)/.requirements: requirements.lock requirements-nodeps.lock pyproject.toml | $(PY)
 	$(PIP) install $(TORCH)
 	$(LOCKED) -r requirements.lock
 	$(LOCKED) -r requirements-nodeps.lock
+	$(PIP) install --no-deps --no-build-isolation -e .  # the `oneframe` command, this tree
 	touch $@
 
 $(VENV)/.requirements-dev: requirements-dev.lock $(VENV)/.requirements
@@ -44,11 +46,14 @@ debian-tools:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get install -y $$missing || { $$SUDO apt-get update && $$SUDO apt-get install -y $$missing; }; fi
 
-test: $(VENV)/.requirements-dev debian-tools
+test: lint debian-tools
 	$(PY) -m pytest
 
+# ruff, the stages' one-way imports (import-linter, pyproject.toml), and types (mypy, strict)
 lint: $(VENV)/.requirements-dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 bench: $(VENV)/.requirements-dev
 	$(PY) bench/ingest.py

@@ -101,3 +101,15 @@ def test_with_json_only_json_reaches_stdout() -> None:
                          timeout=60, cwd=ROOT)
     assert run.stdout.splitlines() == ['{"source": "a", "id": "x"}', "after"]
     assert "(raylet) a worker died" in run.stderr and "(raylet) printed" in run.stderr
+
+
+def test_the_oneframe_command_is_installed(tmp_path) -> None:
+    """``oneframe ...`` (the package's console script) works as ``python -m oneframe`` does."""
+    from pathlib import Path
+
+    command = Path(sys.executable).parent / "oneframe"
+    assert command.is_file(), "make installs the package (pip install -e .)"
+    (tmp_path / "a.srt").write_text("1\n00:00:01,000 --> 00:00:02,000\nHello there\n")
+    run = subprocess.run([str(command), "captions", str(tmp_path / "a.srt")],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0 and "Hello there" in run.stdout

@@ -43,3 +43,17 @@ def test_this_venv_is_the_locked_one() -> None:
     assert {n: installed.get(n) for n in locked} == locked
     [torch] = [r for r in inputs("requirements.txt") if r.name == "torch"]
     assert installed["torch"].split("+")[0] in torch.specifier
+
+
+def test_the_package_declares_what_requirements_txt_lists() -> None:
+    """pyproject.toml's dependencies and extras are requirements.txt's list, split by need."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = {canonicalize_name(Requirement(r).name): Requirement(r)
+                for group in [project["dependencies"],
+                              *project["optional-dependencies"].values()] for r in group}
+    listed = {canonicalize_name(r.name): r for r in inputs("requirements.txt")}
+    assert set(declared) == set(listed)
+    assert all(str(declared[n].specifier) == str(listed[n].specifier) for n in listed)
+    assert project["scripts"]["oneframe"] == "oneframe.cli.main:main"

@@ -108,10 +108,16 @@ class LibrarySearch:
 
     def _without_store(self, exc: BaseException) -> VectorStore | None:
         """No store: searches load the folders (slower, the same results); say why, once."""
-        message = (f"The library's index (the store at {store_uri(self.library)}) can't be used "
-                   f"({type(exc).__name__}: {str(exc)[:200]}), so searches read the library's "
-                   "folders, which is slower. Fix or remove the store's folder, or its "
-                   "ONEFRAME_STORE setting, and it is made again.")
+        if isinstance(exc, ImportError):
+            message = ("LanceDB is not installed, so this library of more than "
+                       f"{self.shortlist_above} videos is searched from its folders, which is "
+                       "slower: install the large extra (`pip install 'oneframe[large]'`, or "
+                       "`make run`) for its store.")
+        else:
+            message = (f"The library's index (the store at {store_uri(self.library)}) can't be "
+                       f"used ({type(exc).__name__}: {str(exc)[:200]}), so searches read the "
+                       "library's folders, which is slower. Fix or remove the store's folder, "
+                       "or its ONEFRAME_STORE setting, and it is made again.")
         LOG.warning("oneframe: %s", message)
         self.skipped.append(message)
         return None
