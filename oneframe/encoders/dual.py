@@ -29,7 +29,7 @@ from oneframe.encoders.models import (
     quiet_transformers,
     resolve,
 )
-from oneframe.encoders.onnx_models import OnnxDual, discard, export_folder, ready
+from oneframe.encoders.onnx_models import OnnxDual, export_folder, from_export
 from oneframe.encoders.precision import ENGINE_ENV, choose, onnx_allowed, quantisation, setting
 from oneframe.encoders.preprocess import ImagePrep, TextPrep
 
@@ -166,13 +166,9 @@ def _load(model_id: str) -> Encoder:
     precision = choose(device())
     onnx = precision == "int8" and onnx_allowed()
     folder = export_folder("dual", model_id, quantisation()) if onnx else None
-    if ready(folder):
-        try:
-            return Encoder(model_id, OnnxDual(folder))
-        except Exception as exc:  # noqa: BLE001 - whatever is wrong with it, it is made again
-            LOG.warning("oneframe: the export of %s can't be used (%s); exporting it again",
-                        model_id, first_line(exc))
-            discard(folder)
+    exported = from_export(folder, model_id, lambda f: Encoder(model_id, OnnxDual(f)))
+    if exported is not None:
+        return exported
     try:
         import torch
         from transformers import AutoModel, AutoProcessor

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import Any, TypeGuard, TypeVar
 
 import numpy as np
 
@@ -23,6 +24,8 @@ from oneframe.core import settings
 from oneframe.encoders.preprocess import ImagePrep
 
 CACHE_ENV = settings.CACHE
+LOG = logging.getLogger("oneframe")
+T = TypeVar("T")
 EXPORT_VERSION = 2
 """Raise when what an export holds changes: older exports are then made again. 2: meta.json
 lists its files' sizes."""
@@ -133,6 +136,20 @@ def ready(folder: Path | None) -> TypeGuard[Path]:
     if not whole:
         discard(folder)
     return whole
+
+
+def from_export(folder: Path | None, model_id: str, make: Callable[[Path], T]) -> T | None:
+    """``make(folder)`` where ``folder`` holds a whole export; None where it doesn't, or where
+    the export fails to load (it is then removed, to be exported again, and logged)."""
+    if not ready(folder):
+        return None
+    try:
+        return make(folder)
+    except Exception as exc:  # noqa: BLE001 - whatever is wrong with it, it is made again
+        LOG.warning("oneframe: the export of %s can't be used (%s); exporting it again",
+                    model_id, str(exc).strip().splitlines()[0] if str(exc).strip() else exc)
+        discard(folder)
+        return None
 
 
 def discard(folder: Path) -> None:

