@@ -1,4 +1,5 @@
-"""How results look: a hit's card (frame, time, score split, line, actions) and the player."""
+"""How results look: a hit's card (frame, time, score split, line, actions: Play, Similar, Take
+it) and the player, which a link to a moment opens."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from dashboard import media
+from dashboard import media, takeout
 from dashboard.charts import CHANNEL_COLOURS
 from dashboard.safe import plain, web_link
 from oneframe.core.timefmt import timestamp
@@ -87,6 +88,7 @@ def hit_card(hit: Hit, rank: int, key: str, badge: str | None = None, by_image: 
                      icon=":material/image_search:", help="More like this: frames that look "
                      "like this one", on_click=_like,
                      args=(hit.video, float(hit.frame_time), on_search_page))
+        takeout.card_menu(hit, key)
 
 
 def _play(playing: str, video: str, seconds: float) -> None:
@@ -104,6 +106,26 @@ def gone(kind: str) -> None:
     its card was drawn."""
     st.warning(f"The video of that {kind} was removed from the library meanwhile.",
                icon=":material/delete:")
+
+
+def open_link(index: LibrarySearch, params: dict[str, str]) -> None:
+    """Open the player where a link to a moment points (``?play=ID&t=SECONDS``); a link to a
+    video the library doesn't hold, or a time that isn't one, says so."""
+    video = params.get("play", "")
+    position = index.position.get(video)
+    try:
+        seconds = float(params.get("t", "0"))
+    except ValueError:
+        seconds = float("nan")
+    if position is None:
+        st.warning("That link is to a video this library doesn't hold (removed since?).",
+                   icon=":material/link_off:")
+    elif not 0 <= seconds <= max(index.records[position].duration, 0.0):
+        st.warning("That link's time is not a time of its video; it plays from the start.",
+                   icon=":material/link_off:")
+        st.session_state["playing"] = (video, 0.0)
+    else:
+        st.session_state["playing"] = (video, seconds)
 
 
 def player(index: LibrarySearch, playing: str = "playing") -> None:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import cards, charts, ui
+from dashboard import cards, charts, takeout, ui
 from dashboard.safe import plain
 from oneframe.core.errors import OneframeError
 from oneframe.core.timefmt import timestamp
@@ -31,6 +31,7 @@ top_k = int(top[2].number_input("Results", 1, 24, 6, key="compare_k"))
 min_gap = float(top[3].number_input("Min. gap (s)", 0.0, 600.0, 2.0, 0.5, key="compare_gap"))
 
 variants = []
+asked_texts = {letter: text for letter, text, _ in variants}
 for i, column in enumerate(st.columns(count)):
     with column:
         text = st.text_input(f"Variant {LETTERS[i]}", key=f"variant-{i}",
@@ -75,6 +76,7 @@ if videos_with_hits:
             series, {k: [h for h in r.hits if h.video == shown] for k, r in results.items()}),
             width="stretch")
 
+asked_texts = {letter: text for letter, text, _ in variants}
 for i, column in enumerate(st.columns(count)):
     letter = LETTERS[i]
     with column:
@@ -93,6 +95,8 @@ for i, column in enumerate(st.columns(count)):
                            playing="compare_playing",
                            badge=f"also in {', '.join(others)}" if others else None,
                            image_width=320)
+        with st.expander("Markers, supercut", icon=":material/ios_share:"):
+            takeout.bulk(found, asked_texts[letter], f"cmp-{letter}-bulk")
 
 asked = {letter: (text, weight, cards.shareable(results[letter].hits))
          for letter, text, weight in variants if letter in results}

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import cards, charts, ui
+from dashboard import cards, charts, takeout, ui
 from dashboard.safe import plain
 from oneframe.core.errors import OneframeError
 from oneframe.core.timefmt import timestamp
@@ -17,6 +17,9 @@ titles = {r.id: r.title for r in index.records}
 if "search_videos" in st.session_state:  # arriving from the library or a fresh ingest
     st.session_state["videos"] = [v for v in st.session_state.pop("search_videos") if v in titles]
 st.session_state["videos"] = [v for v in st.session_state.get("videos", []) if v in titles]
+if "play" in st.query_params:  # a link to a moment (a card's "Take it" menu gives them)
+    cards.open_link(index, st.query_params.to_dict())
+    st.query_params.clear()
 
 ask, go = st.columns([6, 1], vertical_alignment="bottom")
 query = ask.text_input("Describe the moment", key="query",
@@ -64,6 +67,7 @@ elif picture is not None:
 elif not query.strip():
     st.caption("Type what you remember and press Enter. Slide toward **Dialogue** for a line "
                "someone said, toward **Picture** for what was on screen; in between blends both.")
+    cards.player(index)
     st.stop()
 
 asked = (query, tuple(chosen), like, picture.file_id if picture is not None else None)
@@ -121,3 +125,6 @@ asked_for = (f"frames like {timestamp(like[1])} of “{ui.video_label(index, lik
 export_col.download_button("JSON", hits_to_json(public, asked_for), "oneframe-results.json",
                            "application/json", key="json", icon=":material/download:",
                            width="stretch")
+with st.expander("Take the results out: markers for an editor, a supercut",
+                 icon=":material/ios_share:"):
+    takeout.bulk(hits, asked_for, "search-bulk")

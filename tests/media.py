@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from fractions import Fraction
 from pathlib import Path
 
 import cv2
@@ -295,3 +296,57 @@ def write_pgs(path: Path, pictures: list[tuple[float, float, int, int]]) -> Path
         out += segment(0x80, end, b"")
     path.write_bytes(out)
     return path
+
+
+BARS = 14
+"""Bits of a frame's number drawn across a barcode frame: up to 16,383 frames."""
+
+
+def barcode_video(out: Path, frames: int, fps: Fraction | float = 25, gop: int = 12,
+                  bframes: int = 0, size: tuple[int, int] = (320, 180),
+                  sound: bool = True, open_gop: bool = False) -> Path:
+    """An H.264 MP4 whose every frame shows its own number as a bar code (white bar = 1),
+    ``gop`` frames between keyframes, ``bframes`` B-frames (pictures before a keyframe
+    decoded after it, with ``open_gop``); with a tone, if ``sound``."""
+    import av
+
+    width, height = size
+    with av.open(str(out), "w") as container:
+        stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.options = {"g": str(gop), "keyint_min": str(gop), "bf": str(bframes),
+                          "sc_threshold": "0", "crf": "18", "preset": "ultrafast",
+                          **({"x264-params": "open-gop=1"} if open_gop else {})}
+        audio = container.add_stream("aac", rate=48000, layout="mono") if sound else None
+        bar = width // BARS
+        for n in range(frames):
+            picture = np.full((height, width, 3), 40, np.uint8)
+            for bit in range(BARS):
+                if n >> bit & 1:
+                    picture[: height // 2, bit * bar:(bit + 1) * bar] = 255
+            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+        if audio is not None:
+            seconds = frames / float(fps)
+            t = np.arange(int(seconds * 48000)) / 48000
+            tone = (0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+            for at in range(0, len(tone), 1024):
+                chunk = av.AudioFrame.from_ndarray(tone[None, at:at + 1024], format="fltp",
+                                                   layout="mono")
+                chunk.sample_rate, chunk.pts = 48000, at
+                for packet in audio.encode(chunk):
+                    container.mux(packet)
+            for packet in audio.encode():
+                container.mux(packet)
+    return out
+
+
+def frame_number_of(rgb: np.ndarray) -> int:
+    """The number a barcode frame shows (see :func:`barcode_video`), read at any size."""
+    height, width = rgb.shape[:2]
+    bar = width / BARS
+    grey = rgb[: height // 2].mean(axis=(0, 2)) if rgb.ndim == 3 else rgb[: height // 2].mean(0)
+    return sum(1 << bit for bit in range(BARS) if grey[int((bit + 0.5) * bar)] > 128)

@@ -123,6 +123,28 @@ def upload(page, field, path: Path) -> None:
     settle(page)
 
 
+def check_still(download, to: Path) -> None:
+    """A still is the video's frame at full size (160 x 96), named by title and time."""
+    from PIL import Image
+
+    assert re.fullmatch(r"Colours 0\.06\.\d\.png", download.suggested_filename)
+    download.save_as(to)
+    with Image.open(to) as image:
+        assert image.format == "PNG" and image.size == (160, 96)
+
+
+def check_clip(download, to: Path) -> None:
+    """A clip is the line's span, 6.2 s to 8.5 s, as H.264 at 10 frames a second."""
+    import av
+
+    assert download.suggested_filename.endswith(".mp4")
+    download.save_as(to)
+    with av.open(str(to)) as container:
+        assert container.streams.video[0].codec_context.name == "h264"
+        frames = sum(1 for _ in container.decode(video=0))
+    assert abs(frames - 23) <= 1
+
+
 def test_ingest_then_find_a_line_in_a_real_browser(server: str, tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -230,6 +252,24 @@ def test_ingest_then_find_a_line_in_a_real_browser(server: str, tmp_path: Path) 
             assert answer.read() == video.read_bytes()[:100]
         with pytest.raises(urllib.error.HTTPError, match="404"):
             urllib.request.urlopen(server + "/oneframe/video/file-0000000000000000")
+
+        # The first card's "Take it" menu: a full-size still, a clip, a link to the moment.
+        page.get_by_role("button", name="Take it").first.click()
+        with page.expect_download() as still:
+            page.get_by_role("button", name="Still (PNG, full size)").click()
+        check_still(still.value, tmp_path / "still.png")
+        with page.expect_download() as clip:
+            page.get_by_role("button", name=re.compile(r"^Clip ")).click()
+        check_clip(clip.value, tmp_path / "clip.mp4")
+        moment_link = page.locator("[data-testid=stPopoverBody] code").first.inner_text()
+        assert re.fullmatch(re.escape(server) + r"/search\?play=file-\w+&t=6\.2", moment_link)
+        page.screenshot(path=str(ARTIFACTS / "3-take-it.png"))
+        page.keyboard.press("Escape")
+        other = browser.new_page(viewport={"width": 1200, "height": 900})
+        other.goto(moment_link)  # a new visitor, at the moment: the player opens at 0:06.2
+        expect(other.get_by_text("from 0:06.2")).to_be_visible()
+        expect(other.locator("video")).to_have_count(1)
+        other.close()
 
         page.get_by_role("link", name="Compare").click()  # in the same session, via the sidebar
         page.get_by_label("Variant A").fill("the blue door is locked")

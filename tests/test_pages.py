@@ -290,6 +290,45 @@ def test_search_page_ranks_highlights_plays_and_exports(app: AppTest) -> None:
     assert ok(at) and ("#1 ·" in text_of(at) or "Nothing matched well" in shown(at.warning))
 
 
+def test_search_results_leave_as_markers_and_a_supercut_made_in_the_background(
+        app: AppTest) -> None:
+    from dashboard.takeout import export_jobs
+
+    at = page(app.run(), "search")
+    at.text_input(key="query").input("the blue door was locked")
+    at.slider(key="weight").set_value(0.0).run()
+    labels = {d.label for d in at.get("download_button")}
+    assert ok(at) and {"EDL (CMX 3600)", "FCPXML (Final Cut Pro, Resolve)",
+                       "FCP 7 XML (Premiere)", "SRT of the moments"} <= labels
+    assert {"Still (PNG, full size)", "Still with the line"} <= labels
+    assert any(label.startswith("Clip 0:06.2–0:08.5") for label in labels)
+    at.button(key="search-bulk-make").click().run()
+    job_id, _ = at.session_state["search-bulk-supercut"]
+    job = export_jobs().get(job_id)
+    for _ in range(600):
+        if job.finished:
+            break
+        time.sleep(0.05)
+    assert job.state == "done" and job.record.is_file(), job.error
+    at.run()
+    assert ok(at) and "Download the supercut" in {d.label for d in at.get("download_button")}
+    at.button(key="search-bulk-supercut-forget").click().run()
+    assert ok(at) and not job.record.exists() and export_jobs().get(job_id) is None
+    assert "search-bulk-supercut" not in at.session_state
+
+
+def test_a_link_to_a_moment_opens_the_player_there(app: AppTest) -> None:
+    at = page(app.run(), "search")
+    vid = next(iter(Library().list())).id
+    at.query_params["play"], at.query_params["t"] = vid, "6.2"
+    at.run()
+    assert ok(at) and at.get("video")[0].proto.start_time == 6
+    assert "play" not in at.query_params
+    at.query_params["play"], at.query_params["t"] = "file-0000000000000000", "1"
+    at.run()
+    assert ok(at) and "doesn't hold" in shown(at.warning)
+
+
 def test_search_by_a_frame_scores_no_dialogue(app: AppTest) -> None:
     at = page(app.run(), "search")
     at.text_input(key="query").input("the blue door was locked").run()

@@ -18,6 +18,8 @@ class Stage(StrEnum):
     OCR = "ocr"
     DIALOG = "dialog"
     SAVE = "save"
+    EXPORT = "export"
+    """Not an ingest's: a clip or supercut being written (seconds of it done)."""
 
 
 Progress = Callable[[Stage, int, int], None]

@@ -15,10 +15,10 @@ import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from oneframe.core.errors import OneframeError
 from oneframe.core.progress import Progress, Stage
-from oneframe.library.folders import VideoRecord
 
 WAITING, RUNNING, DONE, FAILED, CANCELLED = "waiting", "running", "done", "failed", "cancelled"
 LOG = logging.getLogger("oneframe")
@@ -30,16 +30,21 @@ class IngestCancelled(OneframeError):
 
 @dataclass
 class Job:
-    """One queued ingest and what is known of it so far."""
+    """One queued job (an ingest, or an export) and what is known of it so far."""
 
     id: str
     label: str
-    work: Callable[[Progress], VideoRecord] = field(repr=False)
+    work: Callable[[Progress], Any] = field(repr=False)
+    """What the job does; an ingest returns the VideoRecord added, an export the file made."""
+    doing: str = "Adding the video"
+    undone: str = "nothing was added"
+    """What the job does and what a cancelled or failed one leaves, for its messages."""
     cleanup: Callable[[], None] | None = field(default=None, repr=False)
     state: str = WAITING
     stages: dict[Stage, tuple[int, int]] = field(default_factory=dict)
     latest: Stage | None = None
-    record: VideoRecord | None = None
+    record: Any = None
+    """What the work returned, once done (a VideoRecord for an ingest)."""
     error: str | None = None
     details: str | None = None
     """What a failure's message leaves out: a tool's last warning; for a bug, the traceback
@@ -67,14 +72,14 @@ class Job:
             self._cancel.set()
             unstarted = self.state == WAITING
             if unstarted:
-                self.error = "Cancelled before it started; nothing was added."
+                self.error = f"Cancelled before it started; {self.undone}."
                 self.state = CANCELLED
         if unstarted:
             self._clean()
 
     def progress(self, stage: Stage, done: int, total: int) -> None:
         if self._cancel.is_set():
-            raise IngestCancelled("The ingest was cancelled; nothing was added.")
+            raise IngestCancelled(f"Cancelled; {self.undone}.")
         with self._lock:
             self.stages[stage] = (done, total)
             self.latest = stage
@@ -88,15 +93,15 @@ class Job:
             record = self.work(self.progress)
         except BaseException as exc:  # noqa: BLE001 - even SystemExit: a job never hangs "running"
             if self._cancel.is_set():  # however the cancel surfaced (yt-dlp wraps exceptions)
-                self.error, self.state = "Cancelled; nothing was added.", CANCELLED
+                self.error, self.state = f"Cancelled; {self.undone}.", CANCELLED
             elif isinstance(exc, OneframeError):
                 self.error, self.details, self.failure = exc.for_visitor(), exc.details, exc
                 if exc.visitor:  # what only the operator can act on goes to the log
                     LOG.warning("oneframe: adding %s failed: %s", self.label, exc)
                 self.state = FAILED
             else:
-                self.error = (f"Adding the video failed unexpectedly ({type(exc).__name__}). "
-                              "Nothing was added.")
+                self.error = (f"{self.doing} failed unexpectedly ({type(exc).__name__}); "
+                              f"{self.undone}.")
                 self.details, self.bug, self.state = traceback.format_exc(), True, FAILED
                 LOG.error("oneframe: adding %s failed:\n%s", self.label, self.details)
         else:
@@ -128,11 +133,13 @@ class JobQueue:
         self.completed = 0
         """How many jobs have added a video; a cache key for library reads."""
 
-    def submit(self, label: str, work: Callable[[Progress], VideoRecord],
-               cleanup: Callable[[], None] | None = None) -> Job:
+    def submit(self, label: str, work: Callable[[Progress], Any],
+               cleanup: Callable[[], None] | None = None, doing: str = "Adding the video",
+               undone: str = "nothing was added") -> Job:
         """Queue ``work(progress)``; ``cleanup`` runs after it, whatever the outcome."""
         with self._lock:
-            job = Job(f"job-{next(self._ids)}", label, work, cleanup, on_done=self._count)
+            job = Job(f"job-{next(self._ids)}", label, work, doing=doing, undone=undone,
+                      cleanup=cleanup, on_done=self._count)
             self._jobs[job.id] = job
             self._pending.put(job)
             if self._worker is None or not self._worker.is_alive():

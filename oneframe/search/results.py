@@ -62,8 +62,11 @@ class Hit:
         return "".join(f"**{piece}**" if hit else piece for piece, hit in self.segments)
 
     def to_json(self) -> dict[str, Any]:
+        assert self.span is not None
         return {"video": self.video, "time": round(self.time, 3),
-                "start": round(float(self.start or 0.0), 3), "score": round(self.score, 4),
+                "start": round(float(self.start or 0.0), 3),
+                "span": [round(self.span[0], 3), round(self.span[1], 3)],
+                "matched_line": self.matched_line, "score": round(self.score, 4),
                 "visual": None if self.visual is None else round(self.visual, 4),
                 "dialog": None if self.dialog is None else round(self.dialog, 4),
                 "text": self.text, "marked": self.marked, "frame": str(self.frame),

@@ -1,0 +1,219 @@
+"""Taking a found moment out of the app: a card's menu (a full-size still, the still with its
+line, a clip, a link to the moment) and the results' bulk exports (markers for editors in each
+format, a supercut made in the background with progress and Cancel).
+
+A still or a clip is made when its button is pressed (a fraction of a second to a few seconds:
+a deferred download); a supercut by a background job, one at a time for the whole server like
+ingests. Nothing is made for a card nobody asks for.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import streamlit as st
+
+from dashboard import ui, uploads
+from dashboard.safe import plain
+from oneframe.core.errors import OneframeError
+from oneframe.core.progress import Stage
+from oneframe.core.timefmt import timestamp
+from oneframe.ingest.jobs import CANCELLED, DONE, FAILED, Job, JobQueue
+from oneframe.library.folders import Library
+from oneframe.search.moments import (
+    FORMATS,
+    Moment,
+    markers,
+    moments,
+    save_clip,
+    save_still,
+    save_supercut,
+)
+from oneframe.search.results import Hit
+
+MARKER_LABELS = {"edl": "EDL (CMX 3600)", "fcpxml": "FCPXML (Final Cut Pro, Resolve)",
+                 "fcp7xml": "FCP 7 XML (Premiere)", "otio": "OpenTimelineIO",
+                 "chapters": "YouTube chapters", "srt": "SRT of the moments"}
+MIME = {".edl": "text/plain", ".fcpxml": "application/xml", ".xml": "application/xml",
+        ".otio": "application/json", ".txt": "text/plain", ".srt": "application/x-subrip"}
+PAGES = ("search", "compare", "ingest", "library")
+"""The app's pages by their paths (Home.py's navigation)."""
+Found = list[tuple[dict[str, Any], str | None]]
+"""Hits as ``oneframe search --json`` writes them, each with its query."""
+
+
+@st.cache_resource
+def export_jobs() -> JobQueue:
+    """Supercuts being made, for every session (one at a time, like ingests)."""
+    return JobQueue()
+
+
+def file_name(title: str, *parts: str, suffix: str) -> str:
+    """A download's name from a (hostile) title and its times: word characters and a few
+    marks, at most 100 of them."""
+    text = re.sub(r"[^\w.,;+ -]+", "_", " ".join([title, *parts])).strip(" ._") or "oneframe"
+    return text[:100] + suffix
+
+
+def link(video: str, seconds: float) -> str | None:
+    """This app's own link to a moment: the Search page, playing ``video`` from ``seconds``."""
+    page = st.context.url
+    if not page:
+        return None
+    parts = urlsplit(page)
+    path = parts.path.rstrip("/")
+    if path.rsplit("/", 1)[-1] in PAGES:
+        path = path.rsplit("/", 1)[0]
+    query = urlencode({"play": video, "t": f"{max(seconds, 0.0):.1f}"})
+    return f"{parts.scheme}://{parts.netloc}{path}/search?{query}"
+
+
+def card_menu(hit: Hit, key: str) -> None:
+    """A card's "Take it" menu: still, still with its line, clip, link."""
+    with st.popover("Take it", icon=":material/ios_share:", width="stretch",
+                    help="A full-size still, a clip, a link to this moment"):
+        library = ui.library()
+        try:
+            [moment] = moments(library, [(hit.to_json(), None)])
+        except OneframeError as exc:
+            st.caption(plain(str(exc)))
+            return
+        at = timestamp(moment.time).replace(":", ".")
+        st.download_button("Still (PNG, full size)", _still(moment, False),
+                           file_name(moment.title, at, suffix=".png"), "image/png",
+                           key=f"{key}-still", icon=":material/image:", width="stretch",
+                           on_click="ignore")
+        if moment.line:
+            st.download_button("Still with the line", _still(moment, True),
+                               file_name(moment.title, at, "line", suffix=".png"),
+                               "image/png", key=f"{key}-still-line",
+                               icon=":material/subtitles:", width="stretch", on_click="ignore")
+        span = f"{timestamp(moment.start)}–{timestamp(moment.end)}"
+        st.download_button(f"Clip {span} (MP4)", _clip(library, moment),
+                           file_name(moment.title, span.replace(":", "."), suffix=".mp4"),
+                           "video/mp4", key=f"{key}-clip", icon=":material/movie:",
+                           width="stretch", on_click="ignore")
+        if url := link(moment.video, float(hit.start or moment.time)):
+            st.caption("A link to this moment in this app:")
+            st.code(url, language=None)
+        if moment.note:
+            st.caption(plain(moment.note))
+
+
+def _still(moment: Moment, line: bool) -> Callable[[], bytes]:
+    def make() -> bytes:
+        with tempfile.TemporaryDirectory() as folder:
+            return save_still(moment, Path(folder) / "still.png", line=line).read_bytes()
+    return make
+
+
+def _clip(library: Library, moment: Moment) -> Callable[[], bytes]:
+    def make() -> bytes:
+        with tempfile.TemporaryDirectory() as folder:
+            return save_clip(library, moment, Path(folder) / "clip.mp4").read_bytes()
+    return make
+
+
+def bulk(hits: Sequence[Hit], query: str | None, key: str) -> None:
+    """The results' exports: markers in every format (made on click) and a supercut."""
+    if not hits:
+        return
+    found: Found = [(h.to_json(), query) for h in hits]
+    markers_column, supercut_column = st.columns(2)
+    with markers_column.popover("Markers for editors", icon=":material/view_timeline:",
+                                width="stretch", help="The moments as a timeline for an editor, "
+                                "chapters or subtitles"):
+        library = ui.library()
+        for fmt, label in MARKER_LABELS.items():
+            suffix = FORMATS[fmt][1]
+            st.download_button(label, _markers(library, found, fmt),
+                               f"oneframe-moments{suffix}", MIME[suffix], key=f"{key}-{fmt}",
+                               width="stretch", on_click="ignore")
+    with supercut_column:
+        supercut(found, key)
+
+
+def _markers(library: Library, found: Found, fmt: str) -> Callable[[], str]:
+    def make() -> str:
+        return markers(moments(library, found), fmt)
+    return make
+
+
+def supercut(found: Found, key: str) -> None:
+    """A supercut of these moments, made in the background: its progress, Cancel, and its
+    file to download once made."""
+    state = f"{key}-supercut"
+    job = export_jobs().get(st.session_state.get(state, ("", None))[0])
+    if job is None:
+        if error := st.session_state.get(f"{state}-error"):
+            st.error(plain(error), icon=":material/error:")
+        pad = st.number_input("Seconds around each moment", 0.0, 10.0, 0.5, 0.5,
+                              key=f"{key}-pad")
+        st.button(f"Supercut of {len(found)} moments", key=f"{key}-make",
+                  icon=":material/movie_edit:", width="stretch",
+                  on_click=_start_supercut, args=(found, float(pad), state))
+        return
+    _supercut_job(state)
+
+
+def _start_supercut(found: Found, pad: float, state: str) -> None:
+    _forget(state)
+    library = ui.library()
+    try:
+        cut = moments(library, found, pad=pad)
+    except OneframeError as exc:
+        st.session_state[f"{state}-error"] = str(exc)
+        return
+    folder, remove = uploads.new_folder()
+    out = folder / "oneframe-supercut.mp4"
+    total = max(1, round(sum(m.end - m.start for m in cut)))
+
+    def work(progress: Callable[[Stage, int, int], None]) -> Path:
+        return save_supercut(library, cut, out,
+                             lambda seconds: progress(Stage.EXPORT, round(seconds), total))
+
+    job = export_jobs().submit(f"a supercut of {len(cut)} moments", work,
+                               doing="Making the supercut", undone="no file was made")
+    # the file outlives the job (it is downloaded later): the session removes it when done
+    st.session_state[state] = (job.id, remove)
+
+
+def _forget(state: str) -> None:
+    """Let go of the session's supercut: its job, and its folder and file."""
+    st.session_state.pop(f"{state}-error", None)
+    job_id, remove = st.session_state.pop(state, ("", None))
+    job = export_jobs().get(job_id)
+    if job is not None and not job.finished:
+        job.cancel()
+    if remove is not None:
+        remove()
+    if job_id:
+        export_jobs().forget(job_id)
+
+
+@st.fragment(run_every=1)
+def _supercut_job(state: str) -> None:
+    """The supercut's progress and Cancel while it is made, its file once it is."""
+    job: Job | None = export_jobs().get(st.session_state.get(state, ("", None))[0])
+    if job is None:
+        return
+    if job.state == DONE:
+        path: Path = job.record
+        st.download_button("Download the supercut", path.read_bytes, path.name, "video/mp4",
+                           key=f"{state}-download", icon=":material/download:",
+                           width="stretch", on_click="ignore", type="primary")
+    elif job.state in (FAILED, CANCELLED):
+        st.error(plain(job.error or "The supercut was not made."), icon=":material/error:")
+    else:
+        done, total = next(((d, t) for s, d, t in job.snapshot() if s == Stage.EXPORT), (0, 1))
+        st.progress(min(done / max(total, 1), 1.0),
+                    text=f"Making the supercut: {timestamp(done)} of {timestamp(total)}")
+        st.button("Cancel", key=f"{state}-cancel", on_click=job.cancel, icon=":material/close:")
+        return
+    if st.button("Done with it", key=f"{state}-forget", on_click=_forget, args=(state,)):
+        st.rerun(scope="app")
