@@ -9,7 +9,6 @@ ingests. Nothing is made for a card nobody asks for.
 
 from __future__ import annotations
 
-import re
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -28,6 +27,7 @@ from oneframe.library.folders import Library
 from oneframe.search.moments import (
     FORMATS,
     Moment,
+    file_name,
     markers,
     moments,
     save_clip,
@@ -51,13 +51,6 @@ Found = list[tuple[dict[str, Any], str | None]]
 def export_jobs() -> JobQueue:
     """Supercuts being made, for every session (one at a time, like ingests)."""
     return JobQueue()
-
-
-def file_name(title: str, *parts: str, suffix: str) -> str:
-    """A download's name from a (hostile) title and its times: word characters and a few
-    marks, at most 100 of them."""
-    text = re.sub(r"[^\w.,;+ -]+", "_", " ".join([title, *parts])).strip(" ._") or "oneframe"
-    return text[:100] + suffix
 
 
 def link(video: str, seconds: float) -> str | None:

@@ -246,7 +246,10 @@ def test_the_export_commands_as_written_and_their_errors(film: str, tmp_path: Pa
             (("export", "still", film, "--at", "999", "-o", "x.png"), "outside"),
             (("export", "clip", film, "--start", "9", "--end", "3"), "end after it starts"),
             (("export", "clip", film, "--start", "9", "--end", "300"), "past the end"),
-            (("export", "markers", str(results), "--format", "avid"), "invalid choice")):
+            (("export", "markers", str(results), "--format", "avid"), "invalid choice"),
+            (("export", "still", film, "--at", "1", "-o", str(tmp_path / "no" / "x.png")),
+             "does not exist"),
+            (("export", "supercut", str(tmp_path / "none.jsonl")), "Cannot read the results")):
         run = cli(*argv)
         assert run.returncode in (1, 2) and says in run.stderr, (argv, run.stderr)
         assert "Traceback" not in run.stderr
@@ -301,3 +304,15 @@ def test_a_cancelled_or_failed_export_leaves_no_file(tmp_path: Path) -> None:
                       doing="Making the supercut", undone="no file was made")
     assert _finished(job).state == FAILED and "broken.mp4 can't be read" in (job.error or "")
     assert not list(tmp_path.glob("*supercut*"))
+
+
+def test_a_web_video_s_export_says_it_is_the_kept_copy(site, tmp_path: Path) -> None:
+    base, _ = site
+    record = ingest(f"{base}/page.html", ocr="off", speech="off")  # yt-dlp, from loopback
+    [moment] = moments(Library(), [({"video": record.id, "time": 1.0}, None)])
+    assert moment.note == "exported at the kept 96p (the library keeps downloads at most 480p)"
+    out = save_still(moment, tmp_path / "still.png")
+    from PIL import Image
+
+    with Image.open(out) as image:
+        assert image.size == (160, 96)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import re
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Any
@@ -60,12 +60,6 @@ def _results(name: str) -> str:
         raise OneframeError(f"Cannot read the results {name} ({exc.strerror or exc}).") from exc
 
 
-def _named(*parts: str, suffix: str) -> Path:
-    """A file name from a title and times, without what a shell or file system dislikes."""
-    text = re.sub(r"[^\w.,;+ -]+", "_", " ".join(parts)).strip() or "oneframe"
-    return Path(text[:120] + suffix)
-
-
 def _bar(label: str, total: float) -> Any:
     from tqdm import tqdm
 
@@ -92,7 +86,7 @@ def export_still(args: argparse.Namespace) -> int:
     if args.line:
         said = [text for start, end, text in lines_within(library, moment)
                 if start - 0.5 <= args.at <= end + 0.5]
-        moment = type(moment)(**{**moment.__dict__, "line": " ".join(said)})
+        moment = dataclasses.replace(moment, line=" ".join(said))
     out = Path(args.output)
     save_still(moment, out, line=args.line)
     print(out)
@@ -102,12 +96,13 @@ def export_still(args: argparse.Namespace) -> int:
 
 def export_clip(args: argparse.Namespace) -> int:
     from oneframe.core.timefmt import timestamp
-    from oneframe.search.moments import clip_of, save_clip
+    from oneframe.search.moments import clip_of, file_name, save_clip
 
     library = _library(args)
     moment = clip_of(library, args.id, args.start, args.end)
-    out = Path(args.output) if args.output else _named(
-        moment.title, timestamp(moment.start), "-", timestamp(moment.end), suffix=".mp4")
+    out = Path(args.output or file_name(moment.title, timestamp(moment.start).replace(":", "."),
+                                        "-", timestamp(moment.end).replace(":", "."),
+                                        suffix=".mp4"))
     done = _bar("clip", moment.end - moment.start)
     try:
         save_clip(library, moment, out, done)

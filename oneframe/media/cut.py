@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import struct
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -105,6 +106,15 @@ def _frames(path: Path, start: float) -> Iterator[tuple[float, Any]]:
             yield held
 
 
+def writable(out: Path) -> None:
+    """OneframeError unless ``out`` can be written: its folder exists and takes files."""
+    folder = out.parent
+    if not folder.is_dir():
+        raise OneframeError(f"Cannot write {out}: the folder {folder} does not exist.")
+    if not os.access(folder, os.W_OK):
+        raise OneframeError(f"Cannot write {out}: the folder {folder} is not writable.")
+
+
 def frame_at(path: Path, seconds: float) -> np.ndarray:
     """The RGB frame on screen at ``seconds``: frame ``floor(seconds * fps)``, full size."""
     for _, frame in _frames(path, seconds):
@@ -117,10 +127,17 @@ def still(path: Path, seconds: float, out: Path, line: str | None = None) -> Pat
     under it as a subtitle if given."""
     from PIL import Image
 
+    writable(out)
     image = Image.fromarray(frame_at(path, seconds))
     if line:
         image = _subtitled(image, line)
-    image.save(out, "JPEG" if out.suffix.lower() in (".jpg", ".jpeg") else "PNG", quality=92)
+    partial = out.with_name(f".{out.name}.part")
+    try:
+        image.save(partial, "JPEG" if out.suffix.lower() in (".jpg", ".jpeg") else "PNG",
+                   quality=92)
+        partial.replace(out)
+    finally:
+        partial.unlink(missing_ok=True)
     return out
 
 
@@ -456,6 +473,7 @@ def cut(spans: Sequence[Span], out: Path, done: Done | None = None) -> Path:
     place when whole; nothing is left on failure."""
     if not spans:
         raise OneframeError("Nothing to cut: no moments were given.")
+    writable(out)
     for span in spans:
         if not span.end > span.start:
             raise OneframeError(f"A clip must end after it starts ({span.start:.3f} s to "

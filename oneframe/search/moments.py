@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -52,6 +53,13 @@ class Moment:
     query: str | None = None
     note: str | None = None
     """What a user should know of its picture ("kept at 480p" for a downloaded video)."""
+
+
+def file_name(*parts: str, suffix: str) -> str:
+    """A file name from a (hostile) title and times: word characters and a few marks, at
+    most 100 of them, never empty or hidden."""
+    text = re.sub(r"[^\w.,;+ -]+", "_", " ".join(parts)).strip(" ._") or "oneframe"
+    return text[:100] + suffix
 
 
 def hits_of(results: str) -> list[tuple[dict[str, Any], str | None]]:
