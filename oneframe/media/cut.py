@@ -20,6 +20,8 @@ import math
 import os
 import struct
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -34,6 +36,9 @@ Line = tuple[float, float, str]
 Done = Callable[[float], None]
 """Told the seconds of output written so far; may raise to stop (a cancel)."""
 AUDIO_RATE = 48_000
+PRESETS = ("veryfast", "superfast")
+"""x264's speed for a clip, and for a supercut (many spans: a fifth faster, files a tenth
+larger; bench/export.py)."""
 LOG = logging.getLogger("oneframe")
 MOV_TEXT_HEADER = (
     b"[Script Info]\nScriptType: v4.00+\n\n[V4+ Styles]\nFormat: Name, Fontname, Fontsize, "
@@ -81,13 +86,44 @@ def facts(path: Path) -> Facts:
         raise VideoError(f"{path.name} can't be read as a video ({exc}).") from exc
 
 
-def _frames(path: Path, start: float) -> Iterator[tuple[float, Any]]:
-    """``(time, frame)`` of ``path``'s video from the frame on screen at ``start`` on."""
+_OPEN: ContextVar[dict[Path, Any] | None] = ContextVar("oneframe_cut_sources", default=None)
+"""The source files a cut has open: opened once each (an MP4's index of a two-hour film takes
+a fraction of a second to read), whatever reads them how often."""
+
+
+@contextmanager
+def _reading(path: Path) -> Iterator[Any]:
+    """``path`` opened by PyAV: the cut's own where one is under way, else for this read."""
     import av
 
-    with av.open(str(path)) as container:
+    sources = _OPEN.get()
+    if sources is None:
+        with av.open(str(path)) as container:
+            yield container
+        return
+    if path not in sources:
+        sources[path] = av.open(str(path))
+    yield sources[path]
+
+
+@contextmanager
+def _sources() -> Iterator[None]:
+    """Keep the files a cut reads open until it ends."""
+    token = _OPEN.set({})
+    try:
+        yield
+    finally:
+        for container in (_OPEN.get() or {}).values():
+            container.close()
+        _OPEN.reset(token)
+
+
+def _frames(path: Path, start: float) -> Iterator[tuple[float, Any]]:
+    """``(time, frame)`` of ``path``'s video from the frame on screen at ``start`` on."""
+    with _reading(path) as container:
         stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
+        if not stream.codec_context.is_open:
+            stream.thread_type = "AUTO"
         base = stream.time_base or Fraction(1, 1000)
         container.seek(max(0, int(start / base)), stream=stream, backward=True)
         held = None
@@ -133,8 +169,10 @@ def still(path: Path, seconds: float, out: Path, line: str | None = None) -> Pat
         image = _subtitled(image, line)
     partial = out.with_name(f".{out.name}.part")
     try:
-        image.save(partial, "JPEG" if out.suffix.lower() in (".jpg", ".jpeg") else "PNG",
-                   quality=92)
+        if out.suffix.lower() in (".jpg", ".jpeg"):
+            image.save(partial, "JPEG", quality=92)
+        else:  # zlib's fastest level: a quarter of the time of its default, 8 % larger
+            image.save(partial, "PNG", compress_level=1)
         partial.replace(out)
     finally:
         partial.unlink(missing_ok=True)
@@ -194,9 +232,8 @@ def copy_plan(span: Span, fps: Fraction, size: tuple[int, int]) -> Copy | None:
     ``fps`` and ``size``: None unless the source is 8-bit 4:2:0 H.264 of that size and rate,
     at a constant rate, with closed groups (no picture shown before a keyframe is decoded
     after it) and at least one whole group inside the span. Reads packets, decodes nothing."""
-    import av
 
-    with av.open(str(span.video)) as container:
+    with _reading(span.video) as container:
         stream = container.streams.video[0]
         context = stream.codec_context
         base = stream.time_base
@@ -259,7 +296,8 @@ class Writer:
     packets are decoded ``delay`` frames ahead, so that copied groups splice between them."""
 
     def __init__(self, out: Path, size: tuple[int, int], fps: Fraction, lines: bool,
-                 done: Done | None = None, delay: int | None = None) -> None:
+                 done: Done | None = None, delay: int | None = None,
+                 preset: str = PRESETS[0]) -> None:
         import av
 
         self.container = av.open(str(out), "w", format="mp4")
@@ -267,7 +305,7 @@ class Writer:
         self.video = self.container.add_stream("libx264", rate=fps)
         self.video.width, self.video.height = size
         self.video.pix_fmt = "yuv420p"
-        self.video.options = {"crf": "20", "preset": "veryfast"}
+        self.video.options = {"crf": "20", "preset": preset}
         self.delay = delay
         if delay is not None:  # every packet out at once; parameter sets in every keyframe
             self.video.options |= {"tune": "zerolatency", "forced-idr": "1",
@@ -335,10 +373,9 @@ class Writer:
     def _copy(self, path: Path, copy: Copy) -> None:
         """Mux the packets of ``copy``'s groups as they are, re-timed to follow what was
         written (made Annex B with their parameter sets in-band, as the encoder's are)."""
-        import av
         from av.bitstream import BitStreamFilterContext
 
-        with av.open(str(path)) as container:
+        with _reading(path) as container:
             stream = container.streams.video[0]
             base = stream.time_base
             assert base is not None
@@ -429,9 +466,7 @@ class Writer:
 
 def _audio(path: Path, start: float, end: float, resampler: Any) -> Iterator[np.ndarray]:
     """``(2, n)`` float32 samples at ``AUDIO_RATE`` of ``path``'s sound from ``start``."""
-    import av
-
-    with av.open(str(path)) as container:
+    with _reading(path) as container:
         if not container.streams.audio:
             return
         stream = container.streams.audio[0]
@@ -480,19 +515,21 @@ def cut(spans: Sequence[Span], out: Path, done: Done | None = None) -> Path:
                                 f"{span.end:.3f} s).")
     first = facts(spans[0].video)
     size = (even(first.width), even(first.height))
-    copies = [copy_plan(span, first.fps, size) for span in spans]
-    delay = next((c.delay for c in copies if c is not None), None)
-    try:
-        return _write(spans, copies, out, size, first.fps, delay, done)
-    except SpliceError as exc:  # a source that only looked regular: encode it all
-        LOG.warning("oneframe: copying groups of pictures failed (%s); encoding them", exc)
-        return _write(spans, [None] * len(spans), out, size, first.fps, None, done)
+    with _sources():
+        copies = [copy_plan(span, first.fps, size) for span in spans]
+        delay = next((c.delay for c in copies if c is not None), None)
+        try:
+            return _write(spans, copies, out, size, first.fps, delay, done)
+        except SpliceError as exc:  # a source that only looked regular: encode it all
+            LOG.warning("oneframe: copying groups of pictures failed (%s); encoding them", exc)
+            return _write(spans, [None] * len(spans), out, size, first.fps, None, done)
 
 
 def _write(spans: Sequence[Span], copies: Sequence[Copy | None], out: Path,
            size: tuple[int, int], fps: Fraction, delay: int | None, done: Done | None) -> Path:
     partial = out.with_name(f".{out.name}.part")
-    writer = Writer(partial, size, fps, any(s.lines for s in spans), done, delay)
+    writer = Writer(partial, size, fps, any(s.lines for s in spans), done, delay,
+                    PRESETS[len(spans) > 1])
     try:
         for span, copy in zip(spans, copies, strict=True):
             writer.span(span, copy)
