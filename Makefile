@@ -69,6 +69,7 @@ bench: $(VENV)/.requirements-dev
 	$(PY) bench/app.py
 	$(PY) bench/browser.py
 	$(PY) bench/player.py
+	$(PY) bench/export.py
 
 # pip-tools in a venv of its own, so the project's venv holds only what the locks list.
 # requirements-nodeps.lock keeps only the packages named in requirements-nodeps.txt (installed

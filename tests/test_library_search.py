@@ -207,7 +207,7 @@ def test_a_damaged_store_is_rebuilt_and_searches_never_fail(library: Library,
     elif damage == "no versions":
         shutil.rmtree(videos / "_versions")
     elif damage == "no text index":
-        indices = store_files(library) / "cues.lance" / "_indices"
+        indices = store_files(library) / "lines.lance" / "_indices"
         assert indices.is_dir()
         shutil.rmtree(indices)
         (indices).mkdir()

@@ -248,3 +248,34 @@ def test_a_setting_that_is_not_a_number_is_one_clear_error(monkeypatch) -> None:
     monkeypatch.setenv("ONEFRAME_STORE_CACHE_MB", "-5")
     with pytest.raises(SettingError, match="out of range"):
         lance_tables.index_cache_mb()
+
+
+def test_lines_in_any_script_are_found_by_their_words_and_stems() -> None:
+    library = Library()
+    said = {"en": ["Where did you put my keys?", "In the kitchen drawer."],
+            "ru": ["Я не знаю, где ключи от машины.", "Мы встретимся завтра у вокзала."],
+            "ja": ["車の鍵がどこにあるかわかりません。", "明日、駅で会いましょう。"]}
+    for i, (lang, lines) in enumerate(said.items()):
+        plant(library, f"film-{lang}", [float(t) for t in range(10)], vectors(i, 10),
+              [Cue(1.0 + 4 * n, 3.0 + 4 * n, text) for n, text in enumerate(lines)],
+              resolve_model())
+    store = VectorStore(library)
+    store.sync()
+    for query, where in (("ключами от машины", ("film-ru", 0)),  # a Russian stem
+                         ("駅で会い", ("film-ja", 1)), ("the kitchen drawers", ("film-en", 1))):
+        found = store.lines(query, 3)
+        assert (found[0].video, found[0].row) == where, query
+    assert {r["lang"] for r in store._videos()} == {"en", "ru", "ja"}
+
+
+def test_a_store_of_the_earlier_layout_is_rebuilt(library: Library) -> None:
+    import pyarrow as pa
+
+    store = VectorStore(library)
+    store.db.create_table(store_module.OLD_CUES, pa.table({"video": ["film-0"], "cue": [0],
+                                                           "text": ["Where did you put"]}))
+    store.db.create_table(VIDEOS, pa.table({"video": ["film-0"], "stamp": ["old"],
+                                            "ready": [True]}))
+    added, _ = store.sync()
+    assert sorted(added) == library.ids() and store_module.OLD_CUES not in store._tables()
+    assert store.lines("where did you put my keys", 5)[0].row == 0

@@ -45,29 +45,63 @@ _SBV_TIMING = re.compile(r"^[ \t]*\d+:\d{1,2}:\d{1,2}\.\d+,\d+:\d{1,2}:\d{1,2}\.
                          re.M)
 _TIMING_LINE = re.compile(r"-->|^[ \t]*\d+:\d{1,2}:\d{1,2}\.\d+,\d+:", re.M)
 
-def decode_caption_bytes(data: bytes) -> str:
-    """Text of a caption file: BOMs honoured, UTF-8 first, legacy 8-bit as a fallback."""
+def decode_caption_bytes(data: bytes, lang: str | None = None) -> str:
+    """Text of a caption file: BOMs honoured, UTF-8 first, else the legacy encoding
+    charset-normalizer finds most likely (among ``lang``'s usual ones where it is given)."""
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             text = data[len(bom):].decode(encoding, errors="replace")
             break
     else:
-        text = _decode_without_bom(data)
+        text = _decode_without_bom(data, lang)
     text = text.replace("\x00", "")
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _decode_without_bom(data: bytes) -> str:
+LEGACY = {"ru": ["cp1251", "koi8_r", "cp866"], "uk": ["cp1251", "koi8_u"],
+          "bg": ["cp1251"], "sr": ["cp1251", "cp1250"], "mk": ["cp1251"], "be": ["cp1251"],
+          "pl": ["cp1250", "iso8859_2"], "cs": ["cp1250", "iso8859_2"],
+          "sk": ["cp1250", "iso8859_2"], "hu": ["cp1250", "iso8859_2"],
+          "hr": ["cp1250", "iso8859_2"], "sl": ["cp1250", "iso8859_2"],
+          "ro": ["cp1250", "iso8859_16"], "el": ["cp1253", "iso8859_7"],
+          "tr": ["cp1254", "iso8859_9"], "he": ["cp1255", "iso8859_8"],
+          "ar": ["cp1256", "iso8859_6"], "fa": ["cp1256"], "lt": ["cp1257"], "lv": ["cp1257"],
+          "et": ["cp1257"], "vi": ["cp1258"], "th": ["cp874", "tis_620"],
+          "zh": ["gb18030", "big5"], "ja": ["cp932", "euc_jp", "iso2022_jp"],
+          "ko": ["cp949", "euc_kr"]}
+"""Per language, the encodings its subtitle files were written in before UTF-8."""
+COMMON_LEGACY = ["cp1252", "cp1250", "cp1251", "cp1253", "cp1254", "cp1255", "cp1256",
+                 "cp1257", "cp874", "gb18030", "big5", "cp932", "euc_jp", "cp949", "koi8_r",
+                 "iso8859_7"]
+"""Where no language is known: the legacy encodings of most of the world's subtitles."""
+
+
+def _decode_without_bom(data: bytes, lang: str | None = None) -> str:
     sample = data[:4000]
     if sample and sample.count(0) > len(sample) // 4:
         odd_nuls = sample[1::2].count(0)
         return data.decode("utf-16-le" if odd_nuls > len(sample) // 4 else "utf-16-be", "replace")
-    for encoding in ("utf-8", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    from oneframe.dialogue.languages import code
+
+    named = code(lang)
+    candidates = LEGACY.get(named or "", COMMON_LEGACY if named in (None, "en") else [])
+    candidates = candidates + ["cp1252"]
+    found = list(from_bytes(data, cp_isolation=candidates))
+    if found:  # ties (cp1250 and cp1252 read most French alike) go to the usual one
+        best = min(found, key=lambda m: (round(m.chaos, 3), -round(m.coherence, 3),
+                                         candidates.index(m.encoding)
+                                         if m.encoding in candidates else len(candidates)))
+        return data.decode(best.encoding, errors="replace")
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
 
 
 def detect_format(text: str, name: str) -> str:
@@ -205,12 +239,14 @@ def check_caption_size(path: Path) -> None:
             "are about 0.1 MB). Check that this is the right file.")
 
 
-def read_captions(path: str | Path, fps: float | None = None) -> list[Cue]:
-    """Cleaned cues of a caption file; a CaptionError names the file and what is wrong."""
+def read_captions(path: str | Path, fps: float | None = None,
+                  lang: str | None = None) -> list[Cue]:
+    """Cleaned cues of a caption file (in ``lang``, a hint for its encoding); a CaptionError
+    names the file and what is wrong."""
     path = Path(path)
     try:
         check_caption_size(path)
         data = path.read_bytes()
     except OSError as exc:
         raise CaptionError(f"{path}: cannot be read ({exc.strerror or exc}).") from exc
-    return parse_captions(decode_caption_bytes(data), path.name, fps)
+    return parse_captions(decode_caption_bytes(data, lang), path.name, fps)

@@ -57,7 +57,7 @@ def gather(fetched: Fetched, *, explicit: bool, lang: str, subtitle_track: int |
     then a sidecar file or the site's captions; then the best subtitle track inside the file.
     """
     if fetched.captions is not None and (explicit or subtitle_track is None):
-        found = _caption_file(fetched, explicit, fps, duration)
+        found = _caption_file(fetched, explicit, fps, duration, lang)
         if found.cues or explicit:
             return found
         notes = found.notes
@@ -75,17 +75,20 @@ def gather(fetched: Fetched, *, explicit: bool, lang: str, subtitle_track: int |
 
 
 def _caption_file(fetched: Fetched, explicit: bool, fps: float | None,
-                  duration: float | None) -> Dialogue:
+                  duration: float | None, lang: str) -> Dialogue:
+    """The cues of the caption file: in the language its name or the site gives, else the
+    one asked for (a hint for its encoding, its stems and common words)."""
     assert fetched.captions is not None
     notes: list[str] = []
+    lang = fetched.caption_lang or lang
     try:
-        cues = fit_to_video(read_captions(fetched.captions, fps), duration, notes,
+        cues = fit_to_video(read_captions(fetched.captions, fps, lang), duration, notes,
                             fetched.captions.name)
     except CaptionError as exc:
         if explicit:
             raise
         return Dialogue(notes=[f"Captions were found but skipped: {exc}"])
-    return Dialogue(cues, fetched.caption_kind, fetched.caption_lang, notes=notes)
+    return Dialogue(cues, fetched.caption_kind, lang, notes=notes)
 
 
 MAX_CUES_PER_MINUTE_ENV, MAX_CUES_PER_MINUTE = settings.MAX_CUES_PER_MINUTE, 200

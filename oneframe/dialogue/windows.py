@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from oneframe.dialogue.cues import Cue
+from oneframe.dialogue.languages import DEFAULT, guess
 from oneframe.dialogue.text import words
 
 WINDOW_CUES = 3
@@ -61,14 +62,18 @@ class WordIndex:
     vocab: list[str]
     counts: np.ndarray
     cues: np.ndarray
+    lang: str = DEFAULT
+    """The language its lines are in (their stems and common words are that language's)."""
 
     @classmethod
-    def of(cls, cues: Sequence[Cue]) -> WordIndex:
-        cue_words = [words(c.text) for c in cues]
+    def of(cls, cues: Sequence[Cue], lang: str | None = None) -> WordIndex:
+        """The words of ``cues``, in ``lang`` (else the language their script tells)."""
+        lang = guess((c.text for c in cues[:200]), lang)
+        cue_words = [words(c.text, lang) for c in cues]
         found: dict[str, list[int]] = {}
         for i, tokens in enumerate(cue_words):
             for token in dict.fromkeys(tokens):
                 found.setdefault(token, []).append(i)
         flat = [i for ids in found.values() for i in ids]
         return cls(cue_words, list(found), np.asarray([len(v) for v in found.values()], np.int64),
-                   np.asarray(flat, np.int64))
+                   np.asarray(flat, np.int64), lang)

@@ -54,10 +54,13 @@ def optimise_table(table: Any, text: bool, vectors: bool) -> None:
         except RuntimeError as exc:
             if "Retryable commit conflict" not in str(exc) or attempt == 2:
                 raise
-    if text and "text_idx" not in index_names(table):
+    if text and "terms_idx" not in index_names(table):
         from lancedb.index import FTS
 
-        table.create_index("text", config=FTS(with_position=False))
+        # the terms are dialogue matching's own words and stems: split at spaces, as they are
+        table.create_index("terms", config=FTS(
+            with_position=False, base_tokenizer="whitespace", lower_case=False, stem=False,
+            remove_stop_words=False, ascii_folding=False, max_token_length=None))
     if not vectors:
         return
     rows = table.count_rows()

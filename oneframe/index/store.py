@@ -7,18 +7,21 @@ the videos that were added, replaced or removed, so a first open migrates a libr
 earlier releases and any later open costs time in proportion to the change.
 
 Tables: ``frames_<group>`` (video, frame, time, vector) per picture model and width,
-``windows_<group>`` (video, window, vector) per dialogue model, ``cues`` (video, cue, text; a
-full-text index finds the lines that share the query's words) and ``videos`` (video, the
-manifest's stamp, ready). LanceDB commits each table on its own, so a video's ``ready`` row is
-written last and searches see only ready videos; rows of a video that never became ready (a
-crash mid-sync) are deleted at the next sync. The store can always be rebuilt from the folders.
+``windows_<group>`` (video, window, vector) per dialogue model, ``lines`` (video, cue, terms:
+the line's words and stems as dialogue matching makes them in the video's language, so a
+full-text index of them, split at spaces and changed no further, finds the lines that share
+the query's words in any script) and ``videos`` (video, the manifest's stamp, the dialogue's
+language, ready). A store of an earlier layout (a ``cues`` table of raw text, stemmed as
+English) is rebuilt at its first sync. LanceDB commits each table on its own, so a video's
+``ready`` row is written last and searches see only ready videos; rows of a video that never
+became ready (a crash mid-sync) are deleted at the next sync. The store can always be rebuilt
+from the folders.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import shutil
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +32,8 @@ import numpy as np
 
 from oneframe.core import settings
 from oneframe.core.errors import LibraryError
+from oneframe.dialogue.languages import DEFAULT, script_language
+from oneframe.dialogue.text import stem, words
 from oneframe.index.lance_tables import (
     connect,
     new_session,
@@ -43,7 +48,9 @@ from oneframe.library.manifest import MANIFEST, VideoRecord, is_valid_id
 
 STORE_DIR = ".store"
 STORE_ENV = settings.STORE
-VIDEOS, CUES = "videos", "cues"
+VIDEOS, CUES = "videos", "lines"
+OLD_CUES = "cues"
+"""The lines table of earlier releases (raw text, English stems): its store is rebuilt."""
 CANDIDATES = 100
 """Rows per channel a shortlist looks at (frames, windows, lines)."""
 MAX_WORDS = 32
@@ -136,6 +143,10 @@ class VectorStore:
             return self._sync()
 
     def _sync(self) -> tuple[list[str], list[str]]:
+        if OLD_CUES in self._tables():
+            LOG.warning("oneframe: the store at %s is of an earlier layout; rebuilding it",
+                        self.uri)
+            self._drop_all()
         rows = self._videos()
         held = {r["video"] for r in rows}
         ready = {r["video"]: r["stamp"] for r in rows if r["ready"]}
@@ -176,19 +187,23 @@ class VectorStore:
 
     def _write(self, video: VideoIndex) -> None:
         record = video.record
+        words = video.words()
+        terms = [" ".join(dict.fromkeys(w for word in line for w in (word, stem(word, words.lang))))
+                 for line in words.cue_words]
         self.put(record.id, _stamp(record), record.model, video.times, video.embeddings,
-                 record.dialog_model, video.dialog_vectors, [c.text for c in video.cues])
+                 record.dialog_model, video.dialog_vectors, terms, words.lang)
 
     def put(self, vid: str, stamp: str, model: str, times: np.ndarray, frames: np.ndarray,
             dialog_model: str | None = None, windows: np.ndarray | None = None,
-            lines: list[str] | None = None) -> None:
-        """One video's rows: its row (not ready), its vectors and lines, then the row marked
-        ready."""
+            lines: list[str] | None = None, lang: str = DEFAULT) -> None:
+        """One video's rows: its row (not ready), its vectors and lines (their terms: words
+        and stems, by spaces), then the row marked ready."""
         import pyarrow as pa
 
         where = f"video = {_quoted(vid)}"
         self._add(VIDEOS, pa.table({"video": [vid], "stamp": [stamp], "model": [model],
-                                    "frames": [len(times)], "ready": [False]}))
+                                    "frames": [len(times)], "lang": [lang],
+                                    "ready": [False]}))
         self._add(group_name("frames", model, int(frames.shape[1])), pa.table({
             "video": pa.array([vid] * len(times), pa.string()),
             "frame": pa.array(np.arange(len(times), dtype=np.int32)),
@@ -202,7 +217,7 @@ class VectorStore:
         if lines:
             self._add(CUES, pa.table({"video": pa.array([vid] * len(lines), pa.string()),
                                       "cue": pa.array(np.arange(len(lines), dtype=np.int32)),
-                                      "text": pa.array(lines, pa.string())}))
+                                      "terms": pa.array(lines, pa.string())}))
         self.db.open_table(VIDEOS).update(where=where, values={"ready": True})
 
     def _add(self, name: str, data: Any) -> None:
@@ -227,6 +242,10 @@ class VectorStore:
 
     def rebuild(self) -> None:
         """Start again from the folders (after damage, or to reclaim space)."""
+        self._drop_all()
+        self.sync()
+
+    def _drop_all(self) -> None:
         try:
             for name in self._tables():
                 self.db.drop_table(name)
@@ -235,7 +254,6 @@ class VectorStore:
                 raise
             shutil.rmtree(self.uri, ignore_errors=True)
             self.db = connect(self.uri, self.session)
-        self.sync()
 
     # --- searching ---------------------------------------------------------------------------
 
@@ -282,7 +300,7 @@ class VectorStore:
         ready = {r["video"] for r in rows if r["ready"]}
         chosen = sorted(ready if videos is None else ready.intersection(videos))
         return Scope(ready, chosen, len(chosen) == len(ready), len(rows) > len(ready),
-                     self._tables())
+                     self._tables(), {r.get("lang") or DEFAULT for r in rows if r["ready"]})
 
     def _search(self, scope: Scope, search: Any) -> Any:
         if not scope.whole or scope.pending:  # a few videos, or some not ready yet
@@ -312,21 +330,30 @@ class VectorStore:
     def _lines(self, text: str, k: int, scope: Scope) -> list[Match]:
         from lancedb.query import MatchQuery
 
-        words = re.findall(r"\w+", text.lower())[:MAX_WORDS]
-        if not words or not scope.chosen or k <= 0 or CUES not in scope.tables:
+        terms = query_terms(text, scope.langs)[:MAX_WORDS]
+        if not terms or not scope.chosen or k <= 0 or CUES not in scope.tables:
             return []
         table = self.db.open_table(CUES)
         found: dict[tuple[str, int], float] = {}
         for fuzziness in (0, 1):
             if len(found) >= k:  # the exact words found enough: no typo search
                 break
-            query = MatchQuery(" ".join(words), "text", fuzziness=fuzziness)  # type: ignore[call-arg]
+            query = MatchQuery(" ".join(terms), "terms", fuzziness=fuzziness)  # type: ignore[call-arg]
             search = self._search(scope, table.search(query, query_type="fts")
                                   .select(["video", "cue", "_score"]))
             for r in search.limit(k).to_arrow().to_pylist():
                 if r["video"] in scope.ready and len(found) < k:
                     found.setdefault((r["video"], int(r["cue"])), float(r["_score"]))
         return [Match(video, cue, score) for (video, cue), score in found.items()]
+
+
+def query_terms(text: str, langs: set[str]) -> list[str]:
+    """A query's words and stems as each of ``langs`` (the library's languages, and the one
+    its script tells) writes them, for the lines table."""
+    asked = langs | {script_language(text) or DEFAULT}
+    terms = (w for lang in sorted(asked) for word in words(text, lang)
+             for w in (word, stem(word, lang)))
+    return list(dict.fromkeys(terms))
 
 
 @dataclass(frozen=True)
@@ -339,3 +366,5 @@ class Scope:
     whole: bool
     pending: bool
     tables: set[str]
+    langs: set[str]
+    """The languages of the ready videos' dialogue."""

@@ -90,7 +90,7 @@ class VideoIndex:
         if self._words is None:
             from oneframe.dialogue.windows import WordIndex
 
-            self._words = WordIndex.of(self.cues)
+            self._words = WordIndex.of(self.cues, self.record.caption_lang)
         return self._words
 
     def resident(self) -> None:

@@ -20,6 +20,7 @@ whichever other videos are searched beside it.
 from __future__ import annotations
 
 import bisect
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -27,7 +28,8 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from oneframe.dialogue.cues import Cue
-from oneframe.dialogue.text import split_reported_speech, stem, words
+from oneframe.dialogue.languages import DEFAULT, common_words
+from oneframe.dialogue.text import split_reported_speech, stem, unspaced, words
 from oneframe.dialogue.windows import WINDOW_CUES, WordIndex
 from oneframe.search.vectors import products
 
@@ -37,13 +39,9 @@ FRAME_WEIGHT = 0.15
 ORDER_SHARE = 0.15
 LENGTH_PENALTY = 0.005
 RERANK = 64
-STOPWORDS = frozenset("""
-a an the and or but is are am was were be been being to of in on at by from up down out off
-over into onto it its i you he she we they me him her us them my your his our their this that
-these those do does did not no so if as for with what there here will would shall should have
-has had can could may might must just then than too very one
-""".split())
-"""Words too common to make a match on their own ("one" too: "1" is spelled "one")."""
+STOPWORDS = common_words("en")
+"""English's common words ("one" too: "1" is spelled "one"); every language has its own
+(:func:`oneframe.dialogue.languages.common_words`)."""
 MEANING_SUPPORT = 0.3
 """Common words count in a window only beside a content word of the query or where the
 window's meaning is this close to the query's (cosine): alone they are noise."""
@@ -51,25 +49,42 @@ window's meaning is this close to the query's (cosine): alone they are noise."""
 
 @dataclass
 class DialogQuery:
-    """A query prepared once for every video: its words, its frame words, its core."""
+    """A query prepared once for every video: its words (as each language writes them), its
+    reported-speech frame (English), its core."""
 
     text: str
     core: str
     tokens: list[str]
     frame: frozenset[str]
     vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    _by_lang: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def parse(cls, text: str) -> DialogQuery:
         core, frame = split_reported_speech(text)
         return cls(text, core, words(text), frame)
 
+    def tokens_for(self, lang: str) -> list[str]:
+        """Its words as ``lang``'s lines are written (English spells digits, others don't)."""
+        if lang == "en":
+            return self.tokens
+        if lang not in self._by_lang:
+            self._by_lang[lang] = words(self.text, lang)
+        return self._by_lang[lang]
+
+    def frame_for(self, lang: str) -> frozenset[str]:
+        return self.frame if lang == "en" else frozenset()
+
+    def content_for(self, lang: str) -> frozenset[str]:
+        """Its words that can make a match in ``lang``: not common words, not the
+        reported-speech frame (where the frame is all there is, its own words)."""
+        common = common_words(lang)
+        own = frozenset(t for t in self.tokens_for(lang) if t not in common)
+        return (own - self.frame_for(lang)) or own
+
     @property
     def content(self) -> frozenset[str]:
-        """Its words that can make a match: not common words, not the reported-speech frame
-        (where the frame is all there is, its own words)."""
-        own = frozenset(t for t in self.tokens if t not in STOPWORDS)
-        return (own - self.frame) or own
+        return self.content_for("en")
 
 
 @dataclass
@@ -143,23 +158,35 @@ class DialogCorpus:
         self.vocab = vocab
         self.vocab_list = list(vocab)
         self.postings = Postings(cues[order], starts)
-        self.by_stem: dict[str, list[int]] = {}
-        for token, wid in vocab.items():
-            self.by_stem.setdefault(stem(token), []).append(wid)
+        self.langs = [index.lang for index in per_video]
+        """Each video's dialogue language."""
+        self.lang_list = list(dict.fromkeys(self.langs)) or [DEFAULT]
+        self.video_lang = np.asarray([self.lang_list.index(lang) for lang in self.langs],
+                                     np.int64)
+        self.by_stem: dict[str, dict[str, list[int]]] = {lang: {} for lang in self.lang_list}
+        for index in per_video:
+            stems = self.by_stem[index.lang]
+            for token in index.vocab:
+                wid = vocab[token]
+                found = stems.setdefault(stem(token, index.lang), [])
+                if not found or found[-1] != wid:
+                    found.append(wid)
 
     def models(self) -> set[str]:
         return set(self.vectors)
 
-    def variants(self, token: str) -> dict[int, float]:
-        """Vocabulary words matching ``token``: exact 1, same stem 0.95, fuzzy by ratio."""
+    def variants(self, token: str, langs: Sequence[str] = (DEFAULT,)) -> dict[int, float]:
+        """Vocabulary words matching ``token``: exact 1, same stem (in one of ``langs``)
+        0.95, fuzzy by ratio."""
         found: dict[int, float] = {}
         if len(token) >= 4:
             for _, score, wid in process.extract(token, self.vocab_list, scorer=fuzz.ratio,
                                                  score_cutoff=FUZZY_CUTOFF, limit=None):
                 if len(self.vocab_list[wid]) >= 4:
                     found[wid] = min(score / 100, 0.9)
-        for wid in self.by_stem.get(stem(token), []):
-            found[wid] = STEM_SIMILARITY
+        for lang in langs:
+            for wid in self.by_stem.get(lang, {}).get(stem(token, lang), []):
+                found[wid] = STEM_SIMILARITY
         if token in self.vocab:
             found[self.vocab[token]] = 1.0
         return found
@@ -173,28 +200,34 @@ class DialogCorpus:
         total = np.zeros(self.n_videos, np.float32)
         matched: set[str] = set()
         position: dict[str, int] = {}  # vocabulary word -> first query position it matches
-        counts = {t: query.tokens.count(t) for t in dict.fromkeys(query.tokens)}
-        if not query.content:
+        langs = self.lang_list
+        per_lang = [query.tokens_for(lang) for lang in langs]
+        contents = [query.content_for(lang) for lang in langs]
+        if not any(contents):
             return self._nothing()
-        for token, count in counts.items():
+        for token in dict.fromkeys(t for tokens in per_lang for t in tokens):
+            # per language: how often the query says it, whether it is content or frame
+            counts = np.asarray([tokens.count(token) for tokens in per_lang], np.float32)
+            is_content = np.asarray([token in c for c in contents])
+            framing = np.asarray([token in query.frame_for(lang) for lang in langs])
             best = np.zeros(n_cues, np.float32)
-            for wid, similarity in self.variants(token).items():
+            said_in = [lang for lang, n in zip(langs, counts, strict=True) if n]
+            for wid, similarity in self.variants(token, said_in).items():
                 hits = self.postings[wid]
                 best[hits] = np.maximum(best[hits], similarity)
                 word = self.vocab_list[wid]
-                position.setdefault(word, query.tokens.index(token))
-                if token not in STOPWORDS:
+                position.setdefault(word, next(t.index(token) for t in per_lang if token in t))
+                if any(token not in common_words(lang) for lang in said_in):
                     matched.add(word)
             df = np.bincount(self.cue_video[best > 0], minlength=self.n_videos)
-            weight = np.log((self.cues_per_video + 1) / (df + 0.5)).astype(np.float32) * count
-            if token in query.frame:
-                weight *= FRAME_WEIGHT
+            weight = np.log((self.cues_per_video + 1) / (df + 0.5)).astype(np.float32)
+            weight *= counts[self.video_lang]
+            weight[framing[self.video_lang]] *= FRAME_WEIGHT
             total += weight
             cue_lexical += best * weight[self.cue_video]
             window_best = self._window_max(best)
             lexical += window_best * weight[self.window_video]
-            if token in query.content:
-                content |= window_best > 0
+            content |= (window_best > 0) & is_content[self.video_lang][self.window_video]
         with np.errstate(invalid="ignore", divide="ignore"):
             norm = np.where(total > 0, total, 1)
             lexical /= norm[self.window_video]
@@ -206,6 +239,9 @@ class DialogCorpus:
         combined = np.where(has_sem, (lexical + np.clip(np.nan_to_num(semantic), 0, 1)) / 2,
                             lexical)
         combined -= LENGTH_PENALTY * (self.length - 1)
+        mute = np.asarray([not c for c in contents])[self.video_lang]  # only common words
+        if mute.any():
+            combined[mute[self.window_video]] = 0
         anchor = self._anchors(cue_lexical, semantic)
         cue_score = np.zeros(n_cues, np.float32)
         np.maximum.at(cue_score, anchor, combined)
@@ -279,11 +315,17 @@ class DialogCorpus:
                 out[rows] = products(matrices, query.vectors[model][:, None])[:, 0]
         return out
 
-    def highlight(self, text: str, matched: set[str]) -> list[tuple[str, bool]]:
-        """``text`` split into ``(piece, is_match)`` segments, whitespace kept."""
+    def highlight(self, text: str, matched: set[str],
+                  lang: str = DEFAULT) -> list[tuple[str, bool]]:
+        """``text`` split into ``(piece, is_match)`` segments, whitespace kept; in a script
+        without spaces, the letters of the matched pairs."""
+        common = common_words(lang)
         pieces = text.split(" ")
-        flags = [bool(matched) and any(w in matched and w not in STOPWORDS for w in words(p))
-                 for p in pieces]
+        if any(map(unspaced, text)):
+            return _merged([(" " if i else "", False) for i in range(len(pieces))], [
+                _letters(piece, matched - common, lang) for piece in pieces])
+        flags = [bool(matched) and any(w in matched and w not in common
+                                       for w in words(p, lang)) for p in pieces]
         segments: list[tuple[str, bool]] = []
         for i, (piece, hit) in enumerate(zip(pieces, flags, strict=True)):
             if i:
@@ -296,6 +338,40 @@ class DialogCorpus:
             else:
                 merged.append((piece, hit))
         return merged
+
+
+def _letters(piece: str, matched: set[str], lang: str) -> list[tuple[str, bool]]:
+    """A piece of a line in a script without spaces, each letter (with its marks) marked
+    where a matched pair holds it; a matched word in another script, whole."""
+    if any(w in matched for w in words(piece, lang) if not any(map(unspaced, w))):
+        return [(piece, True)]
+    letters: list[str] = []
+    for char in piece:
+        if letters and unicodedata.category(char)[0] == "M":
+            letters[-1] += char
+        else:
+            letters.append(char)
+    flags = [False] * len(letters)
+    for i in range(len(letters) - 1):
+        pair = unicodedata.normalize("NFKC", letters[i] + letters[i + 1]).casefold()
+        if pair in matched:
+            flags[i] = flags[i + 1] = True
+    return list(zip(letters, flags, strict=True))
+
+
+def _merged(gaps: list[tuple[str, bool]],
+            pieces: list[list[tuple[str, bool]]]) -> list[tuple[str, bool]]:
+    """Pieces and the gaps before them as segments, neighbours of one kind joined."""
+    merged: list[tuple[str, bool]] = []
+    for gap, parts in zip(gaps, pieces, strict=True):
+        joined = ([(gap[0], bool(merged) and merged[-1][1] and bool(parts) and parts[0][1])]
+                  if gap[0] else []) + parts
+        for piece, hit in joined:
+            if merged and merged[-1][1] == hit:
+                merged[-1] = (merged[-1][0] + piece, hit)
+            elif piece:
+                merged.append((piece, hit))
+    return merged
 
 
 def _parts(parts: list[tuple[int, np.ndarray]]) -> tuple[np.ndarray, list[np.ndarray]]:

@@ -295,7 +295,7 @@ class SearchIndex:
         if window >= 0:  # a dialogue match: its lines, played from their start
             first, length = int(self.dialog.first[window]), int(self.dialog.length[window])
             text = " ".join(c.text for c in self.dialog.cues[first:first + length])
-            segments = self.dialog.highlight(text, matched)
+            segments = self.dialog.highlight(text, matched, self.dialog.langs[v])
             cue, start = int(frame_cue[f]), float(self.cue_start[first])
             span = (start, float(self.cue_end[first + length - 1]))
         else:  # what is said on screen then, if anything; played from a little before
