@@ -1,7 +1,9 @@
 """Dialogue retrieval quality: recall@1 and recall@5 per query kind on the eval sets.
 
 Usage: .venv/bin/python bench/eval_dialog.py [--sets DIR ...] [--decoys N]
-For every set in ../shared/eval (and bench/eval, our own harder paraphrases), a stand-in video
+For every set in ../shared/eval (and bench/eval: our own harder paraphrases, and the language
+sets of bench/language_sets.py, fragments and misremembered lines of the shared films'
+subtitles in ar, de, es, fr, ja, ru and sv, reported per language), a stand-in video
 as long as the film is ingested with the film's subtitles through the real ingest, then each
 query is asked with visual weight 0. A hit counts when a returned time falls within an answer
 span widened by 1 s on each side. With ``--decoys N`` the same queries are asked again over
@@ -24,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 from common import OUT, ROOT, counter_video, cpu_summary, dialog_model, table, tiny_model
+from language_sets import SETS
 
 from oneframe.dialogue.captions import read_captions
 from oneframe.ingest.pipeline import ingest
@@ -41,7 +44,9 @@ FILMS = {  # the subtitles each set is written against (see ../shared/eval/READM
     "paraphrase-hard-ed": "data/subtitles/elephants-dream/captions.en.vtt",
     "paraphrase-hard-notld":
         "data/subtitles/public-domain-films/night-of-the-living-dead-1968-en.srt",
-}
+} | {name: f"data/subtitles/{file}" for name, (file, _) in SETS.items()}
+LANGS = {f"data/subtitles/{file}": lang for file, lang in SETS.values()}
+"""The language of each film's subtitles other than English (bench/language_sets.py)."""
 
 
 def found(times: list[float], answers: list[list[float]]) -> bool:
@@ -98,8 +103,9 @@ def main() -> None:
             length = max(c.end for c in read_captions(subtitles)) + 5
             video = counter_video(OUT / f"stand-in-{subtitles.stem}.mp4", length)
             started = time.perf_counter()
-            record = ingest(str(video), library=library, captions=subtitles)
-            print(f"ingested {subtitles.name}: {length / 60:.1f} min, {record.cues} cues, "
+            lang = LANGS.get(str(subtitles.relative_to(SHARED)), "en")
+            record = ingest(str(video), library=library, captions=subtitles, lang=lang)
+            print(f"ingested {subtitles.name} ({lang}): {length / 60:.1f} min, {record.cues} cues, "
                   f"{time.perf_counter() - started:.1f} s")
             indexes[subtitles] = SearchIndex(library, [record.id])
             film_of[subtitles] = record.id
@@ -147,10 +153,14 @@ def report(files: list[Path], ask, title: str) -> None:
         for kind, (r1, r5, n) in sorted(by_kind.items()):
             rows.append([path.stem, kind, n, r1 / n, r5 / n])
             group = "seed-style" if "seedstyle" in path.stem else (
+                f"{SETS[path.stem][1]} ({kind})" if path.stem in SETS else
                 "extra (ours)" if path.parent.name == "eval" and path.parent.parent.name ==
                 "bench" else "plain")
-            if kind == "all":
-                for g in (group, "overall") if group != "extra (ours)" else (group,):
+            if kind == "all" or path.stem in SETS and kind != "all":
+                counted = (group,) if group == "extra (ours)" or path.stem in SETS else \
+                    (group, "overall")
+                for g in counted:
+                    totals.setdefault(g, [0, 0, 0])
                     totals[g][0] += r1
                     totals[g][1] += r5
                     totals[g][2] += n

@@ -12,6 +12,7 @@ from dashboard.safe import plain
 from oneframe.core import settings
 from oneframe.core.errors import OneframeError, PlaylistLink, SourceError
 from oneframe.dialogue.captions import CAPTION_SUFFIXES
+from oneframe.dialogue.languages import code
 from oneframe.dialogue.tracks import choose_track, list_tracks
 from oneframe.encoders.dual import PRESETS, resolve_model
 from oneframe.ingest.jobs import CANCELLED, DONE, WAITING, Job
@@ -170,6 +171,11 @@ with st.expander("Options"):
                              "original-language automatic ones; then English; then the video's "
                              "own language. Never a machine translation unless nothing else "
                              "exists in the language asked for.")
+    if (code(lang) or "en") != "en":
+        st.caption("Dialogue in any language is matched in its own words and stems, and by "
+                   "meaning through a multilingual sentence model. To describe what is *seen* "
+                   "in your language too, choose **SigLIP 2** as the picture model: CLIP "
+                   "understands English queries only.")
     default_model = resolve_model()
     models = [default_model, *(m for m in PRESETS if m != default_model)]
     if any_model_allowed():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import SENTENCE_MODEL, needs_sentence_model
 
 from oneframe.dialogue.cues import Cue
 from oneframe.dialogue.languages import common_words, guess, script_language
@@ -198,3 +199,50 @@ def test_caption_files_in_legacy_encodings_are_read_right(lang: str, tmp_path) -
     path.write_bytes(text.encode(encoding))
     for hint in (lang, None):  # the caption language is a hint; without it, still read right
         assert [c.text for c in read_captions(path, lang=hint)] == lines, (lang, hint)
+
+
+@needs_sentence_model
+def test_the_sentence_model_follows_the_dialogue_s_language(tmp_path, monkeypatch,
+                                                            scene_video) -> None:
+    import os
+    import shutil
+
+    from oneframe.ingest.pipeline import ingest
+    from oneframe.search.index import SearchIndex
+
+    # the packaged English model stands in for a multilingual one (none can be downloaded
+    # here): a second folder of it (hard links), named as the multilingual setting
+    multi = tmp_path / "multi"
+    shutil.copytree(SENTENCE_MODEL, multi, copy_function=os.link)
+    monkeypatch.setenv("ONEFRAME_DIALOG_MODEL_MULTILINGUAL", str(multi))
+    subtitles = {"ru": "Я не знаю, где ключи от машины.", "en": "I don't know where the keys are."}
+    added = {}
+    for lang, line in subtitles.items():
+        srt = tmp_path / f"{lang}.srt"
+        srt.write_bytes(f"1\n00:00:01,000 --> 00:00:03,000\n{line}\n".encode(
+            "cp1251" if lang == "ru" else "utf-8"))  # read as Windows-1251: the language says
+        added[lang] = ingest(str(scene_video), captions=srt, lang=lang, ocr="off",
+                             speech="off")
+    assert added["ru"].dialog_model == str(multi)
+    assert added["en"].dialog_model == str(SENTENCE_MODEL)
+    index = SearchIndex()
+    russian = index.search("ключи от машины", visual_weight=0.0, top_k=3)
+    assert russian.hits[0].video == added["ru"].id and not russian.warnings
+    assert russian.hits[0].text == subtitles["ru"]
+    only_english = index.search("ключи от машины", videos=[added["en"].id], visual_weight=0.0)
+    [warning] = only_english.warnings
+    assert "looks Russian" in warning and "ONEFRAME_DIALOG_MODEL" in warning
+    assert "multilingual" in warning
+
+
+def test_a_multilingual_dialogue_model_serves_every_language(monkeypatch) -> None:
+    from oneframe.encoders.sentences import dialog_model_for, is_multilingual
+
+    monkeypatch.setenv("ONEFRAME_DIALOG_MODEL", "sentence-transformers/all-MiniLM-L6-v2")
+    monkeypatch.delenv("ONEFRAME_DIALOG_MODEL_MULTILINGUAL", raising=False)
+    assert dialog_model_for("en") == "sentence-transformers/all-MiniLM-L6-v2"
+    assert dialog_model_for("ja") == \
+        "sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2"
+    monkeypatch.setenv("ONEFRAME_DIALOG_MODEL", "intfloat/multilingual-e5-small")
+    assert is_multilingual("intfloat/multilingual-e5-small")
+    assert dialog_model_for("ja") == dialog_model_for("en") == "intfloat/multilingual-e5-small"

