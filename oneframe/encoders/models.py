@@ -105,6 +105,18 @@ def load_error(kind: str, model_id: str, env: str, exc: BaseException, more: str
                                                       "whoever runs this server."])))
 
 
+NEEDS_EXPORT = ("it needs torch and transformers to be made into an ONNX export once: install "
+                "the export extra (`pip install -e '.[export]'`, or `make test`), or point at "
+                "a model folder made by `oneframe model export SOURCE DIR` elsewhere")
+"""What to do where a checkpoint must be exported and torch is not installed."""
+
+
+def missing_export_extra(exc: BaseException) -> bool:
+    """Whether ``exc`` is torch, transformers or onnx not being installed."""
+    return isinstance(exc, ImportError) and (exc.name or "").split(".")[0] in (
+        "torch", "transformers", "onnx")
+
+
 def quiet_transformers() -> None:
     """No progress bars, warnings or retry notices from transformers and the Hub client: the
     core never prints."""

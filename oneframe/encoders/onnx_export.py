@@ -241,3 +241,31 @@ def _tensor(output: Any) -> Any:
 def _unit(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, np.float32)
     return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
+def export_model(source: str, folder: Path, kind: str | None = None) -> str:
+    """Make ``folder`` an ONNX model folder of checkpoint ``source`` (a hub id or a folder):
+    ``"dual"`` for an image-text encoder (CLIP, SigLIP...), ``"sentences"`` for a sentence
+    model; by what the checkpoint is where ``kind`` is None. The int8/int7 choice of this CPU
+    (``precision.quantisation``) and the agreement gate of every export apply. Needs torch and
+    transformers (the export extra). Returns the kind made."""
+    from transformers import AutoModel, AutoProcessor, AutoTokenizer
+
+    from oneframe.encoders.models import pretrained, quiet_transformers
+    from oneframe.encoders.precision import quantisation
+
+    quiet_transformers()
+    model = pretrained(AutoModel.from_pretrained, source).float().eval()
+    dual = hasattr(model, "get_image_features") and hasattr(model, "get_text_features")
+    made = kind or ("dual" if dual else "sentences")
+    if made == "dual":
+        if not dual:
+            raise ExportError("it is not an image-text dual encoder (CLIP, SigLIP...)")
+        export_dual(model, pretrained(AutoProcessor.from_pretrained, source), folder,
+                    reduce_range=quantisation() == "int7")
+    else:
+        from oneframe.encoders.sentences import MAX_LENGTH
+
+        export_sentences(model, pretrained(AutoTokenizer.from_pretrained, source), folder,
+                         quantisation() == "int7", MAX_LENGTH)
+    return made

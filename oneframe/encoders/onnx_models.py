@@ -152,6 +152,19 @@ def from_export(folder: Path | None, model_id: str, make: Callable[[Path], T]) -
         return None
 
 
+def onnx_model_kind(model_id: str) -> str | None:
+    """``"dual"`` or ``"sentences"`` where ``model_id`` is a folder holding an ONNX export
+    (made by ``oneframe model export``: meta.json, the towers, the tokenizer); else None."""
+    meta = Path(model_id).expanduser() / META
+    if not meta.is_file():
+        return None
+    try:
+        found = json.loads(meta.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "damaged"
+    return "dual" if isinstance(found, dict) and "image" in found else "sentences"
+
+
 def discard(folder: Path) -> None:
     """Remove an export that can't be used (torn, or failing to load)."""
     import shutil

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,7 +26,12 @@ import numpy as np
 from oneframe.core import settings
 from oneframe.core.errors import ModelError
 from oneframe.encoders import models
-from oneframe.encoders.onnx_models import OnnxSentences, export_folder, from_export
+from oneframe.encoders.onnx_models import (
+    OnnxSentences,
+    export_folder,
+    from_export,
+    onnx_model_kind,
+)
 from oneframe.encoders.precision import choose, onnx_allowed, quantisation, setting
 from oneframe.encoders.query_cache import cached_vector
 
@@ -120,6 +126,15 @@ class TorchSentences:
 
 
 def _load(model_id: str) -> SentenceEncoder:
+    kind = onnx_model_kind(model_id)
+    if kind is not None:  # an ONNX model folder: ONNX Runtime alone runs it
+        try:
+            if kind != "sentences":
+                raise ValueError(f"it is an ONNX export of a {kind} model, not of a sentence "
+                                 "model")
+            return _read(SentenceEncoder(model_id, OnnxSentences(Path(model_id).expanduser())))
+        except Exception as exc:
+            raise _error(model_id, exc) from exc
     try:
         models.check_folder(model_id)  # before seconds of importing torch and transformers
     except OSError as exc:
@@ -140,6 +155,8 @@ def _load(model_id: str) -> SentenceEncoder:
         model = models.pretrained(AutoModel.from_pretrained, model_id, dtype=torch.float32).eval()
         tokenizer = models.pretrained(AutoTokenizer.from_pretrained, model_id)
     except Exception as exc:  # network, missing files, wrong architecture: all one message
+        if models.missing_export_extra(exc):
+            exc = ImportError(models.NEEDS_EXPORT)
         raise _error(model_id, exc) from exc
     if onnx:
         try:
