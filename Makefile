@@ -2,36 +2,50 @@
 # make test : set up .venv with the dev tools, lint (ruff, import layers, types), run the whole suite
 #             (browser test included)
 # make lock : refresh the locked versions from the ranges in requirements*.txt (then make test)
+# make app-size : build a venv from the app's lock alone (no torch) and print its size
+#
+# EXPORT=0 make run : the app alone, without the export extra (torch, transformers, onnx): its
+#             models must then be ONNX model folders (`oneframe model export`, see README)
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 # Every package is installed at the version and hash its lock file gives, without resolving
-# anything anew; torch comes first, from its pin in requirements.txt (a CPU build where one is
-# at hand), and is left out of the locks for that reason.
+# anything anew; torch (the export extra's) comes first, from its pin in requirements-export.txt
+# (a CPU build where one is at hand, else PyTorch's CPU index), and is left out of the locks
+# for that reason.
 LOCKED := $(PIP) install --no-deps --require-hashes
-TORCH = $$(grep -E '^torch==' requirements.txt)
+TORCH = $$(grep -E '^torch==' requirements-export.txt)
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+EXPORT ?= 1
 LOCK_VENV := .lock-venv
 COMPILE := $(LOCK_VENV)/bin/pip-compile --quiet --upgrade --generate-hashes --strip-extras \
 	--unsafe-package torch --no-emit-index-url --no-emit-find-links
 
-.PHONY: run test lint bench clean debian-tools lock
+.PHONY: run test lint bench clean debian-tools lock app-size
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.requirements: requirements.lock requirements-nodeps.lock pyproject.toml | $(PY)
-	$(PIP) install $(TORCH)
 	$(LOCKED) -r requirements.lock
 	$(LOCKED) -r requirements-nodeps.lock
 	$(PIP) install --no-deps --no-build-isolation -e .  # the `oneframe` command, this tree
 	touch $@
 
-$(VENV)/.requirements-dev: requirements-dev.lock $(VENV)/.requirements
+# torch from a CPU build: the local file where pip finds one, else PyTorch's CPU index
+$(VENV)/.requirements-export: requirements-export.lock $(VENV)/.requirements
+	$(PIP) install --no-deps $(TORCH) 2>/dev/null || \
+	  $(PIP) install --no-deps --index-url $(TORCH_INDEX) $(TORCH)
+	$(LOCKED) -r requirements-export.lock
+	touch $@
+
+$(VENV)/.requirements-dev: requirements-dev.lock $(VENV)/.requirements-export
 	$(LOCKED) -r requirements-dev.lock
 	touch $@
 
-run: $(VENV)/.requirements
+APP_NEEDS := $(VENV)/.requirements $(if $(filter 1,$(EXPORT)),$(VENV)/.requirements-export)
+run: $(APP_NEEDS)
 	@echo "oneframe: serving http://127.0.0.1:8501 - open it in a browser (Ctrl+C stops it)"
 	$(VENV)/bin/streamlit run Home.py
 
@@ -77,13 +91,31 @@ bench: $(VENV)/.requirements-dev
 lock:
 	$(PYTHON) -m venv $(LOCK_VENV)
 	$(LOCK_VENV)/bin/pip install -q pip-tools
-	$(COMPILE) -o requirements-dev.lock requirements.txt requirements-dev.txt
+	$(COMPILE) -o requirements-dev.lock requirements.txt requirements-export.txt \
+	  requirements-dev.txt
 	$(COMPILE) -c requirements-dev.lock -o requirements.lock requirements.txt
+	$(COMPILE) -c requirements-dev.lock -o $(LOCK_VENV)/export.lock requirements.txt \
+	  requirements-export.txt
+	{ echo "# Made by make lock: what the export extra adds to requirements.lock."; \
+	  awk -v names="$$(grep -oE '^[A-Za-z0-9_.-]+==' requirements.lock | paste -sd'|')" \
+	    '/^[^ #]/{keep = ($$0 !~ "^(" names ")")} keep' $(LOCK_VENV)/export.lock; } \
+	  > requirements-export.lock
 	$(COMPILE) -o $(LOCK_VENV)/nodeps.lock requirements-nodeps.txt
 	{ echo "# Made by make lock from requirements-nodeps.txt; installed with --no-deps."; \
 	  awk -v names="$$(grep -oE '^[A-Za-z0-9_.-]+' requirements-nodeps.txt | paste -sd'|')" \
 	    '/^[^ #]/{keep = ($$0 ~ "^(" names ")==")} keep' $(LOCK_VENV)/nodeps.lock; } \
 	  > requirements-nodeps.lock
+
+# A venv from the app's lock alone, as `EXPORT=0 make run` makes it: no torch, transformers or
+# onnx (checked), and its size.
+app-size:
+	rm -rf /tmp/oneframe-app-venv && $(PYTHON) -m venv /tmp/oneframe-app-venv
+	/tmp/oneframe-app-venv/bin/python -m pip --disable-pip-version-check -q install --no-deps \
+	  --require-hashes -r requirements.lock -r requirements-nodeps.lock
+	@! /tmp/oneframe-app-venv/bin/python -c "import torch" 2>/dev/null
+	@! /tmp/oneframe-app-venv/bin/python -c "import transformers" 2>/dev/null
+	@! /tmp/oneframe-app-venv/bin/python -c "import onnx" 2>/dev/null
+	@du -sh /tmp/oneframe-app-venv | sed 's/^/app venv (no torch, transformers, onnx): /'
 
 clean:
 	rm -rf $(VENV) $(LOCK_VENV) .pytest_cache

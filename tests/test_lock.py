@@ -24,10 +24,15 @@ def inputs(name: str) -> list[Requirement]:
 
 
 def test_the_locks_pin_every_input_with_hashes_and_agree() -> None:
-    app, dev, nodeps = (pins(f) for f in ("requirements.lock", "requirements-dev.lock",
-                                          "requirements-nodeps.lock"))
-    assert all(dev.get(name) == version for name, version in app.items())
-    for requirement in inputs("requirements.txt") + inputs("requirements-dev.txt"):
+    app, export, dev, nodeps = (pins(f) for f in (
+        "requirements.lock", "requirements-export.lock", "requirements-dev.lock",
+        "requirements-nodeps.lock"))
+    assert all(dev.get(name) == version for name, version in (app | export).items())
+    # the app's lock runs without the export extra; the extra's lock adds it, and only it
+    assert not {"torch", "transformers", "onnx"} & set(app)
+    assert {"transformers", "onnx"} <= set(export) and not set(app) & set(export)
+    for requirement in (inputs("requirements.txt") + inputs("requirements-export.txt")
+                        + inputs("requirements-dev.txt")):
         name = canonicalize_name(requirement.name)
         if name == "torch":  # installed from its pin, a local CPU build where there is one
             continue
@@ -41,19 +46,21 @@ def test_this_venv_is_the_locked_one() -> None:
     installed = {canonicalize_name(d.metadata["Name"]): d.version
                  for d in metadata.distributions()}
     assert {n: installed.get(n) for n in locked} == locked
-    [torch] = [r for r in inputs("requirements.txt") if r.name == "torch"]
+    [torch] = [r for r in inputs("requirements-export.txt") if r.name == "torch"]
     assert installed["torch"].split("+")[0] in torch.specifier
 
 
 def test_the_package_declares_what_requirements_txt_lists() -> None:
-    """pyproject.toml's dependencies and extras are requirements.txt's list, split by need."""
+    """pyproject.toml's dependencies and extras are requirements.txt's list and the export
+    extra's, split by need."""
     import tomllib
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     declared = {canonicalize_name(Requirement(r).name): Requirement(r)
                 for group in [project["dependencies"],
                               *project["optional-dependencies"].values()] for r in group}
-    listed = {canonicalize_name(r.name): r for r in inputs("requirements.txt")}
+    listed = {canonicalize_name(r.name): r for r in inputs("requirements.txt")
+              + inputs("requirements-export.txt")}
     assert set(declared) == set(listed)
     assert all(str(declared[n].specifier) == str(listed[n].specifier) for n in listed)
     assert project["scripts"]["oneframe"] == "oneframe.cli.main:main"

@@ -384,6 +384,8 @@ def test_numpy_and_torch_products_agree(monkeypatch: pytest.MonkeyPatch, rows: i
     assert by_numpy.shape == by_torch.shape == (rows, 3)
     assert np.abs(by_torch - exact).max() < 0.1  # float16 accumulation in torch
     assert np.abs(by_numpy - matrix.astype(np.float64) @ vectors).max() < 1e-3
+    monkeypatch.setitem(sys.modules, "torch", None)  # the app's venv: no torch to import
+    assert np.array_equal(module.products(parts, vectors), by_numpy)
 
 
 def test_a_repeated_cli_search_imports_no_model_library(planted: Library,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 NUMPY_ROWS = 16_384
 """Up to this many rows numpy multiplies (a film or two: no torch to import for a first
-search); above it torch, whose float16 product needs no float32 copy of the rows."""
+search); above it torch, where installed (the export extra), whose float16 product needs no
+float32 copy of the rows; without it numpy goes on, a chunk of rows at a time."""
 _CHUNK = 8192
 
 
@@ -21,9 +23,7 @@ def products(matrix: np.ndarray | Sequence[np.ndarray], vectors: np.ndarray) -> 
     rows = sum(len(part) for part in parts)
     if not rows:
         return np.zeros((0, vectors.shape[1]), np.float32)
-    if rows > NUMPY_ROWS:
-        import torch
-
+    if rows > NUMPY_ROWS and (torch := _torch()) is not None:
         columns = torch.from_numpy(np.ascontiguousarray(vectors.T, np.float16))
         with warnings.catch_warnings():  # read-only memory maps: torch only reads them
             warnings.simplefilter("ignore", UserWarning)
@@ -42,3 +42,12 @@ def products(matrix: np.ndarray | Sequence[np.ndarray], vectors: np.ndarray) -> 
             np.matmul(chunk, vectors, out=out[at:at + len(chunk)])
             at += len(chunk)
     return out
+
+
+def _torch() -> Any:
+    """torch, or None where the app runs without the export extra."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
