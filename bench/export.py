@@ -26,7 +26,10 @@ FPS = 24
 CHILD = """
 import json, sys, time
 from pathlib import Path
-from oneframe.media.cut import Span, copy_plan, cut, facts, still
+from oneframe.media.cut import Span, cut
+from oneframe.media.groups import copy_plan
+from oneframe.media.still import still
+from oneframe.media.streams import facts
 film, op, out = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
 length = facts(film).seconds
 middle = length / 2 + 0.37  # between keyframes

@@ -9,6 +9,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from oneframe.media.cut import MOV_TEXT_HEADER
+
 Colour = tuple[int, int, int]
 
 
@@ -113,15 +115,6 @@ def with_subtitle_tracks(video: Path, out: Path,
     for source in inputs:
         source.close()
     return out
-
-
-MOV_TEXT_HEADER = (
-    b"[Script Info]\nScriptType: v4.00+\n\n[V4+ Styles]\nFormat: Name, Fontname, Fontsize, "
-    b"PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, Underline, "
-    b"StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, "
-    b"MarginL, MarginR, MarginV, Encoding\nStyle: Default,Arial,16,&Hffffff,&Hffffff,&H0,&H0,"
-    b"0,0,0,0,100,100,0,0,1,1,0,2,10,10,10,0\n\n[Events]\nFormat: Layer, Start, End, Style, "
-    b"Name, MarginL, MarginR, MarginV, Effect, Text\n")
 
 
 def with_mov_text(video: Path, out: Path, lines: list[tuple[float, float, str]],

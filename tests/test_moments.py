@@ -20,7 +20,9 @@ from oneframe.core.errors import OneframeError
 from oneframe.ingest.pipeline import ingest
 from oneframe.ingest.remove import remove
 from oneframe.library.folders import Library
-from oneframe.media.cut import Copy, Span, copy_plan, copyable, cut, frame_at
+from oneframe.media.cut import Span, cut
+from oneframe.media.groups import Copy, copy_plan, copyable
+from oneframe.media.still import frame_at
 from oneframe.search.moments import (
     clip_of,
     hits_of,

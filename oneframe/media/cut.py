@@ -1,27 +1,23 @@
-"""Moments cut out of a stored video with PyAV: a still at an exact time, a frame-accurate clip,
-a supercut of many spans. Everything streams (a seek to the keyframe before, then frames as
-they decode), so time and memory follow the moment's length, not the film's.
+"""Moments cut out of stored videos with PyAV: a frame-accurate clip, a supercut of many spans
+(a still is :mod:`oneframe.media.still`). Everything streams (:mod:`oneframe.media.streams`),
+so time and memory follow the moment's length, not the film's.
 
 A clip is cut smart: frame-exact at both ends wherever the source's keyframes fall. The
 partial groups of pictures at its edges are re-encoded (H.264); the whole groups between are
 the source's own packets, copied, where the source allows it (8-bit 4:2:0 H.264 of the
-output's size and constant rate, closed groups: see :func:`copyable`). The encoder then starts
+output's size and constant rate, closed groups: see :mod:`oneframe.media.groups`). The encoder then starts
 every stretch with a keyframe carrying its parameter sets and the track is tagged ``avc3``,
 so a player takes each stretch's parameters as they come. Anything else (another codec, size
-or rate, open groups, a splice that would break decoding order) is
-re-encoded whole. Sound is re-encoded (AAC). A clip carries the span's lines as a soft
-subtitle track (mov_text).
+or rate, open groups, a splice that would break decoding order) is re-encoded whole. Sound is
+re-encoded (AAC). A clip carries the span's lines as a soft subtitle track (mov_text).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import os
 import struct
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -29,7 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from oneframe.core.errors import OneframeError, VideoError
+from oneframe.core.errors import OneframeError
+from oneframe.media.groups import Copy, copy_plan
+from oneframe.media.streams import audio, facts, frames, reading, sources, writable
 
 Line = tuple[float, float, str]
 """A line of dialogue: start and end in seconds (of the video it is in), and its text."""
@@ -58,229 +56,6 @@ class Span:
     start: float
     end: float
     lines: Sequence[Line] = field(default=())
-
-
-@dataclass(frozen=True)
-class Facts:
-    """What a video stream is: frames a second, size, length."""
-
-    fps: Fraction
-    width: int
-    height: int
-    seconds: float
-
-
-def facts(path: Path) -> Facts:
-    """The frame rate, size and length of ``path``'s video; VideoError if it has none."""
-    import av
-
-    try:
-        with av.open(str(path)) as container:
-            stream = container.streams.video[0]
-            rate = stream.average_rate or stream.guessed_rate or Fraction(25)
-            seconds = (float(stream.duration * stream.time_base) if stream.duration
-                       and stream.time_base else (container.duration or 0) / 1e6)
-            return Facts(Fraction(rate), stream.codec_context.width,
-                         stream.codec_context.height, seconds)
-    except (av.FFmpegError, OSError, IndexError) as exc:
-        raise VideoError(f"{path.name} can't be read as a video ({exc}).") from exc
-
-
-_OPEN: ContextVar[dict[Path, Any] | None] = ContextVar("oneframe_cut_sources", default=None)
-"""The source files a cut has open: opened once each (an MP4's index of a two-hour film takes
-a fraction of a second to read), whatever reads them how often."""
-
-
-@contextmanager
-def _reading(path: Path) -> Iterator[Any]:
-    """``path`` opened by PyAV: the cut's own where one is under way, else for this read."""
-    import av
-
-    sources = _OPEN.get()
-    if sources is None:
-        with av.open(str(path)) as container:
-            yield container
-        return
-    if path not in sources:
-        sources[path] = av.open(str(path))
-    yield sources[path]
-
-
-@contextmanager
-def _sources() -> Iterator[None]:
-    """Keep the files a cut reads open until it ends."""
-    token = _OPEN.set({})
-    try:
-        yield
-    finally:
-        for container in (_OPEN.get() or {}).values():
-            container.close()
-        _OPEN.reset(token)
-
-
-def _frames(path: Path, start: float) -> Iterator[tuple[float, Any]]:
-    """``(time, frame)`` of ``path``'s video from the frame on screen at ``start`` on."""
-    with _reading(path) as container:
-        stream = container.streams.video[0]
-        if not stream.codec_context.is_open:
-            stream.thread_type = "AUTO"
-        base = stream.time_base or Fraction(1, 1000)
-        container.seek(max(0, int(start / base)), stream=stream, backward=True)
-        held = None
-        for frame in container.decode(stream):
-            if frame.pts is None:
-                continue
-            at = float(frame.pts * base)
-            if at <= start + 1e-6:  # still before (or at) the moment: the latest one counts
-                held = (at, frame)
-                continue
-            if held is not None:
-                yield held
-                held = None
-            yield at, frame
-        if held is not None:
-            yield held
-
-
-def writable(out: Path) -> None:
-    """OneframeError unless ``out`` can be written: its folder exists and takes files."""
-    folder = out.parent
-    if not folder.is_dir():
-        raise OneframeError(f"Cannot write {out}: the folder {folder} does not exist.")
-    if not os.access(folder, os.W_OK):
-        raise OneframeError(f"Cannot write {out}: the folder {folder} is not writable.")
-
-
-def frame_at(path: Path, seconds: float) -> np.ndarray:
-    """The RGB frame on screen at ``seconds``: frame ``floor(seconds * fps)``, full size."""
-    for _, frame in _frames(path, seconds):
-        return frame.to_ndarray(format="rgb24")
-    raise VideoError(f"{path.name} has no frame at {seconds:.3f} s.")
-
-
-def still(path: Path, seconds: float, out: Path, line: str | None = None) -> Path:
-    """The frame at ``seconds`` as PNG or JPEG (by ``out``'s suffix), with ``line`` drawn
-    under it as a subtitle if given."""
-    from PIL import Image
-
-    writable(out)
-    image = Image.fromarray(frame_at(path, seconds))
-    if line:
-        image = _subtitled(image, line)
-    partial = out.with_name(f".{out.name}.part")
-    try:
-        if out.suffix.lower() in (".jpg", ".jpeg"):
-            image.save(partial, "JPEG", quality=92)
-        else:  # zlib's fastest level: a quarter of the time of its default, 8 % larger
-            image.save(partial, "PNG", compress_level=1)
-        partial.replace(out)
-    finally:
-        partial.unlink(missing_ok=True)
-    return out
-
-
-FONTS = ("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
-         "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-         "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf",
-         "/System/Library/Fonts/Supplemental/Arial Bold.ttf", "C:/Windows/Fonts/arialbd.ttf")
-
-
-def _subtitled(image: Any, line: str) -> Any:
-    """``image`` with ``line`` drawn at its foot as subtitles are: white, outlined, wrapped."""
-    from PIL import ImageDraw, ImageFont
-
-    size = max(14, image.height // 18)
-    font: Any = next((ImageFont.truetype(f, size) for f in FONTS if Path(f).is_file()), None)
-    if font is None:
-        font = ImageFont.load_default(size)
-    draw = ImageDraw.Draw(image)
-    lines = _wrapped(draw, line, font, int(image.width * 0.9))
-    gap = int(size * 1.25)
-    y = image.height - gap * len(lines) - size
-    for text in lines:
-        width = draw.textlength(text, font=font)
-        draw.text(((image.width - width) / 2, y), text, font=font, fill="white",
-                  stroke_width=max(2, size // 12), stroke_fill="black")
-        y += gap
-    return image
-
-
-def _wrapped(draw: Any, text: str, font: Any, width: int) -> list[str]:
-    lines: list[str] = []
-    for word in text.split():
-        if lines and draw.textlength(f"{lines[-1]} {word}", font=font) <= width:
-            lines[-1] = f"{lines[-1]} {word}"
-        else:
-            lines.append(word)
-    return lines[-3:] or [""]
-
-
-@dataclass(frozen=True)
-class Copy:
-    """The groups of pictures of a span that can be copied as they are: from keyframe
-    ``first`` (seconds) up to keyframe ``last``, ``frames`` pictures decoded ``delay`` frames
-    ahead of their showing (B-frames)."""
-
-    first: float
-    last: float
-    frames: int
-    delay: int
-
-
-def copy_plan(span: Span, fps: Fraction, size: tuple[int, int]) -> Copy | None:
-    """Which whole groups of pictures of ``span`` can be stream-copied into an H.264 output of
-    ``fps`` and ``size``: None unless the source is 8-bit 4:2:0 H.264 of that size and rate,
-    at a constant rate, with closed groups (no picture shown before a keyframe is decoded
-    after it) and at least one whole group inside the span. Reads packets, decodes nothing."""
-
-    with _reading(span.video) as container:
-        stream = container.streams.video[0]
-        context = stream.codec_context
-        base = stream.time_base
-        if (context.name != "h264" or context.pix_fmt not in ("yuv420p", "yuvj420p")
-                or (context.width, context.height) != size or base is None
-                or Fraction(stream.average_rate or 0) != fps):
-            return None
-        container.seek(max(0, int(span.start / base)), stream=stream, backward=True)
-        packets: list[Packet] = []
-        for packet in container.demux(stream):
-            if packet.pts is None or packet.dts is None:
-                continue
-            packets.append((packet.pts, packet.dts, packet.is_keyframe))
-            if packet.dts * base > span.end + 1:  # past the span, and any late B-frames
-                break
-    return copyable(packets, span.start, span.end, fps, base)
-
-
-Packet = tuple[int, int, bool]
-"""A video packet's showing time, decoding time (in the stream's ticks) and whether it is a
-keyframe."""
-
-
-def copyable(packets: Sequence[Packet], start: float, end: float, fps: Fraction,
-             base: Fraction) -> Copy | None:
-    """The whole groups of pictures among ``packets`` (in decoding order) between ``start``
-    and ``end`` seconds that can be copied: None where there are fewer than two keyframes
-    inside, a picture shown between them is decoded outside them (an open group), the
-    rate is not constant or the keyframes are decoded different distances ahead."""
-    frame = 1 / (fps * base)  # a frame's length in the stream's ticks
-    keys = [i for i, (pts, _, key) in enumerate(packets)
-            if key and start - 1e-6 <= pts * base <= end + 1e-6]
-    if len(keys) < 2:
-        return None
-    first, last = keys[0], keys[-1]
-    pts_first, pts_last = packets[first][0], packets[last][0]
-    inside = sorted(p[0] for p in packets[first:last])
-    shown = sorted(p[0] for p in packets if pts_first <= p[0] < pts_last)
-    steps = [(pts - pts_first) / frame for pts in inside]
-    delays = {(packets[i][0] - packets[i][1]) / frame for i in (first, last)}
-    if (inside != shown or any(abs(step - n) > 0.01 for n, step in enumerate(steps))
-            or len(delays) != 1):
-        return None
-    delay = delays.pop()
-    if abs(delay - round(delay)) > 0.01 or delay < 0:
-        return None
-    return Copy(float(pts_first * base), float(pts_last * base), len(inside), round(delay))
 
 
 class SpliceError(Exception):
@@ -349,7 +124,7 @@ class Writer:
         """Encode the frames from the one on screen at ``start`` to the last before ``until``;
         the first a keyframe where packets are to be copied next to it."""
         began = self.frames
-        for at, frame in _frames(path, start):
+        for at, frame in frames(path, start):
             if at >= until - 1e-6 and (self.frames > began or not at_least_one):
                 break
             self._picture(frame, key=self.delay is not None and self.frames == began)
@@ -375,7 +150,7 @@ class Writer:
         written (made Annex B with their parameter sets in-band, as the encoder's are)."""
         from av.bitstream import BitStreamFilterContext
 
-        with _reading(path) as container:
+        with reading(path) as container:
             stream = container.streams.video[0]
             base = stream.time_base
             assert base is not None
@@ -422,7 +197,7 @@ class Writer:
         """The span's sound, exactly ``length`` seconds of it (silence where it has none)."""
         want = round(length * AUDIO_RATE)
         got = 0
-        for chunk in _audio(span.video, span.start, span.end, self._resampler):
+        for chunk in audio(span.video, span.start, span.end, self._resampler, AUDIO_RATE):
             take = chunk[:, :want - got]
             self._samples(take)
             got += take.shape[1]
@@ -464,27 +239,6 @@ class Writer:
         self.container.close()
 
 
-def _audio(path: Path, start: float, end: float, resampler: Any) -> Iterator[np.ndarray]:
-    """``(2, n)`` float32 samples at ``AUDIO_RATE`` of ``path``'s sound from ``start``."""
-    with _reading(path) as container:
-        if not container.streams.audio:
-            return
-        stream = container.streams.audio[0]
-        base = stream.time_base or Fraction(1, AUDIO_RATE)
-        container.seek(max(0, int(start / base)), stream=stream, backward=True)
-        for frame in container.decode(stream):
-            if frame.pts is None:
-                continue
-            at = float(frame.pts * base)
-            if at >= end:
-                return
-            for out in resampler.resample(frame):
-                samples = out.to_ndarray().reshape(2, -1)
-                skip = max(0, round((start - at) * AUDIO_RATE))
-                if skip < samples.shape[1]:
-                    yield samples[:, skip:]
-
-
 def _fit(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
     """``rgb`` scaled to fit ``width`` x ``height``, letterboxed in black."""
     import cv2
@@ -515,7 +269,7 @@ def cut(spans: Sequence[Span], out: Path, done: Done | None = None) -> Path:
                                 f"{span.end:.3f} s).")
     first = facts(spans[0].video)
     size = (even(first.width), even(first.height))
-    with _sources():
+    with sources():
         copies = [copy_plan(span, first.fps, size) for span in spans]
         delay = next((c.delay for c in copies if c is not None), None)
         try:

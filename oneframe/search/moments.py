@@ -24,7 +24,9 @@ from oneframe.core.timefmt import timestamp
 from oneframe.dialogue.cues import Cue
 from oneframe.library.folders import Library, MissingEntry
 from oneframe.library.manifest import VideoRecord
-from oneframe.media.cut import Done, Span, cut, facts, still
+from oneframe.media.cut import Done, Span, cut
+from oneframe.media.still import still
+from oneframe.media.streams import facts
 
 PICTURE_PAD = 3.0
 """Seconds either side of a moment found by its picture, for a clip of it."""
