@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,7 +31,7 @@ from oneframe.encoders.models import (
     quiet_transformers,
     resolve,
 )
-from oneframe.encoders.onnx_models import OnnxDual, export_folder, from_export, onnx_model_kind
+from oneframe.encoders.onnx_models import OnnxDual, export_folder, from_export, from_model_folder
 from oneframe.encoders.precision import ENGINE_ENV, choose, onnx_allowed, quantisation, setting
 from oneframe.encoders.preprocess import ImagePrep, TextPrep
 
@@ -162,19 +161,13 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
 
 
 def _load(model_id: str) -> Encoder:
-    kind = onnx_model_kind(model_id)
-    if kind is not None:  # an ONNX model folder: ONNX Runtime alone runs it
-        try:
-            if kind != "dual":
-                raise ValueError(f"it is an ONNX export of a {kind} model, not of an "
-                                 "image-text dual encoder")
-            return Encoder(model_id, OnnxDual(Path(model_id).expanduser()))
-        except Exception as exc:
-            raise load_error("picture model", model_id, MODEL_ENV, exc, flag="--model") from exc
     try:
+        ready_made = from_model_folder(model_id, "dual", lambda f: Encoder(model_id, OnnxDual(f)))
         check_folder(model_id)  # before seconds of importing torch and transformers
-    except OSError as exc:
+    except Exception as exc:  # no such folder, or an ONNX one that doesn't load
         raise load_error("picture model", model_id, MODEL_ENV, exc, flag="--model") from exc
+    if ready_made is not None:
+        return ready_made
     precision = choose(device())
     onnx = precision == "int8" and onnx_allowed()
     folder = export_folder("dual", model_id, quantisation()) if onnx else None

@@ -165,6 +165,18 @@ def onnx_model_kind(model_id: str) -> str | None:
     return "dual" if isinstance(found, dict) and "image" in found else "sentences"
 
 
+def from_model_folder(model_id: str, kind: str, make: Callable[[Path], T]) -> T | None:
+    """``make(folder)`` where ``model_id`` is an ONNX model folder of ``kind`` (ONNX Runtime
+    alone runs it); None where it is no such folder; ValueError where it is one of another
+    kind (a user's folder is never removed, unlike the cache's torn exports)."""
+    found = onnx_model_kind(model_id)
+    if found is None:
+        return None
+    if found != kind:
+        raise ValueError(f"it is an ONNX export of a {found} model, not of a {kind} one")
+    return make(Path(model_id).expanduser())
+
+
 def discard(folder: Path) -> None:
     """Remove an export that can't be used (torn, or failing to load)."""
     import shutil

@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,7 +29,7 @@ from oneframe.encoders.onnx_models import (
     OnnxSentences,
     export_folder,
     from_export,
-    onnx_model_kind,
+    from_model_folder,
 )
 from oneframe.encoders.precision import choose, onnx_allowed, quantisation, setting
 from oneframe.encoders.query_cache import cached_vector
@@ -126,19 +125,14 @@ class TorchSentences:
 
 
 def _load(model_id: str) -> SentenceEncoder:
-    kind = onnx_model_kind(model_id)
-    if kind is not None:  # an ONNX model folder: ONNX Runtime alone runs it
-        try:
-            if kind != "sentences":
-                raise ValueError(f"it is an ONNX export of a {kind} model, not of a sentence "
-                                 "model")
-            return _read(SentenceEncoder(model_id, OnnxSentences(Path(model_id).expanduser())))
-        except Exception as exc:
-            raise _error(model_id, exc) from exc
     try:
+        ready_made = from_model_folder(model_id, "sentences", lambda f: _read(
+            SentenceEncoder(model_id, OnnxSentences(f))))
         models.check_folder(model_id)  # before seconds of importing torch and transformers
-    except OSError as exc:
+    except Exception as exc:  # no such folder, or an ONNX one that doesn't load
         raise _error(model_id, exc) from exc
+    if ready_made is not None:
+        return ready_made
     precision = choose(models.device())
     onnx = precision == "int8" and onnx_allowed()
     folder = export_folder("sentences", model_id, quantisation()) if onnx else None

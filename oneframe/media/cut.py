@@ -4,12 +4,12 @@ so time and memory follow the moment's length, not the film's.
 
 A clip is cut smart: frame-exact at both ends wherever the source's keyframes fall. The
 partial groups of pictures at its edges are re-encoded (H.264); the whole groups between are
-the source's own packets, copied, where the source allows it (8-bit 4:2:0 H.264 of the
-output's size and constant rate, closed groups: see :mod:`oneframe.media.groups`). The encoder then starts
-every stretch with a keyframe carrying its parameter sets and the track is tagged ``avc3``,
-so a player takes each stretch's parameters as they come. Anything else (another codec, size
-or rate, open groups, a splice that would break decoding order) is re-encoded whole. Sound is
-re-encoded (AAC). A clip carries the span's lines as a soft subtitle track (mov_text).
+the source's own packets, copied, where the source allows it (:mod:`oneframe.media.groups`).
+The encoder then starts every stretch with a keyframe carrying its parameter sets, and the
+track is tagged ``avc3``, so a player takes each stretch's parameters as they come. Anything
+else (another codec, size or rate, open groups, a splice that would break decoding order) is
+re-encoded whole. Sound is re-encoded (AAC). A clip carries the span's lines as a soft
+subtitle track (mov_text).
 """
 
 from __future__ import annotations
