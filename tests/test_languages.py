@@ -12,6 +12,7 @@ from oneframe.dialogue.languages import common_words, guess, script_language
 from oneframe.dialogue.text import stem, words
 from oneframe.dialogue.windows import WordIndex, cue_windows
 from oneframe.search.dialogue import DialogCorpus, DialogQuery
+from oneframe.search.highlight import highlight
 
 LINES = {
     "ru": [
@@ -165,11 +166,11 @@ def test_a_library_of_two_languages_matches_each_in_its_own() -> None:
     assert best_line(found, "paying for tickets") == 0
     assert best_line(found, "the train leaves at 10") == 1  # English spells the digits
     assert best_line(found, "ключами от машины") == 2 + 1  # a Russian stem: ключи/ключами
-    highlighted = found.highlight(LINES["ru"][1], found.score(
+    highlighted = highlight(LINES["ru"][1], found.score(
         DialogQuery.parse("ключи от машины")).matched, "ru")
     assert ("ключи", True) in highlighted or any(hit and "ключи" in piece
                                                 for piece, hit in highlighted)
-    segments = found.highlight("我不知道车钥匙在哪里。", {"车钥", "钥匙"}, "zh")
+    segments = highlight("我不知道车钥匙在哪里。", {"车钥", "钥匙"}, "zh")
     assert segments == [("我不知道", False), ("车钥匙", True), ("在哪里。", False)]
 
 

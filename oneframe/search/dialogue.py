@@ -20,7 +20,6 @@ whichever other videos are searched beside it.
 from __future__ import annotations
 
 import bisect
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -29,7 +28,7 @@ from rapidfuzz import fuzz, process
 
 from oneframe.dialogue.cues import Cue
 from oneframe.dialogue.languages import DEFAULT, common_words
-from oneframe.dialogue.text import split_reported_speech, stem, unspaced, words
+from oneframe.dialogue.text import split_reported_speech, stem, words
 from oneframe.dialogue.windows import WINDOW_CUES, WordIndex
 from oneframe.search.vectors import products
 
@@ -314,64 +313,6 @@ class DialogCorpus:
             if model in query.vectors:
                 out[rows] = products(matrices, query.vectors[model][:, None])[:, 0]
         return out
-
-    def highlight(self, text: str, matched: set[str],
-                  lang: str = DEFAULT) -> list[tuple[str, bool]]:
-        """``text`` split into ``(piece, is_match)`` segments, whitespace kept; in a script
-        without spaces, the letters of the matched pairs."""
-        common = common_words(lang)
-        pieces = text.split(" ")
-        if any(map(unspaced, text)):
-            return _merged([(" " if i else "", False) for i in range(len(pieces))], [
-                _letters(piece, matched - common, lang) for piece in pieces])
-        flags = [bool(matched) and any(w in matched and w not in common
-                                       for w in words(p, lang)) for p in pieces]
-        segments: list[tuple[str, bool]] = []
-        for i, (piece, hit) in enumerate(zip(pieces, flags, strict=True)):
-            if i:
-                segments.append((" ", hit and flags[i - 1]))
-            segments.append((piece, hit))
-        merged: list[tuple[str, bool]] = []
-        for piece, hit in segments:
-            if merged and merged[-1][1] == hit:
-                merged[-1] = (merged[-1][0] + piece, hit)
-            else:
-                merged.append((piece, hit))
-        return merged
-
-
-def _letters(piece: str, matched: set[str], lang: str) -> list[tuple[str, bool]]:
-    """A piece of a line in a script without spaces, each letter (with its marks) marked
-    where a matched pair holds it; a matched word in another script, whole."""
-    if any(w in matched for w in words(piece, lang) if not any(map(unspaced, w))):
-        return [(piece, True)]
-    letters: list[str] = []
-    for char in piece:
-        if letters and unicodedata.category(char)[0] == "M":
-            letters[-1] += char
-        else:
-            letters.append(char)
-    flags = [False] * len(letters)
-    for i in range(len(letters) - 1):
-        pair = unicodedata.normalize("NFKC", letters[i] + letters[i + 1]).casefold()
-        if pair in matched:
-            flags[i] = flags[i + 1] = True
-    return list(zip(letters, flags, strict=True))
-
-
-def _merged(gaps: list[tuple[str, bool]],
-            pieces: list[list[tuple[str, bool]]]) -> list[tuple[str, bool]]:
-    """Pieces and the gaps before them as segments, neighbours of one kind joined."""
-    merged: list[tuple[str, bool]] = []
-    for gap, parts in zip(gaps, pieces, strict=True):
-        joined = ([(gap[0], bool(merged) and merged[-1][1] and bool(parts) and parts[0][1])]
-                  if gap[0] else []) + parts
-        for piece, hit in joined:
-            if merged and merged[-1][1] == hit:
-                merged[-1] = (merged[-1][0] + piece, hit)
-            elif piece:
-                merged.append((piece, hit))
-    return merged
 
 
 def _parts(parts: list[tuple[int, np.ndarray]]) -> tuple[np.ndarray, list[np.ndarray]]:

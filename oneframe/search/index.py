@@ -27,6 +27,7 @@ from oneframe.media.images import read_image
 from oneframe.search.dialogue import DialogCorpus, DialogQuery, DialogScores
 from oneframe.search.floor import MIN_SCORE
 from oneframe.search.fusion import blend, calibrate_dialog, distinct_moments, strength
+from oneframe.search.highlight import highlight
 from oneframe.search.picture import PictureIndex, PictureScores
 from oneframe.search.results import Hit, SearchResult, Timeline, moment_url, source_name
 
@@ -312,7 +313,7 @@ class SearchIndex:
         if window >= 0:  # a dialogue match: its lines, played from their start
             first, length = int(self.dialog.first[window]), int(self.dialog.length[window])
             text = " ".join(c.text for c in self.dialog.cues[first:first + length])
-            segments = self.dialog.highlight(text, matched, self.dialog.langs[v])
+            segments = highlight(text, matched, self.dialog.langs[v])
             cue, start = int(frame_cue[f]), float(self.cue_start[first])
             span = (start, float(self.cue_end[first + length - 1]))
         else:  # what is said on screen then, if anything; played from a little before
