@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -60,17 +62,17 @@ def _results(name: str) -> str:
         raise OneframeError(f"Cannot read the results {name} ({exc.strerror or exc}).") from exc
 
 
-def _bar(label: str, total: float) -> Any:
+@contextmanager
+def _bar(label: str, total: float) -> Iterator[Callable[[float], None]]:
+    """A bar on stderr for ``total`` seconds of output; what to tell the seconds written."""
     from tqdm import tqdm
 
     bar = tqdm(desc=label, total=round(total, 1), unit="s", file=sys.stderr, leave=False,
                dynamic_ncols=True)
-
-    def done(seconds_written: float) -> None:
-        bar.update(round(seconds_written, 1) - bar.n)
-
-    done.bar = bar  # type: ignore[attr-defined]
-    return done
+    try:
+        yield lambda written: bar.update(round(written, 1) - bar.n)
+    finally:
+        bar.close()
 
 
 def _said(note: str | None) -> None:
@@ -103,11 +105,8 @@ def export_clip(args: argparse.Namespace) -> int:
     out = Path(args.output or file_name(moment.title, timestamp(moment.start).replace(":", "."),
                                         "-", timestamp(moment.end).replace(":", "."),
                                         suffix=".mp4"))
-    done = _bar("clip", moment.end - moment.start)
-    try:
+    with _bar("clip", moment.end - moment.start) as done:
         save_clip(library, moment, out, done)
-    finally:
-        done.bar.close()
     print(out)
     _said(moment.note)
     return 0
@@ -131,11 +130,8 @@ def export_supercut(args: argparse.Namespace) -> int:
     library = _library(args)
     found = moments(library, hits_of(_results(args.results)), pad=args.pad)
     out = Path(args.output or "oneframe-supercut.mp4")
-    done = _bar("supercut", sum(m.end - m.start for m in found))
-    try:
+    with _bar("supercut", sum(m.end - m.start for m in found)) as done:
         save_supercut(library, found, out, done)
-    finally:
-        done.bar.close()
     print(out)
     for note in dict.fromkeys(m.note for m in found if m.note):
         _said(note)
