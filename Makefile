@@ -4,8 +4,9 @@
 # make lock : refresh the locked versions from the ranges in requirements*.txt (then make test)
 # make app-size : build a venv from the app's lock alone (no torch) and print its size
 #
-# EXPORT=0 make run : the app alone, without the export extra (torch, transformers, onnx): its
-#             models must then be ONNX model folders (`oneframe model export`, see README)
+# make run installs the app's core (requirements.lock) and the extras in EXTRAS (default:
+# speech large); EXTRAS="speech large cluster export" make run adds Ray and the export extra
+# (torch, transformers, onnx: to make a checkpoint of your own into an ONNX model folder).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -17,7 +18,8 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 LOCKED := $(PIP) install --no-deps --require-hashes
 TORCH = $$(grep -E '^torch==' requirements-export.txt)
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
-EXPORT ?= 1
+EXTRAS ?= speech large
+ALL_EXTRAS := export speech large cluster
 LOCK_VENV := .lock-venv
 COMPILE := $(LOCK_VENV)/bin/pip-compile --quiet --upgrade --generate-hashes --strip-extras \
 	--unsafe-package torch --no-emit-index-url --no-emit-find-links
@@ -40,12 +42,17 @@ $(VENV)/.requirements-export: requirements-export.lock $(VENV)/.requirements
 	$(LOCKED) -r requirements-export.lock
 	touch $@
 
+# an extra: what it adds to the app's lock
+$(VENV)/.requirements-speech $(VENV)/.requirements-large $(VENV)/.requirements-cluster: \
+  $(VENV)/.requirements-%: requirements-%.lock $(VENV)/.requirements
+	$(LOCKED) -r $<
+	touch $@
+
 $(VENV)/.requirements-dev: requirements-dev.lock $(VENV)/.requirements-export
 	$(LOCKED) -r requirements-dev.lock
 	touch $@
 
-APP_NEEDS := $(VENV)/.requirements $(if $(filter 1,$(EXPORT)),$(VENV)/.requirements-export)
-run: $(APP_NEEDS)
+run: $(VENV)/.requirements $(foreach extra,$(EXTRAS),$(VENV)/.requirements-$(extra))
 	@echo "oneframe: serving http://127.0.0.1:8501 - open it in a browser (Ctrl+C stops it)"
 	$(VENV)/bin/streamlit run Home.py
 
@@ -91,23 +98,24 @@ bench: $(VENV)/.requirements-dev
 lock:
 	$(PYTHON) -m venv $(LOCK_VENV)
 	$(LOCK_VENV)/bin/pip install -q pip-tools
-	$(COMPILE) -o requirements-dev.lock requirements.txt requirements-export.txt \
-	  requirements-dev.txt
+	$(COMPILE) -o requirements-dev.lock requirements.txt \
+	  $(foreach extra,$(ALL_EXTRAS),requirements-$(extra).txt) requirements-dev.txt
 	$(COMPILE) -c requirements-dev.lock -o requirements.lock requirements.txt
-	$(COMPILE) -c requirements-dev.lock -o $(LOCK_VENV)/export.lock requirements.txt \
-	  requirements-export.txt
-	{ echo "# Made by make lock: what the export extra adds to requirements.lock."; \
-	  awk -v names="$$(grep -oE '^[A-Za-z0-9_.-]+==' requirements.lock | paste -sd'|')" \
-	    '/^[^ #]/{keep = ($$0 !~ "^(" names ")")} keep' $(LOCK_VENV)/export.lock; } \
-	  > requirements-export.lock
+	for extra in $(ALL_EXTRAS); do \
+	  $(COMPILE) -c requirements-dev.lock -o $(LOCK_VENV)/$$extra.lock requirements.txt \
+	    requirements-$$extra.txt && \
+	  { echo "# Made by make lock: what the $$extra extra adds to requirements.lock."; \
+	    awk -v names="$$(grep -oE '^[A-Za-z0-9_.-]+==' requirements.lock | paste -sd'|')" \
+	      '/^[^ #]/{keep = ($$0 !~ "^(" names ")")} keep' $(LOCK_VENV)/$$extra.lock; } \
+	    > requirements-$$extra.lock || exit 1; done
 	$(COMPILE) -o $(LOCK_VENV)/nodeps.lock requirements-nodeps.txt
 	{ echo "# Made by make lock from requirements-nodeps.txt; installed with --no-deps."; \
 	  awk -v names="$$(grep -oE '^[A-Za-z0-9_.-]+' requirements-nodeps.txt | paste -sd'|')" \
 	    '/^[^ #]/{keep = ($$0 ~ "^(" names ")==")} keep' $(LOCK_VENV)/nodeps.lock; } \
 	  > requirements-nodeps.lock
 
-# A venv from the app's lock alone, as `EXPORT=0 make run` makes it: no torch, transformers or
-# onnx (checked), and its size.
+# A venv from the app's lock alone: no torch, transformers or onnx (checked), and its size; then
+# with the extras make run adds by default (EXTRAS).
 app-size:
 	rm -rf /tmp/oneframe-app-venv && $(PYTHON) -m venv /tmp/oneframe-app-venv
 	/tmp/oneframe-app-venv/bin/python -m pip --disable-pip-version-check -q install --no-deps \
@@ -116,6 +124,9 @@ app-size:
 	@! /tmp/oneframe-app-venv/bin/python -c "import transformers" 2>/dev/null
 	@! /tmp/oneframe-app-venv/bin/python -c "import onnx" 2>/dev/null
 	@du -sh /tmp/oneframe-app-venv | sed 's/^/app venv (no torch, transformers, onnx): /'
+	/tmp/oneframe-app-venv/bin/python -m pip --disable-pip-version-check -q install --no-deps \
+	  --require-hashes $(foreach extra,$(EXTRAS),-r requirements-$(extra).lock)
+	@du -sh /tmp/oneframe-app-venv | sed 's/^/with the extras $(EXTRAS): /'
 
 clean:
 	rm -rf $(VENV) $(LOCK_VENV) .pytest_cache

@@ -15,17 +15,20 @@ import pytest
 
 os.environ["HF_HUB_OFFLINE"] = "1"  # before transformers is imported: the hub reads it once
 WITHOUT_TORCH = os.environ.get("ONEFRAME_TEST_WITHOUT_TORCH") == "1"
-"""Run as a venv without the export extra would: torch, transformers and onnx can't be
-imported, and the models are ONNX model folders (tests/test_torchless.py sets this up)."""
+"""Run as a venv made from the app's lock alone would: no extra can be imported (torch,
+transformers, onnx; faster-whisper, LanceDB, Ray), and the models are ONNX model folders
+(tests/test_torchless.py sets this up)."""
+NOT_IN_THE_CORE = ("torch", "transformers", "onnx", "faster_whisper", "ctranslate2", "lancedb",
+                   "ray")
 if WITHOUT_TORCH:
     import importlib.abc
     import sys
 
     class _WithoutTorch(importlib.abc.MetaPathFinder):
         def find_spec(self, name: str, path: object, target: object = None) -> None:
-            if name.split(".")[0] in ("torch", "transformers", "onnx"):
-                raise ImportError(f"No module named '{name}' (not installed: the app's venv "
-                                  "has no export extra)", name=name)
+            if name.split(".")[0] in NOT_IN_THE_CORE:
+                raise ImportError(f"No module named '{name}' (not installed: the app's core "
+                                  "venv has no extra)", name=name)
 
     sys.meta_path.insert(0, _WithoutTorch())
 # ONNX exports of the test models, made once per run and shared with the processes tests start

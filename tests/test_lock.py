@@ -23,15 +23,23 @@ def inputs(name: str) -> list[Requirement]:
     return [Requirement(line.split("#")[0]) for line in lines if line.split("#")[0].strip()]
 
 
+EXTRAS = {"export": {"transformers", "onnx"}, "speech": {"faster-whisper", "ctranslate2"},
+          "large": {"lancedb"}, "cluster": {"ray"}}
+"""Each extra's lock and what it must add to the app's (torch is installed from its pin)."""
+
+
 def test_the_locks_pin_every_input_with_hashes_and_agree() -> None:
-    app, export, dev, nodeps = (pins(f) for f in (
-        "requirements.lock", "requirements-export.lock", "requirements-dev.lock",
-        "requirements-nodeps.lock"))
-    assert all(dev.get(name) == version for name, version in (app | export).items())
-    # the app's lock runs without the export extra; the extra's lock adds it, and only it
-    assert not {"torch", "transformers", "onnx"} & set(app)
-    assert {"transformers", "onnx"} <= set(export) and not set(app) & set(export)
-    for requirement in (inputs("requirements.txt") + inputs("requirements-export.txt")
+    app, dev, nodeps = (pins(f) for f in (
+        "requirements.lock", "requirements-dev.lock", "requirements-nodeps.lock"))
+    extras = {extra: pins(f"requirements-{extra}.lock") for extra in EXTRAS}
+    for added in [app, *extras.values()]:
+        assert all(dev.get(name) == version for name, version in added.items())
+    # the app's lock runs without any extra; each extra's lock adds it, and only to the app's
+    assert not set().union(*EXTRAS.values(), {"torch"}) & set(app)
+    for extra, names in EXTRAS.items():
+        assert names <= set(extras[extra]) and not set(app) & set(extras[extra])
+    extra_inputs = [r for extra in EXTRAS for r in inputs(f"requirements-{extra}.txt")]
+    for requirement in (inputs("requirements.txt") + extra_inputs
                         + inputs("requirements-dev.txt")):
         name = canonicalize_name(requirement.name)
         if name == "torch":  # installed from its pin, a local CPU build where there is one
@@ -51,8 +59,8 @@ def test_this_venv_is_the_locked_one() -> None:
 
 
 def test_the_package_declares_what_requirements_txt_lists() -> None:
-    """pyproject.toml's dependencies and extras are requirements.txt's list and the export
-    extra's, split by need."""
+    """pyproject.toml's dependencies and extras are requirements.txt's list and the extras',
+    split by need."""
     import tomllib
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
@@ -60,7 +68,11 @@ def test_the_package_declares_what_requirements_txt_lists() -> None:
                 for group in [project["dependencies"],
                               *project["optional-dependencies"].values()] for r in group}
     listed = {canonicalize_name(r.name): r for r in inputs("requirements.txt")
-              + inputs("requirements-export.txt")}
+              + [r for extra in EXTRAS for r in inputs(f"requirements-{extra}.txt")]}
+    for extra in EXTRAS:
+        assert {canonicalize_name(Requirement(r).name) for r in
+                project["optional-dependencies"][extra]} == {
+            canonicalize_name(r.name) for r in inputs(f"requirements-{extra}.txt")}
     assert set(declared) == set(listed)
     assert all(str(declared[n].specifier) == str(listed[n].specifier) for n in listed)
     assert project["scripts"]["oneframe"] == "oneframe.cli.main:main"

@@ -1,6 +1,6 @@
 """The app without torch: ONNX model folders made by `oneframe model export`, run by ONNX
-Runtime alone, with torch, transformers and onnx blocked from import (as in a venv made from
-the app's lock, which has none of them)."""
+Runtime alone, with every extra blocked from import (torch, transformers, onnx, faster-whisper,
+LanceDB, Ray), as in a venv made from the app's lock, which has none of them."""
 
 from __future__ import annotations
 
@@ -19,12 +19,13 @@ BLOCKED = """
 import importlib.abc, sys
 class WithoutTorch(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path, target=None):
-        if name.split(".")[0] in ("torch", "transformers", "onnx"):
+        if name.split(".")[0] in BLOCKED:
             raise ImportError(f"No module named '{name}'", name=name)
+BLOCKED = ("torch", "transformers", "onnx", "faster_whisper", "ctranslate2", "lancedb", "ray")
 sys.meta_path.insert(0, WithoutTorch())
 from oneframe.cli.main import main
 code = main(sys.argv[1:])
-assert not [m for m in sys.modules if m.split(".")[0] in ("torch", "transformers", "onnx")]
+assert not [m for m in sys.modules if m.split(".")[0] in BLOCKED]
 sys.exit(code)
 """
 
@@ -106,3 +107,24 @@ def test_the_pages_pass_their_tests_without_torch(exported: dict[str, Path]) -> 
                          env=env, timeout=600)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     assert " passed" in run.stdout.splitlines()[-1]
+
+
+@pytest.mark.parametrize("extra, missing", [("speech", "faster_whisper"), ("cluster", "ray")])
+def test_a_missing_extra_says_which_and_how_to_install_it(
+        extra: str, missing: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from oneframe.core.errors import OneframeError
+
+    monkeypatch.setitem(sys.modules, missing, None)  # `import` of it raises ImportError
+    with pytest.raises(OneframeError) as raised:
+        if extra == "speech":
+            from oneframe.dialogue.speech import _load
+
+            _load(str(tmp_path))
+        else:
+            from oneframe.ingest.many import ingest_many
+            from oneframe.library.folders import Library
+
+            ingest_many([str(tmp_path / "a.mp4")], Library(tmp_path / "lib"), ray_address="local")
+    assert f"install the {extra} extra" in str(raised.value)
+    assert f"EXTRAS=\"speech large{'' if extra == 'speech' else ' ' + extra}\" make run" in str(
+        raised.value)

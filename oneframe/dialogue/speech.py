@@ -18,6 +18,7 @@ import numpy as np
 
 from oneframe.core import settings
 from oneframe.core.errors import ModelError
+from oneframe.core.extras import how_to_install
 from oneframe.core.progress import Progress, Stage, no_progress
 from oneframe.dialogue.cues import Cue, Word, group_words
 from oneframe.encoders.models import INFERENCE, device, first_line, load_once, pretrained, resolve
@@ -91,7 +92,13 @@ class Transcriber:
 def _load(model_id: str) -> Transcriber:
     try:
         from faster_whisper import WhisperModel
-
+    except ImportError as exc:
+        raise ModelError(
+            "Speech can't be transcribed here: faster-whisper is not installed. To transcribe "
+            f"videos without captions, {how_to_install('speech')}.",
+            visitor="This server does not transcribe speech; add a video with captions, or "
+            "ask whoever runs it.") from exc
+    try:
         where = device()
         compute = "int8" if where == "cpu" else "float16"
 

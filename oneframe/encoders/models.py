@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from oneframe.core import settings
 from oneframe.core.errors import ModelError
+from oneframe.core.extras import how_to_install
 
 T = TypeVar("T")
 _LOCK = threading.Lock()  # guards the tables below only, never a load
@@ -105,9 +106,9 @@ def load_error(kind: str, model_id: str, env: str, exc: BaseException, more: str
                                                       "whoever runs this server."])))
 
 
-NEEDS_EXPORT = ("it needs torch and transformers to be made into an ONNX export once: install "
-                "the export extra (`pip install -e '.[export]'`, or `make test`), or point at "
-                "a model folder made by `oneframe model export SOURCE DIR` elsewhere")
+NEEDS_EXPORT = ("it needs torch and transformers to be made into an ONNX export once: "
+                f"{how_to_install('export')}; or point at a model folder made by `oneframe "
+                "model export SOURCE DIR` elsewhere")
 """What to do where a checkpoint must be exported and torch is not installed."""
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from oneframe.core.errors import OneframeError
+from oneframe.core.extras import how_to_install
 from oneframe.library.folders import LIBRARY_ENV, Library
 
 FORWARDED_ENV = ("ONEFRAME_", "HF_", "TRANSFORMERS_", "ONEDNN_", "ATEN_", "OMP_NUM_THREADS")
@@ -101,8 +102,8 @@ def _on_ray(sources: list[str], library: Library, options: dict[str, Any], addre
     try:
         import ray
     except ImportError as exc:
-        raise OneframeError("Ray is not installed in this environment: run `make run` or "
-                            "`pip install -r requirements.txt`, or leave out --ray.") from exc
+        raise OneframeError(f"Ray is not installed here: {how_to_install('cluster')}; or "
+                            "leave out --ray.") from exc
     started_here = not ray.is_initialized()
     if started_here:
         try:

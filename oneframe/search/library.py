@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from oneframe.core.errors import LibraryError, OneframeError
+from oneframe.core.extras import how_to_install
 from oneframe.dialogue.cues import Cue
 from oneframe.index.store import VectorStore, store_uri
 from oneframe.library.folders import Library, VideoIndex
@@ -111,8 +112,7 @@ class LibrarySearch:
         if isinstance(exc, ImportError):
             message = ("LanceDB is not installed, so this library of more than "
                        f"{self.shortlist_above} videos is searched from its folders, which is "
-                       "slower: install the large extra (`pip install 'oneframe[large]'`, or "
-                       "`make run`) for its store.")
+                       f"slower: {how_to_install('large')}.")
         else:
             message = (f"The library's index (the store at {store_uri(self.library)}) can't be "
                        f"used ({type(exc).__name__}: {str(exc)[:200]}), so searches read the "
