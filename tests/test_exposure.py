@@ -215,6 +215,17 @@ def test_ipv6_addresses_that_carry_a_public_ipv4_one_pass() -> None:
         assert policy.why_refused(ipaddress.ip_address(public)) is None
 
 
+@pytest.mark.parametrize("inside", ["192.0.0.8", "192.0.0.100", "64:ff9b:1::808:808", "3fff::1",
+                                    "5f00::1", "100.64.0.1", "2001:db8::1", "fd00::1"])
+def test_addresses_not_globally_reachable_are_refused_whatever_the_python(inside: str) -> None:
+    """The first five are global to Python 3.11.7's ipaddress (3.11.10 fixed the first three;
+    none knows the last two): the guard's own table of IANA's registries refuses them."""
+    import ipaddress
+
+    assert ServePolicy().why_refused(ipaddress.ip_address(inside)) == (
+        "a private or reserved address inside a network")
+
+
 def test_behind_a_proxy_links_are_refused_unless_the_operator_trusts_it(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Behind a proxy every connection is to the proxy: a public page redirecting inside could

@@ -140,15 +140,16 @@ class ServePolicy:
         if inner is not None and inner != address:
             if why := self.why_refused(inner):
                 return why
-            if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-                return None
+            if isinstance(address, ipaddress.IPv6Address) and (
+                    address.ipv4_mapped or address.sixtofour):
+                return None  # a way to reach that IPv4 address (Python 3.12.4+ calls 6to4 private)
         if address.is_loopback:
             return "a loopback address, this server itself"
         if address.is_link_local:
             return "a link-local address (where cloud servers keep their secrets)"
         if address.is_multicast:
             return "a multicast address"
-        if address.is_private or not address.is_global:
+        if address.is_private or not address.is_global or not_global(address):
             return "a private or reserved address inside a network"
         return None
 
@@ -165,6 +166,25 @@ class ServePolicy:
 
 
 NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+NOT_GLOBAL = tuple(ipaddress.ip_network(n) for n in (
+    # IANA's special-purpose registries, "globally reachable: false" (IPv4 and IPv6, 2024)
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+    "192.0.0.0/24", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24",
+    "203.0.113.0/24", "240.0.0.0/4",
+    "::/128", "::1/128", "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32", "3fff::/20",
+    "5f00::/16", "fc00::/7", "fe80::/10"))
+GLOBAL_INSIDE_THEM = tuple(ipaddress.ip_network(n) for n in (
+    "192.0.0.9/32", "192.0.0.10/32", "2001:1::1/128", "2001:1::2/128", "2001:1::3/128",
+    "2001:3::/32", "2001:4:112::/48", "2001:20::/28", "2001:30::/28"))
+
+
+def not_global(address: Address) -> bool:
+    """Whether ``address`` is in a block the registries say is not globally reachable, by this
+    table rather than by ``ipaddress`` alone: before Python 3.11.10 (gh-113171) it called
+    192.0.0.0/24 and 64:ff9b:1::/48 global, and no release knows 3fff::/20 or 5f00::/16. The
+    guard refuses what either of the two calls inside a network."""
+    return any(address in n for n in NOT_GLOBAL) and not any(
+        address in n for n in GLOBAL_INSIDE_THEM)
 
 
 def embedded_ipv4(address: Address) -> ipaddress.IPv4Address | None:
