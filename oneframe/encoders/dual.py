@@ -34,6 +34,7 @@ from oneframe.encoders.models import (
 from oneframe.encoders.onnx_models import OnnxDual, export_folder, from_export, from_model_folder
 from oneframe.encoders.precision import ENGINE_ENV, choose, onnx_allowed, quantisation, setting
 from oneframe.encoders.preprocess import ImagePrep, TextPrep
+from oneframe.encoders.published import PublishedDual, published_dual
 
 DEFAULT_MODEL = "openai/clip-vit-base-patch32"
 PRESETS = {  # published figures: zero-shot ImageNet top-1; COCO 5k retrieval recall@1
@@ -59,7 +60,7 @@ class Encoder:
     """Embeds images and texts into one normalised space, by whichever engine runs the model
     fastest on this machine (``backend``: :class:`TorchDual` or ``onnx_models.OnnxDual``)."""
 
-    def __init__(self, model_id: str, backend: TorchDual | OnnxDual) -> None:
+    def __init__(self, model_id: str, backend: TorchDual | OnnxDual | PublishedDual) -> None:
         self.model_id = model_id
         self.backend = backend
         self.logit_scale = backend.logit_scale
@@ -163,6 +164,8 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
 def _load(model_id: str) -> Encoder:
     try:
         ready_made = from_model_folder(model_id, "dual", lambda f: Encoder(model_id, OnnxDual(f)))
+        if ready_made is None and (published := published_dual(model_id)):
+            ready_made = Encoder(model_id, published)
         check_folder(model_id)  # before seconds of importing torch and transformers
     except Exception as exc:  # no such folder, or an ONNX one that doesn't load
         raise load_error("picture model", model_id, MODEL_ENV, exc, flag="--model") from exc

@@ -195,13 +195,19 @@ def threads() -> int:
 class Tower:
     """One ONNX graph, its session made on first use (a search never builds the image one)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, output: str | None = None) -> None:
         self.path = path
+        self.output = output
+        """The output returned by name (a published graph has several); else the first."""
         self._session: Any = None
         self._lock = threading.Lock()
 
     def __call__(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
-        return self.session().run(None, feeds)[0]
+        return self.session().run([self.output] if self.output else None, feeds)[0]
+
+    def inputs(self) -> list[str]:
+        """The names of the graph's inputs."""
+        return [i.name for i in self.session().get_inputs()]
 
     def session(self) -> Any:
         with self._lock:

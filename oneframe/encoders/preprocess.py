@@ -116,6 +116,19 @@ class ImagePrep:
                    rescale, np.asarray(mean if mean is not None else [0.0] * 3, np.float32),
                    np.asarray(std if std is not None else [1.0] * 3, np.float32))
 
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> ImagePrep | None:
+        """The transform a saved ``preprocessor_config.json`` describes (read without
+        transformers), or None where it is not one this transform reproduces."""
+        kind = str(config.get("image_processor_type") or config.get("feature_extractor_type")
+                   or "").replace("FeatureExtractor", "ImageProcessor")
+        config = dict(config)
+        if isinstance(config.get("size"), int):  # older configurations: an int, the short edge
+            config["size"] = {"shortest_edge": config["size"]}
+        if isinstance(config.get("crop_size"), int):
+            config["crop_size"] = {"height": config["crop_size"], "width": config["crop_size"]}
+        return cls.of(type(kind, (), config)())
+
     def to_json(self) -> dict[str, Any]:
         return {"shortest_edge": self.shortest_edge, "box": list(self.box),
                 "interpolation": self.interpolation, "rescale": self.rescale,

@@ -32,6 +32,7 @@ from oneframe.encoders.onnx_models import (
     from_model_folder,
 )
 from oneframe.encoders.precision import choose, onnx_allowed, quantisation, setting
+from oneframe.encoders.published import PublishedSentences, published_sentences
 from oneframe.encoders.query_cache import cached_vector
 
 DEFAULT_DIALOG_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -74,7 +75,8 @@ def dialog_model_for(lang: str) -> str:
 class SentenceEncoder:
     """Embeds short texts (cue windows, queries) into one normalised space."""
 
-    def __init__(self, model_id: str, backend: TorchSentences | OnnxSentences) -> None:
+    def __init__(self, model_id: str, backend: TorchSentences | OnnxSentences | PublishedSentences,
+                 ) -> None:
         self.model_id = model_id
         self.backend = backend
         self.precision = f"{backend.precision} ({backend.engine})"
@@ -128,6 +130,8 @@ def _load(model_id: str) -> SentenceEncoder:
     try:
         ready_made = from_model_folder(model_id, "sentences", lambda f: _read(
             SentenceEncoder(model_id, OnnxSentences(f))))
+        if ready_made is None and (published := published_sentences(model_id, MAX_LENGTH)):
+            ready_made = SentenceEncoder(model_id, published)
         models.check_folder(model_id)  # before seconds of importing torch and transformers
     except Exception as exc:  # no such folder, or an ONNX one that doesn't load
         raise _error(model_id, exc) from exc
