@@ -7,63 +7,20 @@ with the checkpoints' own in torch."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 from conftest import SENTENCE_MODEL, WITHOUT_TORCH, needs_sentence_model
+from published_layout import publish_clip, publish_sentences
 
 pytestmark = pytest.mark.skipif(WITHOUT_TORCH, reason="these tests make the folders with torch")
-
-
-def export(module: object, inputs: dict[str, object], outputs: list[str], path: Path) -> None:
-    import torch
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    axes = {name: {0: "batch"} if name == "pixel_values" else {0: "batch", 1: "tokens"}
-            for name in inputs}
-    torch.onnx.export(module, tuple(inputs.values()), str(path), input_names=list(inputs),
-                      output_names=outputs, dynamic_axes=axes, opset_version=17, dynamo=False)
 
 
 @pytest.fixture(scope="module")
 def published_clip(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny CLIP as transformers.js publishes CLIP: its towers apart, with projections."""
-    import torch
-    from transformers import AutoProcessor, CLIPModel
-
-    folder = tmp_path_factory.mktemp("published-clip")
-    processor = AutoProcessor.from_pretrained(tiny_model_dir)
-    processor.save_pretrained(folder)
-    shutil.copy(tiny_model_dir / "config.json", folder / "config.json")
-    model = CLIPModel.from_pretrained(tiny_model_dir).eval()
-
-    class Tower(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.clip = model  # its weights are the graph's parameters
-
-    class Vision(Tower):  # CLIPVisionModelWithProjection's outputs
-        def forward(self, pixel_values: torch.Tensor) -> tuple[torch.Tensor, ...]:
-            out = self.clip.vision_model(pixel_values=pixel_values)
-            return self.clip.visual_projection(out.pooler_output), out.last_hidden_state
-
-    class Text(Tower):  # CLIPTextModelWithProjection's
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                    ) -> tuple[torch.Tensor, ...]:
-            out = self.clip.text_model(input_ids=input_ids, attention_mask=attention_mask)
-            return self.clip.text_projection(out.pooler_output), out.last_hidden_state
-
-    tokens = processor.tokenizer(["a cat", "two people talking"], padding=True,
-                                 return_tensors="pt")
-    with torch.no_grad():
-        export(Vision().eval(), {"pixel_values": torch.zeros(2, 3, 32, 32)},
-               ["image_embeds", "last_hidden_state"], folder / "onnx" / "vision_model.onnx")
-        export(Text().eval(), {"input_ids": tokens["input_ids"],
-                        "attention_mask": tokens["attention_mask"]},
-               ["text_embeds", "last_hidden_state"], folder / "onnx" / "text_model.onnx")
-    return folder
+    return publish_clip(tiny_model_dir, tmp_path_factory.mktemp("published-clip"))
 
 
 def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -149,33 +106,16 @@ def test_a_published_sentence_model_gives_its_sentence_vectors(
         tmp_path: Path) -> None:
     """all-MiniLM-L6-v2 as its own repo publishes it (``onnx/model.onnx``: token vectors out;
     pooling and normalisation are its sentence-transformers modules)."""
-    import torch
     from transformers import AutoModel, AutoTokenizer
 
     from oneframe.encoders.published import PublishedSentences
     from oneframe.encoders.sentences import MAX_LENGTH, TorchSentences
 
     assert SENTENCE_MODEL is not None
-    folder = tmp_path / "minilm"
-    shutil.copytree(SENTENCE_MODEL, folder)
-    (folder / "model.safetensors").unlink()
+    folder = publish_sentences(SENTENCE_MODEL, tmp_path / "minilm")
+    assert not list(folder.glob("*.safetensors"))
     model = AutoModel.from_pretrained(SENTENCE_MODEL).eval()
     tokenizer = AutoTokenizer.from_pretrained(SENTENCE_MODEL)
-    tokens = tokenizer(["a", "two words"], padding=True, return_tensors="pt")
-    class Bert(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.bert = model
-
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                    token_type_ids: torch.Tensor) -> torch.Tensor:
-            return self.bert(input_ids=input_ids, attention_mask=attention_mask,
-                             token_type_ids=token_type_ids).last_hidden_state
-
-    with torch.no_grad():
-        export(Bert().eval(), {k: tokens[k] for k in ("input_ids", "attention_mask",
-                                                      "token_type_ids")},
-               ["last_hidden_state"], folder / "onnx" / "model.onnx")
     texts = ["she calls him an Italian stuntman", "Hello there!", "the cat " * 100]
     ours = PublishedSentences(folder, MAX_LENGTH)(texts)
     theirs = TorchSentences(model, tokenizer, "float32")(texts)

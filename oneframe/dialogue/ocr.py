@@ -22,6 +22,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from oneframe.core.errors import ModelError
+from oneframe.core.timing import timed
 from oneframe.dialogue.cues import Cue
 from oneframe.encoders.models import INFERENCE
 
@@ -257,7 +258,8 @@ class QueuedTracker:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 return
-            self.tracker.look_band(*item)
+            with timed("OCR"):
+                self.tracker.look_band(*item)
 
     def finish(self, end: float) -> list[Cue]:
         self.pump()

@@ -51,8 +51,8 @@ here: its text needs padding to 64 that a published export's files don't say; it
 here with the export extra."""
 GRAPHS = {"image": "onnx/vision_model.onnx", "text": "onnx/text_model.onnx",
           "sentences": "onnx/model.onnx"}
-FILES = ["config.json", "preprocessor_config.json", "processor_config.json", "tokenizer.json", "tokenizer_config.json",
-         "special_tokens_map.json", "modules.json"]
+FILES = ["config.json", "preprocessor_config.json", "processor_config.json", "tokenizer.json",
+         "tokenizer_config.json", "special_tokens_map.json", "modules.json"]
 TEXT_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 

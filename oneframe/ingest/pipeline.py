@@ -16,6 +16,7 @@ import numpy as np
 from oneframe.core.errors import LibraryError, ModelError
 from oneframe.core.progress import Progress, Stage, no_progress
 from oneframe.core.timefmt import timestamp
+from oneframe.core.timing import timed
 from oneframe.dialogue.captions import check_caption_size
 from oneframe.dialogue.cues import Cue
 from oneframe.dialogue.gather import Dialogue, gather, speech_cues, without_repeats
@@ -141,14 +142,17 @@ def ingest(
             fetched.captions = None  # a sidecar that leads out of the shared folders
         progress(Stage.CAPTIONS, 0, 1)
         info = video_info(fetched.video, name)
-        dialogue = gather(fetched, explicit=captions is not None, lang=lang,
-                          subtitle_track=subtitle_track, fps=info.fps, duration=info.duration,
-                          progress=progress)
+        with timed("captions"):
+            dialogue = gather(fetched, explicit=captions is not None, lang=lang,
+                              subtitle_track=subtitle_track, fps=info.fps,
+                              duration=info.duration, progress=progress)
         cues, notes = dialogue.cues, dialogue.notes
         progress(Stage.CAPTIONS, 1, 1)
-        spoken, record_speech = speech_cues(fetched.video, speech, bool(cues), lang, notes,
-                                            progress)
-        tracker = start_ocr(fetched.video, ocr, ocr_band, notes, progress)
+        with timed("speech"):
+            spoken, record_speech = speech_cues(fetched.video, speech, bool(cues), lang, notes,
+                                                progress)
+        with timed("OCR"):
+            tracker = start_ocr(fetched.video, ocr, ocr_band, notes, progress)
         duration, frames = index_frames(fetched.video, stage, encoder, interval, progress,
                                         tracker, name=name, notes=notes)
         burned = without_repeats(tracker.finish(duration), cues + spoken) if tracker else []
@@ -158,7 +162,8 @@ def ingest(
                          "the video could be decoded to, and were left out.")
         said = cues + spoken + burned
         lang = guess((c.text for c in said[:200]), dialogue.lang if cues else None)
-        dialog_model = index_dialog(said, stage, dialog_model_for(lang), notes, progress)
+        with timed("dialogue"):
+            dialog_model = index_dialog(said, stage, dialog_model_for(lang), notes, progress)
         record = _record(found, fetched, stage, model_id, interval, params[3], duration, frames,
                          dialogue)
         record.dialog_key, record.dialog_model, record.dim = dialog_key, dialog_model, encoder.dim
@@ -171,8 +176,10 @@ def ingest(
             record.id, record.origin = into, (None if into == found.source_id
                                               else found.source_id)
         progress(Stage.SAVE, 0, 1)  # the last report: a callback that raises to cancel stops here
-        committed = library.commit(stage, record, replace=into is not None)
-    follow(library)
+        with timed("commit"):
+            committed = library.commit(stage, record, replace=into is not None)
+    with timed("commit"):
+        follow(library)
     return committed
 
 
@@ -289,10 +296,13 @@ def index_frames(
     batch: list[Frame] = []
 
     def flush() -> None:
-        vectors.append(encoder.embed_images([f.image for f in batch]).astype(np.float16))
-        for frame in batch:
-            (stage / "frames" / f"{len(times):06d}.jpg").write_bytes(thumbnail_jpeg(frame.image))
-            times.append(frame.time)
+        with timed("embed"):
+            vectors.append(encoder.embed_images([f.image for f in batch]).astype(np.float16))
+        with timed("thumbnails"):
+            for frame in batch:
+                (stage / "frames" / f"{len(times):06d}.jpg").write_bytes(
+                    thumbnail_jpeg(frame.image))
+                times.append(frame.time)
         progress(Stage.EMBED, len(times), len(times))
         batch.clear()
 

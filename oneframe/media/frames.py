@@ -20,6 +20,7 @@ import numpy as np
 
 from oneframe.core.errors import VideoError
 from oneframe.core.progress import Progress, Stage, no_progress
+from oneframe.core.timing import timed
 
 ANALYSIS_FPS = 10.0
 CUT_THRESHOLD = 30.0       # mean absolute grey difference (0-255) between looks
@@ -171,20 +172,24 @@ def sample_frames(
     first: Frame | None = None
     time = 0.0
     try:
-        while cap.grab():
-            index += 1
-            if index % step:
-                continue
-            ok, bgr = cap.retrieve()
-            if not ok or bgr is None:
-                continue
+        while True:
+            with timed("decode"):
+                if not cap.grab():
+                    break
+                index += 1
+                if index % step:
+                    continue
+                ok, bgr = cap.retrieve()
+                if not ok or bgr is None:
+                    continue
             msec = cap.get(cv2.CAP_PROP_POS_MSEC)
             time = msec / 1000 if msec > 0 or index == 0 else index / info.fps
             if look is not None:
                 look(time, bgr)
-            sign = _signature(bgr)
-            cut = last_look is not None and _difference(sign, last_look) > CUT_THRESHOLD
-            new_shot = after_cut is not None and _difference(sign, after_cut) < SETTLED
+            with timed("cut detection"):
+                sign = _signature(bgr)
+                cut = last_look is not None and _difference(sign, last_look) > CUT_THRESHOLD
+                new_shot = after_cut is not None and _difference(sign, after_cut) < SETTLED
             after_cut = sign if cut else None
             last_look = sign
             if int(time) != reported:
