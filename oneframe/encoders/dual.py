@@ -67,7 +67,8 @@ class Encoder:
         """The model's own temperature: how far apart its cosines are meant to be read."""
         self.precision = f"{backend.precision} ({backend.engine})"
         """What the model runs in, and by what: ``int8 (ONNX Runtime)``, ``bfloat16 (torch)``."""
-        self.dim = int(self.embed_texts(["a"]).shape[1])
+        known = getattr(backend, "dim", None)  # an ingest then never loads the text tower
+        self.dim = int(known) if known else int(self.embed_texts(["a"]).shape[1])
 
     def embed_images(self, images: Sequence[np.ndarray], batch: int = IMAGE_BATCH) -> np.ndarray:
         """Normalised image vectors, ``(n, dim)`` float32."""

@@ -90,14 +90,20 @@ class PublishedDual:
         self._images = Tower(folder / GRAPHS["image"], output="image_embeds")
         self._texts = Tower(folder / GRAPHS["text"], output="text_embeds")
         config = _json(folder / "config.json")
-        positions = int(config.get("text_config", config).get("max_position_embeddings", 77))
-        self._tokens = Tokens(folder, text_spec(folder, self._texts, positions))
-        self.dim = int(self.text_features(["a"]).shape[1])
+        self._positions = int(config.get("text_config", config).get("max_position_embeddings",
+                                                                    77))
+        self._tokens: Tokens | None = None  # read with the text tower, when a text comes
+        self.dim = int(config.get("projection_dim") or 0) or None
+        """The vectors' width where the configuration says it (an ingest then never loads the
+        text tower); the Encoder asks a text otherwise."""
 
     def image_features(self, images: Any) -> np.ndarray:
         return self._images({"pixel_values": self.image_prep(images)})
 
     def text_features(self, texts: Any) -> np.ndarray:
+        if self._tokens is None:
+            self._tokens = Tokens(self.folder, text_spec(self.folder, self._texts,
+                                                         self._positions))
         return self._texts(self._tokens(texts))
 
 
