@@ -94,10 +94,11 @@ def load_error(kind: str, model_id: str, env: str, exc: BaseException, more: str
         advice = ("Check the folder: a local copy holds a checkpoint saved with save_pretrained "
                   f"(config.json and the weights); or set {setting} to another local "
                   "copy's folder or a hub id.")
-    else:
+    else:  # what to download: the published export where that is what failed
+        copy = getattr(exc, "download_id", None) or model_id
         advice = (f"It is downloaded from the Hugging Face Hub on first use, which needs the "
                   f"internet; to use a local copy, set {setting} to a folder made with "
-                  f"`hf download {model_id} --local-dir DIR`.")
+                  f"`hf download {copy} --local-dir DIR` where the Hub can be reached.")
     shown = "/".join(Path(model_id).parts[-2:]) if local else model_id
     visitor = f"Could not load the {kind} '{shown}': {why.replace(model_id, shown)}."
     return ModelError(" ".join(filter(None, [f"Could not load the {kind} '{model_id}': {why}.",

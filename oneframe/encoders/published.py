@@ -210,10 +210,10 @@ def _folder(model_id: str, kind: str) -> tuple[Path, Published | None] | None:
             folder = download(published)
         except Exception as exc:  # offline, no such files: say where it was looked for
             why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise ValueError(
-                f"its published ONNX export ({published.repo} on the Hugging Face Hub) could "
-                f"not be downloaded ({why}); `hf download {published.repo} --local-dir DIR` "
-                "where the Hub can be reached makes a copy to point at") from exc
+            error = ValueError(f"its published ONNX export ({published.repo} on the Hugging "
+                               f"Face Hub) could not be downloaded ({why})")
+            error.download_id = published.repo  # type: ignore[attr-defined]
+            raise error from exc
         found = layout_kind(folder)
     if found != kind:
         raise ValueError(f"it is a published ONNX export of a {found} model, not of a {kind} one")
