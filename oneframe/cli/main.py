@@ -167,7 +167,7 @@ def cmd_ingest_many(args: argparse.Namespace) -> int:
     def done(outcome: Outcome) -> None:
         if args.json:
             _print_json({"source": outcome.source, "id": outcome.video, "error": outcome.error,
-                         "outcome": outcome.outcome})
+                         "outcome": outcome.outcome, "node": outcome.node})
         elif outcome.video:
             print(f"{outcome.video}\t{outcome.source}", flush=True)
             if outcome.message:

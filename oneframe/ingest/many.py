@@ -35,6 +35,8 @@ class Outcome:
     """The record's outcome (``added``, ``existing``, ``beside``...); None for an error."""
     message: str | None = None
     """What a plain add doesn't need saying (an entry there already, one added beside)."""
+    node: str | None = None
+    """The Ray node that ran it (its id); None where it ran here without Ray."""
 
 
 def read_sources(path: str | Path) -> list[str]:
@@ -115,7 +117,8 @@ def _on_ray(sources: list[str], library: Library, options: dict[str, Any], addre
                                 "address (ray://HEAD:10001, or auto on a cluster node), or "
                                 "use --ray local.") from exc
     try:
-        task = ray.remote(work).options(num_cpus=cpus, num_gpus=gpus, max_retries=RETRIES)
+        task = ray.remote(_on_its_node(work)).options(num_cpus=cpus, num_gpus=gpus,
+                                                      max_retries=RETRIES)
         source_of = {task.remote(source, str(library.root), options): source
                      for source in sources}
         pending, outcomes = list(source_of), []
@@ -132,6 +135,20 @@ def _on_ray(sources: list[str], library: Library, options: dict[str, Any], addre
     finally:
         if started_here:
             ray.shutdown()
+
+
+def _on_its_node(work: Work) -> Work:
+    """``work`` whose outcome says which Ray node ran it."""
+
+    def run(source: str, root: str, options: dict[str, Any]) -> Outcome:
+        import dataclasses
+
+        import ray
+
+        outcome = work(source, root, options)
+        return dataclasses.replace(outcome, node=ray.get_runtime_context().get_node_id())
+
+    return run
 
 
 def runtime_env(library: Library) -> dict[str, Any]:
