@@ -325,6 +325,34 @@ def cmd_remove(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_store(args: argparse.Namespace) -> int:
+    from oneframe.index.store import VectorStore, store_uri
+    from oneframe.library.folders import Library
+
+    library = Library(args.library)
+    try:
+        store = VectorStore(library)
+        if args.action == "rebuild":
+            store.rebuild()
+        elif args.action == "sync":
+            added, removed = store.sync()
+            print(f"{len(added)} videos added to the store, {len(removed)} dropped",
+                  file=sys.stderr)
+        else:
+            store.optimise()
+        held = store.ready()
+    except OneframeError:
+        raise
+    except Exception as exc:  # the object store unreachable, credentials refused...
+        raise OneframeError(
+            f"The library's store at {store_uri(library)} could not be brought in line "
+            f"({args.action}: {type(exc).__name__}: {str(exc).strip()[:300]}). Check that its "
+            "storage answers (the AWS_* variables: endpoint, credentials, region), then run "
+            "`oneframe store sync` again: it picks up where this stopped.") from exc
+    print(f"{store.uri}: {len(held)} videos, the library has {len(library.ids())}")
+    return 0 if sorted(held) == sorted(library.ids()) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="oneframe", description=DESCRIPTION)
     parser.add_argument("--library", help="library folder (default: $ONEFRAME_LIBRARY or "
@@ -411,6 +439,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("remove", help="remove a video from the library")
     p.add_argument("id")
     p.set_defaults(func=cmd_remove)
+
+    p = sub.add_parser("store", help="bring the library's store (ONEFRAME_STORE, or its .store "
+                       "folder) in line with its folders, rebuild it, or optimise it")
+    p.add_argument("action", choices=["sync", "rebuild", "optimise"])
+    p.set_defaults(func=cmd_store)
 
     add_export(sub)
     add_model(sub)

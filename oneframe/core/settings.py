@@ -16,6 +16,7 @@ from oneframe.core.errors import OneframeError
 
 LIBRARY = "ONEFRAME_LIBRARY"
 STORE = "ONEFRAME_STORE"
+STORE_OPTIONS = "ONEFRAME_STORE_OPTIONS"
 STORE_CACHE_MB = "ONEFRAME_STORE_CACHE_MB"
 CACHE = "ONEFRAME_CACHE"
 MODEL = "ONEFRAME_MODEL"
@@ -40,6 +41,8 @@ MAX_IMAGE_MEGAPIXELS = "ONEFRAME_MAX_IMAGE_MEGAPIXELS"
 SETTINGS = {
     LIBRARY: "the library's folder (default $XDG_DATA_HOME/oneframe)",
     STORE: "where the store lives: a folder or s3://... (default <library>/.store)",
+    STORE_OPTIONS: "LanceDB storage options of the store, a JSON object of strings (endpoint, "
+    "timeouts, retries...; the AWS_* variables are read too)",
     STORE_CACHE_MB: "index kept in memory by LanceDB, MB (768)",
     CACHE: "ONNX exports and query vectors (default $XDG_CACHE_HOME/oneframe)",
     MODEL: "the picture model: a hub id or a folder (openai/clip-vit-base-patch32)",
@@ -92,6 +95,21 @@ def number(name: str, default: float, *, minimum: float = 0.0, integer: bool = F
         raise SettingError(f"{name}={raw!r} is out of range: set it to {kind} {bound}, or unset "
                            f"it for the default ({default:g}).")
     return int(value) if integer else value
+
+
+def string_map(name: str) -> dict[str, str]:
+    """``$name`` as a JSON object of strings ({} where unset); SettingError otherwise."""
+    import json
+
+    raw = text(name)
+    try:
+        found = json.loads(raw) if raw else {}
+    except ValueError:
+        found = None
+    if not isinstance(found, dict) or not all(isinstance(v, str) for v in found.values()):
+        raise SettingError(f"{name} must be a JSON object of strings, such as "
+                           '{"timeout": "30s", "client_max_retries": "3"}, or unset.')
+    return found
 
 
 def choice(name: str, allowed: Sequence[str], default: str = "auto") -> str:

@@ -86,7 +86,8 @@ def connect(uri: str, session: Any) -> Any:
     videos while the app searches), caching in ``session``."""
     import lancedb
 
-    return lancedb.connect(uri, read_consistency_interval=timedelta(0), session=session)
+    return lancedb.connect(uri, read_consistency_interval=timedelta(0), session=session,
+                           storage_options=settings.string_map(settings.STORE_OPTIONS) or None)
 
 
 def prewarm(db: Any, uri: str) -> None:

@@ -169,21 +169,32 @@ class VectorStore:
 
     def _videos(self) -> list[dict[str, Any]]:
         """The videos table's rows (one read)."""
-        if VIDEOS not in self._tables():
-            return []
-        return self.db.open_table(VIDEOS).to_arrow().to_pylist()
+        table = self._open(VIDEOS) if VIDEOS in self._tables() else None
+        return [] if table is None else table.to_arrow().to_pylist()
 
     def _tables(self) -> set[str]:
         return set(self.db.list_tables().tables)
+
+    def _open(self, name: str) -> Any | None:
+        """The table ``name``; None where its creation was torn (its files written but no
+        version committed: the storage went away mid-write), which is then removed so that
+        it is made again. A table that can't be opened for another reason raises."""
+        try:
+            return self.db.open_table(name)
+        except ValueError as exc:
+            if "not found" not in str(exc):
+                raise
+        LOG.warning("oneframe: the store's table %s was left half made; making it again", name)
+        self.db.drop_table(name, ignore_missing=True)
+        return None
 
     def _drop(self, vid: str) -> None:
         """Every row of ``vid``: its ready row first, so it stops showing at once."""
         where = f"video = {_quoted(vid)}"
         tables = self._tables()
-        if VIDEOS in tables:
-            self.db.open_table(VIDEOS).delete(where)
-        for name in tables - {VIDEOS}:
-            self.db.open_table(name).delete(where)
+        for name in [VIDEOS, *sorted(tables - {VIDEOS})] if VIDEOS in tables else tables:
+            if (table := self._open(name)) is not None:
+                table.delete(where)
 
     def _write(self, video: VideoIndex) -> None:
         record = video.record
@@ -221,10 +232,11 @@ class VectorStore:
         self.db.open_table(VIDEOS).update(where=where, values={"ready": True})
 
     def _add(self, name: str, data: Any) -> None:
-        if name in self._tables():
-            self.db.open_table(name).add(data)
+        table = self._open(name) if name in self._tables() else None
+        if table is not None:
+            table.add(data)
         else:
-            self.db.create_table(name, data)
+            self.db.create_table(name, data, exist_ok=False)
 
     def optimise(self) -> None:
         """Compact each table, drop old versions, and index the large ones (run in the
