@@ -279,3 +279,49 @@ def test_a_store_of_the_earlier_layout_is_rebuilt(library: Library) -> None:
     added, _ = store.sync()
     assert sorted(added) == library.ids() and store_module.OLD_CUES not in store._tables()
     assert store.lines("where did you put my keys", 5)[0].row == 0
+
+
+def test_one_film_added_or_removed_costs_its_rows_not_an_index_rewrite(tmp_path,
+                                                                      monkeypatch) -> None:
+    """Once a table is indexed, optimise leaves it until the rows outside the index (or the
+    deleted ones) pass DELTA_SHARE: a new film is searched exactly beside the index meanwhile,
+    and a removed one is gone at once."""
+    import pyarrow as pa
+
+    from oneframe.index import lance_tables as module
+
+    rng = np.random.default_rng(1)
+    library = Library(tmp_path / "library")
+    store = VectorStore(library)
+    name = group_name("frames", "m", 64)
+
+    def film(vid: str, vectors: np.ndarray) -> None:
+        store._add(name, pa.table({"video": [vid] * len(vectors),
+                                   "frame": np.arange(len(vectors), dtype=np.int32),
+                                   "time": np.arange(len(vectors), dtype=np.float64),
+                                   "vector": module.vector_column(vectors)}))
+        store._add(VIDEOS, pa.table({"video": [vid], "stamp": ["x"], "model": ["m"],
+                                     "frames": [len(vectors)], "ready": [True]}))
+
+    for v in range(4):
+        film(f"file-{v}", unit(rng.standard_normal((10_000, 64))).astype(np.float32))
+    monkeypatch.setattr(module, "ANN_ROWS", 20_000)
+    store.optimise()
+    table = store.db.open_table(name)
+    assert table.index_stats("vector_idx").num_unindexed_rows == 0
+    version = table.version
+    target = unit(rng.standard_normal((1, 64)))[0].astype(np.float32)
+    film("new", np.vstack([target, unit(rng.standard_normal((999, 64)))]).astype(np.float32))
+    store.optimise()  # 1,000 of 41,000 rows: not due
+    table = store.db.open_table(name)
+    assert table.index_stats("vector_idx").num_unindexed_rows == 1000
+    assert table.version == version + 1  # the film's append only: nothing rewritten
+    [best, *_] = store.nearest("frames", "m", target, 5)
+    assert (best.video, best.row) == ("new", 0)  # found outside the index, exactly
+    store._drop("new")
+    assert "new" not in {m.video for m in store.nearest("frames", "m", target, 5)}
+    film("more", unit(rng.standard_normal((2_000, 64))).astype(np.float32))
+    store.optimise()  # 2,000 more rows outside the index: 4.8% of 42,000, due
+    assert store.db.open_table(name).index_stats("vector_idx").num_unindexed_rows == 0
+    assert {m.video for m in store.nearest("frames", "m", target, 5)} <= {
+        "file-0", "file-1", "file-2", "file-3", "more"}

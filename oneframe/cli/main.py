@@ -339,7 +339,7 @@ def cmd_store(args: argparse.Namespace) -> int:
             print(f"{len(added)} videos added to the store, {len(removed)} dropped",
                   file=sys.stderr)
         else:
-            store.optimise()
+            store.optimise(force=True)
         held = store.ready()
     except OneframeError:
         raise

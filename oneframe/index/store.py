@@ -238,14 +238,15 @@ class VectorStore:
         else:
             self.db.create_table(name, data, exist_ok=False)
 
-    def optimise(self) -> None:
+    def optimise(self, force: bool = False) -> None:
         """Compact each table, drop old versions, and index the large ones (run in the
-        background). One process at a time; a commit that another writer pre-empted (a sync
-        deleting rows meanwhile) is tried again."""
+        background); an indexed table only once enough of it is new or deleted, unless
+        ``force`` (see ``lance_tables.DELTA_SHARE``). One process at a time; a commit that
+        another writer pre-empted (a sync deleting rows meanwhile) is tried again."""
         with held(self.library.root / ".store-optimise.lock"):
             for name in self._tables():
                 optimise_table(self.db.open_table(name), text=name == CUES,
-                               vectors=name.startswith(("frames_", "windows_")))
+                               vectors=name.startswith(("frames_", "windows_")), force=force)
 
     def prewarm(self) -> None:
         """Read ahead what searches read (indexes, then a local store's files), for a server
