@@ -128,8 +128,12 @@ def main() -> None:
     parser.add_argument("--cold", action="store_true",
                         help="drop the page cache first (root only) and open as the app does, "
                         "with LibrarySearch.warm's read-ahead (inside open_s)")
+    parser.add_argument("--read-ahead-first", action="store_true",
+                        help="with --cold: read the store's files ahead before the first "
+                        "query, as oneframe did before (now it reads them in the background)")
     args = parser.parse_args()
     lance_tables.NPROBES, lance_tables.REFINE_ROWS = args.nprobes, args.refine
+    lance_tables.READ_AHEAD_IN_BACKGROUND = not args.read_ahead_first
     from oneframe.encoders.dual import load_encoder
 
     encoder = load_encoder(str(vit_b32_model()))

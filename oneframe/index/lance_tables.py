@@ -52,16 +52,23 @@ So adding or removing one film costs that film's rows, and the whole rewrite com
 15 or so films."""
 
 
+MAX_VERSIONS = 400
+"""Versions an indexed table may gather before it is optimised anyway: old versions (and the
+files of films removed since) are only dropped by an optimise. 400 is about 200 films added or
+removed, a few GB at most."""
+
+
 def optimise_due(table: Any, vectors: bool) -> bool:
     """Whether optimising ``table`` is worth its cost now (see ``DELTA_SHARE``): always for a
     table without its vector index; for an indexed one, once enough rows are outside the index
-    or deleted."""
+    or deleted, or it has gathered ``MAX_VERSIONS``."""
     if not vectors or not has_vector_index(table):
         return True
     stats = table.index_stats("vector_idx")
     live = max(table.count_rows(), 1)
     deleted = max(stats.num_indexed_rows + stats.num_unindexed_rows - live, 0)
-    return stats.num_unindexed_rows > DELTA_SHARE * live or deleted > DELTA_SHARE * live
+    return (stats.num_unindexed_rows > DELTA_SHARE * live or deleted > DELTA_SHARE * live
+            or len(table.list_versions()) > MAX_VERSIONS)
 
 
 def optimise_table(table: Any, text: bool, vectors: bool, force: bool = False) -> None:
@@ -126,6 +133,23 @@ def prewarm(db: Any, uri: str) -> None:
                 table.prewarm_index(index.name)
     if "://" in uri or not hasattr(os, "posix_fadvise"):
         return
+    if READ_AHEAD_IN_BACKGROUND:
+        import threading
+
+        threading.Thread(target=read_ahead, args=(uri,), name="oneframe-read-ahead",
+                         daemon=True).start()
+    else:
+        read_ahead(uri)
+
+
+READ_AHEAD_IN_BACKGROUND = True
+"""The store's files are read ahead while the first queries are answered (they need the
+indexes, read first, and a thousand rows each), not before them."""
+
+
+def read_ahead(uri: str) -> None:
+    """Ask the kernel to read a local store's files into the page cache, where they fit half
+    the free memory (the vectors re-ranked by each query are random reads otherwise)."""
     files = [p for p in Path(uri).rglob("*") if p.is_file()]
     free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     if sum(p.stat().st_size for p in files) > free // 2:
