@@ -1,0 +1,183 @@
+"""A query split into what is seen, what is said and narration, each sent to its channel.
+
+People describe a remembered moment both ways at once: "Landa sees Bridget's leg is in a cast
+and asks her what happened". The picture model should get "Bridget's leg is in a cast", the
+dialogue "what happened", and neither "Landa sees ... and asks her". Rules, in order:
+
+* explicit syntax: ``said: ...`` and ``seen: ...`` mark the parts; ``"exact words"`` (straight
+  or curly quotes) are said and must appear in the line; ``-word`` leaves out moments whose
+  line, or picture, matches the word;
+* the rest is cut into clauses (at commas, ``and``, ``while``, ``as``, ``when``, ``then``,
+  ``before``, ``after``, semicolons); a clause with a reporting verb near its start ("tells",
+  "asks", "calls", "introduces"...) is said, its speaker-verb-addressee frame narration; a
+  clause led by a perception verb ("sees", "watches", "notices") is seen, the verb's subject
+  narration; any other clause is seen (a description of the picture);
+* a query with no said part is plain: both channels get all of it, as before.
+
+A channel whose part is empty gets the whole query (a quote still has a picture, weighted low
+by the suggested weight). English only; other languages' queries are plain.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from oneframe.dialogue.text import REPORTING_VERBS
+
+SPEECH_VERBS = REPORTING_VERBS | frozenset(
+    "introduce introduces introduced introducing saying telling asking calling "
+    "shouting yelling whispering replying".split())
+PERCEPTION_VERBS = frozenset(
+    "see sees saw seeing notice notices noticed noticing watch watches watched watching "
+    "spot spots spotted observe observes observed glimpse glimpses".split())
+CLAUSE_BREAK = re.compile(
+    r"\s*[;,]\s*(?:and\s+|then\s+|but\s+)?|\s+(and|while|as|when|whilst|then|before|after|"
+    r"but)\s+", re.IGNORECASE)
+OBJECTS = frozenset("him her them me us you everyone everybody".split())
+LINKS = frozenset("that if whether".split())
+"""Words between a reporting verb and the words of the line: its addressee, a linking word (a
+question's own "what", "why" or "how" stays: it is said)."""
+LEADING_JOINT = re.compile(r"^(?:and|while|as|when|whilst|then|before|after|but)\s+",
+                           re.IGNORECASE)
+MARKER = re.compile(r"\b(said|seen)\s*:", re.IGNORECASE)
+QUOTED = re.compile(r"[\"“”]([^\"“”]+)[\"“”]")
+EXCLUDED = re.compile(r"(?:(?<=\s)|^)-(\w[\w'’]*)")
+SUBJECTS = 3
+"""Words a clause's subject may take before its verb ("the old man sees", "Landa asks")."""
+WEIGHTS = {"seen": 0.8, "said": 0.2, "both": 0.5}
+"""The picture's suggested share by what the query holds: only what is seen, only what is said,
+or both."""
+
+
+@dataclass(frozen=True)
+class QueryParts:
+    """What a query asks of each channel."""
+
+    text: str
+    seen: str = ""
+    said: str = ""
+    narration: str = ""
+    exact: tuple[str, ...] = ()
+    """Phrases the line must contain (lower case)."""
+    exclude: tuple[str, ...] = ()
+    """Words whose moments (by line or picture) are left out (lower case)."""
+    whole: str = ""
+    """The query without its syntax (markers, quote marks, excluded words)."""
+
+    @classmethod
+    def parse(cls, text: str) -> QueryParts:
+        return parse(text)
+
+    @property
+    def split(self) -> bool:
+        """Whether the query has a said part (else it is plain: all of it to both channels)."""
+        return bool(self.said)
+
+    @property
+    def picture_text(self) -> str:
+        """What the picture model is asked: the seen part, else the whole query."""
+        return (self.seen if self.split else "") or self.whole
+
+    @property
+    def dialogue_text(self) -> str:
+        """What the dialogue is matched against: the said part, else the whole query."""
+        return self.said or self.whole
+
+    def suggested_weight(self, default: float) -> float:
+        """The picture's share this query suggests: ``default`` for a plain one."""
+        if not self.split:
+            return default
+        return WEIGHTS["both"] if self.seen else WEIGHTS["said"]
+
+    def describe(self) -> str:
+        """``seen: ... / said: ...`` as the Search page shows the split; "" for a plain query."""
+        shown = [f"{name}: {value}" for name, value in (("seen", self.seen),
+                                                       ("said", self.said)) if value]
+        shown += [f"must say: “{p}”" for p in self.exact]
+        shown += [f"not: {w}" for w in self.exclude]
+        return " / ".join(shown) if (self.split or self.exclude or self.exact) else ""
+
+
+def parse(text: str) -> QueryParts:
+    """Split ``text`` (see the module's docstring)."""
+    exclude = tuple(m.group(1).lower() for m in EXCLUDED.finditer(text))
+    body = EXCLUDED.sub(" ", text)
+    seen: list[str] = []
+    said: list[str] = []
+    narration: list[str] = []
+    pieces = MARKER.split(body)
+    for marker, value in zip(pieces[1::2], pieces[2::2], strict=True):
+        (said if marker.lower() == "said" else seen).append(_clean(value))
+    exact = []
+    for quote in QUOTED.findall(pieces[0]):
+        said.append(_clean(quote))
+        exact.append(_clean(quote).lower())
+    parts = CLAUSE_BREAK.split(QUOTED.sub(" , ", pieces[0]))
+    last = None
+    for clause, joint in zip(parts[::2], [None, *parts[1::2]], strict=False):
+        clause = LEADING_JOINT.sub("", _clean(clause))
+        if not clause:
+            continue
+        if last == "said" and joint and joint.lower() == "as":  # "introduces him as a stuntman"
+            said[-1] += " as " + clause
+            continue
+        last = _clause(clause, seen, said, narration)
+    whole = _clean(MARKER.sub(" ", body))
+    return QueryParts(text, " ".join(s for s in seen if s), " ".join(s for s in said if s),
+                      " ".join(n for n in narration if n), tuple(exact), exclude, whole)
+
+
+def _clause(clause: str, seen: list[str], said: list[str], narration: list[str]) -> str:
+    """Put one clause where it belongs; which part it went to."""
+    tokens = clause.split()
+    plain = [_plain(t) for t in tokens]
+    speech = next((i for i, w in enumerate(plain) if w in SPEECH_VERBS and i), None)
+    if speech is None and plain and plain[0] in SPEECH_VERBS:
+        speech = 0  # "asks her what happened": the subject was in the clause before
+    if speech is not None:
+        start = _line_start(tokens, plain, speech)
+        if speech > SUBJECTS:  # "a man in sunglasses says ...": who speaks is seen
+            seen.append(" ".join(tokens[:speech]))
+            narration.append(" ".join(tokens[speech:start]))
+        else:
+            narration.append(" ".join(tokens[:start]))
+        if start < len(tokens):  # else the verb's words are elsewhere (a quote)
+            said.append(" ".join(tokens[start:]))
+        return "said"
+    for i, word in enumerate(plain[:SUBJECTS + 1]):
+        if word in PERCEPTION_VERBS and i + 1 < len(tokens):
+            start = i + 2 if plain[i + 1] in ("that", "how") and i + 2 < len(tokens) else i + 1
+            seen.append(" ".join(tokens[start:]))
+            narration.append(" ".join(tokens[:start]))
+            return "seen"
+    seen.append(clause)
+    return "seen"
+
+
+def _line_start(tokens: list[str], plain: list[str], verb: int) -> int:
+    """Where the words of the line begin after a reporting verb: past its addressee (a pronoun,
+    a name, or a short noun phrase before "to"/"that") and a linking word. A name is said where
+    the verb introduces it ("introduces Brad Pitt as a stuntman")."""
+    after = plain[verb + 1:verb + 4]
+    for link in ("to", "that"):
+        if link in after:
+            at = verb + 1 + after.index(link)
+            if link == "to" and plain[at - 1] == "not":  # "warns him not to touch it"
+                at -= 1
+            return at + (link == "that")
+    names = not plain[verb].startswith("introduc")
+    start = verb + 1
+    while start < len(tokens) - 1 and (plain[start] in OBJECTS or plain[start] in LINKS
+                                       or (names and tokens[start][:1].isupper())):
+        start += 1
+    return start
+
+
+def _plain(token: str) -> str:
+    return token.strip(".,;:!?\"'“”‘’()").lower()
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.replace('"', " ").replace("“", " ").replace("”", " ").split()).strip(
+        " ,;:")

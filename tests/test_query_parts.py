@@ -1,0 +1,106 @@
+"""Queries split into what is seen and what is said: the parser on descriptions written the way
+people remember moments (the original find-the-frame app's examples and ours), each with its
+parts written out by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from oneframe.search.query_parts import QueryParts, parse
+
+# (query, seen, said): "" where the query has no such part; a plain query (nothing said) has
+# its whole text for both channels and is marked by said == "".
+CASES = [
+    # the original app's kind of descriptions
+    ("Landa sees Bridget's left leg is wrapped in cast and asks her what happened",
+     "Bridget's left leg is wrapped in cast", "what happened"),
+    ("she introduces Brad Pitt as an Italian stuntman", "", "Brad Pitt as an Italian stuntman"),
+    ("she calls him an Italian stuntman", "", "an Italian stuntman"),
+    ("Emo tells Proog he is ok", "", "he is ok"),
+    ("Brad Pitt in a tuxedo, close-up", "Brad Pitt in a tuxedo close-up", ""),
+    ("the soldier asks why they are running", "", "why they are running"),
+    ("Proog warns Emo not to touch the buttons", "", "not to touch the buttons"),
+    ("he says that the robots are coming", "", "the robots are coming"),
+    ("the old man whispers something about the war", "", "something about the war"),
+    ("Hildy tells Walter she is getting married", "", "she is getting married"),
+    # seen and said in one description
+    ("a woman in a red coat walks into the bar and says she needs a drink",
+     "a woman in a red coat walks into the bar", "she needs a drink"),
+    ("while the city burns the girl shouts that she can't find her brother",
+     "the city burns the girl", "she can't find her brother"),  # no comma: the girl is seen
+    ("as the train pulls in, he tells her he will come back",
+     "the train pulls in", "he will come back"),
+    ("close-up of a hand on a gun, then she asks who sent him",
+     "close-up of a hand on a gun", "who sent him"),
+    ("the robot sees the soldiers and warns them to leave",
+     "the soldiers", "to leave"),
+    ("he looks at the sea and says it is beautiful",
+     "he looks at the sea", "it is beautiful"),
+    ("two men in a car at night, one tells the other to slow down",
+     "two men in a car at night", "to slow down"),
+    ("a dragon flies over the village while the boy yells for help",
+     "a dragon flies over the village", "for help"),
+    ("wide shot of a desert; the captain announces they are lost",
+     "wide shot of a desert", "they are lost"),
+    ("she notices the blood on his shirt and asks if he is hurt",
+     "the blood on his shirt", "he is hurt"),
+    # quotes: said, and the line must contain them
+    ('the boy shouts "run for it" while the city burns', "the city burns", "run for it"),
+    ('"I\'ll be back"', "", "I'll be back"),
+    ('a man in sunglasses says "hasta la vista"', "a man in sunglasses", "hasta la vista"),
+    ("“what a day” she sighs on the balcony", "she sighs on the balcony", "what a day"),
+    ('rain on the window, "we have to go"', "rain on the window", "we have to go"),
+    # explicit syntax
+    ("said: I am ok seen: a robot in the rain", "a robot in the rain", "I am ok"),
+    ("seen: two people on a bridge said: don't jump", "two people on a bridge", "don't jump"),
+    ("said: where is the money", "", "where is the money"),
+    ("seen: a red balloon", "a red balloon", ""),
+    ("SAID: hello there", "", "hello there"),
+    # plain descriptions: nothing said, the whole query to both channels
+    ("a man in a tuxedo", "a man in a tuxedo", ""),
+    ("two people talking in a car at night", "two people talking in a car at night", ""),
+    ("an explosion in a city street", "an explosion in a city street", ""),
+    ("sunset over the ocean, wide shot", "sunset over the ocean wide shot", ""),
+    ("a close-up of a crying child", "a close-up of a crying child", ""),
+    ("soldiers running through the smoke", "soldiers running through the smoke", ""),
+    ("a cat and a dog on a sofa", "a cat a dog on a sofa", ""),
+    ("the hero stands on the roof as the sun rises", "the hero stands on the roof the sun rises",
+     ""),
+    # dialogue remembered as words alone: plain too (both channels), as before
+    ("you can't handle the truth", "you can't handle the truth", ""),
+    ("italian stuntman", "italian stuntman", ""),
+    ("I'm going to make him an offer he can't refuse",
+     "I'm going to make him an offer he can't refuse", ""),
+]
+
+
+@pytest.mark.parametrize(("query", "seen", "said"), CASES, ids=[c[0][:40] for c in CASES])
+def test_a_query_splits_into_what_is_seen_and_said(query: str, seen: str, said: str) -> None:
+    parts = parse(query)
+    assert parts.said == said
+    if said:
+        assert parts.seen == seen
+        assert parts.dialogue_text == said
+        assert parts.picture_text == (seen or parts.whole)
+    else:  # plain: both channels get the whole query
+        assert parts.picture_text == parts.dialogue_text == parts.whole
+
+
+def test_there_are_at_least_forty_hand_written_cases() -> None:
+    assert len(CASES) >= 40 and len({c[0] for c in CASES}) == len(CASES)
+
+
+def test_quotes_must_appear_and_minus_words_are_left_out() -> None:
+    parts = parse('the boy shouts "Run for it" while the city burns -night -Rain')
+    assert parts.exact == ("run for it",) and parts.exclude == ("night", "rain")
+    assert "night" not in parts.picture_text and "rain" not in parts.whole
+    assert parts.describe() == ("seen: the city burns / said: Run for it / must say: “run for "
+                                "it” / not: night / not: rain")
+    assert parse("a well-known face, mid-shot").exclude == ()  # hyphens inside words stay
+
+
+def test_the_suggested_weight_follows_the_parts() -> None:
+    assert parse("she calls him an Italian stuntman").suggested_weight(0.5) == 0.2
+    assert parse("a dog barks and the man tells it to stop").suggested_weight(0.5) == 0.5
+    assert parse("a man in a tuxedo").suggested_weight(0.6) == 0.6  # plain: the default
+    assert QueryParts.parse("seen: a red balloon").suggested_weight(0.5) == 0.5
