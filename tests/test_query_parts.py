@@ -104,3 +104,61 @@ def test_the_suggested_weight_follows_the_parts() -> None:
     assert parse("a dog barks and the man tells it to stop").suggested_weight(0.5) == 0.5
     assert parse("a man in a tuxedo").suggested_weight(0.6) == 0.6  # plain: the default
     assert QueryParts.parse("seen: a red balloon").suggested_weight(0.5) == 0.5
+
+
+SEEN = "a red balloon over the harbour"
+SAID = "the quick brown fox jumps over the lazy dog"
+
+
+@pytest.fixture()
+def film_with_parts():
+    """Frame 7 shows the seen part, frame 20 shows the said part's words (as a sign would), and
+    the line is said at 12 s."""
+    from planted import image_like, plant, showing
+
+    from oneframe.dialogue.cues import Cue
+    from oneframe.encoders.dual import load_encoder, resolve_model
+    from oneframe.library.folders import Library
+
+    encoder = load_encoder()
+    seen, said, balloon = encoder.embed_texts([SEEN, SAID, "balloon"])
+    vectors = image_like(30, [SEEN, SAID, "balloon"], seed=3)
+    vectors[7] = showing(showing(vectors[7], seen), balloon)  # a balloon is what it shows
+    vectors[20] = showing(vectors[20], said)
+    cues = [Cue(2.0, 3.5, "Good morning, everyone."), Cue(12.0, 14.0, SAID.capitalize() + "."),
+            Cue(20.0, 22.0, "Where did you put my keys?")]
+    library = Library()
+    plant(library, "film", [float(t) for t in range(30)], vectors, cues, resolve_model())
+    return library
+
+
+def test_the_seen_part_reaches_the_frames_and_the_said_part_the_lines(film_with_parts) -> None:
+    from oneframe.search.index import SearchIndex
+
+    index = SearchIndex(film_with_parts)
+    query = f"{SEEN} and the man says {SAID}"
+    by_picture = index.search(query, visual_weight=1.0).hits
+    assert by_picture[0].frame_index == 7  # the seen part's frame, not the said part's (20)
+    assert all(h.frame_index != 20 for h in by_picture if h.visual and h.visual > 0.5)
+    by_line = index.search(query, visual_weight=0.0).hits
+    assert by_line[0].time >= 12.0 and by_line[0].text.startswith("The quick brown fox")
+    # the whole query to the picture (as before) would rank the said part's frame too
+    plain = index.search(f"{SEEN} {SAID}", visual_weight=1.0).hits
+    assert {h.frame_index for h in plain[:2]} == {7, 20}
+
+
+def test_quoted_words_must_be_in_the_line_and_minus_words_leave_moments_out(
+        film_with_parts) -> None:
+    from oneframe.search.index import SearchIndex
+
+    index = SearchIndex(film_with_parts)
+    found = index.search('"lazy dog"', visual_weight=0.0).hits
+    assert found and all("lazy dog" in h.text.lower() for h in found)
+    assert not index.search('"lazy cat"', visual_weight=0.0).hits
+    lines = {h.text for h in index.search("where did you put my keys", visual_weight=0.0).hits}
+    assert any("keys" in t for t in lines)
+    assert not any("keys" in t for t in {h.text for h in index.search(
+        "where did you put my keys -keys", visual_weight=0.0).hits})
+    assert index.search(SEEN, visual_weight=1.0).hits[0].frame_index == 7
+    pictured = index.search(f"{SEEN} -balloon", visual_weight=1.0).hits
+    assert all(h.frame_index != 7 for h in pictured)  # its picture matches the excluded word

@@ -29,6 +29,7 @@ from oneframe.search.floor import MIN_SCORE
 from oneframe.search.fusion import blend, calibrate_dialog, distinct_moments, strength
 from oneframe.search.highlight import highlight
 from oneframe.search.picture import PictureIndex, PictureScores
+from oneframe.search.query_parts import QueryParts
 from oneframe.search.results import Hit, SearchResult, Timeline, moment_url, source_name
 
 DEFAULT_VISUAL_WEIGHT = 0.5
@@ -40,6 +41,8 @@ _KEY_STRIDE = 1e7  # seconds: frame keys (video, time) stay sorted across the wh
 MARGIN_DISCOUNT = 0.9  # a frame only within the margin of a line ranks below one during it
 PICTURE_LEAD = 2.0  # Play starts this many seconds before a moment found by its picture
 SAME_LINE_SECONDS = 5.0  # the same words this close are one line said once
+EXCLUDED_PICTURE = 0.5
+"""A frame whose picture matches an excluded word (``-word``) this well is left out."""
 
 
 _ENCODING = ThreadPoolExecutor(2, thread_name_prefix="oneframe-query")
@@ -179,7 +182,9 @@ class SearchIndex:
             like = (like[0], self.nearest_frame(like[0], float(like[1])))
         has_dialog = bool(query) and image is None and like is None and any(
             self.cues[i] for i in chosen)
-        dq = DialogQuery.parse(query or "") if has_dialog else None
+        parts = QueryParts.parse(query) if query and image is None and like is None else None
+        dq = DialogQuery.parse(parts.dialogue_text if parts else query or "") \
+            if has_dialog else None
         sentences = {model: _ENCODING.submit(sentence_vector, model, dq.core)
                      for model in (self.dialog.models() if dq is not None else ())
                      if dq is not None}  # encoded beside the picture model's text
@@ -187,7 +192,7 @@ class SearchIndex:
         if dialogue_only:
             picture = PictureScores(np.zeros(len(self.times), np.float32))
         else:
-            picture = self.picture.score(chosen, query, image,
+            picture = self.picture.score(chosen, parts.picture_text if parts else query, image,
                                          (self.position[like[0]], like[1]) if like else None)
         visual, warnings = picture.values, list(picture.warnings)
         chosen = np.asarray([v for v in chosen.tolist() if v not in picture.left_out], np.int64)
@@ -210,6 +215,8 @@ class SearchIndex:
         matched_by = strength(visual[frames], None if frame_dialog is None
                               else frame_dialog[frames], visual_weight)
         eligible = frames[matched_by >= min_score]
+        if parts is not None and (parts.exact or parts.exclude):
+            eligible = self._as_asked(eligible, parts, lines, chosen)
         picked = distinct_moments(fused[eligible], hit_times[eligible],
                                   self.frame_video[eligible], top_k, min_gap, lines[eligible])
         shown_visual = None if dialogue_only else visual
@@ -279,6 +286,36 @@ class SearchIndex:
         starts = self.cue_start[frame_cue[driven]]
         times[driven] = np.clip(starts, self.times[driven], self.span_end[driven])
         return times
+
+    def _as_asked(self, frames: np.ndarray, parts: QueryParts, lines: np.ndarray,
+                  chosen: np.ndarray) -> np.ndarray:
+        """``frames`` whose line holds every phrase the query quotes and no word it excludes,
+        and whose picture matches no excluded word (its picture score for the word under
+        ``EXCLUDED_PICTURE``)."""
+        shown: dict[tuple[str, int], str] = {}
+
+        def line_of(f: int) -> str:
+            window = int(lines[f])
+            key = ("window", window) if window >= 0 else (
+                "cue", self._said_at(int(self.frame_video[f]), float(self.times[f])))
+            if key not in shown:
+                if key[0] == "window":
+                    first, length = int(self.dialog.first[window]), int(self.dialog.length[window])
+                    cues = self.dialog.cues[first:first + length]
+                else:
+                    cues = [self.dialog.cues[key[1]]] if key[1] >= 0 else []
+                shown[key] = " " + " ".join(words(" ".join(c.text for c in cues))) + " "
+            return shown[key]
+
+        wanted = [" " + " ".join(words(p)) + " " for p in parts.exact]
+        unwanted = [" " + " ".join(words(w)) + " " for w in parts.exclude]
+        keep = np.asarray([all(p in line_of(int(f)) for p in wanted)
+                           and not any(w in line_of(int(f)) for w in unwanted)
+                           for f in frames], bool)
+        for word in parts.exclude:
+            seen = self.picture.score(chosen, word, None, None).values
+            keep &= seen[frames] < EXCLUDED_PICTURE
+        return frames[keep]
 
     def _said_at(self, v: int, t: float) -> int:
         """The cue on screen at ``t`` in video ``v`` (the latest to start), or -1."""
