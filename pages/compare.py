@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboard import cards, charts, takeout, ui
 from dashboard.safe import plain
+from dashboard.weights import weight_slider
 from oneframe.core.errors import OneframeError
 from oneframe.core.timefmt import timestamp
 from oneframe.search.export import compare_to_csv, compare_to_json
@@ -36,7 +37,7 @@ for i, column in enumerate(st.columns(count)):
     with column:
         text = st.text_input(f"Variant {LETTERS[i]}", key=f"variant-{i}",
                              placeholder=EXAMPLES[i])
-        weight = st.slider("Dialogue ⟷ Picture", 0.0, 1.0, 0.5, 0.05, key=f"weight-{i}")
+        weight = weight_slider(text, f"weight-{i}")
         variants.append((LETTERS[i], text.strip(), weight))
 
 results = {}

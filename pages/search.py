@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboard import cards, charts, takeout, ui
 from dashboard.safe import plain
+from dashboard.weights import weight_slider
 from oneframe.core.errors import OneframeError
 from oneframe.core.timefmt import timestamp
 from oneframe.media.images import read_image
@@ -27,9 +28,7 @@ query = ask.text_input("Describe the moment", key="query",
                        "was said (“she calls him an Italian stuntman”)")
 go.button("Search", type="primary", icon=":material/search:", width="stretch", key="go",
           help="Or press Enter in the box")
-weight = st.slider(
-    "Dialogue ⟷ Picture", 0.0, 1.0, 0.5, 0.05, key="weight",
-    help="0: only what was said counts. 1: only what is on screen. 0.5: an equal say.")
+weight = weight_slider(query, "weight")
 chosen = st.session_state["videos"]
 scope = (f"searching {len(chosen)} of {ui.count_label(len(titles), 'video')}" if chosen
          else "searching the one video" if len(titles) == 1

@@ -290,6 +290,23 @@ def test_search_page_ranks_highlights_plays_and_exports(app: AppTest) -> None:
     assert ok(at) and ("#1 ·" in text_of(at) or "Nothing matched well" in shown(at.warning))
 
 
+def test_the_weight_follows_the_query_until_the_user_moves_it(app: AppTest) -> None:
+    at = page(app.run(), "search")
+    assert at.slider(key="weight").value == 0.5
+    at.text_input(key="query").input("the guard tells her the blue door was locked").run()
+    assert ok(at) and at.slider(key="weight").value == 0.2  # a line described: dialogue
+    assert "said: the blue door was locked" in shown(at.caption)
+    at.text_input(key="query").input("a harbour at dawn and he says the door was locked").run()
+    assert at.slider(key="weight").value == 0.5  # seen and said
+    assert "seen: a harbour at dawn / said: the door was locked" in shown(at.caption)
+    at.slider(key="weight").set_value(0.9).run()  # the user's now
+    at.text_input(key="query").input("she tells him the blue door was locked").run()
+    assert ok(at) and at.slider(key="weight").value == 0.9
+    at = page(at, "compare")
+    at.text_input(key="variant-0").input("the guard says the door was locked").run()
+    assert ok(at) and at.slider(key="weight-0").value == 0.2
+
+
 def test_search_results_leave_as_markers_and_a_supercut_made_in_the_background(
         app: AppTest) -> None:
     from dashboard.takeout import export_jobs
