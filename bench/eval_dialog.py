@@ -44,6 +44,8 @@ FILMS = {  # the subtitles each set is written against (see ../shared/eval/READM
     "paraphrase-hard-ed": "data/subtitles/elephants-dream/captions.en.vtt",
     "paraphrase-hard-notld":
         "data/subtitles/public-domain-films/night-of-the-living-dead-1968-en.srt",
+    "mixed-ed": "data/subtitles/elephants-dream/captions.en.vtt",
+    "mixed-notld": "data/subtitles/public-domain-films/night-of-the-living-dead-1968-en.srt",
 } | {name: f"data/subtitles/{file}" for name, (file, _) in SETS.items()}
 LANGS = {f"data/subtitles/{file}": lang for file, lang in SETS.values()}
 """The language of each film's subtitles other than English (bench/language_sets.py)."""
@@ -87,7 +89,15 @@ def main() -> None:
     parser.add_argument("--sets", nargs="*", default=[str(SHARED / "eval"),
                                                       str(ROOT / "bench" / "eval")])
     parser.add_argument("--decoys", type=int, default=0)
+    parser.add_argument("--whole", action="store_true",
+                        help="send each query whole to the dialogue, as before query parts "
+                        "(oneframe/search/query_parts.py): to compare")
     args = parser.parse_args()
+    if args.whole:
+        from oneframe.search import query_parts
+
+        query_parts.QueryParts.parse = classmethod(  # type: ignore[method-assign]
+            lambda cls, text: cls(text, whole=text))
     print(cpu_summary())
     os.environ.setdefault("ONEFRAME_MODEL", str(tiny_model()))
     sentences = dialog_model()
@@ -110,11 +120,19 @@ def main() -> None:
             indexes[subtitles] = SearchIndex(library, [record.id])
             film_of[subtitles] = record.id
 
+        spent: list[float] = []
+
         def alone(path: Path, query: str) -> list[float]:
+            started = time.perf_counter()
             hits = indexes[SHARED / FILMS[path.stem]].search(query, visual_weight=0.0, top_k=5)
+            spent.append((time.perf_counter() - started) * 1000)
             return [h.time for h in hits.hits]
 
-        report(files, alone, "each film searched alone")
+        report(files, alone, "each film searched alone"
+               + (" (queries whole, no parts)" if args.whole else ""))
+        print(f"query time, each film alone: mean {np.mean(spent):.1f} ms, median "
+              f"{np.median(spent):.1f} ms, p95 {np.percentile(spent, 95):.1f} ms "
+              f"({len(spent)} queries)")
         if args.decoys:
             planted = plant_decoys(library, args.decoys, list(film_of))
             started = time.perf_counter()

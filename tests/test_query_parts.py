@@ -23,6 +23,7 @@ CASES = [
     ("he says that the robots are coming", "", "the robots are coming"),
     ("the old man whispers something about the war", "", "something about the war"),
     ("Hildy tells Walter she is getting married", "", "she is getting married"),
+    ("she says I just wanted to answer the phone", "", "I just wanted to answer the phone"),
     # seen and said in one description
     ("a woman in a red coat walks into the bar and says she needs a drink",
      "a woman in a red coat walks into the bar", "she needs a drink"),

@@ -43,6 +43,8 @@ LEADING_JOINT = re.compile(r"^(?:and|while|as|when|whilst|then|before|after|but)
 MARKER = re.compile(r"\b(said|seen)\s*:", re.IGNORECASE)
 QUOTED = re.compile(r"[\"“”]([^\"“”]+)[\"“”]")
 EXCLUDED = re.compile(r"(?:(?<=\s)|^)-(\w[\w'’]*)")
+FIRST_PERSON = frozenset("i i'm i'll i've i'd i’m i’ll i’ve i’d".split())
+"""Capitalised, but the line's own first word, not an addressee's name."""
 SUBJECTS = 3
 """Words a clause's subject may take before its verb ("the old man sees", "Landa asks")."""
 WEIGHTS = {"seen": 0.8, "said": 0.2, "both": 0.5}
@@ -169,7 +171,8 @@ def _line_start(tokens: list[str], plain: list[str], verb: int) -> int:
     names = not plain[verb].startswith("introduc")
     start = verb + 1
     while start < len(tokens) - 1 and (plain[start] in OBJECTS or plain[start] in LINKS
-                                       or (names and tokens[start][:1].isupper())):
+                                       or (names and tokens[start][:1].isupper()
+                                           and _plain(tokens[start]) not in FIRST_PERSON)):
         start += 1
     return start
 
