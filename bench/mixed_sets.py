@@ -13,7 +13,6 @@ used only for exact lines (a quote must appear in the line). The answers are the
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from common import ROOT
 
