@@ -46,6 +46,9 @@ FILMS = {  # the subtitles each set is written against (see ../shared/eval/READM
         "data/subtitles/public-domain-films/night-of-the-living-dead-1968-en.srt",
     "mixed-ed": "data/subtitles/elephants-dream/captions.en.vtt",
     "mixed-notld": "data/subtitles/public-domain-films/night-of-the-living-dead-1968-en.srt",
+    "exchange-ed": "data/subtitles/elephants-dream/captions.en.vtt",
+    "exchange-notld":
+        "data/subtitles/public-domain-films/night-of-the-living-dead-1968-en.srt",
 } | {name: f"data/subtitles/{file}" for name, (file, _) in SETS.items()}
 LANGS = {f"data/subtitles/{file}": lang for file, lang in SETS.values()}
 """The language of each film's subtitles other than English (bench/language_sets.py)."""
@@ -92,12 +95,17 @@ def main() -> None:
     parser.add_argument("--whole", action="store_true",
                         help="send each query whole to the dialogue, as before query parts "
                         "(oneframe/search/query_parts.py): to compare")
+    parser.add_argument("--misses", action="store_true",
+                        help="print each query missed at recall@1, with the times it found")
     args = parser.parse_args()
     if args.whole:
         from oneframe.search import query_parts
 
         query_parts.QueryParts.parse = classmethod(  # type: ignore[method-assign]
             lambda cls, text: cls(text, whole=text))
+    if args.misses:
+        global MISSES
+        MISSES = []
     print(cpu_summary())
     os.environ.setdefault("ONEFRAME_MODEL", str(tiny_model()))
     sentences = dialog_model()
@@ -154,9 +162,14 @@ def main() -> None:
                    "videos) loaded whole (every line scored, as before the store)")
 
 
+MISSES: list[str] | None = None
+"""Where ``--misses`` asks for them: each query missed at recall@1, as a line."""
+
+
 def report(files: list[Path], ask, title: str) -> None:
     """Recall@1 and @5 per set and kind, then per group, for ``ask(set, query) -> times``."""
     rows = []
+    missed = []
     totals: dict[str, list[int]] = {g: [0, 0, 0] for g in ("plain", "seed-style", "overall",
                                                            "extra (ours)")}
     for path in files:
@@ -164,6 +177,9 @@ def report(files: list[Path], ask, title: str) -> None:
         for line in path.read_text().splitlines():
             item = json.loads(line)
             times = ask(path, item["query"])
+            if not found(times[:1], item["answers"]):
+                missed.append(f"  {path.stem}: {item['query']!r} wanted {item['answers']}, "
+                              f"found {[round(t, 1) for t in times]}")
             for key in (item["kind"], "all"):
                 by_kind[key][0] += found(times[:1], item["answers"])
                 by_kind[key][1] += found(times, item["answers"])
@@ -187,6 +203,8 @@ def report(files: list[Path], ask, title: str) -> None:
     print()
     print(table(["group", "queries", "recall@1", "recall@5"],
                 [[g, n, r1 / n, r5 / n] for g, (r1, r5, n) in totals.items() if n]))
+    if MISSES is not None and missed:
+        print("\nmissed at recall@1:\n" + "\n".join(missed))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ Two signals, each in [0, 1]:
   window and of the query's core (its reported-speech frame removed), for paraphrases.
 
 A window's score is their mean (the lexical one alone where no embeddings exist) and goes to
-its *anchor*, the cue in it that carries most of the match, so hits land on the right line.
+its *anchor*, the cue where its match starts (the line that matched, or the first line of an
+exchange matched across two or three), so hits land on the right line.
 Each video's noise floor is the median of its own windows' scores, so a video scores the same
 whichever other videos are searched beside it.
 """
@@ -38,6 +39,11 @@ FRAME_WEIGHT = 0.15
 ORDER_SHARE = 0.15
 LENGTH_PENALTY = 0.005
 RERANK = 64
+EXCHANGE_GAIN = 0.05
+"""How much more than each of its lines alone a window must score to match as an exchange."""
+EXCHANGE_SHARE = 0.5
+"""An exchange's moment is its first line that carries this share of its strongest line's
+match (bench/eval_dialog.py's exchange sets; a line that only shares a word stays out)."""
 STOPWORDS = common_words("en")
 """English's common words ("one" too: "1" is spelled "one"); every language has its own
 (:func:`oneframe.dialogue.languages.common_words`)."""
@@ -241,7 +247,7 @@ class DialogCorpus:
         mute = np.asarray([not c for c in contents])[self.video_lang]  # only common words
         if mute.any():
             combined[mute[self.window_video]] = 0
-        anchor = self._anchors(cue_lexical, semantic)
+        anchor = self._anchors(cue_lexical, semantic, combined)
         cue_score = np.zeros(n_cues, np.float32)
         np.maximum.at(cue_score, anchor, combined)
         best_window = np.full(n_cues, -1, np.int64)
@@ -270,20 +276,34 @@ class DialogCorpus:
                                                 runs[0, k:len(per_cue) + k])
         return runs[self.length - 1, self.first]
 
-    def _anchors(self, cue_lexical: np.ndarray, semantic: np.ndarray) -> np.ndarray:
-        """The cue of each window that carries most of its match."""
+    def _anchors(self, cue_lexical: np.ndarray, semantic: np.ndarray,
+                 combined: np.ndarray) -> np.ndarray:
+        """The cue where each window's match starts. A window that matches as an exchange
+        (its score beats each of its lines alone by ``EXCHANGE_GAIN``) goes to its first line
+        that carries ``EXCHANGE_SHARE`` of its strongest line's match; any other window to its
+        strongest line."""
         cue_sem = np.zeros(len(self.cues), np.float32)
-        singles = np.flatnonzero((self.length == 1) & ~np.isnan(semantic))
-        cue_sem[self.first[singles]] = semantic[singles]
+        singles = np.flatnonzero(self.length == 1)
+        single_of = np.zeros(len(self.cues), np.int64)
+        single_of[self.first[singles]] = singles  # every cue has a window of its own
+        sem_singles = singles[~np.isnan(semantic[singles])]
+        cue_sem[self.first[sem_singles]] = semantic[sem_singles]
         strength = cue_lexical + 0.5 * np.clip(cue_sem, 0, 1)
-        anchor = self.first.astype(np.int64).copy()
-        best = strength[anchor]
+        strongest = strength[self.first].copy()
+        alone = combined[single_of[self.first]].copy()
         for k in range(1, WINDOW_CUES):
             longer = np.flatnonzero(self.length > k)
-            candidate = self.first[longer] + k
-            better = strength[candidate] > best[longer]
-            anchor[longer[better]] = candidate[better]
-            best[longer[better]] = strength[candidate[better]]
+            strongest[longer] = np.maximum(strongest[longer], strength[self.first[longer] + k])
+            alone[longer] = np.maximum(alone[longer], combined[single_of[self.first[longer] + k]])
+        share = np.where(combined >= alone + EXCHANGE_GAIN, EXCHANGE_SHARE, 1.0)
+        anchor = self.first.astype(np.int64).copy()
+        settled = strength[anchor] >= share * strongest
+        for k in range(1, WINDOW_CUES):
+            open_ = np.flatnonzero(~settled & (self.length > k))
+            candidate = self.first[open_] + k
+            carries = strength[candidate] >= share[open_] * strongest[open_]
+            anchor[open_[carries]] = candidate[carries]
+            settled[open_[carries]] = True
         return anchor
 
     def _rerank_by_order(self, lexical: np.ndarray, position: dict[str, int]) -> None:

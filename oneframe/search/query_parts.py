@@ -35,6 +35,11 @@ CLAUSE_BREAK = re.compile(
     r"\s*[;,]\s*(?:and\s+|then\s+|but\s+)?|\s+(and|while|as|when|whilst|then|before|after|"
     r"but)\s+", re.IGNORECASE)
 OBJECTS = frozenset("him her them me us you everyone everybody".split())
+UNADDRESSED = frozenset(
+    "say says said saying shout shouts shouted shouting yell yells yelled yelling whisper "
+    "whispers whispered whispering mutter mutters muttered scream screams screamed exclaim "
+    "exclaims exclaimed cry cries cried".split())
+"""Verbs whose next word is the line, never an addressee ("says Venus probe")."""
 LINKS = frozenset("that if whether".split())
 """Words between a reporting verb and the words of the line: its addressee, a linking word (a
 question's own "what", "why" or "how" stays: it is said)."""
@@ -160,15 +165,16 @@ def _clause(clause: str, seen: list[str], said: list[str], narration: list[str])
 def _line_start(tokens: list[str], plain: list[str], verb: int) -> int:
     """Where the words of the line begin after a reporting verb: past its addressee (a pronoun,
     a name, or a short noun phrase before "to"/"that") and a linking word. A name is said where
-    the verb introduces it ("introduces Brad Pitt as a stuntman")."""
+    the verb introduces it ("introduces Brad Pitt as a stuntman") or takes no addressee ("says
+    Venus probe")."""
     after = plain[verb + 1:verb + 4]
     for link in ("to", "that"):
         if link in after:
             at = verb + 1 + after.index(link)
             if link == "to" and plain[at - 1] == "not":  # "warns him not to touch it"
-                at -= 1
-            return at + (link == "that")
-    names = not plain[verb].startswith("introduc")
+                return at - 1
+            return at + 1  # "tells him to leave": "leave"
+    names = not plain[verb].startswith("introduc") and plain[verb] not in UNADDRESSED
     start = verb + 1
     while start < len(tokens) - 1 and (plain[start] in OBJECTS or plain[start] in LINKS
                                        or (names and tokens[start][:1].isupper()
