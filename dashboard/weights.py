@@ -1,20 +1,23 @@
-"""The Dialogue ⟷ Picture slider: it follows what the query holds until the user moves it."""
+"""The Dialogue ⟷ Picture slider: it follows what the query holds until the user moves it;
+and how the query was read (seen / said), which the user may edit."""
 
 from __future__ import annotations
+
+import zlib
 
 import streamlit as st
 
 from dashboard.safe import plain
 from oneframe.search.index import DEFAULT_VISUAL_WEIGHT
-from oneframe.search.query_parts import QueryParts
+from oneframe.search.query_parts import QueryParts, written
 
 HELP = "0: only what was said counts. 1: only what is on screen. 0.5: an equal say."
 
 
-def weight_slider(query: str, key: str) -> float:
+def weight_slider(query: str, key: str, query_key: str) -> float:
     """A slider whose value is the query's suggested weight (a quote leans to dialogue, a
     description with a quote halfway) until the user moves it; then the user's. The split is
-    shown under it, with how to change it."""
+    shown under it, and can be edited (the query box then holds it in the explicit syntax)."""
     touched = f"{key}-touched"
     parts = QueryParts.parse(query) if query.strip() else None
     if not st.session_state.get(touched):
@@ -23,8 +26,31 @@ def weight_slider(query: str, key: str) -> float:
     weight = float(st.slider(
         "Dialogue ⟷ Picture", 0.0, 1.0, step=0.05, key=key, help=HELP,
         on_change=st.session_state.__setitem__, args=(touched, True)))
-    if parts is not None and parts.describe():
-        st.caption(
-            f"Read as · {plain(parts.describe())} · write `seen:` or `said:` to split it "
-            "otherwise")
+    if parts is not None:
+        if parts.describe():
+            st.caption(f"Read as · {plain(parts.describe())}")
+        _edit_split(parts, key, query_key)
     return weight
+
+
+def _edit_split(parts: QueryParts, key: str, query_key: str) -> None:
+    """What the picture and the dialogue are asked, as two boxes; "Use this split" writes
+    them back into the query box as ``seen: ... said: ...``."""
+    stamp = zlib.crc32(parts.text.encode())  # fresh boxes for each new query
+    seen, said = parts.editable()
+    with st.expander("Edit what is seen and what is said"):
+        st.caption("The picture model gets what is **seen**, the dialogue what is **said**. "
+                   "Put words in quotes to require them in the line, `-word` to leave out "
+                   "moments that show or say it.")
+        boxes = f"split-{key}-seen-{stamp}", f"split-{key}-said-{stamp}"
+        st.text_input("Seen", seen, key=boxes[0], placeholder="what is on screen")
+        st.text_input("Said", said, key=boxes[1], placeholder="what someone says")
+        st.button("Use this split", key=f"split-{key}", on_click=_write_back,
+                  args=(query_key, boxes, parts.exclude))
+
+
+def _write_back(query_key: str, boxes: tuple[str, str], exclude: tuple[str, ...]) -> None:
+    """The edited boxes, read as they are when the button is pressed, into the query box."""
+    seen, said = (str(st.session_state.get(box, "")) for box in boxes)
+    if seen.strip() or said.strip():
+        st.session_state[query_key] = written(seen, said, exclude)

@@ -37,7 +37,7 @@ for i, column in enumerate(st.columns(count)):
     with column:
         text = st.text_input(f"Variant {LETTERS[i]}", key=f"variant-{i}",
                              placeholder=EXAMPLES[i])
-        weight = weight_slider(text, f"weight-{i}")
+        weight = weight_slider(text, f"weight-{i}", f"variant-{i}")
         variants.append((LETTERS[i], text.strip(), weight))
 
 results = {}

@@ -28,7 +28,7 @@ query = ask.text_input("Describe the moment", key="query",
                        "was said (“she calls him an Italian stuntman”)")
 go.button("Search", type="primary", icon=":material/search:", width="stretch", key="go",
           help="Or press Enter in the box")
-weight = weight_slider(query, "weight")
+weight = weight_slider(query, "weight", "query")
 chosen = st.session_state["videos"]
 scope = (f"searching {len(chosen)} of {ui.count_label(len(titles), 'video')}" if chosen
          else "searching the one video" if len(titles) == 1

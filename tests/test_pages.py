@@ -307,6 +307,24 @@ def test_the_weight_follows_the_query_until_the_user_moves_it(app: AppTest) -> N
     assert ok(at) and at.slider(key="weight-0").value == 0.2
 
 
+def test_the_split_can_be_edited(app: AppTest) -> None:
+    """The boxes show how the query was read; edited, they become the query, and the weight
+    follows the new split."""
+    at = page(app.run(), "search")
+    at.text_input(key="query").input("the guard tells her the blue door was locked -dog").run()
+    [seen, said] = [box for box in at.text_input if box.key.startswith("split-weight-")]
+    assert (seen.label, seen.value, said.label, said.value) == (
+        "Seen", "", "Said", "the blue door was locked")
+    seen.input("a harbour at dawn")
+    said.input('the "blue door" was locked')
+    at.button(key="split-weight").click().run()
+    assert ok(at) and at.text_input(key="query").value == (
+        'seen: a harbour at dawn said: the "blue door" was locked -dog')
+    assert at.slider(key="weight").value == 0.5
+    assert ("seen: a harbour at dawn / said: the blue door was locked / must say: “blue door” "
+            "/ not: dog") in shown(at.caption)
+
+
 def test_search_results_leave_as_markers_and_a_supercut_made_in_the_background(
         app: AppTest) -> None:
     from dashboard.takeout import export_jobs

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from oneframe.search.query_parts import QueryParts, parse
+from oneframe.search.query_parts import QueryParts, parse, written
 
 # (query, seen, said): "" where the query has no such part; a plain query (nothing said) has
 # its whole text for both channels and is marked by said == "".
@@ -102,6 +102,18 @@ def test_quotes_must_appear_and_minus_words_are_left_out() -> None:
     assert parts.describe() == ("seen: the city burns / said: Run for it / must say: “run for "
                                 "it” / not: night / not: rain")
     assert parse("a well-known face, mid-shot").exclude == ()  # hyphens inside words stay
+
+
+def test_an_edited_split_reads_back_as_written() -> None:
+    """The Search page's boxes: a split written back in the explicit syntax parses to the same
+    parts, its quotes still required and its exclusions kept."""
+    parts = parse('a man in sunglasses says "hasta la vista" -robot')
+    seen, said = parts.editable()
+    assert (seen, said) == ("a man in sunglasses", '"hasta la vista"')
+    again = parse(written("a man on a motorbike", said + " baby", parts.exclude))
+    assert (again.seen, again.said, again.exact, again.exclude) == (
+        "a man on a motorbike", "hasta la vista baby", ("hasta la vista",), ("robot",))
+    assert written("", "") == "" and parse(written("", "hello")).said == "hello"
 
 
 def test_the_suggested_weight_follows_the_parts() -> None:

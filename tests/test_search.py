@@ -239,6 +239,29 @@ def test_an_exchange_is_found_where_it_starts() -> None:
     assert 28.0 <= hit.time <= 30.0
 
 
+def test_the_film_whose_lines_say_the_names_is_likelier() -> None:
+    """"Emo tells Proog to keep his distance": the film where Emo and Proog talk comes before a
+    film that says "keep your distance" to no one named; a query naming no one is as before."""
+    library = Library()
+    times, vectors, _ = film(seed=9, n=20)
+    filler = [Cue(14.0 + i, 14.5 + i, line) for i, line in enumerate(
+        ["Good morning.", "Where did you put my keys?", "It is raining again.", "Let's eat."])]
+    plant(library, "emo-and-proog", times, vectors,
+          [Cue(2.0, 3.0, "Emo, come here."), Cue(10.0, 12.0, "Proog, keep away from me!"),
+           *filler], resolve_model())
+    plant(library, "another", times, vectors,
+          [Cue(5.0, 7.0, "You should keep your distance, Tom."), *filler], resolve_model())
+    index = SearchIndex(library)
+    named = index.search("Emo tells Proog to keep his distance", visual_weight=0.0).hits
+    assert (named[0].video, named[0].start) == ("emo-and-proog", 10.0)
+    assert named[1].video == "another"
+    plain = index.search("to keep his distance", visual_weight=0.0).hits
+    assert plain[0].video == "another"
+    alone = SearchIndex(library, ["another"]).search("Emo tells Proog to keep his distance",
+                                                    visual_weight=0.0).hits
+    assert alone[0].dialog == pytest.approx(named[1].dialog * 4)  # a quarter beside the named
+
+
 def test_lexical_matching_without_a_sentence_model(monkeypatch, tmp_path: Path) -> None:
     monkeypatch.setenv("ONEFRAME_DIALOG_MODEL", str(tmp_path / "no-such-model"))
     library = Library()

@@ -62,12 +62,15 @@ class DialogQuery:
     tokens: list[str]
     frame: frozenset[str]
     vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    names: frozenset[str] = frozenset()
+    """Who the whole query names (``QueryParts.names``): a video whose lines say them is
+    likelier the one meant (``DialogScores.named``)."""
     _by_lang: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def parse(cls, text: str) -> DialogQuery:
+    def parse(cls, text: str, names: frozenset[str] = frozenset()) -> DialogQuery:
         core, frame = split_reported_speech(text)
-        return cls(text, core, words(text), frame)
+        return cls(text, core, words(text), frame, names=names)
 
     def tokens_for(self, lang: str) -> list[str]:
         """Its words as ``lang``'s lines are written (English spells digits, others don't)."""
@@ -101,6 +104,9 @@ class DialogScores:
     matched: set[str]
     baseline: np.ndarray
     """Per video, its noise floor: the median of its windows' scores."""
+    named: np.ndarray | None = None
+    """Per video, the share of the query's names its lines say (None: the query names no
+    one)."""
 
 
 class Postings:
@@ -253,7 +259,19 @@ class DialogCorpus:
         best_window = np.full(n_cues, -1, np.int64)
         winners = np.flatnonzero(combined >= cue_score[anchor])
         best_window[anchor[winners]] = winners
-        return DialogScores(cue_score, best_window, matched, self._floors(combined))
+        return DialogScores(cue_score, best_window, matched, self._floors(combined),
+                            self._named(query.names))
+
+    def _named(self, names: frozenset[str]) -> np.ndarray | None:
+        """Per video, the share of ``names`` that some line of it says (as written)."""
+        if not names:
+            return None
+        said = np.zeros(self.n_videos, np.float32)
+        for name in names:
+            wid = self.vocab.get(name)
+            if wid is not None:
+                said[np.unique(self.cue_video[self.postings[wid]])] += 1
+        return said / len(names)
 
     def _nothing(self) -> DialogScores:
         return DialogScores(np.zeros(len(self.cues), np.float32),

@@ -70,6 +70,21 @@ def calibrate_dialog(scores: np.ndarray, baseline: float | np.ndarray) -> np.nda
     return np.clip((scores - baseline) / (1 - baseline), 0, 1).astype(np.float32)
 
 
+NAME_DAMP = 0.75
+"""How much less a video's dialogue counts for each of the query's names it never says, where
+another searched video says it."""
+
+
+def name_weights(named: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """Per video, how much its dialogue counts by the names the query gives: ``named`` is, per
+    video, the share of the query's names its lines say. Among the ``chosen`` videos, one that
+    says fewer than the best is scaled by ``1 - NAME_DAMP * (best - named)``: "Emo tells Proog
+    to keep his distance" is likelier in the film where Emo and Proog talk. Within one video,
+    and where no video says a name, nothing changes."""
+    best = float(named[chosen].max()) if len(chosen) else 0.0
+    return (1 - NAME_DAMP * np.clip(best - named, 0, 1)).astype(np.float32)
+
+
 def blend(visual: np.ndarray, dialog: np.ndarray | None, weight: float) -> np.ndarray:
     """Fused scores; ``dialog`` None means no searched video has dialogue."""
     if dialog is None:

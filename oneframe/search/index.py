@@ -26,7 +26,7 @@ from oneframe.library.folders import Library, VideoIndex
 from oneframe.media.images import read_image
 from oneframe.search.dialogue import DialogCorpus, DialogQuery, DialogScores
 from oneframe.search.floor import MIN_SCORE
-from oneframe.search.fusion import blend, calibrate_dialog, distinct_moments, strength
+from oneframe.search.fusion import blend, calibrate_dialog, distinct_moments, name_weights, strength
 from oneframe.search.highlight import highlight
 from oneframe.search.picture import PictureIndex, PictureScores
 from oneframe.search.query_parts import QueryParts
@@ -183,8 +183,8 @@ class SearchIndex:
         has_dialog = bool(query) and image is None and like is None and any(
             self.cues[i] for i in chosen)
         parts = QueryParts.parse(query) if query and image is None and like is None else None
-        dq = DialogQuery.parse(parts.dialogue_text if parts else query or "") \
-            if has_dialog else None
+        dq = DialogQuery.parse(parts.dialogue_text if parts else query or "",
+                               parts.names if parts else frozenset()) if has_dialog else None
         sentences = {model: _ENCODING.submit(sentence_vector, model, dq.core)
                      for model in (self.dialog.models() if dq is not None else ())
                      if dq is not None}  # encoded beside the picture model's text
@@ -207,11 +207,13 @@ class SearchIndex:
             scores = self.dialog.score(dq)
             frame_dialog, frame_cue = self._frame_dialog(chosen, scores)
             matched = scores.matched
+        lines = self._lines(frame_cue, frame_dialog, scores)  # by how well each line matches
+        if frame_dialog is not None and scores is not None and scores.named is not None:
+            frame_dialog = frame_dialog * name_weights(scores.named, chosen)[self.frame_video]
         fused = np.full(len(self.times), -np.inf, np.float32)
         fused[frames] = blend(visual[frames], None if frame_dialog is None
                               else frame_dialog[frames], visual_weight)
         hit_times = self._hit_times(frame_cue, frame_dialog, visual_weight)
-        lines = self._lines(frame_cue, frame_dialog, scores)
         matched_by = strength(visual[frames], None if frame_dialog is None
                               else frame_dialog[frames], visual_weight)
         eligible = frames[matched_by >= min_score]

@@ -5,7 +5,8 @@ and asks her what happened". The picture model should get "Bridget's leg is in a
 dialogue "what happened", and neither "Landa sees ... and asks her". Rules, in order:
 
 * explicit syntax: ``said: ...`` and ``seen: ...`` mark the parts; ``"exact words"`` (straight
-  or curly quotes) are said and must appear in the line; ``-word`` leaves out moments whose
+  or curly quotes, in the said part or outside the markers) are said and must appear in the
+  line; ``-word`` leaves out moments whose
   line, or picture, matches the word;
 * the rest is cut into clauses (at commas, ``and``, ``while``, ``as``, ``when``, ``then``,
   ``before``, ``after``, semicolons); a clause with a reporting verb near its start ("tells",
@@ -23,7 +24,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from oneframe.dialogue.text import REPORTING_VERBS
+from oneframe.dialogue.languages import common_words
+from oneframe.dialogue.text import REPORTING_VERBS, words
 
 SPEECH_VERBS = REPORTING_VERBS | frozenset(
     "introduce introduces introduced introducing saying telling asking calling "
@@ -97,6 +99,22 @@ class QueryParts:
             return default
         return WEIGHTS["both"] if self.seen else WEIGHTS["said"]
 
+    @property
+    def names(self) -> frozenset[str]:
+        """Who and what the query names (lower case): its capitalised words that are not
+        common ones ("Emo tells Proog ...", "Cooper refuses ...", "the Venus probe")."""
+        common = common_words("en") | FIRST_PERSON | SPEECH_VERBS | PERCEPTION_VERBS
+        return frozenset(w for t in self.whole.split() if t[:1].isupper()
+                         for w in words(t) if len(w) > 1 and w not in common)
+
+    def editable(self) -> tuple[str, str]:
+        """``(seen, said)`` as a user edits them: the phrases that must be said in quotes."""
+        said = self.said
+        for phrase in self.exact:
+            said = re.sub(re.escape(phrase), lambda m: f'"{m.group(0)}"', said, count=1,
+                          flags=re.IGNORECASE)
+        return self.seen, said
+
     def describe(self) -> str:
         """``seen: ... / said: ...`` as the Search page shows the split; "" for a plain query."""
         shown = [f"{name}: {value}" for name, value in (("seen", self.seen),
@@ -104,6 +122,14 @@ class QueryParts:
         shown += [f"must say: “{p}”" for p in self.exact]
         shown += [f"not: {w}" for w in self.exclude]
         return " / ".join(shown) if (self.split or self.exclude or self.exact) else ""
+
+
+def written(seen: str, said: str, exclude: tuple[str, ...] = ()) -> str:
+    """A query in the explicit syntax that reads back as ``seen`` and ``said`` (the split a
+    user edited), keeping its ``-word`` exclusions."""
+    pieces = [f"seen: {seen.strip()}" if seen.strip() else "",
+              f"said: {said.strip()}" if said.strip() else ""]
+    return " ".join([p for p in pieces if p] + [f"-{w}" for w in exclude])
 
 
 def parse(text: str) -> QueryParts:
@@ -114,9 +140,11 @@ def parse(text: str) -> QueryParts:
     said: list[str] = []
     narration: list[str] = []
     pieces = MARKER.split(body)
+    exact = []
     for marker, value in zip(pieces[1::2], pieces[2::2], strict=True):
         (said if marker.lower() == "said" else seen).append(_clean(value))
-    exact = []
+        if marker.lower() == "said":  # "said: he says "exactly this""
+            exact += [_clean(quote).lower() for quote in QUOTED.findall(value)]
     for quote in QUOTED.findall(pieces[0]):
         said.append(_clean(quote))
         exact.append(_clean(quote).lower())
