@@ -102,6 +102,9 @@ def main() -> None:
     parser.add_argument("--whole", action="store_true",
                         help="send each query whole to the dialogue, as before query parts "
                         "(oneframe/search/query_parts.py): to compare")
+    parser.add_argument("--rerank", metavar="MODEL",
+                        help="re-rank each query's top 20 moments by this sentence model's "
+                        "meaning of their lines (a sentence-transformers folder), to measure it")
     parser.add_argument("--misses", action="store_true",
                         help="print each query missed at recall@1, with the times it found")
     args = parser.parse_args()
@@ -110,9 +113,11 @@ def main() -> None:
 
         query_parts.QueryParts.parse = classmethod(  # type: ignore[method-assign]
             lambda cls, text: cls(text, whole=text))
+    global ASK, MISSES
     if args.misses:
-        global MISSES
         MISSES = []
+    if args.rerank:
+        ASK = reranked(args.rerank)
     print(cpu_summary())
     os.environ.setdefault("ONEFRAME_MODEL", str(tiny_model()))
     sentences = dialog_model()
@@ -139,9 +144,9 @@ def main() -> None:
 
         def alone(path: Path, query: str) -> list[float]:
             started = time.perf_counter()
-            hits = indexes[SHARED / FILMS[path.stem]].search(query, visual_weight=0.0, top_k=5)
+            hits = ASK(indexes[SHARED / FILMS[path.stem]], query)
             spent.append((time.perf_counter() - started) * 1000)
-            return [h.time for h in hits.hits]
+            return [h.time for h in hits]
 
         report(files, alone, "each film searched alone"
                + (" (queries whole, no parts)" if args.whole else ""))
@@ -158,7 +163,7 @@ def main() -> None:
 
             def in_film(index):
                 def ask(path: Path, query: str) -> list[float]:
-                    hits = index.search(query, visual_weight=0.0, top_k=5).hits
+                    hits = ASK(index, query)
                     film = film_of[SHARED / FILMS[path.stem]]
                     FOUND_IN[query] = [h.title if h.video != film else round(h.time, 1)
                                        for h in hits]
@@ -175,6 +180,41 @@ FOUND_IN: dict[str, list] = {}
 """Per query asked of the whole library: each hit's time in the right film, else its film."""
 MISSES: list[str] | None = None
 """Where ``--misses`` asks for them: each query missed at recall@1, as a line."""
+
+
+def asked(index, query: str) -> list:
+    """The top 5 moments of a dialogue query (weight 0), as the app ranks them."""
+    return index.search(query, visual_weight=0.0, top_k=5).hits
+
+
+ASK = asked
+RERANK_DEPTH = 20
+RERANK_SHARE = 0.5
+
+
+def reranked(model: str):
+    """``asked`` with the top ``RERANK_DEPTH`` moments re-ranked: each one's dialogue score
+    blended (``RERANK_SHARE``) with ``model``'s cosine between the query's said part (its
+    reported-speech frame removed) and the moment's line."""
+    from oneframe.encoders.sentences import load_sentence_encoder
+    from oneframe.search.dialogue import DialogQuery
+    from oneframe.search.query_parts import QueryParts
+
+    encoder = load_sentence_encoder(model)
+    print(f"re-ranking the top {RERANK_DEPTH} by {model} ({encoder.precision})")
+
+    def ask(index, query: str) -> list:
+        hits = index.search(query, visual_weight=0.0, top_k=RERANK_DEPTH).hits
+        if not hits:
+            return hits
+        core = DialogQuery.parse(QueryParts.parse(query).dialogue_text).core
+        vectors = encoder.embed([core] + [h.text or " " for h in hits])
+        meaning = np.clip(vectors[1:] @ vectors[0], 0, 1)
+        blended = [(1 - RERANK_SHARE) * (h.dialog or 0.0) + RERANK_SHARE * float(m)
+                   for h, m in zip(hits, meaning, strict=True)]
+        order = np.argsort(blended, kind="stable")[::-1]
+        return [hits[i] for i in order[:5]]
+    return ask
 
 
 def report(files: list[Path], ask, title: str) -> None:
