@@ -299,6 +299,15 @@ def test_cli_search_and_batch_queries(planted: Library, tmp_path: Path) -> None:
     text = cli(QUERY, "--visual-weight", "0", "--top-k", "1")
     assert "00:12.0" in text.stdout and "**quick brown fox jumps**" in text.stdout
     assert cli(QUERY, "--visual-weight", "2").returncode == 2
+    described = "she tells him the quick brown fox jumps"
+    read = cli(described, "--top-k", "1")
+    assert "note: read as said: the quick brown fox jumps (picture weight 0.2)" in read.stderr
+    assert "00:12.0" in read.stdout
+
+    def score(*args: str) -> float:
+        return json.loads(cli(described, "--top-k", "1", "--json", *args).stdout)["hits"][0][
+            "score"]
+    assert score() == score("--visual-weight", "0.2") != score("--visual-weight", "0.5")
 
 
 def test_a_damaged_entry_is_left_out_with_a_message(planted: Library) -> None:

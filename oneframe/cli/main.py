@@ -239,7 +239,9 @@ def _item_value(item: dict[str, Any], key: str, default: Any, check: Any) -> Any
 
 def cmd_search(args: argparse.Namespace) -> int:
     from oneframe.library.folders import Library
+    from oneframe.search.index import DEFAULT_VISUAL_WEIGHT
     from oneframe.search.library import LibrarySearch
+    from oneframe.search.query_parts import QueryParts
 
     items = _queries(args)
     index = LibrarySearch(Library(args.library), optimise=False)
@@ -255,10 +257,18 @@ def cmd_search(args: argparse.Namespace) -> int:
     for item in items:
         videos = item.get("video", args.video)
         videos = [videos] if isinstance(videos, str) else videos
+        parts = QueryParts.parse(item["query"]) if item.get("query") else None
+        weight = _item_value(item, "visual_weight", args.visual_weight, share)
+        if weight is None:
+            weight = parts.suggested_weight(DEFAULT_VISUAL_WEIGHT) if parts \
+                else DEFAULT_VISUAL_WEIGHT
+        if parts is not None and parts.describe() and not (args.json or args.queries):
+            print(f"note: read as {parts.describe()} (picture weight {weight:g})",
+                  file=sys.stderr)
         try:
             result = index.search(
                 item.get("query"), videos=videos, image=item.get("image"),
-                visual_weight=_item_value(item, "visual_weight", args.visual_weight, share),
+                visual_weight=weight,
                 top_k=_item_value(item, "top_k", args.top_k, count), min_gap=args.min_gap,
                 min_score=args.min_score, picture_at_zero=False)
         except OneframeError as exc:
@@ -412,8 +422,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query", nargs="?", help="what you remember, in quotes")
     p.add_argument("--video", action="append", help="search this video id (repeatable; "
                    "default: the whole library)")
-    p.add_argument("--visual-weight", type=share, default=0.5,
-                   help="0 = dialogue only, 1 = picture only (default 0.5, an equal say)")
+    p.add_argument("--visual-weight", type=share, default=None,
+                   help="0 = dialogue only, 1 = picture only; default: what the query suggests "
+                   "(0.2 for a described line, 0.5 for a line and a picture or a plain query)")
     p.add_argument("--top-k", type=count, default=10, help="number of moments (default 10)")
     p.add_argument("--min-gap", type=seconds, default=2.0,
                    help="seconds between two moments of one video (default 2)")
