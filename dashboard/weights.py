@@ -14,10 +14,10 @@ from oneframe.search.query_parts import QueryParts, written
 HELP = "0: only what was said counts. 1: only what is on screen. 0.5: an equal say."
 
 
-def weight_slider(query: str, key: str, query_key: str) -> float:
+def weight_slider(query: str, key: str) -> float:
     """A slider whose value is the query's suggested weight (a quote leans to dialogue, a
-    description with a quote halfway) until the user moves it; then the user's. The split is
-    shown under it, and can be edited (the query box then holds it in the explicit syntax)."""
+    description with a quote halfway) until the user moves it; then the user's. How the query
+    was read is shown under it (``split_editor`` edits it)."""
     touched = f"{key}-touched"
     parts = QueryParts.parse(query) if query.strip() else None
     if not st.session_state.get(touched):
@@ -26,27 +26,29 @@ def weight_slider(query: str, key: str, query_key: str) -> float:
     weight = float(st.slider(
         "Dialogue ⟷ Picture", 0.0, 1.0, step=0.05, key=key, help=HELP,
         on_change=st.session_state.__setitem__, args=(touched, True)))
-    if parts is not None:
-        if parts.describe():
-            st.caption(f"Read as · {plain(parts.describe())}")
-        _edit_split(parts, key, query_key)
+    if parts is not None and parts.describe():
+        st.caption(f"Read as · {plain(parts.describe())}")
     return weight
 
 
-def _edit_split(parts: QueryParts, key: str, query_key: str) -> None:
-    """What the picture and the dialogue are asked, as two boxes; "Use this split" writes
-    them back into the query box as ``seen: ... said: ...``."""
+def split_editor(query: str, key: str, query_key: str) -> None:
+    """What the picture and the dialogue are asked, as two boxes (drawn where the caller is:
+    Search puts them in its Options, Compare in an expander of each variant); "Use this split"
+    writes them back into the query box as ``seen: ... said: ...``."""
+    if not query.strip():
+        return
+    parts = QueryParts.parse(query)
     stamp = zlib.crc32(parts.text.encode())  # fresh boxes for each new query
     seen, said = parts.editable()
-    with st.expander("Edit what is seen and what is said"):
-        st.caption("The picture model gets what is **seen**, the dialogue what is **said**. "
-                   "Put words in quotes to require them in the line, `-word` to leave out "
-                   "moments that show or say it.")
-        boxes = f"split-{key}-seen-{stamp}", f"split-{key}-said-{stamp}"
-        st.text_input("Seen", seen, key=boxes[0], placeholder="what is on screen")
-        st.text_input("Said", said, key=boxes[1], placeholder="what someone says")
-        st.button("Use this split", key=f"split-{key}", on_click=_write_back,
-                  args=(query_key, boxes, parts.exclude))
+    st.caption("What is **seen** goes to the picture model, what is **said** to the "
+               "dialogue. Quotes require words in the line; `-word` leaves out moments that "
+               "show or say it.")
+    boxes = f"split-{key}-seen-{stamp}", f"split-{key}-said-{stamp}"
+    seen_box, said_box = st.columns(2)
+    seen_box.text_input("Seen", seen, key=boxes[0], placeholder="what is on screen")
+    said_box.text_input("Said", said, key=boxes[1], placeholder="what someone says")
+    st.button("Use this split", key=f"split-{key}", on_click=_write_back,
+              args=(query_key, boxes, parts.exclude))
 
 
 def _write_back(query_key: str, boxes: tuple[str, str], exclude: tuple[str, ...]) -> None:

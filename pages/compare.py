@@ -4,7 +4,7 @@ import streamlit as st
 
 from dashboard import cards, charts, takeout, ui
 from dashboard.safe import plain
-from dashboard.weights import weight_slider
+from dashboard.weights import split_editor, weight_slider
 from oneframe.core.errors import OneframeError
 from oneframe.core.timefmt import timestamp
 from oneframe.search.export import compare_to_csv, compare_to_json
@@ -37,7 +37,10 @@ for i, column in enumerate(st.columns(count)):
     with column:
         text = st.text_input(f"Variant {LETTERS[i]}", key=f"variant-{i}",
                              placeholder=EXAMPLES[i])
-        weight = weight_slider(text, f"weight-{i}", f"variant-{i}")
+        weight = weight_slider(text, f"weight-{i}")
+        if text.strip():
+            with st.expander("Seen and said"):
+                split_editor(text, f"weight-{i}", f"variant-{i}")
         variants.append((LETTERS[i], text.strip(), weight))
 
 results = {}

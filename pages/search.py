@@ -4,7 +4,7 @@ import streamlit as st
 
 from dashboard import cards, charts, takeout, ui
 from dashboard.safe import plain
-from dashboard.weights import weight_slider
+from dashboard.weights import split_editor, weight_slider
 from oneframe.core.errors import OneframeError
 from oneframe.core.timefmt import timestamp
 from oneframe.media.images import read_image
@@ -28,7 +28,7 @@ query = ask.text_input("Describe the moment", key="query",
                        "was said (“she calls him an Italian stuntman”)")
 go.button("Search", type="primary", icon=":material/search:", width="stretch", key="go",
           help="Or press Enter in the box")
-weight = weight_slider(query, "weight", "query")
+weight = weight_slider(query, "weight")
 chosen = st.session_state["videos"]
 scope = (f"searching {len(chosen)} of {ui.count_label(len(titles), 'video')}" if chosen
          else "searching the one video" if len(titles) == 1
@@ -43,6 +43,7 @@ with st.expander(f"Options · {scope}"):
                                          "apart"))
     picture = st.file_uploader("Search with an image that looks like the moment", key="image",
                                type=["jpg", "jpeg", "png", "webp", "bmp"])
+    split_editor(query, "weight", "query")
 
 like = st.session_state.get("like")
 if like and like[0] not in index.position:  # the video was removed meanwhile

@@ -323,6 +323,14 @@ def test_the_split_can_be_edited(app: AppTest) -> None:
     assert at.slider(key="weight").value == 0.5
     assert ("seen: a harbour at dawn / said: the blue door was locked / must say: “blue door” "
             "/ not: dog") in shown(at.caption)
+    at = page(at, "compare")  # each variant has its own
+    at.text_input(key="variant-1").input("a harbour at dawn").run()
+    [said] = [box for box in at.text_input if box.key.startswith("split-weight-1-said")]
+    said.input("the door was locked")
+    at.button(key="split-weight-1").click().run()
+    assert ok(at) and at.text_input(key="variant-1").value == (
+        "seen: a harbour at dawn said: the door was locked")
+    assert at.slider(key="weight-1").value == 0.5
 
 
 def test_search_results_leave_as_markers_and_a_supercut_made_in_the_background(
