@@ -220,8 +220,8 @@ def test_a_line_over_two_cues(tmp_path: Path) -> None:
 
 
 def test_an_exchange_is_found_where_it_starts() -> None:
-    """A query that covers two lines of an exchange lands on the first; a line that only
-    shares a word with the one before it keeps its own moment."""
+    """A query that covers two lines of an exchange lands on the first, and is one moment; a
+    line that only shares a word with the one before it keeps its own moment."""
     library = Library()
     times, vectors, _ = film(seed=8, n=40)
     cues = [Cue(3.0, 4.0, "Nice day."),
@@ -231,10 +231,11 @@ def test_an_exchange_is_found_where_it_starts() -> None:
             Cue(28.0, 30.0, "I put the map in the old wooden chest.")]
     plant(library, "exchange", times, vectors, cues, resolve_model())
     index = SearchIndex(library)
-    hit = index.search("she asks are you hurt and he says I don't think so",
-                       visual_weight=0.0).hits[0]
-    assert 10.0 <= hit.time < 12.0 and hit.start == 10.0
-    assert hit.text == "Are you hurt? I don't think so. You?"
+    hits = index.search("she asks are you hurt and he says I don't think so",
+                        visual_weight=0.0).hits
+    assert 10.0 <= hits[0].time < 12.0 and hits[0].start == 10.0
+    assert hits[0].text == "Are you hurt? I don't think so. You?"
+    assert [h.start for h in hits if h.matched_line] == [10.0]  # its lines aren't shown again
     hit = index.search("I put the map in the old wooden chest", visual_weight=0.0).hits[0]
     assert 28.0 <= hit.time <= 30.0
 

@@ -114,13 +114,15 @@ def strength(visual: np.ndarray, dialog: np.ndarray | None, weight: float) -> np
 
 
 def distinct_moments(scores: np.ndarray, times: np.ndarray, groups: np.ndarray, k: int,
-                     min_gap: float, lines: np.ndarray | None = None) -> list[int]:
+                     min_gap: float, lines: np.ndarray | None = None,
+                     overlaps: dict[int, set[int]] | None = None) -> list[int]:
     """Indices of the top ``k`` scores, none within ``min_gap`` s of a better one in its group.
 
     Temporal non-maximum suppression: neighbouring frames of one shot are one moment. Frames
     whose match is one line of dialogue (the same ``lines`` key, -1 for none) are one moment
-    too, however far apart. Equal scores go to the earlier moment (the start of a line, the
-    first frame of a shot).
+    too, however far apart, and so are lines that ``overlaps`` says share a line with a better
+    one (a line said within an exchange already shown). Equal scores go to the earlier moment
+    (the start of a line, the first frame of a shot).
     """
     if k <= 0 or not len(scores):
         return []
@@ -139,6 +141,7 @@ def distinct_moments(scores: np.ndarray, times: np.ndarray, groups: np.ndarray, 
                 picked.append(int(i))
                 if line >= 0:
                     said.add(line)
+                    said |= (overlaps or {}).get(line, set())
                 if len(picked) == k:
                     return picked
         if pool >= len(scores):

@@ -220,7 +220,8 @@ class SearchIndex:
         if parts is not None and (parts.exact or parts.exclude):
             eligible = self._as_asked(eligible, parts, lines, chosen)
         picked = distinct_moments(fused[eligible], hit_times[eligible],
-                                  self.frame_video[eligible], top_k, min_gap, lines[eligible])
+                                  self.frame_video[eligible], top_k, min_gap, lines[eligible],
+                                  self._overlaps(lines[eligible]))
         shown_visual = None if dialogue_only else visual
         hits = [self._hit(int(eligible[p]), fused, shown_visual, frame_dialog, frame_cue,
                           hit_times, matched, scores, int(lines[eligible[p]])) for p in picked]
@@ -277,6 +278,19 @@ class SearchIndex:
             same[w] = next((v for t, v in earlier if start - t <= SAME_LINE_SECONDS), w)
             earlier.append((start, w))
         return np.asarray([same[w] for w in windows.tolist()], np.int64)
+
+    def _overlaps(self, lines: np.ndarray) -> dict[int, set[int]]:
+        """Per window among ``lines``, the others that share a line with it (windows never
+        join two videos, so sharing a cue is sharing a video)."""
+        windows = np.unique(lines[lines >= 0])
+        if len(windows) < 2:
+            return {}
+        first = self.dialog.first[windows].astype(np.int64)
+        last = first + self.dialog.length[windows] - 1
+        share = (first[:, None] <= last[None, :]) & (first[None, :] <= last[:, None])
+        np.fill_diagonal(share, False)
+        return {int(w): {int(x) for x in windows[row]}
+                for w, row in zip(windows, share, strict=True) if row.any()}
 
     def _hit_times(self, frame_cue: np.ndarray, frame_dialog: np.ndarray | None,
                    weight: float) -> np.ndarray:
