@@ -320,6 +320,10 @@ def test_one_film_added_or_removed_costs_its_rows_not_an_index_rewrite(tmp_path,
     assert (best.video, best.row) == ("new", 0)  # found outside the index, exactly
     store._drop("new")
     assert "new" not in {m.video for m in store.nearest("frames", "m", target, 5)}
+    monkeypatch.setattr(module, "MAX_VERSIONS", 2)
+    version = store.db.open_table(name).version
+    store.optimise()  # many versions, but all newer than KEEP_VERSIONS: none droppable, not due
+    assert store.db.open_table(name).version == version
     film("more", unit(rng.standard_normal((2_000, 64))).astype(np.float32))
     store.optimise()  # 2,000 more rows outside the index: 4.8% of 42,000, due
     assert store.db.open_table(name).index_stats("vector_idx").num_unindexed_rows == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,9 +53,9 @@ So adding or removing one film costs that film's rows, and the whole rewrite com
 
 
 MAX_VERSIONS = 400
-"""Versions an indexed table may gather before it is optimised anyway: old versions (and the
-files of films removed since) are only dropped by an optimise. 400 is about 200 films added or
-removed, a few GB at most."""
+"""Versions older than ``KEEP_VERSIONS`` an indexed table may gather before it is optimised
+anyway: old versions (and the files of films removed since) are only dropped by an optimise.
+400 is about 200 films added or removed, a few GB at most."""
 
 
 def optimise_due(table: Any, vectors: bool) -> bool:
@@ -68,7 +68,21 @@ def optimise_due(table: Any, vectors: bool) -> bool:
     live = max(table.count_rows(), 1)
     deleted = max(stats.num_indexed_rows + stats.num_unindexed_rows - live, 0)
     return (stats.num_unindexed_rows > DELTA_SHARE * live or deleted > DELTA_SHARE * live
-            or len(table.list_versions()) > MAX_VERSIONS)
+            or droppable_versions(table) > MAX_VERSIONS)
+
+
+def droppable_versions(table: Any) -> int:
+    """How many of ``table``'s versions an optimise would drop: those older than
+    ``KEEP_VERSIONS``. Newer ones stay whatever it does, so they never make it due (counted,
+    they made every optimise in the ten minutes after a large build rewrite the index again)."""
+    versions = table.list_versions()
+    if not versions:
+        return 0
+    stamp = versions[0]["timestamp"]
+    now = datetime.now(stamp.tzinfo) if isinstance(stamp, datetime) else None
+    if now is None:
+        return len(versions)
+    return sum(v["timestamp"] < now - KEEP_VERSIONS for v in versions)
 
 
 def optimise_table(table: Any, text: bool, vectors: bool, force: bool = False) -> None:
