@@ -19,15 +19,13 @@ def weight_slider(query: str, key: str) -> float:
     description with a quote halfway) until the user moves it; then the user's. How the query
     was read is shown under it (``split_editor`` edits it)."""
     touched = f"{key}-touched"
-    parts = QueryParts.parse(query) if query.strip() else None
     if not st.session_state.get(touched):
-        st.session_state[key] = parts.suggested_weight(DEFAULT_VISUAL_WEIGHT) if parts \
-            else DEFAULT_VISUAL_WEIGHT
+        st.session_state[key] = QueryParts.weight_for(query, DEFAULT_VISUAL_WEIGHT)
     weight = float(st.slider(
         "Dialogue ⟷ Picture", 0.0, 1.0, step=0.05, key=key, help=HELP,
         on_change=st.session_state.__setitem__, args=(touched, True)))
-    if parts is not None and parts.describe():
-        st.caption(f"Read as · {plain(parts.describe())}")
+    if read_as := (QueryParts.parse(query).describe() if query.strip() else ""):
+        st.caption(f"Read as · {plain(read_as)}")
     return weight
 
 

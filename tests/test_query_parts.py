@@ -121,6 +121,9 @@ def test_the_suggested_weight_follows_the_parts() -> None:
     assert parse("a dog barks and the man tells it to stop").suggested_weight(0.5) == 0.5
     assert parse("a man in a tuxedo").suggested_weight(0.6) == 0.6  # plain: the default
     assert QueryParts.parse("seen: a red balloon").suggested_weight(0.5) == 0.5
+    assert QueryParts.weight_for("  ", 0.6) == QueryParts.weight_for(None, 0.6) == 0.6
+    assert QueryParts.weight_for("Emo tells Proog to keep his distance", 0.5) == 0.2
+    assert parse("Emo tells Proog to keep his distance").narration == "Emo tells Proog to"
 
 
 SEEN = "a red balloon over the harbour"

@@ -257,14 +257,12 @@ def cmd_search(args: argparse.Namespace) -> int:
     for item in items:
         videos = item.get("video", args.video)
         videos = [videos] if isinstance(videos, str) else videos
-        parts = QueryParts.parse(item["query"]) if item.get("query") else None
         weight = _item_value(item, "visual_weight", args.visual_weight, share)
         if weight is None:
-            weight = parts.suggested_weight(DEFAULT_VISUAL_WEIGHT) if parts \
-                else DEFAULT_VISUAL_WEIGHT
-        if parts is not None and parts.describe() and not (args.json or args.queries):
-            print(f"note: read as {parts.describe()} (picture weight {weight:g})",
-                  file=sys.stderr)
+            weight = QueryParts.weight_for(item.get("query"), DEFAULT_VISUAL_WEIGHT)
+        read_as = QueryParts.parse(item["query"]).describe() if item.get("query") else ""
+        if read_as and not (args.json or args.queries):
+            print(f"note: read as {read_as} (picture weight {weight:g})", file=sys.stderr)
         try:
             result = index.search(
                 item.get("query"), videos=videos, image=item.get("image"),

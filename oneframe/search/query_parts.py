@@ -93,6 +93,12 @@ class QueryParts:
         """What the dialogue is matched against: the said part, else the whole query."""
         return self.said or self.whole
 
+    @classmethod
+    def weight_for(cls, query: str | None, default: float) -> float:
+        """The picture's share ``query`` suggests; ``default`` for none or a plain one."""
+        return cls.parse(query).suggested_weight(default) if query and query.strip() \
+            else default
+
     def suggested_weight(self, default: float) -> float:
         """The picture's share this query suggests: ``default`` for a plain one."""
         if not self.split:
