@@ -197,7 +197,7 @@ def reranked(model: str):
     blended (``RERANK_SHARE``) with ``model``'s cosine between the query's said part (its
     reported-speech frame removed) and the moment's line."""
     from oneframe.encoders.sentences import load_sentence_encoder
-    from oneframe.search.dialogue import DialogQuery
+    from oneframe.search.dialog_query import DialogQuery
     from oneframe.search.query_parts import QueryParts
 
     encoder = load_sentence_encoder(model)

@@ -11,7 +11,8 @@ from oneframe.dialogue.cues import Cue
 from oneframe.dialogue.languages import common_words, guess, script_language
 from oneframe.dialogue.text import stem, words
 from oneframe.dialogue.windows import WordIndex, cue_windows
-from oneframe.search.dialogue import DialogCorpus, DialogQuery
+from oneframe.search.dialog_query import DialogQuery
+from oneframe.search.dialogue import DialogCorpus
 from oneframe.search.highlight import highlight
 
 LINES = {

@@ -22,15 +22,16 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
 from oneframe.dialogue.cues import Cue
 from oneframe.dialogue.languages import DEFAULT, common_words
-from oneframe.dialogue.text import split_reported_speech, stem, words
+from oneframe.dialogue.text import stem
 from oneframe.dialogue.windows import WINDOW_CUES, WordIndex
+from oneframe.search.dialog_query import DialogQuery
 from oneframe.search.vectors import products
 
 FUZZY_CUTOFF = 80
@@ -50,49 +51,6 @@ STOPWORDS = common_words("en")
 MEANING_SUPPORT = 0.3
 """Common words count in a window only beside a content word of the query or where the
 window's meaning is this close to the query's (cosine): alone they are noise."""
-
-
-@dataclass
-class DialogQuery:
-    """A query prepared once for every video: its words (as each language writes them), its
-    reported-speech frame (English), its core."""
-
-    text: str
-    core: str
-    tokens: list[str]
-    frame: frozenset[str]
-    vectors: dict[str, np.ndarray] = field(default_factory=dict)
-    names: frozenset[str] = frozenset()
-    """Who the whole query names (``QueryParts.names``): a video whose lines say them is
-    likelier the one meant (``DialogScores.named``)."""
-    _by_lang: dict[str, list[str]] = field(default_factory=dict, repr=False)
-
-    @classmethod
-    def parse(cls, text: str, names: frozenset[str] = frozenset()) -> DialogQuery:
-        core, frame = split_reported_speech(text)
-        return cls(text, core, words(text), frame, names=names)
-
-    def tokens_for(self, lang: str) -> list[str]:
-        """Its words as ``lang``'s lines are written (English spells digits, others don't)."""
-        if lang == "en":
-            return self.tokens
-        if lang not in self._by_lang:
-            self._by_lang[lang] = words(self.text, lang)
-        return self._by_lang[lang]
-
-    def frame_for(self, lang: str) -> frozenset[str]:
-        return self.frame if lang == "en" else frozenset()
-
-    def content_for(self, lang: str) -> frozenset[str]:
-        """Its words that can make a match in ``lang``: not common words, not the
-        reported-speech frame (where the frame is all there is, its own words)."""
-        common = common_words(lang)
-        own = frozenset(t for t in self.tokens_for(lang) if t not in common)
-        return (own - self.frame_for(lang)) or own
-
-    @property
-    def content(self) -> frozenset[str]:
-        return self.content_for("en")
 
 
 @dataclass

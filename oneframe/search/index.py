@@ -24,7 +24,8 @@ from oneframe.dialogue.text import words
 from oneframe.encoders.sentences import MULTILINGUAL_DIALOG_MODEL, is_multilingual, sentence_vector
 from oneframe.library.folders import Library, VideoIndex
 from oneframe.media.images import read_image
-from oneframe.search.dialogue import DialogCorpus, DialogQuery, DialogScores
+from oneframe.search.dialog_query import DialogQuery
+from oneframe.search.dialogue import DialogCorpus, DialogScores
 from oneframe.search.floor import MIN_SCORE
 from oneframe.search.fusion import blend, calibrate_dialog, distinct_moments, name_weights, strength
 from oneframe.search.highlight import highlight

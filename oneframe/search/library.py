@@ -26,7 +26,7 @@ from oneframe.dialogue.cues import Cue
 from oneframe.index.store import VectorStore, store_uri
 from oneframe.library.folders import Library, VideoIndex
 from oneframe.media.images import read_image
-from oneframe.search.dialogue import DialogQuery
+from oneframe.search.dialog_query import DialogQuery
 from oneframe.search.index import SearchIndex, no_such_video
 from oneframe.search.picture import PictureIndex
 from oneframe.search.results import SearchResult
