@@ -12,7 +12,7 @@ library (ANN index with re-ranking) and over one film (exact). Recall@10 is agai
 scan of the same float16 vectors. This is the picture channel's step of a shortlist
 (bench/search.py times whole searches through it; bench/eval_dialog.py --decoys its dialogue).
 Warm (the default): the store's files are read once first, as a running server's page cache
-holds them; --cold measures a start after a restart, with the app's read-ahead.
+holds them; --cold measures a start after a restart, with the app's warm-up (the indexes read).
 Targets on 2 cores (issue 14): 500 films p95 <= 300 ms whole library, <= 60 ms one film, RSS
 <= 1.5 GB, recall@10 >= 0.95, open < 2 s, add one film < 2 s; 50 films p95 <= 150 ms.
 Prints a table, then one JSON line.
@@ -87,14 +87,16 @@ class Films:
 
 
 def build(store: VectorStore, films: Films, count: int) -> float:
+    """Write the films the store lacks, then compact and index it; a store already whole is
+    left as it is (its upkeep is bench/upkeep.py's)."""
     started = time.perf_counter()
     have = set(store.ready())
-    for n in range(count):
-        vid = f"film-{n:04d}"
-        if vid not in have:
-            store.put(vid, "synthetic", MODEL, np.arange(FRAMES, dtype=np.float64),
-                      films.frames(n), DIALOG_MODEL, films.windows(n))
-    store.optimise()
+    missing = [n for n in range(count) if f"film-{n:04d}" not in have]
+    for n in missing:
+        store.put(f"film-{n:04d}", "synthetic", MODEL, np.arange(FRAMES, dtype=np.float64),
+                  films.frames(n), DIALOG_MODEL, films.windows(n))
+    if missing:
+        store.optimise()
     return time.perf_counter() - started
 
 
@@ -127,13 +129,9 @@ def main() -> None:
                         help="rows re-ranked on the stored vectors")
     parser.add_argument("--cold", action="store_true",
                         help="drop the page cache first (root only) and open as the app does, "
-                        "with LibrarySearch.warm's read-ahead (inside open_s)")
-    parser.add_argument("--read-ahead-first", action="store_true",
-                        help="with --cold: read the store's files ahead before the first "
-                        "query, as oneframe did before (now it reads them in the background)")
+                        "with LibrarySearch.warm's reading of the indexes (inside open_s)")
     args = parser.parse_args()
     lance_tables.NPROBES, lance_tables.REFINE_ROWS = args.nprobes, args.refine
-    lance_tables.READ_AHEAD_IN_BACKGROUND = not args.read_ahead_first
     from oneframe.encoders.dual import load_encoder
 
     encoder = load_encoder(str(vit_b32_model()))

@@ -222,8 +222,7 @@ def test_ann_index_keeps_recall_against_exact_search(tmp_path, monkeypatch, cach
 
 
 def test_prewarm_brings_the_indexes_into_memory(library: Library) -> None:
-    """A server's warm-up: the indexes a first query reads are in LanceDB's cache ahead of it
-    (and a local store's files are read ahead, which a test can't see)."""
+    """A server's warm-up: the indexes a first query reads are in LanceDB's cache ahead of it."""
     store = VectorStore(library)
     store.sync()
     store.optimise()  # the lines' full-text index

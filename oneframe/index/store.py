@@ -249,9 +249,9 @@ class VectorStore:
                                vectors=name.startswith(("frames_", "windows_")), force=force)
 
     def prewarm(self) -> None:
-        """Read ahead what searches read (indexes, then a local store's files), for a server
-        at start: see :func:`lance_tables.prewarm`."""
-        prewarm(self.db, self.uri)
+        """Read ahead what searches read (the indexes), for a server at start: see
+        :func:`lance_tables.prewarm`."""
+        prewarm(self.db)
 
     def rebuild(self) -> None:
         """Start again from the folders (after damage, or to reclaim space)."""
