@@ -130,6 +130,8 @@ def main() -> None:
     parser.add_argument("--cold", action="store_true",
                         help="drop the page cache first (root only) and open as the app does, "
                         "with LibrarySearch.warm's reading of the indexes (inside open_s)")
+    parser.add_argument("--build-only", action="store_true",
+                        help="write and index the store, then stop (measure in a new process)")
     args = parser.parse_args()
     lance_tables.NPROBES, lance_tables.REFINE_ROWS = args.nprobes, args.refine
     from oneframe.encoders.dual import load_encoder
@@ -139,6 +141,9 @@ def main() -> None:
     films = Films()
     library = Library(OUT / f"scale-{args.films}")
     build_s = build(VectorStore(library), films, args.films)
+    if args.build_only:
+        print(f"built (or topped up) in {build_s:.0f} s")
+        return
 
     if args.cold:  # as after a restart: nothing of the store in memory
         os.sync()

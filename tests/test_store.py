@@ -232,6 +232,41 @@ def test_prewarm_brings_the_indexes_into_memory(library: Library) -> None:
     assert fresh.session.size_bytes > before + 1000
 
 
+def test_the_index_cache_grows_to_hold_the_store_s_indexes(tmp_path, monkeypatch) -> None:
+    """Every query probes every partition, so a cache smaller than the indexes held none of
+    them for long (1,000 films: each query read the whole index again). A store opens, and is
+    connected again after an optimise indexed it, with room for all its indexes; a size the
+    operator set stays."""
+    import pyarrow as pa
+
+    from oneframe.index import lance_tables as module
+
+    monkeypatch.setattr(module, "ANN_ROWS", 20_000)
+    monkeypatch.setattr(module, "INDEX_CACHE_MB", 1)
+    rows = unit(np.random.default_rng(3).standard_normal((30_000, 256))).astype(np.float32)
+    store = VectorStore(Library(tmp_path / "library"))
+    assert store.cache_mb == 1  # nothing indexed yet
+    name = group_name("frames", "m", 256)
+    store._add(name, pa.table({"video": ["file-0"] * len(rows),
+                               "frame": np.arange(len(rows), dtype=np.int32),
+                               "time": np.arange(len(rows), dtype=np.float64),
+                               "vector": module.vector_column(rows)}))
+    store._add(VIDEOS, pa.table({"video": ["file-0"], "stamp": ["x"], "model": ["m"],
+                                 "frames": [len(rows)], "ready": [True]}))
+    store.optimise()
+    indexes = sum(i.size_bytes for i in store.db.open_table(name).list_indices())
+    assert indexes > 2 << 20
+    assert store.cache_mb >= indexes >> 20  # connected again, with room for them
+    for opened in (store, VectorStore(store.library)):
+        opened.prewarm()
+        assert opened.session.size_bytes > 2 << 20, opened.cache_mb  # held, not 1 MB of it
+
+    monkeypatch.setenv("ONEFRAME_STORE_CACHE_MB", "1")
+    capped = VectorStore(store.library)
+    capped.prewarm()
+    assert capped.cache_mb == 1 and capped.session.size_bytes < 2 << 20
+
+
 def test_a_setting_that_is_not_a_number_is_one_clear_error(monkeypatch) -> None:
     """Importing the store never fails on a setting; using it says which and what it may be."""
     import importlib

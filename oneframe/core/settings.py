@@ -43,7 +43,8 @@ SETTINGS = {
     STORE: "where the store lives: a folder or s3://... (default <library>/.store)",
     STORE_OPTIONS: "LanceDB storage options of the store, a JSON object of strings (endpoint, "
     "timeouts, retries...; the AWS_* variables are read too)",
-    STORE_CACHE_MB: "index kept in memory by LanceDB, MB (768)",
+    STORE_CACHE_MB: "index kept in memory by LanceDB, MB (default: room for the store's "
+    "indexes, at least 768)",
     CACHE: "ONNX exports and query vectors (default $XDG_CACHE_HOME/oneframe)",
     MODEL: "the picture model: a hub id or a folder (openai/clip-vit-base-patch32)",
     DIALOG_MODEL: "the dialogue model (sentence-transformers/all-MiniLM-L6-v2)",

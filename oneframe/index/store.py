@@ -35,7 +35,9 @@ from oneframe.core.errors import LibraryError
 from oneframe.dialogue.languages import DEFAULT, script_language
 from oneframe.dialogue.text import stem, words
 from oneframe.index.lance_tables import (
+    cache_mb_for,
     connect,
+    index_cache_mb,
     new_session,
     optimise_table,
     prewarm,
@@ -130,8 +132,18 @@ class VectorStore:
     def __init__(self, library: Library, uri: str | None = None) -> None:
         self.library = library
         self.uri = uri or store_uri(library)
-        self.session = new_session()
+        self.cache_mb = index_cache_mb()
+        self.session = new_session(self.cache_mb)
         self.db = connect(self.uri, self.session)
+        self._fit_cache()
+
+    def _fit_cache(self) -> None:
+        """Connect again with a larger index cache where the store's indexes outgrew this one
+        (a library grown past about 500 films; see ``lance_tables.INDEX_CACHE_MB``)."""
+        wanted = cache_mb_for(self.db)
+        if wanted > self.cache_mb:
+            self.cache_mb, self.session = wanted, new_session(wanted)
+            self.db = connect(self.uri, self.session)
 
     # --- keeping in line with the folders -------------------------------------------------
 
@@ -247,6 +259,7 @@ class VectorStore:
             for name in self._tables():
                 optimise_table(self.db.open_table(name), text=name == CUES,
                                vectors=name.startswith(("frames_", "windows_")), force=force)
+        self._fit_cache()
 
     def prewarm(self) -> None:
         """Read ahead what searches read (the indexes), for a server at start: see
