@@ -4,6 +4,7 @@ nearest-vector query uses them."""
 from __future__ import annotations
 
 import contextlib
+import os
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -46,14 +47,16 @@ def index_cache_mb() -> int:
 
 def cache_mb_for(db: Any) -> int:
     """The index cache a store opened as ``db`` wants: ``$ONEFRAME_STORE_CACHE_MB`` where set,
-    else room for all its indexes, at least ``INDEX_CACHE_MB``."""
+    else room for all its indexes, at least ``INDEX_CACHE_MB`` and at most half the machine's
+    memory (past that a larger machine, or the shards of the README, are the answer)."""
     if settings.text(CACHE_ENV):
         return index_cache_mb()
     size = 0
     for name in db.list_tables().tables:
         with contextlib.suppress(Exception):  # torn or being replaced: sized at the next open
             size += sum(i.size_bytes or 0 for i in db.open_table(name).list_indices())
-    return max(INDEX_CACHE_MB, int(size * CACHE_MARGIN) >> 20)
+    half = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2 >> 20
+    return max(INDEX_CACHE_MB, min(int(size * CACHE_MARGIN) >> 20, half))
 
 
 METADATA_CACHE_MB = 128
