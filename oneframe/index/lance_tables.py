@@ -56,7 +56,7 @@ def cache_mb_for(db: Any) -> int:
         with contextlib.suppress(Exception):  # torn or being replaced: sized at the next open
             size += sum(i.size_bytes or 0 for i in db.open_table(name).list_indices())
     half = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2 >> 20
-    return max(INDEX_CACHE_MB, min(int(size * CACHE_MARGIN) >> 20, half))
+    return max(INDEX_CACHE_MB, min(-(-int(size * CACHE_MARGIN) >> 20), half))  # MB, up
 
 
 METADATA_CACHE_MB = 128
