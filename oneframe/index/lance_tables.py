@@ -14,9 +14,10 @@ from oneframe.core import settings
 from oneframe.core.settings import number
 
 ANN_ROWS = 200_000
-"""A table with more rows than this gets an ANN index (IVF with 8-bit codes while they fit half
-the index cache, else RaBitQ 2-bit codes, 128 bytes a 512-wide vector; re-ranked on the stored
-vectors); below it a whole-table scan is exact and fast enough."""
+"""A table with more rows than this gets an ANN index (frames: IVF with 8-bit codes while they
+fit half the index cache, else RaBitQ 2-bit codes, 128 bytes a 512-wide vector; dialogue
+windows: RaBitQ 4-bit codes; re-ranked on the stored vectors); below it a whole-table scan is
+exact and fast enough."""
 KEEP_VERSIONS = timedelta(minutes=10)
 """Table versions older than this are deleted by :func:`optimise_table` (a reader still
 on one gets the latest on its next call)."""
@@ -30,6 +31,13 @@ many of their nearest frames) and rows re-ranked on the stored vectors. bench/sc
 films of realistic frame vectors (their 10th and 11th nearest a mere 0.0002 apart): 2 bits and
 1,000 re-ranked: recall@10 0.995, p95 77 ms; 1 bit needed 12,000 re-ranked (each a ~10 us read
 from the page cache) for 0.965 at p95 260 ms, and 3,000 gave 0.85."""
+WINDOW_RQ_BITS = 4
+"""Bits a dimension for the dialogue windows' IVF_RQ index, all partitions probed as for frames.
+At 500 films (898,500 windows of real subtitle lines embedded by all-MiniLM-L6-v2, a third of
+each query's words dropped) 4-bit codes found what 8-bit IVF_SQ (96 partitions probed) found,
+recall@100 1.000 both, in 186 MB against 334 (less to read after a restart: 0.20-0.31 s against
+0.34-0.35 s cold), p95 30-52 against 28-30 ms; on unclustered vectors IVF_SQ's 96 probes found
+0.42 of the 100 nearest and 4-bit codes 0.999; 2-bit ones (104 MB) 0.945."""
 CACHE_ENV, INDEX_CACHE_MB = settings.STORE_CACHE_MB, 768
 """Index kept in memory at least (a 500-film library's indexes: 525 MB of 2-bit frame codes
 and 334 MB of 8-bit window codes); a store whose indexes are larger gets a cache that holds
@@ -63,11 +71,11 @@ METADATA_CACHE_MB = 128
 
 
 DELTA_SHARE = 0.03
-"""An indexed table is optimised again (compacted, its index brought up to date: LanceDB then
-rewrites the index whole, 15 minutes at 500 films on 2 cores) only once rows outside its index,
-or deleted rows, pass this share of its rows; until then a query scans the rows outside the
-index exactly (3% of 500 films: 108,000 rows, tens of milliseconds) and deleted ones are skipped.
-So adding or removing one film costs that film's rows, and the whole rewrite comes once every
+"""An indexed table is optimised again (compacted, its index brought up to date, partitions
+grown past LanceDB's split size split: work that once rewrote the whole index, see
+``settle_index``) only once rows outside its index, or deleted rows, pass this share of its
+rows; until then a query scans the rows outside the index exactly (3% of 500 films: 108,000 rows, tens of milliseconds) and deleted ones are skipped.
+So adding or removing one film costs that film's rows, and the index's upkeep comes once every
 15 or so films."""
 
 
@@ -104,20 +112,14 @@ def droppable_versions(table: Any) -> int:
     return sum(v["timestamp"] < now - KEEP_VERSIONS for v in versions)
 
 
-def optimise_table(table: Any, text: bool, vectors: bool, force: bool = False) -> None:
+def optimise_table(table: Any, text: bool, vectors: str | None, force: bool = False) -> None:
     """Compact ``table`` and drop its old versions (retrying a commit another writer
-    pre-empted); index its ``text`` for full-text search, or its ``vectors`` (and video ids)
-    once it is large. An indexed table is left as it is until that is due (``optimise_due``),
-    unless ``force``."""
-    if not force and not optimise_due(table, vectors):
+    pre-empted); index its ``text`` for full-text search, or its vectors (and video ids) once
+    it is large, ``vectors`` naming their kind ("frames" or "windows"). An indexed table is left
+    as it is until that is due (``optimise_due``), unless ``force``."""
+    if not force and not optimise_due(table, bool(vectors)):
         return
-    for attempt in range(3):
-        try:
-            table.optimize(cleanup_older_than=KEEP_VERSIONS)
-            break
-        except RuntimeError as exc:
-            if "Retryable commit conflict" not in str(exc) or attempt == 2:
-                raise
+    _optimize(table)
     if text and "terms_idx" not in index_names(table):
         from lancedb.index import FTS
 
@@ -130,11 +132,45 @@ def optimise_table(table: Any, text: bool, vectors: bool, force: bool = False) -
     rows = table.count_rows()
     if rows > ANN_ROWS and not has_vector_index(table):
         dim = table.schema.field("vector").type.list_size
-        table.create_index("vector", config=index_config(rows, dim))
+        table.create_index("vector", config=index_config(rows, dim, vectors))
+        settle_index(table)
     if rows > ANN_ROWS and "video_idx" not in index_names(table):
         from lancedb.index import Bitmap
 
         table.create_index("video", config=Bitmap())
+
+
+def _optimize(table: Any) -> None:
+    """LanceDB's optimise of ``table``, tried again where another writer's commit pre-empted
+    it."""
+    for attempt in range(3):
+        try:
+            table.optimize(cleanup_older_than=KEEP_VERSIONS)
+            return
+        except RuntimeError as exc:
+            if "Retryable commit conflict" not in str(exc) or attempt == 2:
+                raise
+
+
+SETTLE_PASSES = 3
+
+
+def settle_index(table: Any) -> None:
+    """Optimise a table whose vector index was just made until the index stays as it is.
+    LanceDB's optimise splits IVF partitions of more than four times its target size (4,096
+    rows) and joins small ones, rewriting the index; unsettled, that came with whatever
+    optimise was next due (at 500 films, 378 s to drop old versions), and now comes here,
+    once, right after the index is made (see ``PARTITION_ROWS``)."""
+    for _ in range(SETTLE_PASSES):
+        before = vector_index_uuid(table)
+        _optimize(table)
+        if vector_index_uuid(table) == before:
+            return
+
+
+def vector_index_uuid(table: Any) -> str | None:
+    return next((str(i.index_uuid) for i in table.list_indices() if i.name == "vector_idx"),
+                None)
 
 
 def new_session(cache_mb: int | None = None) -> Any:
@@ -180,15 +216,24 @@ def vector_index_type(table: Any) -> str | None:
     return next((i.index_type for i in table.list_indices() if i.name == "vector_idx"), None)
 
 
-def index_config(rows: int, dim: int) -> Any:
-    """8-bit codes (IVF_SQ) where they fit half the index cache: precise with few probes;
-    else 2-bit RaBitQ codes, a quarter of the size, all probed and re-ranked."""
+PARTITION_ROWS = 4096
+"""Rows an IVF_RQ partition holds on average: LanceDB's own target, past four times which its
+optimise splits a partition (rewriting the index). bench/relayout.py --films-like --films 150
+(1.08 million realistic frames): with sqrt(rows)/7 partitions (148) the index took 44 s to make
+and its first optimise 56 s more; with rows/4,096 (264), 52 s and 14 s; with 528, 93 s and 5 s."""
+
+
+def index_config(rows: int, dim: int, kind: str = "frames") -> Any:
+    """Frames: 8-bit codes (IVF_SQ) where they fit half the index cache, precise with few
+    probes; else 2-bit RaBitQ codes, a quarter of the size, all probed and re-ranked. Dialogue
+    windows: 4-bit RaBitQ codes (``WINDOW_RQ_BITS``)."""
     from lancedb.index import IvfRq, IvfSq
 
-    if rows * dim <= (index_cache_mb() << 20) // 2:
+    if kind == "frames" and rows * dim <= (index_cache_mb() << 20) // 2:
         return IvfSq(distance_type="cosine", num_partitions=max(16, int(np.sqrt(rows) / 2)))
-    return IvfRq(distance_type="cosine", num_partitions=max(16, int(np.sqrt(rows) / 7)),
-                 num_bits=RQ_BITS, sample_rate=64)
+    return IvfRq(distance_type="cosine",
+                 num_partitions=max(16, min(rows // PARTITION_ROWS, int(np.sqrt(rows)))),
+                 num_bits=RQ_BITS if kind == "frames" else WINDOW_RQ_BITS, sample_rate=64)
 
 
 def vector_column(array: np.ndarray) -> Any:

@@ -257,8 +257,9 @@ class VectorStore:
         another writer pre-empted (a sync deleting rows meanwhile) is tried again."""
         with held(self.library.root / ".store-optimise.lock"):
             for name in self._tables():
-                optimise_table(self.db.open_table(name), text=name == CUES,
-                               vectors=name.startswith(("frames_", "windows_")), force=force)
+                kind = name.split("_", 1)[0] if name.startswith(("frames_", "windows_")) else None
+                optimise_table(self.db.open_table(name), text=name == CUES, vectors=kind,
+                               force=force)
         self._fit_cache()
 
     def prewarm(self) -> None:
