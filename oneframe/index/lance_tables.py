@@ -74,7 +74,8 @@ DELTA_SHARE = 0.03
 """An indexed table is optimised again (compacted, its index brought up to date, partitions
 grown past LanceDB's split size split: work that once rewrote the whole index, see
 ``settle_index``) only once rows outside its index, or deleted rows, pass this share of its
-rows; until then a query scans the rows outside the index exactly (3% of 500 films: 108,000 rows, tens of milliseconds) and deleted ones are skipped.
+rows; until then a query scans the rows outside the index exactly (3% of 500 films: 108,000
+rows, tens of milliseconds) and deleted ones are skipped.
 So adding or removing one film costs that film's rows, and the index's upkeep comes once every
 15 or so films."""
 
