@@ -127,15 +127,19 @@ def main() -> None:
     parser.add_argument("--films", type=int, default=50)
     parser.add_argument("--queries", type=int, default=40)
     parser.add_argument("--nprobes", type=int, default=lance_tables.NPROBES)
-    parser.add_argument("--refine", type=int, default=lance_tables.REFINE_ROWS,
-                        help="rows re-ranked on the stored vectors")
+    parser.add_argument("--refine", type=int,
+                        help="rows re-ranked on the stored vectors (default: the store's, "
+                        f"{lance_tables.REFINE_ROWS}; with lean codes "
+                        f"{lance_tables.LEAN_REFINE_ROWS})")
     parser.add_argument("--cold", action="store_true",
                         help="drop the page cache first (root only) and open as the app does, "
                         "with LibrarySearch.warm's reading of the indexes (inside open_s)")
     parser.add_argument("--build-only", action="store_true",
                         help="write and index the store, then stop (measure in a new process)")
     args = parser.parse_args()
-    lance_tables.NPROBES, lance_tables.REFINE_ROWS = args.nprobes, args.refine
+    lance_tables.NPROBES = args.nprobes
+    if args.refine:
+        lance_tables.REFINE_ROWS = lance_tables.LEAN_REFINE_ROWS = args.refine
     from oneframe.encoders.dual import load_encoder
 
     encoder = load_encoder(str(vit_b32_model()))
@@ -194,8 +198,9 @@ def main() -> None:
     frames_table = store.db.open_table(store_module.group_name("frames", MODEL, DIM))
     index = ", ".join(f"{i.index_type} ({i.size_bytes / 2**20:.0f} MB)"
                       for i in frames_table.list_indices() if i.name == "vector_idx") or "none"
-    probes = ((lance_tables.SQ_PROBES, lance_tables.SQ_REFINE_ROWS) if "IvfSq" in index
-              else (lance_tables.NPROBES, lance_tables.REFINE_ROWS))
+    probes = lance_tables.search_settings(frames_table)
+    bits = (lance_tables.vector_index(frames_table).index_details.get("compression")
+            or {}).get("num_bits", 8) if probes else None
     p95 = lambda xs: statistics.quantiles(xs, n=20)[-1]  # noqa: E731
     result = {"films": args.films, "frames": args.films * FRAMES,
               "p50_ms_all": round(statistics.median(whole), 1), "p95_ms_all": round(p95(whole), 1),
@@ -203,7 +208,7 @@ def main() -> None:
               "recall_at_10": round(float(np.mean(recall)), 3), "open_s": round(open_s, 2),
               "add_s": round(add_s, 2)}
     print(f"store: {store.uri}; built (or topped up) in {build_s:.0f} s; ANN: {index}, "
-          f"probes and re-ranked rows {probes}; {args.queries} "
+          f"{bits} bits a dimension, probes and re-ranked rows {probes}; {args.queries} "
           "queries, each with its text encoding")
     print(table(list(result), [list(result.values())]))
     print(json.dumps(result))

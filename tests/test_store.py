@@ -161,14 +161,17 @@ def test_a_lost_store_is_rebuilt_from_the_folders(library: Library) -> None:
     assert store.ready() == library.ids()
 
 
-@pytest.mark.parametrize(("cache_mb", "kind", "index_type", "bits"), [
-    (512, "frames", "IvfSq", 8), (1, "frames", "IvfRq", 2), (512, "windows", "IvfRq", 4)])
+@pytest.mark.parametrize(("cache_mb", "lean", "kind", "index_type", "bits"), [
+    (512, "auto", "frames", "IvfSq", 8), (1, "0", "frames", "IvfRq", 2),
+    (512, "auto", "windows", "IvfRq", 4), (512, "1", "frames", "IvfRq", 1),
+    (512, "1", "windows", "IvfRq", 1)])
 def test_ann_index_keeps_recall_against_exact_search(tmp_path, monkeypatch, cache_mb: int,
-                                                     kind: str, index_type: str,
+                                                     lean: str, kind: str, index_type: str,
                                                      bits: int) -> None:
     """Clustered vectors (shots of similar frames, as in films), the IVF index optimise
-    builds (frames: 8-bit codes where they fit the cache, else 2-bit; dialogue windows: 4-bit)
-    and re-ranking: recall@10 of at least 0.95 against exact."""
+    builds (frames: 8-bit codes where they fit the cache, else 2-bit; dialogue windows: 4-bit;
+    1-bit either where the store is lean) and re-ranking: recall@10 of at least 0.95 against
+    exact."""
     import pyarrow as pa
 
     from oneframe.index import lance_tables as module
@@ -190,10 +193,14 @@ def test_ann_index_keeps_recall_against_exact_search(tmp_path, monkeypatch, cach
                                      "frames": [len(part)], "ready": [True]}))
     monkeypatch.setattr(module, "ANN_ROWS", 20_000)
     monkeypatch.setenv("ONEFRAME_STORE_CACHE_MB", str(cache_mb))
+    monkeypatch.setenv("ONEFRAME_STORE_LEAN", lean)
     store.optimise()
     [index] = [i for i in store.db.open_table(name).list_indices() if i.name == "vector_idx"]
     assert index.index_type == index_type
     assert (index.index_details.get("compression") or {}).get("num_bits") == bits
+    assert module.search_settings(store.db.open_table(name))[1] == (  # 1 bit: re-ranked deeper
+        module.LEAN_REFINE_ROWS if bits == 1 else
+        module.SQ_REFINE_ROWS if index_type == "IvfSq" else module.REFINE_ROWS)
     recalls = []
     # far from every frame, as a text query is from images (at 1 probe recall is about 0.25)
     for q in unit(centres[rng.integers(0, 400, 20)] + rng.standard_normal((20, 64))):
@@ -389,3 +396,29 @@ def test_a_new_vector_index_is_settled_before_the_next_optimise(tmp_path, monkey
     assert made is not None
     module._optimize(table)
     assert module.vector_index_uuid(table) == made
+
+
+def test_lean_codes_where_full_ones_would_fill_half_the_index_cache(monkeypatch) -> None:
+    """Auto: 1-bit codes once a table's full codes (and LanceDB's 16 bytes a row) would take
+    more than half the index cache the operator set; 1 and 0 say so whatever the size; anything
+    else is a clear error naming the setting."""
+    from oneframe.core.settings import SettingError
+    from oneframe.index.lance_tables import index_config, lean_codes
+
+    monkeypatch.setenv("ONEFRAME_STORE_CACHE_MB", "1000")
+    # 2-bit 512-wide: 144 bytes a row; half of 1,000 MB holds 3.6 million rows
+    assert not lean_codes(3_600_000, 512, 2)
+    assert lean_codes(3_700_000, 512, 2)
+    assert index_config(3_700_000, 512).num_bits == 1
+    assert index_config(3_600_000, 512).num_bits == 2
+    # 4-bit 384-wide windows: 208 bytes a row, 2.5 million of them past half the cache
+    assert index_config(2_400_000, 384, "windows").num_bits == 4
+    assert index_config(2_600_000, 384, "windows").num_bits == 1
+    monkeypatch.setenv("ONEFRAME_STORE_LEAN", "0")
+    assert index_config(3_700_000, 512).num_bits == 2
+    monkeypatch.setenv("ONEFRAME_STORE_LEAN", "1")
+    assert index_config(300_000, 512).num_bits == 1  # not the 8-bit codes that would fit
+    assert index_config(300_000, 384, "windows").num_bits == 1
+    monkeypatch.setenv("ONEFRAME_STORE_LEAN", "small")
+    with pytest.raises(SettingError, match="ONEFRAME_STORE_LEAN must be one of auto, 1, 0"):
+        lean_codes(10, 512, 2)

@@ -18,6 +18,7 @@ LIBRARY = "ONEFRAME_LIBRARY"
 STORE = "ONEFRAME_STORE"
 STORE_OPTIONS = "ONEFRAME_STORE_OPTIONS"
 STORE_CACHE_MB = "ONEFRAME_STORE_CACHE_MB"
+STORE_LEAN = "ONEFRAME_STORE_LEAN"
 CACHE = "ONEFRAME_CACHE"
 MODEL = "ONEFRAME_MODEL"
 DIALOG_MODEL = "ONEFRAME_DIALOG_MODEL"
@@ -45,6 +46,8 @@ SETTINGS = {
     "timeouts, retries...; the AWS_* variables are read too)",
     STORE_CACHE_MB: "index kept in memory by LanceDB, MB (default: room for the store's "
     "indexes, at least 768)",
+    STORE_LEAN: "1: new ANN indexes keep 1-bit codes, about half the memory, queries slower and "
+    "a little less exact; 0: never; auto: where full codes would fill half the index cache",
     CACHE: "ONNX exports and query vectors (default $XDG_CACHE_HOME/oneframe)",
     MODEL: "the picture model: a hub id or a folder (openai/clip-vit-base-patch32)",
     DIALOG_MODEL: "the dialogue model (sentence-transformers/all-MiniLM-L6-v2)",

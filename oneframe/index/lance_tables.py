@@ -44,6 +44,14 @@ and 186 MB of 4-bit window codes); a store whose indexes are larger gets a cache
 them whole (``cache_mb_for``). Every query probes every partition, so a cache smaller than the
 index is no cache at all: each query read and decoded the whole index again (1,000 films with
 768 MB: p95 638 ms, against 95 ms at 500 films that fit)."""
+LEAN_ENV, LEAN_BITS, LEAN_REFINE_ROWS = settings.STORE_LEAN, 1, 30_000
+"""Lean codes: 1 bit a dimension, frames and dialogue windows alike, the nearest by the codes
+re-ranked 30,000 deep. bench/scale.py --films 1000 (7.2
+million frames): the frames' index 558 MB against 1,051 at 2 bits, the process 1,276 MB against
+1,973; 30,000 re-ranked: recall@10 0.988, p95 306 ms with the store in the page cache, 758 ms
+read from disk after a restart; 12,000: 0.945, 215 / 343 ms; 1,000: 0.66. Windows of real
+subtitle lines (500 films): recall@100 1.000 with 1,000 re-ranked, 56 MB against 186 (but 0.94
+on tests/test_store.py's clustered windows)."""
 CACHE_MARGIN = 1.1
 """Room over the indexes' size on disk (the cache also holds LanceDB's lookup tables)."""
 
@@ -63,8 +71,24 @@ def cache_mb_for(db: Any) -> int:
     for name in db.list_tables().tables:
         with contextlib.suppress(Exception):  # torn or being replaced: sized at the next open
             size += sum(i.size_bytes or 0 for i in db.open_table(name).list_indices())
-    half = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2 >> 20
-    return max(INDEX_CACHE_MB, min(-(-int(size * CACHE_MARGIN) >> 20), half))  # MB, up
+    return max(INDEX_CACHE_MB, min(-(-int(size * CACHE_MARGIN) >> 20), half_memory_mb()))
+
+
+def half_memory_mb() -> int:
+    """Half the machine's memory, MB: the most the index cache is given unasked."""
+    return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2 >> 20
+
+
+def lean_codes(rows: int, dim: int, bits: int) -> bool:
+    """Whether a new index of ``rows`` vectors keeps lean codes (``LEAN_BITS``) rather than
+    ``bits`` a dimension: as ``$ONEFRAME_STORE_LEAN`` says (1 or 0), else (auto) where the full
+    codes (and LanceDB's 16 bytes a row besides) would take more than half the index cache, as
+    set, or as large as it may grow unasked (``half_memory_mb``)."""
+    asked = settings.choice(LEAN_ENV, ("auto", "1", "0"))
+    if asked != "auto":
+        return asked == "1"
+    cache_mb = index_cache_mb() if settings.text(CACHE_ENV) else half_memory_mb()
+    return rows * (dim * bits // 8 + 16) > (cache_mb << 20) // 2
 
 
 METADATA_CACHE_MB = 128
@@ -211,12 +235,7 @@ def index_names(table: Any) -> set[str]:
 
 
 def has_vector_index(table: Any) -> bool:
-    return vector_index_type(table) is not None
-
-
-def vector_index_type(table: Any) -> str | None:
-    index = vector_index(table)
-    return None if index is None else index.index_type
+    return vector_index(table) is not None
 
 
 def vector_index(table: Any) -> Any | None:
@@ -234,14 +253,18 @@ and its first optimise 56 s more; with rows/4,096 (264), 52 s and 14 s; with 528
 def index_config(rows: int, dim: int, kind: str = "frames") -> Any:
     """Frames: 8-bit codes (IVF_SQ) where they fit half the index cache, precise with few
     probes; else 2-bit RaBitQ codes, a quarter of the size, all probed and re-ranked. Dialogue
-    windows: 4-bit RaBitQ codes (``WINDOW_RQ_BITS``)."""
+    windows: 4-bit RaBitQ codes (``WINDOW_RQ_BITS``). Either: 1-bit codes where they are to be
+    lean (``lean_codes``)."""
     from lancedb.index import IvfRq, IvfSq
 
-    if kind == "frames" and rows * dim <= (index_cache_mb() << 20) // 2:
+    bits = RQ_BITS if kind == "frames" else WINDOW_RQ_BITS
+    if lean_codes(rows, dim, bits):
+        bits = LEAN_BITS
+    elif kind == "frames" and rows * dim <= (index_cache_mb() << 20) // 2:
         return IvfSq(distance_type="cosine", num_partitions=max(16, int(np.sqrt(rows) / 2)))
     return IvfRq(distance_type="cosine",
                  num_partitions=max(16, min(rows // PARTITION_ROWS, int(np.sqrt(rows)))),
-                 num_bits=RQ_BITS if kind == "frames" else WINDOW_RQ_BITS, sample_rate=64)
+                 num_bits=bits, sample_rate=64)
 
 
 def vector_column(array: np.ndarray) -> Any:
@@ -254,8 +277,12 @@ def vector_column(array: np.ndarray) -> Any:
 
 def search_settings(table: Any) -> tuple[int, int] | None:
     """How a nearest-vector query uses ``table``'s ANN index: partitions probed and rows
-    re-ranked on the stored vectors; None where it has none (an exact scan)."""
-    kind = vector_index_type(table)
-    if kind is None:
+    re-ranked on the stored vectors (lean codes: ``LEAN_REFINE_ROWS``); None where it has none
+    (an exact scan)."""
+    index = vector_index(table)
+    if index is None:
         return None
-    return (SQ_PROBES, SQ_REFINE_ROWS) if kind == "IvfSq" else (NPROBES, REFINE_ROWS)
+    if index.index_type == "IvfSq":
+        return SQ_PROBES, SQ_REFINE_ROWS
+    bits = (index.index_details.get("compression") or {}).get("num_bits")
+    return NPROBES, LEAN_REFINE_ROWS if bits == LEAN_BITS else REFINE_ROWS
