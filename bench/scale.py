@@ -199,8 +199,7 @@ def main() -> None:
     index = ", ".join(f"{i.index_type} ({i.size_bytes / 2**20:.0f} MB)"
                       for i in frames_table.list_indices() if i.name == "vector_idx") or "none"
     probes = lance_tables.search_settings(frames_table)
-    bits = (lance_tables.vector_index(frames_table).index_details.get("compression")
-            or {}).get("num_bits", 8) if probes else None
+    bits = lance_tables.code_bits(lance_tables.vector_index(frames_table)) if probes else None
     p95 = lambda xs: statistics.quantiles(xs, n=20)[-1]  # noqa: E731
     result = {"films": args.films, "frames": args.films * FRAMES,
               "p50_ms_all": round(statistics.median(whole), 1), "p95_ms_all": round(p95(whole), 1),

@@ -197,7 +197,8 @@ def test_ann_index_keeps_recall_against_exact_search(tmp_path, monkeypatch, cach
     store.optimise()
     [index] = [i for i in store.db.open_table(name).list_indices() if i.name == "vector_idx"]
     assert index.index_type == index_type
-    assert (index.index_details.get("compression") or {}).get("num_bits") == bits
+    assert (index.index_details.get("compression") or {}).get("num_bits", 8) == bits
+    assert module.code_bits(index) == bits
     assert module.search_settings(store.db.open_table(name))[1] == (  # 1 bit: re-ranked deeper
         module.LEAN_REFINE_ROWS if bits == 1 else
         module.SQ_REFINE_ROWS if index_type == "IvfSq" else module.REFINE_ROWS)

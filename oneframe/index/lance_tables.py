@@ -46,10 +46,10 @@ index is no cache at all: each query read and decoded the whole index again (1,0
 768 MB: p95 638 ms, against 95 ms at 500 films that fit)."""
 LEAN_ENV, LEAN_BITS, LEAN_REFINE_ROWS = settings.STORE_LEAN, 1, 30_000
 """Lean codes: 1 bit a dimension, frames and dialogue windows alike, the nearest by the codes
-re-ranked 30,000 deep. bench/scale.py --films 1000 (7.2
-million frames): the frames' index 558 MB against 1,051 at 2 bits, the process 1,276 MB against
-1,973; 30,000 re-ranked: recall@10 0.988, p95 306 ms with the store in the page cache, 758 ms
-read from disk after a restart; 12,000: 0.945, 215 / 343 ms; 1,000: 0.66. Windows of real
+re-ranked 30,000 deep. bench/scale.py --films 1000 (7.2 million frames): the frames' index
+558 MB against 1,051 at 2 bits, the process 1,276 MB against 1,973; 30,000 re-ranked: recall@10
+0.988, p95 306-431 ms with the store in the page cache, 758 ms read from disk after a restart;
+12,000: 0.945, 215 / 343 ms; 1,000: 0.66. Windows of real
 subtitle lines (500 films): recall@100 1.000 with 1,000 re-ranked, 56 MB against 186 (but 0.94
 on tests/test_store.py's clustered windows)."""
 CACHE_MARGIN = 1.1
@@ -284,5 +284,10 @@ def search_settings(table: Any) -> tuple[int, int] | None:
         return None
     if index.index_type == "IvfSq":
         return SQ_PROBES, SQ_REFINE_ROWS
-    bits = (index.index_details.get("compression") or {}).get("num_bits")
-    return NPROBES, LEAN_REFINE_ROWS if bits == LEAN_BITS else REFINE_ROWS
+    return NPROBES, LEAN_REFINE_ROWS if code_bits(index) == LEAN_BITS else REFINE_ROWS
+
+
+def code_bits(index: Any) -> int:
+    """Bits a dimension of a vector index's codes (``vector_index``'s description): 8 for
+    IVF_SQ, RaBitQ's own count for IVF_RQ."""
+    return int((index.index_details.get("compression") or {}).get("num_bits", 8))
