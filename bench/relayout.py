@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from common import cpu_summary, table
 
-from oneframe.index.lance_tables import KEEP_VERSIONS, vector_column
+from oneframe.index.lance_tables import KEEP_VERSIONS, rq_partitions, vector_column
 
 FRAMES = 7200
 
@@ -37,7 +37,8 @@ def main() -> None:
     parser.add_argument("--films", type=int, default=500)
     parser.add_argument("--dim", type=int, default=16)
     parser.add_argument("--partitions", type=int, default=0,
-                        help="IVF partitions (default: lance_tables.index_config's, sqrt(rows)/7)")
+                        help="IVF partitions (default: the store's, lance_tables.rq_partitions; "
+                        "the figures above with sqrt(rows)/7 were measured before it)")
     parser.add_argument("--films-like", action="store_true",
                         help="bench/scale.py's realistic 512-wide frame vectors, not random ones")
     parser.add_argument("--target", type=int, default=0,
@@ -80,7 +81,7 @@ def main() -> None:
         count = tbl.count_rows()
         step("create the index", lambda: tbl.create_index("vector", config=IvfRq(
             distance_type="cosine",
-            num_partitions=args.partitions or max(16, int(np.sqrt(count) / 7)),
+            num_partitions=args.partitions or rq_partitions(count),
             num_bits=2, sample_rate=64, target_partition_size=args.target or None)))
         optimise = lambda: tbl.optimize(cleanup_older_than=KEEP_VERSIONS)  # noqa: E731
         step("first optimise, nothing to do", optimise)
@@ -89,7 +90,7 @@ def main() -> None:
         step("optimise after a film deleted", lambda: (tbl.delete("video = 'film-7'"),
                                                        optimise()))
     print(f"{args.films} films x {FRAMES} rows, {args.dim} wide, one fragment each, compacted; "
-          f"{args.partitions or 'sqrt(rows)/7'} partitions, target partition size "
+          f"{args.partitions or 'rq_partitions(rows)'} partitions, target partition size "
           f"{args.target or 'LanceDB default'}")
     print(table(["step", "seconds", "index folders", "newest index.idx bytes"], rows))
 

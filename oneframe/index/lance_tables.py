@@ -49,9 +49,9 @@ LEAN_ENV, LEAN_BITS, LEAN_REFINE_ROWS = settings.STORE_LEAN, 1, 30_000
 re-ranked 30,000 deep. bench/scale.py --films 1000 (7.2 million frames): the frames' index
 558 MB against 1,051 at 2 bits, the process 1,276 MB against 1,973; 30,000 re-ranked: recall@10
 0.988, p95 306-431 ms with the store in the page cache, 758 ms read from disk after a restart;
-12,000: 0.945, 215 / 343 ms; 1,000: 0.66. Windows of real
-subtitle lines (500 films): recall@100 1.000 with 1,000 re-ranked, 56 MB against 186 (but 0.94
-on tests/test_store.py's clustered windows)."""
+12,000: 0.945, 215 / 343 ms; 1,000: 0.66. Windows of real subtitle lines (500 films):
+recall@100 1.000 with 1,000 re-ranked, 56 MB against 186 (but 0.94 on tests/test_store.py's
+clustered windows)."""
 CACHE_MARGIN = 1.1
 """Room over the indexes' size on disk (the cache also holds LanceDB's lookup tables)."""
 
@@ -250,6 +250,12 @@ optimise splits a partition (rewriting the index). bench/relayout.py --films-lik
 and its first optimise 56 s more; with rows/4,096 (264), 52 s and 14 s; with 528, 93 s and 5 s."""
 
 
+def rq_partitions(rows: int) -> int:
+    """IVF partitions of an IVF_RQ index of ``rows`` vectors: one per ``PARTITION_ROWS``, at
+    most sqrt(rows), at least 16."""
+    return max(16, min(rows // PARTITION_ROWS, int(np.sqrt(rows))))
+
+
 def index_config(rows: int, dim: int, kind: str = "frames") -> Any:
     """Frames: 8-bit codes (IVF_SQ) where they fit half the index cache, precise with few
     probes; else 2-bit RaBitQ codes, a quarter of the size, all probed and re-ranked. Dialogue
@@ -262,9 +268,8 @@ def index_config(rows: int, dim: int, kind: str = "frames") -> Any:
         bits = LEAN_BITS
     elif kind == "frames" and rows * dim <= (index_cache_mb() << 20) // 2:
         return IvfSq(distance_type="cosine", num_partitions=max(16, int(np.sqrt(rows) / 2)))
-    return IvfRq(distance_type="cosine",
-                 num_partitions=max(16, min(rows // PARTITION_ROWS, int(np.sqrt(rows)))),
-                 num_bits=bits, sample_rate=64)
+    return IvfRq(distance_type="cosine", num_partitions=rq_partitions(rows), num_bits=bits,
+                 sample_rate=64)
 
 
 def vector_column(array: np.ndarray) -> Any:
