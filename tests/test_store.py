@@ -10,6 +10,7 @@ from planted import plant, unit
 from oneframe.dialogue.cues import Cue
 from oneframe.encoders.dual import resolve_model
 from oneframe.index import store as store_module
+from oneframe.index import store_queries
 from oneframe.index.store import VIDEOS, VectorStore, group_name
 from oneframe.library.folders import Library
 
@@ -217,7 +218,7 @@ def test_ann_index_keeps_recall_against_exact_search(tmp_path, monkeypatch, cach
     bypass = LanceVectorQueryBuilder.bypass_vector_index
     monkeypatch.setattr(LanceVectorQueryBuilder, "bypass_vector_index",
                         lambda self: exact_scans.append(1) or bypass(self))
-    monkeypatch.setattr(store_module, "EXACT_VIDEOS", 2)
+    monkeypatch.setattr(store_queries, "EXACT_VIDEOS", 2)
     chosen = ["file-0", "file-2", "file-3"]
     within = np.concatenate([np.arange(v * 10_000, (v + 1) * 10_000) for v in (0, 2, 3)])
     recalls = []

@@ -23,17 +23,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import shutil
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from oneframe.core import settings
 from oneframe.core.errors import LibraryError
-from oneframe.dialogue.languages import DEFAULT, script_language
-from oneframe.dialogue.text import stem, words
+from oneframe.dialogue.languages import DEFAULT
+from oneframe.dialogue.text import stem
 from oneframe.index.lance_tables import (
     cache_mb_for,
     connect,
@@ -41,43 +38,19 @@ from oneframe.index.lance_tables import (
     new_session,
     optimise_table,
     prewarm,
-    search_settings,
     vector_column,
 )
+from oneframe.index.store_queries import CUES, StoreQueries, group_name, quoted
 from oneframe.library.atomic import held
 from oneframe.library.folders import Library, VideoIndex
-from oneframe.library.manifest import MANIFEST, VideoRecord, is_valid_id
+from oneframe.library.manifest import MANIFEST, VideoRecord
 
 STORE_DIR = ".store"
 STORE_ENV = settings.STORE
-VIDEOS, CUES = "videos", "lines"
+VIDEOS = "videos"
 OLD_CUES = "cues"
 """The lines table of earlier releases (raw text, English stems): its store is rebuilt."""
-CANDIDATES = 100
-"""Rows per channel a shortlist looks at (frames, windows, lines)."""
-MAX_WORDS = 32
-EXACT_VIDEOS = 24
-"""A nearest-vector query over at most this many videos scans their rows exactly; over more
-(the library, a large selection, or the library while a video is half-written) it uses the
-ANN index, their ids as a prefilter."""
-_ASKING = ThreadPoolExecutor(4, thread_name_prefix="oneframe-store")
 LOG = logging.getLogger("oneframe")
-
-
-@dataclass(frozen=True)
-class Match:
-    """One stored row that matched a query vector."""
-
-    video: str
-    row: int
-    score: float
-    """A vector's cosine to the query, or a line's BM25 score."""
-
-
-def group_name(kind: str, model: str, dim: int) -> str:
-    """A table name for the vectors of one model and width (model ids may hold any text)."""
-    digest = hashlib.sha256(f"{model}\0{dim}".encode()).hexdigest()[:16]
-    return f"{kind}_{digest}_{dim}"
 
 
 def _stamp(record: VideoRecord) -> str:
@@ -90,16 +63,6 @@ def _stamp(record: VideoRecord) -> str:
         made = None
     return hashlib.sha256(repr((made, record.created, record.params(), record.dim)).encode()
                           ).hexdigest()[:24]
-
-
-def _quoted(vid: str) -> str:
-    if not is_valid_id(vid):
-        raise LibraryError(f"'{vid[:80]}' is not a library id")
-    return "'" + vid.replace("'", "''") + "'"
-
-
-def _within(videos: list[str]) -> str:
-    return f"video IN ({', '.join(_quoted(v) for v in videos)})"
 
 
 def store_uri(library: Library) -> str:
@@ -126,7 +89,7 @@ def has_store(library: Library) -> bool:
     return bool(settings.text(STORE_ENV)) or (library.root / STORE_DIR).is_dir()
 
 
-class VectorStore:
+class VectorStore(StoreQueries):
     """Frame and dialogue-window vectors of a library, searchable without loading them."""
 
     def __init__(self, library: Library, uri: str | None = None) -> None:
@@ -202,7 +165,7 @@ class VectorStore:
 
     def _drop(self, vid: str) -> None:
         """Every row of ``vid``: its ready row first, so it stops showing at once."""
-        where = f"video = {_quoted(vid)}"
+        where = f"video = {quoted(vid)}"
         tables = self._tables()
         for name in [VIDEOS, *sorted(tables - {VIDEOS})] if VIDEOS in tables else tables:
             if (table := self._open(name)) is not None:
@@ -223,7 +186,7 @@ class VectorStore:
         and stems, by spaces), then the row marked ready."""
         import pyarrow as pa
 
-        where = f"video = {_quoted(vid)}"
+        where = f"video = {quoted(vid)}"
         self._add(VIDEOS, pa.table({"video": [vid], "stamp": [stamp], "model": [model],
                                     "frames": [len(times)], "lang": [lang],
                                     "ready": [False]}))
@@ -281,117 +244,3 @@ class VectorStore:
                 raise
             shutil.rmtree(self.uri, ignore_errors=True)
             self.db = connect(self.uri, self.session)
-
-    # --- searching ---------------------------------------------------------------------------
-
-    def ready(self) -> list[str]:
-        """The ids of the videos searches see."""
-        return sorted(r["video"] for r in self._videos() if r["ready"])
-
-    def nearest(self, kind: str, model: str, query: np.ndarray, k: int,
-                videos: list[str] | None = None) -> list[Match]:
-        """The ``k`` rows of ready videos (``videos``, else all) most like ``query``: exact
-        over a few videos or a small table, else by the ANN index with re-ranking."""
-        return self._nearest(kind, model, query, k, self._scope(videos))
-
-    def lines(self, text: str, k: int, videos: list[str] | None = None) -> list[Match]:
-        """The ``k`` lines of ready videos that share most of ``text``'s words (BM25 over
-        stemmed words; then, for the rest, words one typo away)."""
-        return self._lines(text, k, self._scope(videos))
-
-    def shortlist(self, pictures: dict[str, np.ndarray], sentences: dict[str, np.ndarray],
-                  text: str, limit: int, videos: list[str] | None = None) -> list[str]:
-        """Up to ``limit`` videos most likely to hold a query's best moments: the videos of
-        the nearest frames (per picture model, by its query vector in ``pictures``), of the
-        nearest dialogue windows (per dialogue model), and of the lines sharing the query's
-        words, taken in turn from each list, best first."""
-        scope = self._scope(videos)
-        asked: list[tuple[Callable[..., list[Match]], tuple[Any, ...]]] = [
-            (self._nearest, ("frames", model, vector, CANDIDATES, scope))
-            for model, vector in pictures.items()]
-        asked += [(self._nearest, ("windows", model, vector, CANDIDATES, scope))
-                  for model, vector in sentences.items()]
-        if text:
-            asked.append((self._lines, (text, CANDIDATES, scope)))
-        futures = [_ASKING.submit(ask, *args) for ask, args in asked]  # at once: mostly waits
-        found = [[m.video for m in future.result()] for future in futures]
-        chosen: dict[str, None] = {}
-        for rank in range(max((len(f) for f in found), default=0)):
-            for videos_found in found:
-                if rank < len(videos_found) and len(chosen) < limit:
-                    chosen.setdefault(videos_found[rank])
-        return list(chosen)
-
-    def _scope(self, videos: list[str] | None) -> Scope:
-        rows = self._videos()
-        ready = {r["video"] for r in rows if r["ready"]}
-        chosen = sorted(ready if videos is None else ready.intersection(videos))
-        return Scope(ready, chosen, len(chosen) == len(ready), len(rows) > len(ready),
-                     self._tables(), {r.get("lang") or DEFAULT for r in rows if r["ready"]})
-
-    def _search(self, scope: Scope, search: Any) -> Any:
-        if not scope.whole or scope.pending:  # a few videos, or some not ready yet
-            search = search.where(_within(scope.chosen), prefilter=True)
-        return search
-
-    def _nearest(self, kind: str, model: str, query: np.ndarray, k: int,
-                 scope: Scope) -> list[Match]:
-        name = group_name(kind, model, len(query))
-        if not scope.chosen or k <= 0 or name not in scope.tables:
-            return []
-        table = self.db.open_table(name)
-        row = "frame" if kind == "frames" else "window"
-        search = self._search(scope, table.search(np.asarray(query, np.float32),
-                                                  vector_column_name="vector")
-                              .distance_type("cosine").select(["video", row, "_distance"]))
-        probing = search_settings(table)
-        if probing is not None and len(scope.chosen) > EXACT_VIDEOS:
-            probes, ranked = probing
-            search = search.nprobes(probes).refine_factor(max(2, ranked // k))
-        else:
-            search = search.bypass_vector_index()
-        found = search.limit(k).to_arrow().to_pylist()
-        return [Match(r["video"], int(r[row]), 1.0 - float(r["_distance"])) for r in found
-                if r["video"] in scope.ready]
-
-    def _lines(self, text: str, k: int, scope: Scope) -> list[Match]:
-        from lancedb.query import MatchQuery
-
-        terms = query_terms(text, scope.langs)[:MAX_WORDS]
-        if not terms or not scope.chosen or k <= 0 or CUES not in scope.tables:
-            return []
-        table = self.db.open_table(CUES)
-        found: dict[tuple[str, int], float] = {}
-        for fuzziness in (0, 1):
-            if len(found) >= k:  # the exact words found enough: no typo search
-                break
-            query = MatchQuery(" ".join(terms), "terms", fuzziness=fuzziness)  # type: ignore[call-arg]
-            search = self._search(scope, table.search(query, query_type="fts")
-                                  .select(["video", "cue", "_score"]))
-            for r in search.limit(k).to_arrow().to_pylist():
-                if r["video"] in scope.ready and len(found) < k:
-                    found.setdefault((r["video"], int(r["cue"])), float(r["_score"]))
-        return [Match(video, cue, score) for (video, cue), score in found.items()]
-
-
-def query_terms(text: str, langs: set[str]) -> list[str]:
-    """A query's words and stems as each of ``langs`` (the library's languages, and the one
-    its script tells) writes them, for the lines table."""
-    asked = langs | {script_language(text) or DEFAULT}
-    terms = (w for lang in sorted(asked) for word in words(text, lang)
-             for w in (word, stem(word, lang)))
-    return list(dict.fromkeys(terms))
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What one query may see: the ready videos, those chosen, whether that is all of them,
-    whether any are half-written, and the tables there are."""
-
-    ready: set[str]
-    chosen: list[str]
-    whole: bool
-    pending: bool
-    tables: set[str]
-    langs: set[str]
-    """The languages of the ready videos' dialogue."""
