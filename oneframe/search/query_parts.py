@@ -2,7 +2,10 @@
 
 People describe a remembered moment both ways at once: "Landa sees Bridget's leg is in a cast
 and asks her what happened". The picture model should get "Bridget's leg is in a cast", the
-dialogue "what happened", and neither "Landa sees ... and asks her". Rules, in order:
+dialogue "what happened", and neither "Landa sees ... and asks her". The dialogue also reads
+the whole query word for word and keeps the better (``DialogQuery.readings``): an inferred
+split is a hint that can add a match, never take one away ("say hello to my little friend").
+Rules, in order:
 
 * explicit syntax: ``said: ...`` and ``seen: ...`` mark the parts; ``"exact words"`` (straight
   or curly quotes, in the said part or outside the markers) are said and must appear in the
@@ -73,6 +76,9 @@ class QueryParts:
     """Words whose moments (by line or picture) are left out (lower case)."""
     whole: str = ""
     """The query without its syntax (markers, quote marks, excluded words)."""
+    marked: bool = False
+    """Whether the query marks its parts itself (``said:``, ``seen:``): then they mean exactly
+    what they say; else the split is a reading, and the whole query is read too."""
 
     @classmethod
     def parse(cls, text: str) -> QueryParts:
@@ -122,9 +128,12 @@ class QueryParts:
         return self.seen, said
 
     def describe(self) -> str:
-        """``seen: ... / said: ...`` as the Search page shows the split; "" for a plain query."""
+        """``seen: ... / said: ...`` as the Search page shows the split; "" for a plain query.
+        An inferred said part is one reading: the dialogue reads the whole query too."""
         shown = [f"{name}: {value}" for name, value in (("seen", self.seen),
                                                        ("said", self.said)) if value]
+        if self.said and not self.marked:  # a reading, beside the query's own words
+            shown[-1] += ", or all of it word for word"
         shown += [f"must say: “{p}”" for p in self.exact]
         shown += [f"not: {w}" for w in self.exclude]
         return " / ".join(shown) if (self.split or self.exclude or self.exact) else ""
@@ -166,7 +175,8 @@ def parse(text: str) -> QueryParts:
         last = _clause(clause, seen, said, narration)
     whole = _clean(MARKER.sub(" ", body))
     return QueryParts(text, " ".join(s for s in seen if s), " ".join(s for s in said if s),
-                      " ".join(n for n in narration if n), tuple(exact), exclude, whole)
+                      " ".join(n for n in narration if n), tuple(exact), exclude, whole,
+                      marked=len(pieces) > 1)
 
 
 def _clause(clause: str, seen: list[str], said: list[str], narration: list[str]) -> str:
