@@ -162,3 +162,37 @@ def test_an_exchange_told_as_two_quoted_lines_is_found_where_it_starts() -> None
                   "he asks where were you last night and she says I was at home I swear"):
         scores = corpus.score(DialogQuery.readings(QueryParts.parse(query))).cue
         assert int(np.argmax(scores)) == 0, query
+
+
+def test_the_app_s_search_puts_a_quoted_line_first_at_every_slider_short_of_picture() -> None:
+    """Through the whole search (frames, lines, the slider): the same lines and decoys in a
+    library video whose frames show none of them."""
+    from planted import image_like, plant
+
+    from oneframe.encoders.dual import resolve_model
+    from oneframe.library.folders import Library
+    from oneframe.search.index import SearchIndex
+
+    texts = [t for line, decoys in LINES.items() for t in (line, *decoys)]
+    cues = [Cue(10.0 * i, 10.0 * i + 3.0, text) for i, text in enumerate(texts)]
+    times = [float(t) for t in range(0, 10 * len(texts), 2)]
+    library = Library()
+    plant(library, "film", times, image_like(len(times), texts, seed=5), cues, resolve_model())
+    index = SearchIndex(library)
+    for weight in (0.0, 0.5, 0.8):
+        for line, query in (("Don't tell me it's over.", "don't tell me it's over"),
+                            ("Say hello to my little friend!", "say hello to my little friend"),
+                            ("Tell me about it.", "Tell me about it")):
+            hits = index.search(query, visual_weight=weight).hits
+            assert hits and hits[0].text == line, (weight, query, hits[:1])
+
+
+def test_a_short_stretch_of_a_line_quotes_it_only_word_for_word() -> None:
+    """Tried in a library of 67 films: "this is no game" ranked "Now listen, Sweeney, this is
+    no time -" above "This is not some game." (one word off a short stretch is mostly its
+    common words)."""
+    cues = [Cue(0, 2, "Now listen, Sweeney, this is no time -"),
+            Cue(10, 12, "This is not some game."), Cue(20, 22, "This is no Sunday school picnic.")]
+    corpus = DialogCorpus([(cues, cue_windows(cues), None, None)])
+    scores = corpus.score(DialogQuery.readings(QueryParts.parse("this is no game"))).cue
+    assert int(np.argmax(scores)) == 1 and scores.max() < 0.94

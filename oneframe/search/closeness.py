@@ -27,6 +27,9 @@ NEAR_FLOOR = 0.95
 """A near-exact line's score at the most edits allowed; the exact line scores 1."""
 RUN = 3
 """Consecutive query words that find a line even where each is common."""
+EDITED_STRETCH = 6
+"""Words a stretch must have to quote a stretch of a line (or stand in the query) with an
+edit: a shorter one that differs by a word is mostly its common words."""
 LETTERS_A_WORD = 2
 """Letters counted as a word in a script written without spaces."""
 
@@ -98,18 +101,21 @@ def near_exact(lines: WordLines, text: str, tokens: Sequence[str], lang: str,
             best = max(best, closeness(typed, squashed(said, lang), count == 1))
         if best > 0:
             found[(first, count)] = best
-    _exchanges(found, lines.word_counts, size, pairs)
+    _exchanges(found, lines, query, pairs)
     return found
 
 
-def _exchanges(found: dict[tuple[int, int], float], lengths: np.ndarray, size: int,
+def _exchanges(found: dict[tuple[int, int], float], lines: WordLines, query: list[str],
                pairs: np.ndarray) -> None:
-    """Two consecutive lines that both stand in a query ("<one line> and she says <the
-    next>") are quoted together, as much as both: found where the exchange starts."""
+    """Two consecutive lines that stand in a query one after the other ("<one line> and she
+    says <the next>") are quoted together, as much as both: found where the exchange
+    starts."""
     for (first, count), value in list(found.items()):
         after = found.get((first + 1, 1))
-        if count == 1 and after and pairs[first] and \
-                lengths[first] + lengths[first + 1] <= size + allowed_edits(size):
+        if count != 1 or not after or not pairs[first]:
+            continue
+        one, two = (_where(lines.cue_words[c], query) for c in (first, first + 1))
+        if one[0] > 0 and two[0] > 0 and one[2] <= two[1]:
             found[(first, 2)] = max(found.get((first, 2), 0.0), min(1.0, value + after))
 
 
@@ -173,17 +179,25 @@ def closeness(query: list[str], line: list[str], part: bool = True, per: int = 1
 
 def _within(short: list[str], long: list[str], floor: float, per: int) -> float:
     """How nearly ``short`` stands in a stretch of ``long``, scaled by its share of it (0
-    where that can't beat ``floor``)."""
-    allowed = allowed_edits(len(short) // per)
+    where that can't beat ``floor``): word for word under ``EDITED_STRETCH`` words, else
+    within the edits allowed ("this is no game" does not quote "this is no time")."""
+    if len(short) / len(long) <= floor:
+        return 0.0
+    return _where(short, long, per)[0]
+
+
+def _where(short: list[str], long: list[str], per: int = 1) -> tuple[float, int, int]:
+    """:func:`_within`'s score, and where in ``long`` the stretch ``short`` stands in starts
+    and ends (0, 0, 0 where it stands nowhere)."""
+    words = len(short) // per
+    allowed = allowed_edits(words) if words >= EDITED_STRETCH else 0
     share = len(short) / len(long)
-    best = 0.0
-    if share <= floor:
-        return best
+    best = (0.0, 0, 0)
     for size in range(max(1, len(short) - allowed), len(short) + allowed + 1):
         for at in range(len(long) - size + 1):
             edits = OSA.distance(short, long[at:at + size])
-            if edits <= allowed:
-                best = max(best, (1 - edits / (allowed + 1)) * share)
+            if edits <= allowed and (1 - edits / (allowed + 1)) * share > best[0]:
+                best = ((1 - edits / (allowed + 1)) * share, at, at + size)
                 if edits == 0:
                     return best
     return best

@@ -21,6 +21,8 @@ class DialogQuery:
     core: str
     tokens: list[str]
     frame: frozenset[str]
+    hint: str = ""
+    """Words a parse took for narration or the picture: a frame in every language."""
     vectors: dict[str, np.ndarray] = field(default_factory=dict)
     names: frozenset[str] = frozenset()
     """Who the whole query names (``QueryParts.names``): a video whose lines say them is
@@ -35,11 +37,12 @@ class DialogQuery:
 
     @classmethod
     def literal(cls, text: str, names: frozenset[str] = frozenset(),
-                hint: frozenset[str] = frozenset(), core: str | None = None) -> DialogQuery:
+                hint: str = "", core: str | None = None) -> DialogQuery:
         """``text`` word for word: every word of it may be the line's; the words of ``hint``
         (what a parse took for narration or the picture) count as a frame does; ``core``
         (default all of it) is what its meaning is taken from."""
-        return cls(text, text if core is None else core, words(text), hint, names=names)
+        return cls(text, text if core is None else core, words(text), frozenset(words(hint)),
+                   hint, names=names)
 
     @classmethod
     def readings(cls, parts: QueryParts) -> list[DialogQuery]:
@@ -49,8 +52,10 @@ class DialogQuery:
         (the said part, its reported-speech frame apart) where that differs. A parse is a
         hint: it adds a reading and weighs words, never takes the query's own words away."""
         said = parts.said if parts.marked else parts.whole
-        hint = frozenset() if parts.marked or not parts.split else (
-            frozenset(words(f"{parts.narration} {parts.seen}")) - frozenset(words(parts.said)))
+        said_words = set(words(parts.said))
+        hint = "" if parts.marked or not parts.split else " ".join(
+            t for t in f"{parts.narration} {parts.seen}".split()
+            if not set(words(t)) <= said_words)
         parsed = cls.parse(parts.dialogue_text, parts.names)
         # its meaning is the said part's: names and narration pull towards other lines
         readings = [cls.literal(said, parts.names, hint, parsed.core)]
@@ -67,7 +72,15 @@ class DialogQuery:
         return self._by_lang[lang]
 
     def frame_for(self, lang: str) -> frozenset[str]:
-        return self.frame if lang == "en" else frozenset()
+        """Its frame as ``lang`` writes it: a reported-speech frame is English's; a parse's
+        hint is every language's."""
+        if lang == "en":
+            return self.frame
+        if not self.hint:
+            return frozenset()
+        if f"frame:{lang}" not in self._by_lang:
+            self._by_lang[f"frame:{lang}"] = words(self.hint, lang)
+        return frozenset(self._by_lang[f"frame:{lang}"])
 
     def content_for(self, lang: str) -> frozenset[str]:
         """Its words that can make a match in ``lang``: not common words, not the
