@@ -3,6 +3,9 @@ two-hour film, with time and peak memory (each in a process of its own).
 
 Usage: .venv/bin/python bench/export.py [--sizes 854x480 1920x1080] [--hours 2]
 
+A mixed supercut joins 20 spans taking turns between a 24 fps film and a 30 fps one (each at
+the size and length of the row), at 24 fps: every 30 fps part converted by time.
+
 The films are H.264 (x264 veryfast, a keyframe every 2 s, B-frames, as downloads and camera
 files are) with AAC sound, 24 fps, of moving textured scenes. A ten-minute film is encoded
 once and repeated (packets copied, re-timed) to two hours, so the long film costs seconds to
@@ -31,6 +34,7 @@ from oneframe.media.groups import copy_plan
 from oneframe.media.still import still
 from oneframe.media.streams import facts
 film, op, out = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
+other = Path(sys.argv[4]) if len(sys.argv) > 4 else film
 length = facts(film).seconds
 middle = length / 2 + 0.37  # between keyframes
 started = time.perf_counter()
@@ -45,8 +49,9 @@ elif op == "clip":
     cut([span], out)
 else:
     step = length / 21
-    spans = [Span(film, step * (i + 1) - 0.5, step * (i + 1) + 3.0, [(step * (i + 1),
-             step * (i + 1) + 2.5, f"Line {i + 1}.")]) for i in range(20)]
+    spans = [Span(film if i % 2 == 0 or op == "supercut" else other, step * (i + 1) - 0.5,
+                  step * (i + 1) + 3.0, [(step * (i + 1), step * (i + 1) + 2.5,
+                                          f"Line {i + 1}.")]) for i in range(20)]
     cut(spans, out)
 seconds = time.perf_counter() - started
 peak = next(int(line.split()[1]) for line in open("/proc/self/status")
@@ -55,11 +60,12 @@ print(json.dumps({"seconds": seconds, "peak_mb": peak / 1024, "copied": copied})
 """
 
 
-def base_film(size: tuple[int, int], minutes: float = 10) -> Path:
+def base_film(size: tuple[int, int], minutes: float = 10, fps: int = FPS) -> Path:
     """Ten minutes of H.264 at ``size``: textured scenes of 4 s with moving shapes, a tone."""
     import av
 
-    path = OUT / f"export-{size[0]}x{size[1]}-{minutes:g}min.mp4"
+    path = OUT / f"export-{size[0]}x{size[1]}-{minutes:g}min" \
+        f"{'' if fps == FPS else f'-{fps}fps'}.mp4"
     if path.is_file():
         return path
     OUT.mkdir(parents=True, exist_ok=True)
@@ -67,20 +73,20 @@ def base_film(size: tuple[int, int], minutes: float = 10) -> Path:
     rng = np.random.default_rng(0)
     partial = path.with_suffix(".part.mp4")
     with av.open(str(partial), "w") as container:
-        video = container.add_stream("libx264", rate=FPS)
+        video = container.add_stream("libx264", rate=fps)
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
-        video.options = {"preset": "veryfast", "crf": "23", "g": str(2 * FPS),
-                         "keyint_min": str(2 * FPS), "sc_threshold": "0"}
+        video.options = {"preset": "veryfast", "crf": "23", "g": str(2 * fps),
+                         "keyint_min": str(2 * fps), "sc_threshold": "0"}
         audio = container.add_stream("aac", rate=48000, layout="stereo")
-        frames = int(minutes * 60 * FPS)
+        frames = int(minutes * 60 * fps)
         ramp = np.linspace(0, 1, width, dtype=np.float32)[None, :, None]
         for i in range(frames):
-            if i % (4 * FPS) == 0:
+            if i % (4 * fps) == 0:
                 a, b = rng.integers(0, 255, (2, 3)).astype(np.float32)
                 noise = rng.integers(0, 30, (height, width, 1), dtype=np.uint8)
                 scene = (a * (1 - ramp) + b * ramp).astype(np.uint8) + noise
                 box = rng.integers(0, 255, 3).astype(np.uint8)
-            picture = np.roll(scene, i % (4 * FPS) * 3, axis=1)
+            picture = np.roll(scene, i % (4 * fps) * 3, axis=1)
             x = (i * 7) % (width - height // 4)
             picture[height // 3:height // 3 + height // 4, x:x + height // 4] = box
             for packet in video.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")):
@@ -136,9 +142,11 @@ def repeated(base: Path, hours: float) -> Path:
     return path
 
 
-def measure(film: Path, op: str) -> dict:
+def measure(film: Path, op: str, other: Path | None = None) -> dict:
     out = OUT / f"export-out.{'png' if op == 'still' else 'mp4'}"
-    run = subprocess.run([sys.executable, "-c", CHILD, str(film), op, str(out)],
+    out.unlink(missing_ok=True)
+    run = subprocess.run([sys.executable, "-c", CHILD, str(film), op, str(out),
+                          *([str(other)] if other else [])],
                          capture_output=True, text=True, cwd=ROOT, check=False)
     if run.returncode:
         raise SystemExit(run.stderr)
@@ -155,16 +163,18 @@ def main() -> None:
     print(cpu_summary())
     print("precision: none (decoding and x264 encoding; no model runs)\n")
     rows = []
-    targets = {"still": 0.5, "clip": 3.0, "supercut": 30.0}
+    targets = {"still": 0.5, "clip": 3.0, "supercut": 30.0, "mixed": 30.0}
+    labels = {"still": "still (PNG)", "clip": "10-s clip", "supercut": "supercut, 20 hits",
+              "mixed": "supercut, 20 hits, 24 + 30 fps"}
     for size in args.sizes:
         width, height = (int(v) for v in size.split("x"))
-        base = base_film((width, height))
-        for film, length in ((base, "10 min"), (repeated(base, args.hours),
-                                                f"{args.hours:g} h")):
-            for op in ("still", "clip", "supercut"):
-                got = measure(film, op)
-                rows.append([f"{height}p", length, {"still": "still (PNG)", "clip": "10-s clip",
-                             "supercut": "supercut, 20 hits"}[op], got["seconds"],
+        base, other = base_film((width, height)), base_film((width, height), fps=30)
+        for (film, second), length in (((base, other), "10 min"),
+                                       ((repeated(base, args.hours),
+                                         repeated(other, args.hours)), f"{args.hours:g} h")):
+            for op in ("still", "clip", "supercut", "mixed"):
+                got = measure(film, op, second if op == "mixed" else None)
+                rows.append([f"{height}p", length, labels[op], got["seconds"],
                              f"<= {targets[op]:g}", "yes" if got["seconds"] <= targets[op]
                              else "NO", round(got["peak_mb"]),
                              f"{got['copied']} of 240" if op == "clip" else ""])

@@ -9,6 +9,7 @@ ingests. Nothing is made for a card nobody asks for.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -24,23 +25,24 @@ from oneframe.core.progress import Stage
 from oneframe.core.timefmt import timestamp
 from oneframe.ingest.jobs import CANCELLED, DONE, FAILED, Job, JobQueue
 from oneframe.library.folders import Library
+from oneframe.media.destination import default_name
+from oneframe.search.markers import MARKER_FORMATS, marker_files
 from oneframe.search.moments import (
-    FORMATS,
     Moment,
-    file_name,
-    markers,
+    clip_file_name,
     moments,
     save_clip,
     save_still,
     save_supercut,
+    still_file_name,
+    supercut_file_name,
 )
 from oneframe.search.results import Hit
 
-MARKER_LABELS = {"edl": "EDL (CMX 3600)", "fcpxml": "FCPXML (Final Cut Pro, Resolve)",
-                 "fcp7xml": "FCP 7 XML (Premiere)", "otio": "OpenTimelineIO",
-                 "chapters": "YouTube chapters", "srt": "SRT of the moments"}
-MIME = {".edl": "text/plain", ".fcpxml": "application/xml", ".xml": "application/xml",
-        ".otio": "application/json", ".txt": "text/plain", ".srt": "application/x-subrip"}
+LOG = logging.getLogger("oneframe")
+UNMADE: dict[str, str] = {}
+"""What went wrong making a card's still or clip (made when its button is pressed, away from
+the page), by the button's key: the card says so at its next drawing."""
 PAGES = ("search", "compare", "ingest", "library")
 """The app's pages by their paths (Home.py's navigation)."""
 Found = list[tuple[dict[str, Any], str | None]]
@@ -76,26 +78,53 @@ def card_menu(hit: Hit, key: str) -> None:
         except OneframeError as exc:
             st.caption(plain(str(exc)))
             return
-        at = timestamp(moment.time).replace(":", ".")
-        st.download_button("Still (PNG, full size)", _still(moment, False),
-                           file_name(moment.title, at, suffix=".png"), "image/png",
-                           key=f"{key}-still", icon=":material/image:", width="stretch",
-                           on_click="ignore")
+        own = f"{_session()}:{key}"  # another visitor's failure is never shown here
+        for made in (f"{own}-still", f"{own}-still-line", f"{own}-clip"):
+            if failed := UNMADE.pop(made, None):
+                st.error(plain(failed), icon=":material/error:")
+        st.download_button("Still (PNG, full size)", _made(f"{own}-still", _still(moment, False)),
+                           still_file_name(moment), "image/png", key=f"{key}-still",
+                           icon=":material/image:", width="stretch", on_click="ignore")
         if moment.line:
-            st.download_button("Still with the line", _still(moment, True),
-                               file_name(moment.title, at, "line", suffix=".png"),
-                               "image/png", key=f"{key}-still-line",
-                               icon=":material/subtitles:", width="stretch", on_click="ignore")
+            st.download_button("Still with the line",
+                               _made(f"{own}-still-line", _still(moment, True)),
+                               still_file_name(moment, line=True), "image/png",
+                               key=f"{key}-still-line", icon=":material/subtitles:",
+                               width="stretch", on_click="ignore")
         span = f"{timestamp(moment.start)}–{timestamp(moment.end)}"
-        st.download_button(f"Clip {span} (MP4)", _clip(library, moment),
-                           file_name(moment.title, span.replace(":", "."), suffix=".mp4"),
-                           "video/mp4", key=f"{key}-clip", icon=":material/movie:",
-                           width="stretch", on_click="ignore")
+        st.download_button(f"Clip {span} (MP4)", _made(f"{own}-clip", _clip(library, moment)),
+                           clip_file_name(moment), "video/mp4", key=f"{key}-clip",
+                           icon=":material/movie:", width="stretch", on_click="rerun")
         if url := link(moment.video, float(hit.start or moment.time)):
             st.caption("A link to this moment in this app:")
             st.code(url, language=None)
         if moment.note:
             st.caption(plain(moment.note))
+
+
+def _session() -> str:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else ""
+
+
+def _made(key: str, make: Callable[[], bytes]) -> Callable[[], bytes]:
+    """``make``, run when its button is pressed; a failure is kept for the card to show (the
+    browser itself only says the download failed)."""
+    def run() -> bytes:
+        try:
+            return make()
+        except OneframeError as exc:
+            UNMADE[key] = str(exc)
+            raise
+        except Exception as exc:
+            LOG.exception("oneframe: an export failed")
+            UNMADE[key] = (f"It could not be made ({type(exc).__name__}: {str(exc)[:200]}). "
+                           "Try again; if it fails again, the video may be damaged: add it "
+                           "again.")
+            raise
+    return run
 
 
 def _still(moment: Moment, line: bool) -> Callable[[], bytes]:
@@ -113,7 +142,7 @@ def _clip(library: Library, moment: Moment) -> Callable[[], bytes]:
 
 
 def bulk(hits: Sequence[Hit], query: str | None, key: str) -> None:
-    """The results' exports: markers in every format (made on click) and a supercut."""
+    """The results' exports: markers in every format and a supercut."""
     if not hits:
         return
     found: Found = [(h.to_json(), query) for h in hits]
@@ -121,20 +150,36 @@ def bulk(hits: Sequence[Hit], query: str | None, key: str) -> None:
     with markers_column.popover("Markers for editors", icon=":material/view_timeline:",
                                 width="stretch", help="The moments as a timeline for an editor, "
                                 "chapters or subtitles"):
-        library = ui.library()
-        for fmt, label in MARKER_LABELS.items():
-            suffix = FORMATS[fmt][1]
-            st.download_button(label, _markers(library, found, fmt),
-                               f"oneframe-moments{suffix}", MIME[suffix], key=f"{key}-{fmt}",
-                               width="stretch", on_click="ignore")
+        marker_menu(found, key)
     with supercut_column:
         supercut(found, key)
 
 
-def _markers(library: Library, found: Found, fmt: str) -> Callable[[], str]:
-    def make() -> str:
-        return markers(moments(library, found), fmt)
-    return make
+def marker_menu(found: Found, key: str) -> None:
+    """A download per marker format (per video, for chapters and SRT), made now: a format the
+    moments can't make says why instead."""
+    try:
+        cut = moments(ui.library(), found)
+    except OneframeError as exc:
+        st.error(plain(str(exc)), icon=":material/error:")
+        return
+    for fmt, kind in MARKER_FORMATS.items():
+        try:
+            files = marker_files(cut, fmt)
+        except OneframeError as exc:
+            st.caption(f"**{kind.label}**: {plain(str(exc))}")
+            continue
+        except Exception as exc:  # said on the page, never a silent button
+            LOG.exception("oneframe: %s markers failed", fmt)
+            st.caption(f"**{kind.label}** could not be made ({type(exc).__name__}). Try "
+                       "another format.")
+            continue
+        for n, (moment, text) in enumerate(files):
+            label = kind.label if len(files) == 1 else f"{kind.label}: {moment.title[:40]}"
+            name = default_name(moment.title if kind.per_video else
+                                (moment.query or "oneframe moments"), kind.suffix, "moments")
+            st.download_button(label, text, name, kind.mime, key=f"{key}-{fmt}-{n}",
+                               width="stretch", on_click="ignore")
 
 
 def supercut(found: Found, key: str) -> None:
@@ -163,7 +208,7 @@ def _start_supercut(found: Found, pad: float, state: str) -> None:
         st.session_state[f"{state}-error"] = str(exc)
         return
     folder, remove = uploads.new_folder()
-    out = folder / "oneframe-supercut.mp4"
+    out = folder / supercut_file_name(cut)
     total = max(1, round(sum(m.end - m.start for m in cut)))
 
     def work(progress: Callable[[Stage, int, int], None]) -> Path:

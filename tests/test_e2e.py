@@ -127,7 +127,7 @@ def check_still(download, to: Path) -> None:
     """A still is the video's frame at full size (160 x 96), named by title and time."""
     from PIL import Image
 
-    assert re.fullmatch(r"Colours 0\.06\.\d\.png", download.suggested_filename)
+    assert re.fullmatch(r"Colours 0m06(\.\d)?s\.png", download.suggested_filename)
     download.save_as(to)
     with Image.open(to) as image:
         assert image.format == "PNG" and image.size == (160, 96)

@@ -333,6 +333,27 @@ def test_the_split_can_be_edited(app: AppTest) -> None:
     assert at.slider(key="weight-1").value == 0.5
 
 
+def test_markers_of_lines_with_apostrophes_are_offered_and_what_can_t_be_made_says_why(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tried as a user: FCPXML of a line with an apostrophe crashed, and on the Search page the
+    menu item silently did nothing. Every marker format is made when the menu is drawn: a
+    button for each, or a caption saying why not (two moments make no YouTube chapters)."""
+    video = write_video(tmp_path / "Quotes.mp4", [(4.0, (40, 40, 200)), (4.0, (40, 200, 40))])
+    (tmp_path / "Quotes.vtt").write_text(
+        "WEBVTT\n\n00:00:01.000 --> 00:00:02.500\nIt's 5:30, don't go & <stay>.\n\n"
+        "00:00:05.000 --> 00:00:06.500\nShe said \"it's over\".\n")
+    monkeypatch.setenv("ONEFRAME_LIBRARY", str(tmp_path / "library"))
+    ingest(str(video), ocr="off", speech="off")
+    at = page(AppTest.from_file(str(ROOT / "Home.py"), default_timeout=120).run(), "search")
+    at.text_input(key="query").input("it's 5:30 don't go")
+    at.slider(key="weight").set_value(0.0).run()
+    labels = {d.label for d in at.get("download_button")}
+    assert ok(at) and {"EDL (CMX 3600)", "FCPXML (Final Cut Pro, Resolve)",
+                       "FCP 7 XML (Premiere)", "OpenTimelineIO", "SRT of the moments"} <= labels
+    assert "YouTube chapters" not in labels
+    assert "at least three" in shown(at.caption)
+
+
 def test_search_results_leave_as_markers_and_a_supercut_made_in_the_background(
         app: AppTest) -> None:
     from dashboard.takeout import export_jobs

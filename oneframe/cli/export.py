@@ -1,4 +1,8 @@
-"""``oneframe export still|clip|markers|supercut``: found moments taken out of oneframe."""
+"""``oneframe export still|clip|markers|supercut``: found moments taken out of oneframe.
+
+An existing file is kept unless ``--force`` is given (and even then only a regular file is
+replaced); a name's suffix says what is written, and one that can't be is an error that
+writes nothing."""
 
 from __future__ import annotations
 
@@ -7,11 +11,27 @@ import dataclasses
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from oneframe.cli.values import seconds
 from oneframe.core.errors import OneframeError
+
+MARKER_CHOICES = ("edl", "fcpxml", "fcp7xml", "otio", "chapters", "srt")
+"""``oneframe.search.markers.MARKER_FORMATS``' names (kept here so that ``--help`` needs no
+import of the search; a test holds them equal)."""
+
+
+def rate(text: str) -> Fraction:
+    """A frame rate: ``24``, ``29.97`` (taken as 30000/1001), ``30000/1001``."""
+    try:
+        value = Fraction(text) if "/" in text else Fraction(text).limit_denominator(1001)
+    except (ValueError, ZeroDivisionError):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a frame rate") from None
+    if not 1 <= value <= 240:
+        raise argparse.ArgumentTypeError(f"must be 1 to 240 frames a second, not {text}")
+    return value
 
 
 def add_parser(sub: Any) -> None:
@@ -23,28 +43,43 @@ def add_parser(sub: Any) -> None:
     k.add_argument("id", help="a video id (oneframe list)")
     k.add_argument("--at", type=seconds, required=True, metavar="SECONDS")
     k.add_argument("--line", action="store_true", help="draw the line said then under it")
-    k.add_argument("-o", "--output", required=True, metavar="FILE", help="a .png or .jpg")
+    k.add_argument("-o", "--output", metavar="FILE",
+                   help="a .png or .jpg (default: TITLE 0m05.4s.png)")
+    _force(k)
     k.set_defaults(func=export_still)
-    k = kinds.add_parser("clip", help="an MP4 from START to END, frame-accurate, with sound "
+    k = kinds.add_parser("clip", help="a video from START to END, frame-accurate, with sound "
                          "and its lines as subtitles")
     k.add_argument("id", help="a video id (oneframe list)")
     k.add_argument("--start", type=seconds, required=True, metavar="S")
     k.add_argument("--end", type=seconds, required=True, metavar="E")
-    k.add_argument("-o", "--output", metavar="FILE", help="default: TITLE START-END.mp4")
+    k.add_argument("-o", "--output", metavar="FILE", help="a .mp4, .mov or .mkv (default: "
+                   "TITLE 0m05s-0m08s.mp4)")
+    _force(k)
     k.set_defaults(func=export_clip)
     k = kinds.add_parser("markers", help="the results as an editor's timeline, chapters or "
                          "an SRT")
     k.add_argument("results", help="a file of `oneframe search --json` output; - for stdin")
-    k.add_argument("--format", required=True, dest="fmt",
-                   choices=("edl", "fcpxml", "fcp7xml", "otio", "chapters", "srt"))
-    k.add_argument("-o", "--output", metavar="FILE", help="default: standard output")
+    k.add_argument("--format", required=True, dest="fmt", choices=MARKER_CHOICES)
+    k.add_argument("-o", "--output", metavar="FILE", help="default: standard output. Chapters "
+                   "and SRT are one video's: for moments of several videos, one file each "
+                   "(FILE's name, then the video's title)")
+    _force(k)
     k.set_defaults(func=export_markers)
-    k = kinds.add_parser("supercut", help="every moment of the results joined into one MP4")
+    k = kinds.add_parser("supercut", help="every moment of the results joined into one video")
     k.add_argument("results", help="a file of `oneframe search --json` output; - for stdin")
     k.add_argument("--pad", type=seconds, default=0.5, metavar="S",
                    help="seconds added before and after each moment (default 0.5)")
-    k.add_argument("-o", "--output", metavar="FILE", help="default: oneframe-supercut.mp4")
+    k.add_argument("--fps", type=rate, metavar="RATE", help="the supercut's frame rate "
+                   "(default: the first moment's video's); every part is converted by time")
+    k.add_argument("-o", "--output", metavar="FILE", help="a .mp4, .mov or .mkv (default: "
+                   "Supercut of QUERY (N moments, ID).mp4)")
+    _force(k)
     k.set_defaults(func=export_supercut)
+
+
+def _force(parser: Any) -> None:
+    parser.add_argument("--force", action="store_true",
+                        help="replace the output file if it exists (a regular file only)")
 
 
 def _library(args: argparse.Namespace) -> Any:
@@ -58,8 +93,9 @@ def _results(name: str) -> str:
         return sys.stdin.read()
     try:
         return Path(name).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise OneframeError(f"Cannot read the results {name} ({exc.strerror or exc}).") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise OneframeError(f"Cannot read the results {name} ({why or exc}).") from exc
 
 
 @contextmanager
@@ -81,7 +117,7 @@ def _said(note: str | None) -> None:
 
 
 def export_still(args: argparse.Namespace) -> int:
-    from oneframe.search.moments import lines_within, moment_at, save_still
+    from oneframe.search.moments import lines_within, moment_at, save_still, still_file_name
 
     library = _library(args)
     moment = moment_at(library, args.id, args.at)
@@ -89,50 +125,72 @@ def export_still(args: argparse.Namespace) -> int:
         said = [text for start, end, text in lines_within(library, moment)
                 if start - 0.5 <= args.at <= end + 0.5]
         moment = dataclasses.replace(moment, line=" ".join(said))
-    out = Path(args.output)
-    save_still(moment, out, line=args.line)
+    out = Path(args.output or still_file_name(moment, args.line))
+    save_still(moment, out, line=args.line, replace=args.force)
     print(out)
     _said(moment.note)
     return 0
 
 
 def export_clip(args: argparse.Namespace) -> int:
-    from oneframe.core.timefmt import timestamp
-    from oneframe.search.moments import clip_of, file_name, save_clip
+    from oneframe.search.moments import clip_file_name, clip_of, save_clip
 
     library = _library(args)
     moment = clip_of(library, args.id, args.start, args.end)
-    out = Path(args.output or file_name(moment.title, timestamp(moment.start).replace(":", "."),
-                                        "-", timestamp(moment.end).replace(":", "."),
-                                        suffix=".mp4"))
+    out = Path(args.output or clip_file_name(moment))
     with _bar("clip", moment.end - moment.start) as done:
-        save_clip(library, moment, out, done)
+        save_clip(library, moment, out, done, replace=args.force)
     print(out)
     _said(moment.note)
     return 0
 
 
 def export_markers(args: argparse.Namespace) -> int:
-    from oneframe.search.moments import hits_of, markers, moments
+    from oneframe.media.destination import check, safe_title, writing
+    from oneframe.search.markers import MARKER_FORMATS, marker_files
+    from oneframe.search.moments import hits_of, moments
 
-    text = markers(moments(_library(args), hits_of(_results(args.results))), args.fmt)
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-        print(args.output)
-    else:
-        sys.stdout.write(text)
+    kind = MARKER_FORMATS[args.fmt]
+    files = marker_files(moments(_library(args), hits_of(_results(args.results))), args.fmt)
+    if not args.output:
+        if len(files) > 1:
+            raise OneframeError(
+                f"{kind.label} are one video's, and these moments are of {len(files)} videos: "
+                f"give -o NAME{kind.suffix} and one file is written for each video.")
+        text = files[0][1]
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return 0
+    out = Path(args.output)
+    targets = [out] if len(files) == 1 else [
+        out.with_name(f"{out.stem} - {safe_title(moment.title)[:80]}{kind.suffix}")
+        for moment, _ in files]
+    if out.suffix.lower() != kind.suffix:
+        check(out, [kind.suffix], kind.label)  # says which suffix, writes nothing
+    for target in targets:  # all checked before any is written
+        check(target, [kind.suffix], kind.label, args.force)
+    for target, (_, text) in zip(targets, files, strict=True):
+        with writing(target, args.force) as partial:
+            partial.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        print(target)
     return 0
 
 
 def export_supercut(args: argparse.Namespace) -> int:
-    from oneframe.search.moments import hits_of, moments, save_supercut
+    from oneframe.search.moments import hits_of, moments, save_supercut, supercut_file_name
 
     library = _library(args)
     found = moments(library, hits_of(_results(args.results)), pad=args.pad)
-    out = Path(args.output or "oneframe-supercut.mp4")
+    out = Path(args.output or supercut_file_name(found))
+    fps = args.fps or found[0].fps
+    mixed = sorted({m.fps for m in found} - {fps})
     with _bar("supercut", sum(m.end - m.start for m in found)) as done:
-        save_supercut(library, found, out, done)
+        save_supercut(library, found, out, done, fps, replace=args.force)
     print(out)
+    if mixed or args.fps:
+        _said(f"the supercut runs at {float(fps):.3f} fps ("
+              + ("as asked" if args.fps else "the first moment's video's")
+              + (f"); the parts at {', '.join(f'{float(r):.3f}' for r in mixed)} fps were "
+                 "converted by time, so they play at their own speed" if mixed else ")"))
     for note in dict.fromkeys(m.note for m in found if m.note):
         _said(note)
     return 0

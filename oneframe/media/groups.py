@@ -7,12 +7,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING
 
+from oneframe.media.spans import Span
 from oneframe.media.streams import reading
-
-if TYPE_CHECKING:
-    from oneframe.media.cut import Span
 
 
 @dataclass(frozen=True)
@@ -41,20 +38,46 @@ def copy_plan(span: Span, fps: Fraction, size: tuple[int, int]) -> Copy | None:
                 or (context.width, context.height) != size or base is None
                 or Fraction(stream.average_rate or 0) != fps):
             return None
+        prefix = length_size(context.extradata)
         container.seek(max(0, int(span.start / base)), stream=stream, backward=True)
         packets: list[Packet] = []
         for packet in container.demux(stream):
             if packet.pts is None or packet.dts is None:
                 continue
-            packets.append((packet.pts, packet.dts, packet.is_keyframe))
+            packets.append((packet.pts, packet.dts,
+                            packet.is_keyframe and instantaneous(bytes(packet), prefix)))
             if packet.dts * base > span.end + 1:  # past the span, and any late B-frames
                 break
     return copyable(packets, span.start, span.end, fps, base)
 
 
 Packet = tuple[int, int, bool]
-"""A video packet's showing time, decoding time (in the stream's ticks) and whether it is a
-keyframe."""
+"""A video packet's showing time, decoding time (in the stream's ticks) and whether it is an
+instantaneous decoder refresh (a keyframe after which nothing refers to what came before)."""
+
+
+def instantaneous(data: bytes, length_size: int | None) -> bool:
+    """Whether an H.264 packet holds an IDR slice: its NAL units prefixed by their length in
+    ``length_size`` bytes (as MP4 and Matroska store them, their ``avcC`` says how many), or
+    by start codes (``None``). An open group's keyframe is a plain I slice: later pictures may
+    refer across it, and FFmpeg's Annex B filter gives it no parameter sets, so it can't
+    start a copied stretch."""
+    if length_size is None:
+        return any(part and part[0] & 0x1F == 5 for part in data.split(b"\0\0\1")[1:])
+    at = 0
+    while at + length_size < len(data):
+        size = int.from_bytes(data[at:at + length_size], "big")
+        if data[at + length_size] & 0x1F == 5:
+            return True
+        at += length_size + max(size, 1)
+    return False
+
+
+def length_size(extradata: bytes | None) -> int | None:
+    """How many bytes prefix each NAL unit, from an ``avcC`` record (None: start codes)."""
+    if extradata and len(extradata) > 4 and extradata[0] == 1:
+        return (extradata[4] & 3) + 1
+    return None
 
 
 def copyable(packets: Sequence[Packet], start: float, end: float, fps: Fraction,
@@ -62,7 +85,9 @@ def copyable(packets: Sequence[Packet], start: float, end: float, fps: Fraction,
     """The whole groups of pictures among ``packets`` (in decoding order) between ``start``
     and ``end`` seconds that can be copied: None where there are fewer than two keyframes
     inside, a picture shown between them is decoded outside them (an open group), the
-    rate is not constant or the keyframes are decoded different distances ahead."""
+    rate is not constant, the pictures are not decoded a frame apart in order (timestamps
+    that jump, as in a file looped by stream copy) or the keyframes are decoded different
+    distances ahead."""
     frame = 1 / (fps * base)  # a frame's length in the stream's ticks
     keys = [i for i, (pts, _, key) in enumerate(packets)
             if key and start - 1e-6 <= pts * base <= end + 1e-6]
@@ -74,8 +99,10 @@ def copyable(packets: Sequence[Packet], start: float, end: float, fps: Fraction,
     shown = sorted(p[0] for p in packets if pts_first <= p[0] < pts_last)
     steps = [(pts - pts_first) / frame for pts in inside]
     delays = {(packets[i][0] - packets[i][1]) / frame for i in (first, last)}
+    decoded = [p[1] for p in packets[first:last + 1]]
     if (inside != shown or any(abs(step - n) > 0.01 for n, step in enumerate(steps))
-            or len(delays) != 1):
+            or len(delays) != 1 or any(b - a < frame - 0.01 for a, b in zip(
+                decoded, decoded[1:], strict=False))):  # decoded a frame apart, in order
         return None
     delay = delays.pop()
     if abs(delay - round(delay)) > 0.01 or delay < 0:

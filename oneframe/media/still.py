@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from oneframe.core.errors import VideoError
-from oneframe.media.streams import frames, writable
+from oneframe.media.destination import check, writing
+from oneframe.media.streams import frames
 
 
 def frame_at(path: Path, seconds: float) -> np.ndarray:
@@ -19,24 +20,26 @@ def frame_at(path: Path, seconds: float) -> np.ndarray:
     raise VideoError(f"{path.name} has no frame at {seconds:.3f} s.")
 
 
-def still(path: Path, seconds: float, out: Path, line: str | None = None) -> Path:
+STILLS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
+"""What a still can be written as, by suffix."""
+
+
+def still(path: Path, seconds: float, out: Path, line: str | None = None,
+          replace: bool = False) -> Path:
     """The frame at ``seconds`` as PNG or JPEG (by ``out``'s suffix), with ``line`` drawn
-    under it as a subtitle if given."""
+    under it as a subtitle if given. Written to a file of its own and moved into place when
+    whole (an existing ``out`` only if ``replace``)."""
     from PIL import Image
 
-    writable(out)
+    check(out, list(STILLS), "still", replace)
     image = Image.fromarray(frame_at(path, seconds))
     if line:
         image = _subtitled(image, line)
-    partial = out.with_name(f".{out.name}.part")
-    try:
-        if out.suffix.lower() in (".jpg", ".jpeg"):
+    with writing(out, replace) as partial:
+        if STILLS[out.suffix.lower()] == "JPEG":
             image.save(partial, "JPEG", quality=92)
         else:  # zlib's fastest level: a quarter of the time of its default, 8 % larger
             image.save(partial, "PNG", compress_level=1)
-        partial.replace(out)
-    finally:
-        partial.unlink(missing_ok=True)
     return out
 
 

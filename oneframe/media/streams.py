@@ -5,7 +5,6 @@ asked: a seek to the keyframe before, then frames as they decode."""
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -16,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from oneframe.core.errors import OneframeError, VideoError
+from oneframe.core.errors import VideoError
 
 
 @dataclass(frozen=True)
@@ -27,6 +26,8 @@ class Facts:
     width: int
     height: int
     seconds: float
+    audio: bool = False
+    """Whether it has a sound track."""
 
 
 def facts(path: Path) -> Facts:
@@ -51,7 +52,7 @@ def _facts(path: Path, size: int, mtime: int, inode: int) -> Facts:
             seconds = (float(stream.duration * stream.time_base) if stream.duration
                        and stream.time_base else (container.duration or 0) / 1e6)
             return Facts(Fraction(rate), stream.codec_context.width,
-                         stream.codec_context.height, seconds)
+                         stream.codec_context.height, seconds, bool(container.streams.audio))
     except (av.FFmpegError, OSError, IndexError) as exc:
         raise VideoError(f"{path.name} can't be read as a video ({exc}).") from exc
 
@@ -133,12 +134,3 @@ def audio(path: Path, start: float, end: float, resampler: Any,
                 skip = max(0, round((start - at) * rate))
                 if skip < samples.shape[1]:
                     yield samples[:, skip:]
-
-
-def writable(out: Path) -> None:
-    """OneframeError unless ``out`` can be written: its folder exists and takes files."""
-    folder = out.parent
-    if not folder.is_dir():
-        raise OneframeError(f"Cannot write {out}: the folder {folder} does not exist.")
-    if not os.access(folder, os.W_OK):
-        raise OneframeError(f"Cannot write {out}: the folder {folder} is not writable.")

@@ -1,18 +1,19 @@
-"""Found moments taken out of oneframe: full-size stills, frame-accurate clips, supercuts, and
-markers for editors (an OpenTimelineIO timeline written as CMX 3600 EDL, FCPXML, FCP 7 XML or
-OTIO; YouTube-style chapters; an SRT of the hits).
+"""Found moments taken out of oneframe: full-size stills, frame-accurate clips and supercuts
+(markers for editors are :mod:`oneframe.search.markers`).
 
 A moment is a hit of a search (``Hit``, or a line of ``oneframe search --json``) resolved
 against the library: its video file, frame rate and span. A dialogue hit spans its lines; a
-picture hit, ``PICTURE_PAD`` seconds either side of its frame. Timecodes are at the source's
-own frame rate, drop-frame at 29.97 and 59.94.
+picture hit, ``PICTURE_PAD`` seconds either side of its frame. A results file may have been
+edited by hand: every time, span and score in it is checked (a finite number, inside the
+video, a start before its end) and a bad one named. The same line of the same video found
+twice within ``SAME_LINE_SECONDS`` is one moment (the better scored).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -22,21 +23,18 @@ from typing import Any
 from oneframe.core.errors import OneframeError
 from oneframe.core.timefmt import timestamp
 from oneframe.dialogue.cues import Cue
+from oneframe.dialogue.text import words
 from oneframe.library.folders import Library, MissingEntry
 from oneframe.library.manifest import VideoRecord
 from oneframe.media.cut import Done, Span, cut
+from oneframe.media.destination import clock, default_name
 from oneframe.media.still import still
 from oneframe.media.streams import facts
 
 PICTURE_PAD = 3.0
 """Seconds either side of a moment found by its picture, for a clip of it."""
-FORMATS = {"edl": ("cmx_3600", ".edl"), "fcpxml": ("fcpx_xml", ".fcpxml"),
-           "fcp7xml": ("fcp_xml", ".xml"), "otio": ("otio_json", ".otio"),
-           "chapters": (None, ".txt"), "srt": (None, ".srt")}
-"""Marker formats: the OpenTimelineIO adapter that writes each, and its file suffix."""
-FRAME_DURATIONS = {Fraction(24000, 1001): "1001/24000s", Fraction(30000, 1001): "1001/30000s",
-                   Fraction(60000, 1001): "1001/60000s"}
-"""What the FCPXML adapter leaves empty at NTSC rates (it looks them up rounded)."""
+SAME_LINE_SECONDS = 5.0
+"""The same line of a video found twice this close is one moment."""
 
 
 @dataclass(frozen=True)
@@ -57,11 +55,24 @@ class Moment:
     """What a user should know of its picture ("kept at 480p" for a downloaded video)."""
 
 
-def file_name(*parts: str, suffix: str) -> str:
-    """A file name from a (hostile) title and times: word characters and a few marks, at
-    most 100 of them, never empty or hidden."""
-    text = re.sub(r"[^\w.,;+ -]+", "_", " ".join(parts)).strip(" ._") or "oneframe"
-    return text[:100] + suffix
+def clip_file_name(moment: Moment, suffix: str = ".mp4") -> str:
+    """``Title 0m05s-0m08s.mp4``: a clip's default file name, its span always in it."""
+    return default_name(moment.title, suffix, f"{clock(moment.start)}-{clock(moment.end)}")
+
+
+def still_file_name(moment: Moment, line: bool = False, suffix: str = ".png") -> str:
+    """``Title 0m05.4s.png`` (``... line.png`` with its line drawn)."""
+    return default_name(moment.title, suffix, clock(moment.time), *(["line"] if line else []))
+
+
+def supercut_file_name(found: Sequence[Moment]) -> str:
+    """``Supercut of QUERY (N moments, 1a2b3c).mp4``: what it is, and a digest of its spans."""
+    digest = hashlib.sha1(repr([(m.video, round(m.start, 3), round(m.end, 3))
+                                for m in found]).encode()).hexdigest()[:6]
+    query = next((m.query for m in found if m.query), None)
+    count = f"{len(found)} moment" + ("s" if len(found) != 1 else "")
+    return default_name(f"Supercut of {query}" if query else "Supercut", ".mp4",
+                        f"({count}, {digest})")
 
 
 def hits_of(results: str) -> list[tuple[dict[str, Any], str | None]]:
@@ -87,24 +98,88 @@ def hits_of(results: str) -> list[tuple[dict[str, Any], str | None]]:
 
 def moments(library: Library, hits: Iterable[tuple[dict[str, Any], str | None]],
             pad: float = 0.0) -> list[Moment]:
-    """The hits as moments of the library's videos, each span widened by ``pad`` seconds;
-    OneframeError naming a video the library no longer has."""
+    """The hits as moments of the library's videos, each span widened by ``pad`` seconds, the
+    same line found twice close by kept once; OneframeError naming a video the library no
+    longer has, or a hit whose time, span or score is not one."""
     records: dict[str, tuple[VideoRecord, Fraction]] = {}
     out = []
-    for hit, query in hits:
+    for number, (hit, query) in enumerate(hits, 1):
+        if not isinstance(hit, dict):
+            raise OneframeError(f"Hit {number} of the results is not a hit (an object with a "
+                                "video and a time). Search again, or correct the file.")
         vid = str(hit.get("video", ""))
         if vid not in records:
             records[vid] = _video(library, vid)
         record, fps = records[vid]
-        time = float(hit.get("time", 0.0))
-        if hit.get("span") and hit.get("matched_line"):
-            start, end = (float(t) for t in hit["span"])
-        else:
-            start, end = time - PICTURE_PAD, time + PICTURE_PAD
+        time, start, end = _times(hit, number, record)
         start, end = max(0.0, start - pad), min(record.duration, end + pad)
         out.append(Moment(vid, record.title, _file(record), fps, start, max(end, start + 0.04),
-                          time, str(hit.get("text") or ""), float(hit.get("score") or 0.0),
-                          query, kept_note(record)))
+                          time, str(hit.get("text") or ""), _score(hit, number, record),
+                          query if isinstance(query, str) else None, kept_note(record)))
+    return distinct(out)
+
+
+def _times(hit: dict[str, Any], number: int, record: VideoRecord) -> tuple[float, float, float]:
+    """A hit's time and span, checked: finite, inside its video, the span's start before its
+    end (a picture hit spans ``PICTURE_PAD`` either side of its time)."""
+    def bad(what: str) -> OneframeError:
+        return OneframeError(
+            f"Hit {number} of the results (“{record.title[:80]}”, {record.id}) has {what}: a "
+            f"time is seconds from 0 to {record.duration:g} (the video's length), a span two "
+            "such times, the start before the end. Search again, or correct the file.")
+
+    time = hit.get("time", 0.0)
+    if not _finite(time) or not -0.5 <= time <= record.duration + 0.5:
+        raise bad(f"the time {_shown(time)}")
+    span = hit.get("span")
+    if span is None or not hit.get("matched_line"):
+        return float(time), float(time) - PICTURE_PAD, float(time) + PICTURE_PAD
+    if not isinstance(span, list | tuple) or len(span) != 2 or not all(map(_finite, span)):
+        raise bad(f"the span {_shown(span)}")
+    start, end = float(span[0]), float(span[1])
+    if not (-0.5 <= start < end <= record.duration + 0.5):
+        raise bad(f"the span {start:g} to {end:g} s")
+    return float(time), start, end
+
+
+def _score(hit: dict[str, Any], number: int, record: VideoRecord) -> float:
+    score = hit.get("score")
+    if score is None:
+        return 0.0
+    if not _finite(score):
+        raise OneframeError(f"Hit {number} of the results (“{record.title[:80]}”) has the "
+                            f"score {_shown(score)}, which is not a number. Search again, or "
+                            "correct the file.")
+    return float(score)
+
+
+def _shown(value: Any) -> str:
+    """A value from a results file as a message quotes it (short, one line)."""
+    text = repr(value) if isinstance(value, str) else str(value)
+    return " ".join(text.split())[:60]
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and \
+        math.isfinite(value)
+
+
+def distinct(found: Sequence[Moment]) -> list[Moment]:
+    """``found`` with the same line of the same video found again within
+    ``SAME_LINE_SECONDS`` kept once, where it was first listed, with the better score."""
+    out: list[Moment] = []
+    said: dict[tuple[str, tuple[str, ...]], list[int]] = {}
+    for moment in found:
+        key = (moment.video, tuple(words(moment.line)))
+        if key[1]:
+            same = next((i for i in said.get(key, [])
+                         if abs(out[i].start - moment.start) <= SAME_LINE_SECONDS), None)
+            if same is not None:
+                if moment.score > out[same].score:
+                    out[same] = moment
+                continue
+            said.setdefault(key, []).append(len(out))
+        out.append(moment)
     return out
 
 
@@ -148,10 +223,10 @@ def moment_at(library: Library, vid: str, seconds: float) -> Moment:
                   note=kept_note(record))
 
 
-def save_still(moment: Moment, out: Path, line: bool = False) -> Path:
+def save_still(moment: Moment, out: Path, line: bool = False, replace: bool = False) -> Path:
     """The frame at the moment's time, full size (PNG or JPEG by ``out``'s suffix); with
     ``line``, the moment's line drawn under it."""
-    return still(moment.path, moment.time, out, moment.line if line else None)
+    return still(moment.path, moment.time, out, moment.line if line else None, replace)
 
 
 def lines_within(library: Library, moment: Moment) -> list[tuple[float, float, str]]:
@@ -162,17 +237,21 @@ def lines_within(library: Library, moment: Moment) -> list[tuple[float, float, s
             and c.start < moment.end and c.source != "burned-in"]
 
 
-def save_clip(library: Library, moment: Moment, out: Path, done: Done | None = None) -> Path:
-    """The moment's span as an MP4, frame-accurate at both ends, its lines as subtitles."""
+def save_clip(library: Library, moment: Moment, out: Path, done: Done | None = None,
+              replace: bool = False) -> Path:
+    """The moment's span as a video file (MP4, MOV or MKV by ``out``'s suffix),
+    frame-accurate at both ends, its lines as subtitles."""
     return cut([Span(moment.path, moment.start, moment.end, lines_within(library, moment))],
-               out, done)
+               out, done, replace=replace)
 
 
 def save_supercut(library: Library, found: Sequence[Moment], out: Path,
-                  done: Done | None = None) -> Path:
-    """Every moment's span in order, joined into one MP4, each with its line as a subtitle."""
+                  done: Done | None = None, fps: Fraction | None = None,
+                  replace: bool = False) -> Path:
+    """Every moment's span in order, joined into one video at ``fps`` (default the first
+    moment's rate), each with its line as a subtitle."""
     return cut([Span(m.path, m.start, m.end, [(m.start, m.end, m.line)] if m.line else [])
-                for m in found], out, done)
+                for m in found], out, done, fps, replace)
 
 
 def clip_of(library: Library, vid: str, start: float, end: float) -> Moment:
@@ -186,95 +265,3 @@ def clip_of(library: Library, vid: str, start: float, end: float) -> Moment:
         raise OneframeError(f"{end:g} s is past the end of “{record.title}”, which lasts "
                             f"{timestamp(record.duration)} ({record.duration:g} s).")
     return replace(moment, end=min(end, record.duration))
-
-
-def markers(found: Sequence[Moment], fmt: str) -> str:
-    """The moments as ``fmt`` (see ``FORMATS``): a timeline of a clip per moment, named by
-    its line and carrying its score and query, for an editor; chapters; or an SRT."""
-    if fmt not in FORMATS:
-        raise OneframeError(f"Unknown marker format '{fmt}': use one of "
-                            f"{', '.join(FORMATS)}.")
-    if not found:
-        raise OneframeError("No moments to mark.")
-    if fmt == "chapters":
-        return _chapters(found)
-    if fmt == "srt":
-        return _srt(found)
-    import opentimelineio as otio
-
-    adapter = FORMATS[fmt][0]
-    timeline = _timeline(found)
-    text = otio.adapters.write_to_string(timeline, adapter)
-    if adapter == "fcpx_xml":  # the adapter looks NTSC rates up rounded, and misses them
-        rate = FRAME_DURATIONS.get(found[0].fps)
-        if rate:
-            text = text.replace('frameDuration=""', f'frameDuration="{rate}"')
-    return text
-
-
-def _timeline(found: Sequence[Moment]) -> Any:
-    import opentimelineio as otio
-
-    timeline = otio.schema.Timeline(name=found[0].query or "oneframe moments")
-    track = otio.schema.Track(name="Moments", kind=otio.schema.TrackKind.Video)
-    timeline.tracks.append(track)
-    references: dict[str, Any] = {}
-    for rank, moment in enumerate(found, 1):
-        rate = float(moment.fps)
-        if moment.video not in references:
-            length = facts(moment.path).seconds
-            references[moment.video] = otio.schema.ExternalReference(
-                target_url=moment.path.resolve().as_uri(),
-                available_range=otio.opentime.TimeRange(
-                    otio.opentime.RationalTime(0, rate),
-                    otio.opentime.RationalTime(math.ceil(length * rate), rate)))
-        first = math.floor(moment.start * moment.fps + Fraction(1, 10**6))
-        last = max(first + 1, math.ceil(moment.end * moment.fps - Fraction(1, 10**6)))
-        name = (moment.line or f"{moment.title} at {timestamp(moment.time)}")[:120]
-        clip = otio.schema.Clip(name=name, media_reference=references[moment.video],
-                                source_range=otio.opentime.TimeRange(
-                                    otio.opentime.RationalTime(first, rate),
-                                    otio.opentime.RationalTime(last - first, rate)))
-        clip.metadata["oneframe"] = {"rank": rank, "score": round(moment.score, 4),
-                                     "query": moment.query, "video": moment.video,
-                                     "title": moment.title, "time": round(moment.time, 3)}
-        at = math.floor(moment.time * moment.fps + Fraction(1, 10**6))
-        clip.markers.append(otio.schema.Marker(
-            name=name, marked_range=otio.opentime.TimeRange(
-                otio.opentime.RationalTime(min(max(at, first), last - 1), rate),
-                otio.opentime.RationalTime(0, rate)),
-            metadata={"oneframe": {"score": round(moment.score, 4), "query": moment.query}}))
-        track.append(clip)
-    return timeline
-
-
-def _chapters(found: Sequence[Moment]) -> str:
-    """YouTube-style chapters, per video: ``0:00`` first (as YouTube asks), then each moment."""
-    parts = []
-    for vid in dict.fromkeys(m.video for m in found):
-        own = sorted((m for m in found if m.video == vid), key=lambda m: m.start)
-        rows = ["0:00 " + own[0].title] if own[0].start >= 1 else []
-        rows += [f"{_clock(m.start)} {(m.line or m.title).splitlines()[0][:100]}" for m in own]
-        parts.append("\n".join(rows))
-    return "\n\n".join(parts) + "\n"
-
-
-def _clock(seconds: float) -> str:
-    whole = int(seconds)
-    hours, rest = divmod(whole, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
-
-
-def _srt(found: Sequence[Moment]) -> str:
-    def stamp(t: float) -> str:
-        ms = round(t * 1000)
-        return f"{ms // 3600000:02d}:{ms // 60000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
-
-    several = len({m.video for m in found}) > 1
-    blocks = []
-    for n, moment in enumerate(found, 1):
-        text = moment.line or f"{moment.title} at {timestamp(moment.time)}"
-        if several:
-            text = f"[{moment.title}] {text}"
-        blocks.append(f"{n}\n{stamp(moment.start)} --> {stamp(moment.end)}\n{text}\n")
-    return "\n".join(blocks)
