@@ -162,13 +162,14 @@ def player(index: LibrarySearch, playing: str = "playing") -> None:
 
 
 def shareable(hits: Sequence[Hit]) -> list[Hit]:
-    """Hits as a browser user may have them: links to this server's player instead of server
-    file paths, frames by file name only."""
+    """Hits as a browser user may have them: a web video's own link, else this app's link
+    that opens the Search page playing the moment (not the file route, which downloads the
+    whole video), frames by file name only."""
     out = []
     for hit in hits:
         url = hit.url if web_link(hit.url) else None
         if url is None:
-            route = media.video_url(st.context.url, hit.video)
-            url = f"{route}#t={float(hit.start):.1f}" if route else None
+            url = takeout.link(hit.video, float(hit.start if hit.start is not None else
+                                                hit.time))
         out.append(dataclasses.replace(hit, url=url, frame=hit.frame.__class__(hit.frame.name)))
     return out

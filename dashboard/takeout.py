@@ -174,10 +174,12 @@ def marker_menu(found: Found, key: str) -> None:
             st.caption(f"**{kind.label}** could not be made ({type(exc).__name__}). Try "
                        "another format.")
             continue
-        for n, (moment, text) in enumerate(files):
-            label = kind.label if len(files) == 1 else f"{kind.label}: {moment.title[:40]}"
-            name = default_name(moment.title if kind.per_video else
-                                (moment.query or "oneframe moments"), kind.suffix, "moments")
+        for n, (moment, tell, text) in enumerate(files):
+            label = kind.label if len(files) == 1 else f"{kind.label}: {tell[:40]}"
+            name = default_name(moment.title if kind.split == "video" else
+                                (moment.query or "oneframe moments"), kind.suffix,
+                                *([tell] if kind.split == "rate" and len(files) > 1 else []),
+                                "moments")
             st.download_button(label, text, name, kind.mime, key=f"{key}-{fmt}-{n}",
                                width="stretch", on_click="ignore")
 

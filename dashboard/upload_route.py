@@ -81,6 +81,16 @@ def take(token: str) -> Pending | None:
         return _PENDING.pop(token)
 
 
+def restore(pending: Pending) -> str:
+    """Offer an upload again (its ingest was cancelled or failed): a new token, the same file,
+    until the token expires (``TOKEN_HOURS``) or its user removes it."""
+    token = secrets.token_urlsafe(24)
+    with _LOCK:
+        pending.issued = time.monotonic()
+        _PENDING[token] = pending
+    return token
+
+
 def drop(token: str | None) -> None:
     """Forget an upload (removed by its user, or replaced): its folder goes."""
     with _LOCK:

@@ -85,6 +85,16 @@ def video_upload(label: str, accept: list[str], key: str) -> upload_route.Pendin
     return None
 
 
+def arrived(key: str) -> bool:
+    """Whether the session's upload box holds a file that has fully arrived."""
+    return upload_route.received(st.session_state.get(key)) is not None
+
+
+def drop(token: str) -> None:
+    """Let go of an upload by its token (its folder goes)."""
+    upload_route.drop(token)
+
+
 def forget(key: str) -> None:
     """Drop the session's upload (its folder goes); the next run offers a fresh box."""
     upload_route.drop(st.session_state.pop(key, None))

@@ -8,6 +8,7 @@ from dashboard.weights import split_editor, weight_slider
 from oneframe.core.errors import OneframeError
 from oneframe.core.timefmt import timestamp
 from oneframe.search.export import compare_to_csv, compare_to_json
+from oneframe.search.floor import MIN_SCORE
 
 ui.start_page()
 if st.session_state.pop("to_search", False):  # Similar on a card: frames like it, on Search
@@ -88,7 +89,7 @@ for i, column in enumerate(st.columns(count)):
             continue
         found = results[letter].hits
         if not found:
-            st.caption("Nothing matched well.")
+            st.caption(f"Nothing matched well: no moment scored {MIN_SCORE} or more.")
             continue
         agreed = sum(1 for h in found if shared_with(letter, h))
         st.caption(f"{len(found)} result{'s' if len(found) != 1 else ''} · {agreed} shared "

@@ -76,6 +76,12 @@ def job_panel() -> None:
             st.session_state["jobs"].remove(job_id)
             if job is not None:
                 jobs.forget(job.id)
+                if kept := uploads.KEPT.pop(job.id, None):  # its file, ready for a retry
+                    if uploader.arrived("video_upload"):  # unless another is chosen already
+                        uploader.drop(kept)
+                    else:
+                        uploader.forget("video_upload")
+                        st.session_state["video_upload"] = kept
                 outcomes = st.session_state.setdefault("outcomes", [])
                 outcomes.append(outcome_of(job))
                 del outcomes[:-MAX_OUTCOMES]  # the latest few, not every add of the session
@@ -200,12 +206,14 @@ with st.expander("Options"):
         "first and only reads them where it finds some.")
     band = band_col.slider("Where they sit (share of the height, top to bottom)", 0.0, 1.0,
                            (0.67, 1.0), 0.01, key="ocr_band", disabled=ocr == "off")
-    cookies_upload = st.file_uploader(
-        "Cookies file (optional)", type=["txt"], key="cookies",
-        help="A Netscape cookies.txt from a browser signed in to YouTube, for videos that need "
-        "signing in (\"confirm you're not a bot\", age-restricted, members-only). Export it from "
-        "a private window and close that window, so YouTube doesn't rotate it; use an account "
-        "you can afford to lose.")
+    cookies_upload = None
+    if source_kind == "YouTube or web link":  # a local file needs no signing in
+        cookies_upload = st.file_uploader(
+            "Cookies file (optional)", type=["txt"], key="cookies",
+            help="A Netscape cookies.txt from a browser signed in to YouTube, for videos that "
+            "need signing in (\"confirm you're not a bot\", age-restricted, members-only). "
+            "Export it from a private window and close that window, so YouTube doesn't rotate "
+            "it; use an account you can afford to lose.")
 url, upload, caption_upload, subtitle_track = "", None, None, None
 clicked = False
 if source_kind == "YouTube or web link":
@@ -220,10 +228,11 @@ if source_kind == "YouTube or web link":
                                             width="stretch")
 else:
     upload = uploader.video_upload("Video file", VIDEO_TYPES, key="video_upload")
-    caption_upload = st.file_uploader(
+    caption_upload = st.file_uploader(  # a new box for each add: a file is one video's
         "Captions (optional)", type=[s.lstrip(".") for s in CAPTION_SUFFIXES],
-        key="caption_file", help="WebVTT, SRT, SBV, ASS/SSA, TTML, SAMI, MicroDVD or MPL2. "
-        "Without them, the file's own subtitle tracks are read, else its speech.")
+        key=f"caption_file-{st.session_state.get('adds', 0)}", help="WebVTT, SRT, SBV, "
+        "ASS/SSA, TTML, SAMI, MicroDVD or MPL2. Without them, the file's own subtitle tracks "
+        "are read, else its speech.")
 if upload is not None and source_kind == "Video file":
     tracks = {t.number: t for t in list_tracks(upload.path)}  # read from disk, not memory
     if len(tracks) > 1:
@@ -257,6 +266,7 @@ elif clicked:
         st.error(plain(exc.for_visitor()))
     else:
         source, shown, captions, cookies = url.strip(), url.strip(), None, None
+        taken = None
         if upload is not None and source_kind == "Video file":
             taken = uploader.hand_over("video_upload")  # its folder is the job's from now on
             assert taken is not None and taken.path is not None and taken.name is not None
@@ -266,7 +276,7 @@ elif clicked:
             folder, remove_folder = uploads.new_folder()
         try:
             if caption_upload is not None and source_kind == "Video file":
-                (folder / "captions").mkdir()
+                (folder / "captions").mkdir(exist_ok=True)
                 captions = folder / "captions" / uploads.safe_name(caption_upload.name)
                 captions.write_bytes(caption_upload.getbuffer())
             if cookies_upload is not None:
@@ -279,9 +289,10 @@ elif clicked:
                      "temporary folder is full.")
         else:
             st.session_state.pop("outcomes", None)
+            st.session_state["adds"] = st.session_state.get("adds", 0) + 1
             uploads.submit(source, shown, folder, remove_folder, policy, captions=captions,
                            cookies=cookies, source_label=shown, subtitle_track=subtitle_track,
-                           **options)
+                           upload=taken if source_kind == "Video file" else None, **options)
 
 if st.session_state.get("jobs") or ui.jobs().active():
     job_panel()

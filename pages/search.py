@@ -9,6 +9,7 @@ from oneframe.core.errors import OneframeError
 from oneframe.core.timefmt import timestamp
 from oneframe.media.images import read_image
 from oneframe.search.export import hits_to_csv, hits_to_json
+from oneframe.search.floor import MIN_SCORE
 
 ui.start_page()
 
@@ -71,7 +72,7 @@ elif not query.strip():
     st.stop()
 
 asked = (query, tuple(chosen), like, picture.file_id if picture is not None else None)
-closest = st.session_state.get("closest_for") == asked
+closest = st.session_state.get("closest_for") == (asked, weight)  # for this query and slider
 try:
     result = index.search(None if (like or image is not None) else query, videos=chosen or None,
                           visual_weight=weight, top_k=top_k, min_gap=min_gap, image=image,
@@ -86,10 +87,12 @@ for warning in result.warnings:
 if result.dialog_absent and not result.by_image:
     st.info("None of the searched videos has dialogue, so the picture alone ranks them.")
 if not hits:
-    st.warning("Nothing matched well. Try other words, move the slider toward what you "
-               "remember best, or search all videos.", icon=":material/search_off:")
+    scope = (" or search all videos" if chosen and len(chosen) < len(index.ids) else "")
+    st.warning(f"Nothing matched well: no moment scored {MIN_SCORE} or more. Try other "
+               f"words{',' if scope else ' or'} move the slider toward what you remember "
+               f"best{scope}.", icon=":material/search_off:")
     if st.button("Show the closest moments anyway", key="closest"):
-        st.session_state["closest_for"] = asked
+        st.session_state["closest_for"] = (asked, weight)
         st.rerun()
     st.stop()
 if closest:

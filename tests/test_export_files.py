@@ -104,6 +104,13 @@ def test_an_existing_file_is_kept_unless_asked_and_a_pipe_never_replaced(
     assert fifo.is_fifo()
     run = cli("export", "still", film, "--at", "5", "-o", str(tmp_path))
     assert run.returncode == 1 and "is a folder" in run.stderr
+    from oneframe.library.folders import Library
+
+    kept = Library().get(film).video_path
+    run = cli("export", "clip", film, "--start", "0", "--end", "1", "-o", str(kept), "--force")
+    assert run.returncode == 1 and "inside the library" in run.stderr  # its own video, kept
+    run = cli("export", "clip", film, "--start", "30", "--end", "30.4")
+    assert run.returncode == 1 and "must start before it" in run.stderr
     for argv, says in (
             (("still", film, "--at", "5", "-o", str(tmp_path / "a.gif")), ".png, .jpg, .jpeg"),
             (("clip", film, "--start", "5", "--end", "7", "-o", str(tmp_path / "x.webm")),
@@ -150,12 +157,13 @@ def test_a_killed_export_leaves_nothing_that_the_next_one_does_not_sweep(
 def test_default_names_carry_the_span_and_survive_hostile_titles() -> None:
     assert default_name("Counter", ".mp4", f"{clock(5)}-{clock(8)}") == \
         "Counter 0m05s-0m08s.mp4"
-    assert clock(3723.4) == "1h02m03.4s"
+    assert clock(3723.4) == "1h02m03.4s" and clock(1.04) == "0m01.04s" != clock(1.02)
     long_title = "A long title " * 40
     one = default_name(long_title, ".mp4", f"{clock(5)}-{clock(8)}")
     two = default_name(long_title, ".mp4", f"{clock(9)}-{clock(12)}")
     assert one != two and len(one.encode()) <= NAME_BYTES and one.endswith("0m05s-0m08s.mp4")
-    for title in ("../../etc/passwd", "a\nb\x00c", "CON", "  ..  ", "x/y\\z:*?\"<>|", "日本" * 200):
+    for title in ("../../etc/passwd", "a\nb\x00c", "CON", "  ..  ", "x/y\\z:*?\"<>|", "日本" * 200,
+                  "bad\udcff\udcfename"):
         name = default_name(title, ".png", clock(1))
         assert "/" not in name and "\\" not in name and "\n" not in name and "\x00" not in name
         assert not name.startswith(".") and len(name.encode()) <= NAME_BYTES
@@ -172,7 +180,11 @@ def test_hand_edited_results_are_checked_hit_by_hit(film: str, tmp_path: Path) -
                       ({**good, "span": [5.0, 6.0, 7.0]}, "the span [5.0, 6.0, 7.0]"),
                       ({**good, "span": [float("nan"), 2.0]}, "the span [nan, 2.0]"),
                       ({**good, "span": [8.0, 5.0]}, "the span 8 to 5 s"),
-                      ({**good, "score": "high"}, "the score 'high'")):
+                      ({**good, "score": "high"}, "the score 'high'"),
+                      ({**good, "time": 10 ** 400}, "the time 1000"),
+                      ({**good, "span": [30.2, 30.4]}, "the span 30.2 to 30.4 s"),
+                      ({**good, "text": ["a"]}, "\"text\" that is not text"),
+                      ({"time": 1.0}, "not a hit"), (None, "not a hit")):
         results = tmp_path / "edited.jsonl"
         results.write_text(json.dumps({"query": "x", "hits": [good, hit]}) + "\n")
         for kind in (("markers", "--format", "edl"), ("supercut",)):
@@ -182,6 +194,21 @@ def test_hand_edited_results_are_checked_hit_by_hit(film: str, tmp_path: Path) -
             assert "Hit 2 of the results" in run.stderr and says in run.stderr, run.stderr
             assert "Traceback" not in run.stderr
     assert not list(tmp_path.glob("s.mp4")) and not list(tmp_path.glob("m.edl"))
+    deep = tmp_path / "deep.jsonl"
+    deep.write_text('{"hits": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    run = cli("export", "markers", str(deep), "--format", "srt")
+    assert run.returncode == 1 and "nested too deeply" in run.stderr, run.stderr
+    run = cli("export", "markers", "-", "--format", "srt",  # a byte-order mark: still UTF-8
+              input="\ufeff" + json.dumps({"query": "x", "hits": [good]}) + "\n")
+    assert run.returncode == 0 and "Don't stop." in run.stdout, run.stderr
+    picture = {**good, "matched_line": "false"}  # a string is not true: a picture hit
+    results.write_text(json.dumps({"query": "x", "hits": [picture]}) + "\n")
+    run = cli("export", "markers", str(results), "--format", "srt")
+    assert run.returncode == 0 and "00:00:02,000 --> 00:00:08,000" in run.stdout
+    bad = subprocess.run([sys.executable, "-m", "oneframe", "export", "markers", "-",
+                          "--format", "srt"], input=b'{"hits": [{"text": "caf\xe9"}]}\n',
+                         capture_output=True, cwd=ROOT, timeout=120)
+    assert bad.returncode == 1 and b"not UTF-8" in bad.stderr
 
 
 def test_default_names_and_per_video_files_from_the_command_line(film: str,

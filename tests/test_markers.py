@@ -69,38 +69,53 @@ def test_every_format_reads_back_each_moment_at_its_own_rate(sources) -> None:
             if adapter != "fcpx_xml":
                 assert got.start_time.rate == pytest.approx(float(moment.fps), abs=0.01)
             assert "\n" not in clip.name and "\x07" not in clip.name
-    written = {name: markers(found, name) for name in ("edl", "fcpxml", "fcp7xml", "otio")}
-    assert "It's 5:30, don't go" in written["otio"] and "It&apos;s" not in written["otio"]
+    assert "It's 5:30, don't go" in markers(found, "otio")
 
 
-def test_the_edl_counts_each_source_s_own_frames_and_names_distinct_reels(sources) -> None:
+def test_an_edl_a_rate_counts_each_source_s_own_frames_and_names_distinct_reels(
+        sources) -> None:
+    """Tried as a user: the EDL used the first clip's rate for every source and named every
+    reel ``videomp4``. A CMX 3600 list counts one rate: moments of four rates make four
+    lists, each read back by OpenTimelineIO at its own rate, from 01:00:00:00."""
     import opentimelineio as otio
 
     found = found_in(sources)
-    text = markers(found, "edl")
-    events = re.split(r"\n(?=FCM: )|\n\n", text)
-    lines = text.splitlines()
-    event_lines = [x for x in lines if re.match(r"^\d{3}  ", x)]
-    assert len(event_lines) == len(found)  # no line of text became an event
-    assert all(x.startswith(("TITLE:", "FCM:", "* ")) or re.match(r"^\d{3}  ", x) or not x
-               for x in lines), "a line outside an event or its comments"
-    reels = {found[int(x[:3]) - 1].video: x.split()[1] for x in event_lines}
-    assert len(set(reels.values())) == len(reels) == len(RATES)
-    assert all(re.fullmatch(r"[A-Z0-9]{8}", r) for r in reels.values())
-    assert "videomp4" not in text.lower()
-    for rate in RATES:  # each rate's events read by OpenTimelineIO at that rate
-        own = [m for m in found if m.fps == rate]
-        mode = "DROP FRAME" if rate == Fraction(30000, 1001) else "NON-DROP FRAME"
-        blocks = [b for b in events if re.search(r"^\d{3}  " + reels[own[0].video], b, re.M)]
-        edl_text = "TITLE: one rate\n\n" + f"FCM: {mode}\n" + "\n\n".join(
-            b.split("\n", 1)[1] if b.startswith("FCM:") else b for b in blocks)
-        clips = list(otio.adapters.read_from_string(
-            edl_text, "cmx_3600", rate=float(rate), ignore_timecode_mismatch=True).find_clips())
+    files = marker_files(found, "edl")
+    assert [tell for _, tell, _ in files] == ["24 fps", "25 fps", "29.97 fps", "30 fps"]
+    with pytest.raises(OneframeError, match="4 frame rates"):
+        markers(found, "edl")
+    reels: dict[str, str] = {}
+    for first, _, text in files:
+        own = [m for m in found if m.fps == first.fps]
+        lines = text.splitlines()
+        events = [x for x in lines if re.match(r"^\d{3}  ", x)]
+        assert len(events) == len(own)  # no line of text became an event
+        assert all(x.startswith(("TITLE:", "FCM:", "* ")) or re.match(r"^\d{3}  ", x)
+                   or not x for x in lines), "a line outside an event or its comments"
+        assert events[0].split()[6] in ("01:00:00:00", "01:00:00;00")
+        drop = first.fps == Fraction(30000, 1001)
+        assert f"FCM: {'DROP FRAME' if drop else 'NON-DROP FRAME'}" in lines
+        reels |= {m.video: e.split()[1] for m, e in zip(own, events, strict=True)}
+        clips = list(otio.adapters.read_from_string(text, "cmx_3600",
+                                                    rate=float(first.fps)).find_clips())
         assert len(clips) == len(own)
         for clip, moment in zip(clips, own, strict=True):
-            start = clip.source_range.start_time
-            assert start.value == first_frame(moment), rate
+            assert clip.source_range.start_time.value == first_frame(moment)
             assert clip.metadata["cmx_3600"]["reel"] == reels[moment.video]
+            assert "\n" not in clip.name
+    assert len(set(reels.values())) == len(reels) == len(RATES)
+    assert all(re.fullmatch(r"[A-Z0-9]{8}", r) for r in reels.values())
+    assert "videomp4" not in " ".join(text for *_, text in files).lower()
+
+
+def test_timecode_formats_refuse_rates_timecode_can_t_count(tmp_path: Path) -> None:
+    video = barcode_video(tmp_path / "odd.mp4", 30, Fraction(25, 2), 12, 0, size=(64, 36),
+                          sound=False)
+    found = [Moment("o", "Odd", video, Fraction(25, 2), 0.5, 1.5, 0.5, "Hi", 0.5)]
+    for fmt in ("edl", "fcp7xml"):
+        with pytest.raises(OneframeError, match="12.5 fps can't be written"):
+            markers(found, fmt)
+    assert "asset-clip" in markers(found, "fcpxml") and markers(found, "otio")
 
 
 def test_drop_frame_timecode_skips_two_numbers_a_minute_but_every_tenth() -> None:
@@ -192,10 +207,10 @@ def test_the_same_line_found_twice_close_by_is_one_moment_and_srt_is_in_time_ord
     assert [(m.video, m.start) for m in found] == [("a", 8.0), ("a", 5.0), ("b", 1.0),
                                                    ("a", 12.0)]
     files = marker_files(found, "srt")
-    assert [m.video for m, _ in files] == ["a", "b"]  # one per video
-    blocks = files[0][1].split("\n\n")
+    assert [m.video for m, _, _ in files] == ["a", "b"]  # one per video
+    blocks = files[0][2].split("\n\n")
     assert [b.splitlines()[2] for b in blocks] == ["the line", "Later line.", "The line."]
-    with pytest.raises(OneframeError, match="one video's"):
+    with pytest.raises(OneframeError, match="2 videos"):
         markers(found, "srt")
     assert set(MARKER_FORMATS) == {"edl", "fcpxml", "fcp7xml", "otio", "chapters", "srt"}
 
@@ -218,3 +233,23 @@ def test_a_video_at_a_rate_broadcast_timecode_lacks_still_reaches_every_timeline
         [clip] = otio.adapters.read_from_string(markers(found, fmt), adapter).find_clips()
         assert clip.source_range.start_time.to_seconds() == pytest.approx(18 / 15), fmt
     assert "00:00:01:03 00:00:02:08" in markers(found, "edl")
+
+
+def test_edge_cases_a_reviewer_found(tmp_path: Path) -> None:
+    """23.976 fps starts at 01:00:00:00; two videos of one title get files apart; an empty line
+    falls back to the title; chapter titles stay distinct; 29.97 typed means NTSC."""
+    from oneframe.cli.export import rate
+
+    film = barcode_video(tmp_path / "film.mp4", 60, Fraction(24000, 1001), 24, 0,
+                         size=(64, 36), sound=False)
+    moment = Moment("a", "Same", film, Fraction(24000, 1001), 0.5, 1.5, 0.5, "  ", 0.5)
+    edl_text = markers([moment], "edl")
+    assert " 01:00:00:00 01:00:01:01" in edl_text and "FROM CLIP NAME: Same at 0:00.5" in edl_text
+    twin = Moment("b", "Same", film, Fraction(24000, 1001), 0.5, 1.5, 0.5, "x", 0.5)
+    assert [t for _, t, _ in marker_files([moment, twin], "srt")] == ["Same a", "Same b"]
+    from oneframe.search.markers import _distinct
+
+    assert _distinct(["Hello", "Hello", "Hello (2)", "Hello"]) == [
+        "Hello", "Hello (2)", "Hello (2) (2)", "Hello (3)"]
+    assert rate("29.97") == Fraction(30000, 1001) and rate("23.976") == Fraction(24000, 1001)
+    assert rate("25") == 25 and rate("12.5") == Fraction(25, 2)

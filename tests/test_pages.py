@@ -156,7 +156,7 @@ def test_ingest_page_adds_an_uploaded_video_with_captions(app: AppTest, scene_vi
     at = page(app.run(), "ingest")
     at.radio(key="source_kind").set_value("Video file").run()
     upload_video(at, "Holiday.mp4", scene_video.read_bytes())
-    at.file_uploader(key="caption_file").upload("Holiday.srt", b"1\n00:00:01,000 --> "
+    at.file_uploader(key="caption_file-0").upload("Holiday.srt", b"1\n00:00:01,000 --> "
                                                 b"00:00:02,000\nA day at the beach\n", "text/srt")
     at.number_input(key="interval").set_value(0.5)
     at.button(key="add").click().run()
@@ -167,6 +167,14 @@ def test_ingest_page_adds_an_uploaded_video_with_captions(app: AppTest, scene_vi
     assert "“Holiday” is in the library" in shown(at.success)
     record = next(r for r in Library().list() if r.title == "Holiday")
     assert record.cues == 1 and record.interval == 0.5 and "Holiday.mp4" in record.source
+    # tried as a user: the next video added got the same captions; a caption file is one
+    # video's, and each add starts with an empty box
+    assert at.file_uploader(key="caption_file-1").value is None
+    upload_video(at, "Other.mp4", scene_video.read_bytes() + b"\0")
+    at.button(key="add").click().run()
+    at = finish_ingest(at)
+    other = next(r for r in Library().list() if r.title == "Other")
+    assert other.cues == 0 and other.caption_kind is None
 
 
 def test_ingest_runs_on_while_other_pages_are_used_and_can_be_cancelled(
@@ -213,6 +221,11 @@ def test_ingest_runs_on_while_other_pages_are_used_and_can_be_cancelled(
     assert ok(at) and "nothing was added" in shown(at.info)
     assert len(Library().list()) == 2
     assert not any(p.name.startswith(".tmp") for p in Library().root.iterdir())
+    # the cancelled upload is kept for a retry: the box shows it, and Add adds it
+    assert "Later.mp4" in text_of(at) and "uploaded" in text_of(at)
+    at.button(key="add").click().run()
+    at = finish_ingest(at)
+    assert any(r.title == "Later" for r in Library().list())
 
 
 @pytest.mark.parametrize(("kind", "fill", "says"), [

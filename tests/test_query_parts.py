@@ -87,6 +87,8 @@ def test_a_query_splits_into_what_is_seen_and_said(query: str, seen: str, said: 
         assert parts.seen == seen
         assert parts.dialogue_text == said
         assert parts.picture_text == (seen or parts.whole)
+    elif parts.marked:  # written `seen:` alone: the picture alone
+        assert parts.picture_text == seen and parts.dialogue_text == ""
     else:  # plain: both channels get the whole query
         assert parts.picture_text == parts.dialogue_text == parts.whole
 
@@ -120,7 +122,15 @@ def test_the_suggested_weight_follows_the_parts() -> None:
     assert parse("she calls him an Italian stuntman").suggested_weight(0.5) == 0.2
     assert parse("a dog barks and the man tells it to stop").suggested_weight(0.5) == 0.5
     assert parse("a man in a tuxedo").suggested_weight(0.6) == 0.6  # plain: the default
-    assert QueryParts.parse("seen: a red balloon").suggested_weight(0.5) == 0.5
+    # written parts alone mean one channel alone, and "Read as" says so (tried as a user:
+    # `seen:` alone kept the default weight and showed no "Read as")
+    assert QueryParts.parse("seen: a red balloon").suggested_weight(0.5) == 1.0
+    assert QueryParts.parse("seen: a red balloon").describe() == \
+        "seen: a red balloon (the picture alone)"
+    assert QueryParts.parse("said: keys please").suggested_weight(0.5) == 0.0
+    assert QueryParts.parse("said: keys please").describe() == \
+        "said: keys please (the dialogue alone)"
+    assert QueryParts.parse("seen: a red balloon").dialogue_text == ""
     assert QueryParts.weight_for("  ", 0.6) == QueryParts.weight_for(None, 0.6) == 0.6
     assert QueryParts.weight_for("Emo tells Proog to keep his distance", 0.5) == 0.2
     assert parse("Emo tells Proog to keep his distance").narration == "Emo tells Proog to"

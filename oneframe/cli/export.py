@@ -23,12 +23,20 @@ MARKER_CHOICES = ("edl", "fcpxml", "fcp7xml", "otio", "chapters", "srt")
 import of the search; a test holds them equal)."""
 
 
+NTSC_RATES = (24, 30, 48, 60, 120)
+"""Rates whose NTSC kin (``n * 1000 / 1001``) people write as 23.976, 29.97, 59.94..."""
+
+
 def rate(text: str) -> Fraction:
-    """A frame rate: ``24``, ``29.97`` (taken as 30000/1001), ``30000/1001``."""
+    """A frame rate: ``24``, ``29.97`` (taken as 30000/1001, and so for 23.976, 59.94...),
+    ``30000/1001``."""
     try:
         value = Fraction(text) if "/" in text else Fraction(text).limit_denominator(1001)
     except (ValueError, ZeroDivisionError):
         raise argparse.ArgumentTypeError(f"{text!r} is not a frame rate") from None
+    value = next((Fraction(n * 1000, 1001) for n in NTSC_RATES
+                  if value.denominator != 1 and abs(value - Fraction(n * 1000, 1001)) < 0.01),
+                 value)
     if not 1 <= value <= 240:
         raise argparse.ArgumentTypeError(f"must be 1 to 240 frames a second, not {text}")
     return value
@@ -89,13 +97,15 @@ def _library(args: argparse.Namespace) -> Any:
 
 
 def _results(name: str) -> str:
-    if name == "-":
-        return sys.stdin.read()
+    """The results file (or standard input, ``-``) as text: UTF-8, a byte-order mark left out;
+    anything else a clear error."""
     try:
-        return Path(name).read_text(encoding="utf-8")
+        data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+        return data.decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise OneframeError(f"Cannot read the results {name} ({why or exc}).") from exc
+        shown = "standard input" if name == "-" else name
+        raise OneframeError(f"Cannot read the results {shown} ({why or exc}).") from exc
 
 
 @contextmanager
@@ -125,7 +135,7 @@ def export_still(args: argparse.Namespace) -> int:
         said = [text for start, end, text in lines_within(library, moment)
                 if start - 0.5 <= args.at <= end + 0.5]
         moment = dataclasses.replace(moment, line=" ".join(said))
-    out = Path(args.output or still_file_name(moment, args.line))
+    out = _outside(library, Path(args.output or still_file_name(moment, args.line)))
     save_still(moment, out, line=args.line, replace=args.force)
     print(out)
     _said(moment.note)
@@ -137,7 +147,7 @@ def export_clip(args: argparse.Namespace) -> int:
 
     library = _library(args)
     moment = clip_of(library, args.id, args.start, args.end)
-    out = Path(args.output or clip_file_name(moment))
+    out = _outside(library, Path(args.output or clip_file_name(moment)))
     with _bar("clip", moment.end - moment.start) as done:
         save_clip(library, moment, out, done, replace=args.force)
     print(out)
@@ -146,33 +156,39 @@ def export_clip(args: argparse.Namespace) -> int:
 
 
 def export_markers(args: argparse.Namespace) -> int:
-    from oneframe.media.destination import check, safe_title, writing
-    from oneframe.search.markers import MARKER_FORMATS, marker_files
+    from oneframe.media.destination import check, default_name, writing
+    from oneframe.search.markers import MARKER_FORMATS, marker_files, markers
     from oneframe.search.moments import hits_of, moments
 
+    library = _library(args)
     kind = MARKER_FORMATS[args.fmt]
-    files = marker_files(moments(_library(args), hits_of(_results(args.results))), args.fmt)
+    found = moments(library, hits_of(_results(args.results)))
     if not args.output:
-        if len(files) > 1:
-            raise OneframeError(
-                f"{kind.label} are one video's, and these moments are of {len(files)} videos: "
-                f"give -o NAME{kind.suffix} and one file is written for each video.")
-        text = files[0][1]
+        text = markers(found, args.fmt)  # one file's worth, or an error saying so
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return 0
-    out = Path(args.output)
-    targets = [out] if len(files) == 1 else [
-        out.with_name(f"{out.stem} - {safe_title(moment.title)[:80]}{kind.suffix}")
-        for moment, _ in files]
+    out = _outside(library, Path(args.output))
+    files = marker_files(found, args.fmt)
     if out.suffix.lower() != kind.suffix:
         check(out, [kind.suffix], kind.label)  # says which suffix, writes nothing
+    targets = [out] if len(files) == 1 else [
+        out.with_name(default_name(f"{out.stem} - {tell}", kind.suffix)) for _, tell, _ in files]
     for target in targets:  # all checked before any is written
         check(target, [kind.suffix], kind.label, args.force)
-    for target, (_, text) in zip(targets, files, strict=True):
+    for target, (_, _, text) in zip(targets, files, strict=True):
         with writing(target, args.force) as partial:
             partial.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
         print(target)
     return 0
+
+
+def _outside(library: Any, out: Path) -> Path:
+    """``out``, unless it is inside the library's folder (an export there could replace a
+    video the library keeps)."""
+    if out.resolve().is_relative_to(library.root.resolve()):
+        raise OneframeError(f"{out} is inside the library ({library.root}); write exports "
+                            "somewhere else.")
+    return out
 
 
 def export_supercut(args: argparse.Namespace) -> int:
@@ -180,7 +196,7 @@ def export_supercut(args: argparse.Namespace) -> int:
 
     library = _library(args)
     found = moments(library, hits_of(_results(args.results)), pad=args.pad)
-    out = Path(args.output or supercut_file_name(found))
+    out = _outside(library, Path(args.output or supercut_file_name(found)))
     fps = args.fps or found[0].fps
     mixed = sorted({m.fps for m in found} - {fps})
     with _bar("supercut", sum(m.end - m.start for m in found)) as done:

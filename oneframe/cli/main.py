@@ -17,7 +17,7 @@ from typing import Any
 
 from oneframe.cli.export import add_parser as add_export
 from oneframe.cli.model import add_parser as add_model
-from oneframe.cli.values import band, count, filename, positive_seconds, seconds, share
+from oneframe.cli.values import band, count, filename, positive_seconds, readable, seconds, share
 from oneframe.core.errors import OneframeError
 from oneframe.core.progress import Stage
 from oneframe.search.floor import MIN_SCORE
@@ -202,29 +202,44 @@ def _format_hit(hit: Any) -> str:
 
 
 def _queries(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from oneframe.search.query_parts import check_query
+
     if not args.queries:
         if not args.query and not args.image:
-            raise OneframeError("Give a query (in quotes), --image PATH or --queries FILE.")
-        return [{"query": args.query, "image": args.image}]
-    from pathlib import Path
-
+            raise UsageError("Give a query (in quotes), --image PATH or --queries FILE.")
+        try:
+            return [{"query": check_query(args.query) if args.query else None,
+                     "image": args.image}]
+        except OneframeError as exc:
+            raise UsageError(str(exc)) from None
     items = []
-    try:
-        lines = Path(args.queries).read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise OneframeError(f"Cannot read {args.queries} ({exc.strerror}).") from exc
-    for number, line in enumerate(lines, 1):
+    for number, line in enumerate(_lines(args.queries), 1):
         if not line.strip():
             continue
         try:
             item = json.loads(line)
             if not isinstance(item, dict) or not isinstance(item.get("query"), str):
                 raise ValueError("each line needs a \"query\" string")
-        except ValueError as exc:
-            raise UsageError(f"{args.queries}, line {number}: not a JSON query line "
-                             f'({exc}); write {{"query": "..."}} per line.') from exc
+            check_query(item["query"])
+        except (ValueError, OneframeError) as exc:
+            raise UsageError(f"{args.queries}, line {number}: not a query line ({exc}); write "
+                             '{"query": "..."} per line.') from None
         items.append(item)
     return items
+
+
+def _lines(name: str) -> list[str]:
+    """The lines of a file, a pipe or standard input (``-``)."""
+    from pathlib import Path
+
+    try:
+        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise OneframeError(f"Cannot read {name} ({exc.strerror}).") from exc
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{name} is not UTF-8 text ({exc.reason} at byte {exc.start}).") \
+            from None
+    return text.splitlines()
 
 
 def _item_value(item: dict[str, Any], key: str, default: Any, check: Any) -> Any:
@@ -252,7 +267,7 @@ def cmd_search(args: argparse.Namespace) -> int:
                             + " ".join(index.left_out.values()))
     if not len(index):
         raise OneframeError("The library is empty. Add a video first: "
-                            "python -m oneframe ingest URL_OR_FILE")
+                            "oneframe ingest URL_OR_FILE")
     failed = 0
     for item in items:
         videos = item.get("video", args.video)
@@ -281,6 +296,9 @@ def cmd_search(args: argparse.Namespace) -> int:
             if result.dialog_absent and item.get("query"):
                 print("note: no dialogue in the searched videos; ranked by picture alone",
                       file=sys.stderr)
+            if not result.hits and args.min_score > 0:
+                print(f"note: nothing matched well: no moment scored {args.min_score:g} or "
+                      "more (--min-score 0 shows the closest moments anyway)", file=sys.stderr)
             for hit in result.hits:
                 print(_format_hit(hit))
     return 1 if failed else 0
@@ -301,7 +319,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     for problem in [*scan.damaged, *scan.newer]:
         print(f"note: {problem}", file=sys.stderr)
     if not records and not args.json:
-        print("The library is empty. Add a video: python -m oneframe ingest URL_OR_FILE",
+        print("The library is empty. Add a video: oneframe ingest URL_OR_FILE",
               file=sys.stderr)
     return 0
 
@@ -430,13 +448,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="leave out moments that match worse than this (default "
                    f"{MIN_SCORE}; 0 shows the closest moments even when nothing matches well)")
     p.add_argument("--image", type=filename, help="an image file: find frames that look like it")
-    p.add_argument("--queries", type=filename,
+    p.add_argument("--queries", type=readable,
                    help="JSON lines {\"query\": ..., \"visual_weight\": ..., "
-                   "\"video\": ...}: one JSON line of hits per query")
+                   "\"video\": ...} (a file, a pipe, or - for standard input): one JSON line "
+                   "of hits per query")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_search)
 
-    p = sub.add_parser("list", help="list the videos in the library")
+    p = sub.add_parser("list", help="list the videos in the library",
+                       description="List the videos in the library: id, length, frames, where "
+                       "the dialogue comes from, title.")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_list)
 
@@ -445,13 +466,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="model id or folder to embed with")
     p.set_defaults(func=cmd_reindex)
 
-    p = sub.add_parser("remove", help="remove a video from the library")
-    p.add_argument("id")
+    p = sub.add_parser("remove", help="remove a video from the library",
+                       description="Remove a video from the library: its folder, its frames "
+                       "and dialogue, its rows in the store. Nothing else is touched.")
+    p.add_argument("id", help="the video's id (oneframe list)")
     p.set_defaults(func=cmd_remove)
 
     p = sub.add_parser("store", help="bring the library's store (ONEFRAME_STORE, or its .store "
-                       "folder) in line with its folders, rebuild it, or optimise it")
-    p.add_argument("action", choices=["sync", "rebuild", "optimise"])
+                       "folder) in line with its folders, rebuild it, or optimise it",
+                       description="The store is the LanceDB index a library of more than 24 "
+                       "videos is searched through; it is made from the library's folders.")
+    p.add_argument("action", choices=["sync", "rebuild", "optimise"],
+                   help="sync: add and remove what the folders added and removed; rebuild: "
+                   "make it again from the folders; optimise: compact it and update its "
+                   "indexes")
     p.set_defaults(func=cmd_store)
 
     add_export(sub)

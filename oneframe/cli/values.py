@@ -58,6 +58,20 @@ def filename(text: str) -> str:
     return str(path)
 
 
+def readable(text: str) -> str:
+    """A file to read: ``-`` (standard input), a regular file or a pipe (``<(...)``)."""
+    from pathlib import Path
+
+    if text == "-":
+        return text
+    path = Path(text).expanduser()
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; give a file")
+    if not path.exists():
+        raise argparse.ArgumentTypeError(f"{text} does not exist")
+    return str(path)
+
+
 def band(text: str) -> tuple[float, float]:
     try:
         top, bottom = (float(x) for x in text.split(":"))

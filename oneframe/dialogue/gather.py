@@ -95,12 +95,33 @@ MAX_CUES_PER_MINUTE_ENV, MAX_CUES_PER_MINUTE = settings.MAX_CUES_PER_MINUTE, 200
 """Fast dialogue is 20-30 lines a minute; captions timed word by word, up to about 150."""
 
 
+MAX_CUE_TEXT = 2000
+"""The longest line kept whole, in characters (a subtitle line is rarely over 100): a longer
+one (a hostile file) is cut, so that matching and showing it stay quick."""
+
+
+def _shortened(cues: list[Cue], notes: list[str]) -> list[Cue]:
+    """``cues`` with each line over ``MAX_CUE_TEXT`` characters cut at a word, and a note."""
+    long = sum(len(c.text) > MAX_CUE_TEXT for c in cues)
+    if not long:
+        return cues
+    notes.append(f"{long:,} caption line{'s were' if long > 1 else ' was'} longer than "
+                 f"{MAX_CUE_TEXT:,} characters and cut there.")
+    return [c if len(c.text) <= MAX_CUE_TEXT else
+            Cue(c.start, c.end, c.text[:MAX_CUE_TEXT].rsplit(" ", 1)[0] + " …", c.source)
+            for c in cues]
+
+
 def fit_to_video(cues: list[Cue], duration: float | None, notes: list[str],
                  name: str) -> list[Cue]:
-    """``cues`` without those that start after the video ends (``duration``), with a note
-    saying how many; CaptionError if more are left than ``$ONEFRAME_MAX_CUES_PER_MINUTE`` a
-    minute of video (captions of something else, or a hostile file)."""
-    if duration is None or not cues:
+    """``cues`` without those that start after the video ends (``duration``) and with lines
+    over ``MAX_CUE_TEXT`` characters cut, with a note saying how many; CaptionError if more
+    are left than ``$ONEFRAME_MAX_CUES_PER_MINUTE`` a minute of video (captions of something
+    else, or a hostile file)."""
+    if not cues:
+        return cues
+    cues = _shortened(cues, notes)
+    if duration is None:
         return cues
     kept = [c for c in cues if c.start < duration]
     if beyond := len(cues) - len(kept):

@@ -225,9 +225,9 @@ def outcome_message(record: VideoRecord) -> str | None:
                                              strict=True) if a != b] or ["choices"]
         return (f"This video is also in the library as “{twin.title}” ({twin.id}), with another "
                 f"{' and '.join(differ)}; it was added beside it as a new entry, {record.id}. "
-                "Remove the one you don't need on the Library page (`oneframe remove ID`); to "
-                "replace an entry instead of adding one, use Re-add there (`--replace` on the "
-                "command line).")
+                "Remove the one you don't need on the Library page; to replace an entry instead "
+                "of adding one, use Re-add there (on the command line: `oneframe remove ID`, "
+                "`--replace`).")
     return None
 
 

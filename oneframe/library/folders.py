@@ -117,7 +117,7 @@ class MissingEntry(LibraryError):
 def _missing(vid: str) -> MissingEntry:
     shown = vid if len(str(vid)) <= 80 else str(vid)[:80] + "…"
     return MissingEntry(f"No video '{shown}' in the library (it may have been removed). "
-                        "Run `python -m oneframe list` to see what is there.")
+                        "Run `oneframe list` to see what is there.")
 
 
 class Library:

@@ -38,9 +38,10 @@ class DamagedEntry(LibraryError):
 
     def __init__(self, vid: str, reason: str) -> None:
         self.vid, self.reason = vid, reason
-        super().__init__(f"The library entry '{vid}' is damaged ({reason}). Remove it (on the "
-                         f"Library page, or `python -m oneframe remove {vid}`) and add the video "
-                         "again.")
+        super().__init__(f"The library entry '{vid}' is damaged ({reason}). Remove it "
+                         f"(`oneframe remove {vid}`) and add the video again.",
+                         visitor=f"The library entry '{vid}' is damaged ({reason}). Remove it "
+                         "on the Library page and add the video again.")
 
     def __reduce__(self) -> tuple[type, tuple[str, str]]:
         return type(self), (self.vid, self.reason)

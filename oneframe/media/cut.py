@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from oneframe.core.errors import OneframeError
+from oneframe.core.printable import printable
 from oneframe.media.destination import check, writing
 from oneframe.media.groups import Copy, copy_plan
 from oneframe.media.spans import Line, Span
@@ -114,12 +115,12 @@ class Writer:
         self.done = done
         self._last_dts: int | None = None
 
-    def span(self, span: Span, copy: Copy | None = None) -> None:
+    def span(self, span: Span, copy: Copy | None = None, count: int | None = None) -> None:
         """Append ``span``: as many pictures as it lasts at the output's rate (within a
         frame; the groups of ``copy`` copied, not encoded), its sound, its lines."""
         first = self.frames
         offset = first / self.fps
-        total = max(frames_in(span.start, span.end, self.fps), 1)
+        total = count or max(frames_in(span.start, span.end, self.fps), 1)
         if copy is None or self.delay != copy.delay:
             self._timed(span.video, span.start, total)
         else:
@@ -285,14 +286,15 @@ def _chunks(samples: Iterator[np.ndarray], resampler: Any) -> Iterator[np.ndarra
 
 
 def _mov_text(text: str) -> bytes:
-    body = " ".join(text.split("\x00")).encode("utf-8")[:65_000]
+    body = printable(text).encode("utf-8")[:65_000]
     return struct.pack(">H", len(body)) + body
 
 
 def _ass_text(text: str, order: int) -> bytes:
     """A Matroska ASS event: read order, layer, style and margins, then the text (its line
     breaks as ASS writes them, braces kept from being read as overrides)."""
-    clean = "\\N".join(" ".join(line.split()) for line in text.splitlines() if line.strip())
+    clean = "\\N".join(" ".join(line.split()) for line in printable(text).splitlines()
+                        if line.strip())
     clean = clean.replace("{", "(").replace("}", ")")
     return f"{order},0,Default,,0,0,0,,{clean}".encode()[:65_000]
 
@@ -351,12 +353,27 @@ def _write(spans: Sequence[Span], copies: Sequence[Copy | None], partial: Path,
     writer = Writer(partial, container, size, fps, any(s.lines for s in spans), done, delay,
                     PRESETS[len(spans) > 1])
     try:
-        for span, copy in zip(spans, copies, strict=True):
-            writer.span(span, copy)
+        for span, copy, count in zip(spans, copies, _counts(spans, fps), strict=True):
+            writer.span(span, copy, count)
         writer.close()
     except BaseException:
         writer.container.close()
         raise
+
+
+def _counts(spans: Sequence[Span], fps: Fraction) -> list[int]:
+    """Frames each span gets: a clip, all it shows (from the frame on screen at its start to
+    the last before its end); the parts of a supercut, their share of the whole, rounded as
+    they go, so that the cut lasts the spans' sum within a frame however many they are."""
+    if len(spans) == 1:
+        return [max(frames_in(spans[0].start, spans[0].end, fps), 1)]
+    counts, made, elapsed = [], 0, Fraction(0)
+    for span in spans:
+        elapsed += Fraction(span.end - span.start)
+        count = max(round(elapsed * fps) - made, 1)
+        counts.append(count)
+        made += count
+    return counts
 
 
 def frame_number(seconds: float, fps: Fraction) -> int:

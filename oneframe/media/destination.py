@@ -25,6 +25,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from oneframe.core.errors import OneframeError
+from oneframe.core.printable import printable
 
 NAME_BYTES = 255
 """The longest file name most filesystems take, in bytes of UTF-8."""
@@ -133,11 +134,12 @@ def _alive(pid: int) -> bool:
 
 
 def clock(seconds: float) -> str:
-    """``0m05s``, ``1h02m03s``, ``0m05.4s``: a time as a file name can carry it."""
-    whole, tenth = divmod(round(seconds * 10), 10)
+    """``0m05s``, ``1h02m03s``, ``0m05.4s``, ``0m01.04s``: a time as a file name can carry it,
+    to a hundredth (two frames of a moment are two names)."""
+    whole, hundredths = divmod(round(seconds * 100), 100)
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
-    tail = f"{secs:02d}" + (f".{tenth}" if tenth else "") + "s"
+    tail = f"{secs:02d}" + (f".{hundredths:02d}".rstrip("0") if hundredths else "") + "s"
     return f"{hours}h{minutes:02d}m{tail}" if hours else f"{minutes}m{tail}"
 
 
@@ -156,7 +158,7 @@ def default_name(title: str, suffix: str, *marks: str) -> str:
 def safe_title(title: str) -> str:
     """``title`` as part of a file name: one line, no character some filesystem refuses, not
     hidden, not a reserved device name."""
-    text = unicodedata.normalize("NFC", title)
+    text = unicodedata.normalize("NFC", printable(title))
     text = " ".join(UNSAFE.sub(" ", text).split()).strip(" .")
     if RESERVED.match(text):
         text = f"{text} video"

@@ -42,14 +42,15 @@ def _letters(piece: str, matched: set[str], lang: str) -> list[tuple[str, bool]]
 
 def _merged(gaps: list[tuple[str, bool]],
             pieces: list[list[tuple[str, bool]]]) -> list[tuple[str, bool]]:
-    """Pieces and the gaps before them as segments, neighbours of one kind joined."""
-    merged: list[tuple[str, bool]] = []
+    """Pieces and the gaps before them as segments, neighbours of one kind joined (in time
+    linear in the line's length: a megabyte-long line is joined once)."""
+    runs: list[tuple[list[str], bool]] = []
     for gap, parts in zip(gaps, pieces, strict=True):
-        joined = ([(gap[0], bool(merged) and merged[-1][1] and bool(parts) and parts[0][1])]
+        joined = ([(gap[0], bool(runs) and runs[-1][1] and bool(parts) and parts[0][1])]
                   if gap[0] else []) + parts
         for piece, hit in joined:
-            if merged and merged[-1][1] == hit:
-                merged[-1] = (merged[-1][0] + piece, hit)
+            if runs and runs[-1][1] == hit:
+                runs[-1][0].append(piece)
             elif piece:
-                merged.append((piece, hit))
-    return merged
+                runs.append(([piece], hit))
+    return [("".join(texts), hit) for texts, hit in runs]

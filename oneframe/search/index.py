@@ -30,7 +30,7 @@ from oneframe.search.floor import MIN_SCORE
 from oneframe.search.fusion import blend, calibrate_dialog, distinct_moments, name_weights, strength
 from oneframe.search.highlight import highlight
 from oneframe.search.picture import PictureIndex, PictureScores
-from oneframe.search.query_parts import QueryParts
+from oneframe.search.query_parts import QueryParts, check_query
 from oneframe.search.results import Hit, SearchResult, Timeline, moment_url, source_name
 
 DEFAULT_VISUAL_WEIGHT = 0.5
@@ -177,6 +177,8 @@ class SearchIndex:
             image = read_image(image)
         if not (query and query.strip()) and image is None and like is None:
             raise OneframeError("Type what you remember seeing or hearing, or choose an image.")
+        if query:
+            check_query(query)
         chosen = self._select(videos)
         if like is not None:  # a stored frame, by time: frame numbers change with a re-ingest
             self._select([like[0]])
@@ -394,7 +396,7 @@ def no_such_video(missing: Sequence[str], left_out: dict[str, str]) -> OneframeE
     if damaged := [left_out[v] for v in missing if v in left_out]:
         return LibraryError(" ".join(damaged))
     return OneframeError(f"No video {', '.join(missing)} in the library. Run "
-                         "`python -m oneframe list` to see the ids.")
+                         "`oneframe list` to see the ids.")
 
 
 def _ranges(counts: np.ndarray) -> np.ndarray:

@@ -23,14 +23,14 @@ from fractions import Fraction
 from typing import Any
 
 from oneframe.core.errors import OneframeError
+from oneframe.core.printable import one_line
 from oneframe.core.timefmt import timestamp
 from oneframe.media.streams import facts
 from oneframe.search.moments import Moment
 
 DROP_FRAME = (Fraction(30000, 1001), Fraction(60000, 1001))
 """Rates whose timecode drops frame numbers to keep up with the clock."""
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-"""What XML 1.0 can't hold (and C1 controls, which no editor shows)."""
+NTSC = (Fraction(24000, 1001), *DROP_FRAME)
 CHAPTER_GAP = 10.0
 """YouTube's shortest chapter, in seconds."""
 CHAPTER_TITLE = 60
@@ -40,23 +40,25 @@ CHAPTER_TITLE = 60
 @dataclass(frozen=True)
 class MarkerFormat:
     """A kind of marker file: its name on the command line, its label on the pages, its file
-    suffix and type, whether it is one file per video, and what writes it."""
+    suffix and type, what one file holds, and what writes it."""
 
     name: str
     label: str
     suffix: str
     mime: str
-    per_video: bool
+    split: str | None
+    """What one file holds: one ``video``'s moments, one frame ``rate``'s, or all (None)."""
     write: Callable[[Sequence[Moment]], str]
 
 
 def plain(text: str, limit: int = 2000) -> str:
     """``text`` on one line, without control characters, at most ``limit`` characters."""
-    return " ".join(CONTROL.sub(" ", text).split())[:limit]
+    return one_line(text, limit)
 
 
 def clip_label(moment: Moment) -> str:
-    return plain(moment.line or f"{moment.title} at {timestamp(moment.time)}", 500)
+    """A clip's name: its line, else its video's title and time."""
+    return plain(moment.line, 500) or plain(f"{moment.title} at {timestamp(moment.time)}", 500)
 
 
 def frames_of(moment: Moment) -> tuple[int, int]:
@@ -98,31 +100,38 @@ def reel_names(found: Sequence[Moment]) -> dict[str, str]:
 
 
 def edl(found: Sequence[Moment]) -> str:
-    """A CMX 3600 EDL: an event per moment, its reel naming its video, its name and file in
-    comments; the record side at the first moment's rate, starting at 01:00:00:00."""
+    """A CMX 3600 EDL of moments of one frame rate: an event per moment, its reel naming its
+    video, its name, file and video in comments; record timecodes from 01:00:00:00."""
     rate = found[0].fps
+    assert all(m.fps == rate for m in found), "an EDL counts one rate"
+    _timecode_rate(rate, "An EDL")
     reels = reel_names(found)
     title = plain(found[0].query or "oneframe moments", 70)
-    lines = [f"TITLE: {title}", ""]
-    record = round(3600 * rate)
-    mode = ""
+    drop = rate in DROP_FRAME
+    lines = [f"TITLE: {title}", f"FCM: {'DROP FRAME' if drop else 'NON-DROP FRAME'}", ""]
+    record = round(3600 * rate) if drop else 3600 * round(rate)  # 01:00:00:00
     for number, moment in enumerate(found, 1):
         first, after = frames_of(moment)
-        length = max(1, round((after - first) / moment.fps * rate))
-        wanted = "DROP FRAME" if moment.fps in DROP_FRAME else "NON-DROP FRAME"
-        if wanted != mode:
-            lines.append(f"FCM: {wanted}")
-            mode = wanted
         lines.append(f"{number:03d}  {reels[moment.video]:<8} V     C        "
-                     f"{timecode(first, moment.fps)} {timecode(after, moment.fps)} "
-                     f"{timecode(record, rate)} {timecode(record + length, rate)}")
+                     f"{timecode(first, rate)} {timecode(after, rate)} "
+                     f"{timecode(record, rate)} {timecode(record + after - first, rate)}")
         lines.append(f"* FROM CLIP NAME: {clip_label(moment)[:250]}")
         lines.append(f"* SOURCE FILE: {plain(str(moment.path), 250)}")
-        lines.append(f"* SOURCE: {plain(moment.title, 200)} ({plain(moment.video, 80)}), "
-                     f"{float(moment.fps):.3f} FPS")
+        lines.append(f"* SOURCE: {plain(moment.title, 200)} ({plain(moment.video, 80)})")
         lines.append("")
-        record += length
+        record += after - first
     return "\n".join(lines)
+
+
+def _timecode_rate(fps: Fraction, what: str) -> None:
+    """OneframeError unless timecode can count ``fps``: whole frames a second up to 60, or
+    an NTSC rate (23.976, 29.97, 59.94)."""
+    if fps.denominator == 1 and 1 <= fps <= 60 or fps in NTSC:
+        return
+    raise OneframeError(f"{what} counts frames by timecode, which takes whole rates up to 60 "
+                        f"frames a second and NTSC's (23.976, 29.97, 59.94); a video at "
+                        f"{float(fps):g} fps can't be written so. Export FCPXML or "
+                        "OpenTimelineIO, which take any rate.")
 
 
 def _seconds(value: Fraction) -> str:
@@ -218,14 +227,17 @@ def timeline(found: Sequence[Moment]) -> Any:
                                     otio.opentime.RationalTime(first, rate),
                                     otio.opentime.RationalTime(after - first, rate)))
         clip.metadata["oneframe"] = {"rank": rank, "score": round(moment.score, 4),
-                                     "query": moment.query, "video": moment.video,
-                                     "title": moment.title, "time": round(moment.time, 3)}
+                                     "query": plain(moment.query or "", 500) or None,
+                                     "video": plain(moment.video, 200),
+                                     "title": plain(moment.title, 500),
+                                     "time": round(moment.time, 3)}
         at = math.floor(moment.time * moment.fps + Fraction(1, 10**6))
         clip.markers.append(otio.schema.Marker(
             name=name, marked_range=otio.opentime.TimeRange(
                 otio.opentime.RationalTime(min(max(at, first), after - 1), rate),
                 otio.opentime.RationalTime(0, rate)),
-            metadata={"oneframe": {"score": round(moment.score, 4), "query": moment.query}}))
+            metadata={"oneframe": {"score": round(moment.score, 4),
+                                   "query": plain(moment.query or "", 500) or None}}))
         track.append(clip)
     return timeline
 
@@ -233,6 +245,8 @@ def timeline(found: Sequence[Moment]) -> Any:
 def fcp7xml(found: Sequence[Moment]) -> str:
     import opentimelineio as otio
 
+    for rate in dict.fromkeys(m.fps for m in found):
+        _timecode_rate(rate, "FCP 7 XML")  # its timebase is whole, or NTSC
     _any_rate_timecode()
     return str(otio.adapters.write_to_string(timeline(found), "fcp_xml"))
 
@@ -313,11 +327,16 @@ def _chapter_title(text: str) -> str:
 
 
 def _distinct(titles: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
+    """``titles``, each one that is already taken given the first free ``(n)``."""
+    taken: set[str] = set()
     out = []
     for title in titles:
-        seen[title] = seen.get(title, 0) + 1
-        out.append(title if seen[title] == 1 else f"{title[:CHAPTER_TITLE - 4]} ({seen[title]})")
+        given, n = title, 1
+        while given in taken:
+            n += 1
+            given = f"{title[:CHAPTER_TITLE - 6]} ({n})"
+        taken.add(given)
+        out.append(given)
     return out
 
 
@@ -345,39 +364,56 @@ def srt(found: Sequence[Moment]) -> str:
 
 
 MARKER_FORMATS = {f.name: f for f in (
-    MarkerFormat("edl", "EDL (CMX 3600)", ".edl", "text/plain", False, edl),
+    MarkerFormat("edl", "EDL (CMX 3600)", ".edl", "text/plain", "rate", edl),
     MarkerFormat("fcpxml", "FCPXML (Final Cut Pro, Resolve)", ".fcpxml", "application/xml",
-                 False, fcpxml),
-    MarkerFormat("fcp7xml", "FCP 7 XML (Premiere)", ".xml", "application/xml", False, fcp7xml),
-    MarkerFormat("otio", "OpenTimelineIO", ".otio", "application/json", False, otio_json),
-    MarkerFormat("chapters", "YouTube chapters", ".txt", "text/plain", True, chapters),
-    MarkerFormat("srt", "SRT of the moments", ".srt", "application/x-subrip", True, srt),
+                 None, fcpxml),
+    MarkerFormat("fcp7xml", "FCP 7 XML (Premiere)", ".xml", "application/xml", None, fcp7xml),
+    MarkerFormat("otio", "OpenTimelineIO", ".otio", "application/json", None, otio_json),
+    MarkerFormat("chapters", "YouTube chapters", ".txt", "text/plain", "video", chapters),
+    MarkerFormat("srt", "SRT of the moments", ".srt", "application/x-subrip", "video", srt),
 )}
 
 
-def marker_files(found: Sequence[Moment], fmt: str) -> list[tuple[Moment, str]]:
-    """The moments as ``fmt``: one text for a timeline; one per video, each with a moment of
-    that video, for chapters and SRT."""
+def marker_files(found: Sequence[Moment], fmt: str) -> list[tuple[Moment, str, str]]:
+    """The moments as ``fmt``: ``(a moment of the file, what tells the file apart, its
+    text)``, one file for a timeline; one per video for chapters and SRT; one per frame rate
+    for an EDL (a CMX 3600 list counts one rate)."""
     if fmt not in MARKER_FORMATS:
         raise OneframeError(f"Unknown marker format '{fmt}': use one of "
                             f"{', '.join(MARKER_FORMATS)}.")
     if not found:
         raise OneframeError("No moments to mark.")
     kind = MARKER_FORMATS[fmt]
-    if not kind.per_video:
-        return [(found[0], kind.write(found))]
-    videos = dict.fromkeys(m.video for m in found)
-    return [(next(m for m in found if m.video == v),
-             kind.write([m for m in found if m.video == v])) for v in videos]
+    if kind.split is None:
+        return [(found[0], "", kind.write(found))]
+    key: Callable[[Moment], Any] = (lambda m: m.video) if kind.split == "video" else \
+        (lambda m: m.fps)
+    groups = list(dict.fromkeys(key(m) for m in found))
+    out = []
+    for group in groups:
+        own = [m for m in found if key(m) == group]
+        tell = plain(own[0].title, 100) if kind.split == "video" else rate_label(own[0].fps)
+        out.append((own[0], tell, kind.write(own)))
+    if kind.split == "video":  # titles two videos share get their ids
+        titles = [t for _, t, _ in out]
+        out = [(m, t if titles.count(t) == 1 else f"{t} {m.video}", text)
+               for m, t, text in out]
+    return out
+
+
+def rate_label(fps: Fraction) -> str:
+    """``24 fps``, ``29.97 fps``."""
+    return f"{float(fps):.3f}".rstrip("0").rstrip(".") + " fps"
 
 
 def markers(found: Sequence[Moment], fmt: str) -> str:
-    """The moments as one ``fmt`` text; OneframeError where the format is one video's and the
-    moments are of several."""
+    """The moments as one ``fmt`` text; OneframeError where the format splits them (by video
+    or by rate) and they make several files."""
     files = marker_files(found, fmt)
     if len(files) > 1:
-        raise OneframeError(f"{MARKER_FORMATS[fmt].label} are one video's, and these moments "
-                            f"are of {len(files)} videos: write them to a file (-o NAME"
-                            f"{MARKER_FORMATS[fmt].suffix}) and one is made for each video, "
-                            "or export one video's moments.")
-    return files[0][1]
+        kind = MARKER_FORMATS[fmt]
+        what = "videos" if kind.split == "video" else "frame rates"
+        raise OneframeError(f"{kind.label}: these moments are of {len(files)} {what}, and a "
+                            f"file holds one. Write them to files (-o NAME{kind.suffix}): one "
+                            f"is made for each ({', '.join(t for _, t, _ in files)}).")
+    return files[0][2]

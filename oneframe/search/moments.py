@@ -87,7 +87,10 @@ def hits_of(results: str) -> list[tuple[dict[str, Any], str | None]]:
             hits = item["hits"]
             if not isinstance(hits, list):
                 raise TypeError("hits is not a list")
-            found += [(dict(hit), item.get("query")) for hit in hits]
+            found += [(hit, item.get("query")) for hit in hits]
+        except RecursionError:
+            raise OneframeError(f"Results line {number} is nested too deeply to be search "
+                                "results.") from None
         except (ValueError, KeyError, TypeError) as exc:
             raise OneframeError(f"Results line {number} is not a line of `oneframe search "
                                 f"--json` output ({exc}).") from exc
@@ -104,10 +107,15 @@ def moments(library: Library, hits: Iterable[tuple[dict[str, Any], str | None]],
     records: dict[str, tuple[VideoRecord, Fraction]] = {}
     out = []
     for number, (hit, query) in enumerate(hits, 1):
-        if not isinstance(hit, dict):
-            raise OneframeError(f"Hit {number} of the results is not a hit (an object with a "
-                                "video and a time). Search again, or correct the file.")
-        vid = str(hit.get("video", ""))
+        if not isinstance(hit, dict) or not isinstance(hit.get("video"), str) or \
+                not hit["video"]:
+            raise OneframeError(f"Hit {number} of the results is not a hit: an object with a "
+                                "\"video\" id and a \"time\". Search again, or correct the "
+                                "file.")
+        if not isinstance(hit.get("text") or "", str):
+            raise OneframeError(f"Hit {number} of the results has a \"text\" that is not "
+                                "text. Search again, or correct the file.")
+        vid = hit["video"]
         if vid not in records:
             records[vid] = _video(library, vid)
         record, fps = records[vid]
@@ -129,17 +137,18 @@ def _times(hit: dict[str, Any], number: int, record: VideoRecord) -> tuple[float
             "such times, the start before the end. Search again, or correct the file.")
 
     time = hit.get("time", 0.0)
-    if not _finite(time) or not -0.5 <= time <= record.duration + 0.5:
+    if not _finite(time) or not 0 <= time <= record.duration + 0.5:
         raise bad(f"the time {_shown(time)}")
+    time = min(float(time), record.duration)
     span = hit.get("span")
-    if span is None or not hit.get("matched_line"):
-        return float(time), float(time) - PICTURE_PAD, float(time) + PICTURE_PAD
+    if span is None or hit.get("matched_line") is not True:
+        return time, time - PICTURE_PAD, time + PICTURE_PAD
     if not isinstance(span, list | tuple) or len(span) != 2 or not all(map(_finite, span)):
         raise bad(f"the span {_shown(span)}")
     start, end = float(span[0]), float(span[1])
-    if not (-0.5 <= start < end <= record.duration + 0.5):
+    if not (0 <= start < end <= record.duration + 0.5 and start < record.duration):
         raise bad(f"the span {start:g} to {end:g} s")
-    return float(time), start, end
+    return time, start, end
 
 
 def _score(hit: dict[str, Any], number: int, record: VideoRecord) -> float:
@@ -160,8 +169,14 @@ def _shown(value: Any) -> str:
 
 
 def _finite(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and \
-        math.isfinite(value)
+    """A number that is a number: not a bool, not NaN or infinite, not an integer too large to
+    be a float."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def distinct(found: Sequence[Moment]) -> list[Moment]:
@@ -261,6 +276,10 @@ def clip_of(library: Library, vid: str, start: float, end: float) -> Moment:
         raise OneframeError(f"A clip must end after it starts (from {start:g} s to {end:g} s).")
     moment = moment_at(library, vid, start)
     record = library.get(vid)
+    if start >= record.duration:
+        raise OneframeError(f"{start:g} s is the end of “{record.title}”, which lasts "
+                            f"{timestamp(record.duration)} ({record.duration:g} s): a clip must "
+                            "start before it.")
     if end > record.duration + 0.5:
         raise OneframeError(f"{end:g} s is past the end of “{record.title}”, which lasts "
                             f"{timestamp(record.duration)} ({record.duration:g} s).")

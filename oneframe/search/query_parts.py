@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from oneframe.core.errors import OneframeError
 from oneframe.dialogue.languages import common_words
 from oneframe.dialogue.text import REPORTING_VERBS, words
 
@@ -57,6 +58,10 @@ FIRST_PERSON = frozenset("i i'm i'll i've i'd i’m i’ll i’ve i’d".split()
 """Capitalised, but the line's own first word, not an addressee's name."""
 SUBJECTS = 3
 """Words a clause's subject may take before its verb ("the old man sees", "Landa asks")."""
+MAX_QUERY_CHARS = 500
+"""The longest query, in characters, on every surface (pages, command line, API)."""
+MAX_EXCLUDED = 12
+"""The most words a query may leave out (``-word``): each is a picture search of its own."""
 WEIGHTS = {"seen": 0.8, "said": 0.2, "both": 0.5}
 """The picture's suggested share by what the query holds: only what is seen, only what is said,
 or both."""
@@ -86,8 +91,9 @@ class QueryParts:
 
     @property
     def split(self) -> bool:
-        """Whether the query has a said part (else it is plain: all of it to both channels)."""
-        return bool(self.said)
+        """Whether the query has a said part, or marks a seen part (else it is plain: all of
+        it to both channels)."""
+        return bool(self.said) or (self.marked and bool(self.seen))
 
     @property
     def picture_text(self) -> str:
@@ -96,8 +102,9 @@ class QueryParts:
 
     @property
     def dialogue_text(self) -> str:
-        """What the dialogue is matched against: the said part, else the whole query."""
-        return self.said or self.whole
+        """What the dialogue is matched against: the said part, else (unless the query marks
+        its parts) the whole query."""
+        return self.said or ("" if self.marked else self.whole)
 
     @classmethod
     def weight_for(cls, query: str | None, default: float) -> float:
@@ -106,9 +113,15 @@ class QueryParts:
             else default
 
     def suggested_weight(self, default: float) -> float:
-        """The picture's share this query suggests: ``default`` for a plain one."""
+        """The picture's share this query suggests: ``default`` for a plain one; the picture
+        alone (1) for ``seen:`` parts alone, the dialogue alone (0) for ``said:`` parts
+        alone."""
         if not self.split:
             return default
+        if self.marked and not self.said:
+            return 1.0
+        if self.marked and not self.seen:
+            return 0.0
         return WEIGHTS["both"] if self.seen else WEIGHTS["said"]
 
     @property
@@ -134,6 +147,10 @@ class QueryParts:
                                                        ("said", self.said)) if value]
         if self.said and not self.marked:  # a reading, beside the query's own words
             shown[-1] += ", or all of it word for word"
+        if self.marked and not self.said:
+            shown[-1] += " (the picture alone)"
+        elif self.marked and not self.seen and shown:
+            shown[-1] += " (the dialogue alone)"
         shown += [f"must say: “{p}”" for p in self.exact]
         shown += [f"not: {w}" for w in self.exclude]
         return " / ".join(shown) if (self.split or self.exclude or self.exact) else ""
@@ -147,10 +164,30 @@ def written(seen: str, said: str, exclude: tuple[str, ...] = ()) -> str:
     return " ".join([p for p in pieces if p] + [f"-{w}" for w in exclude])
 
 
+def check_query(text: str) -> str:
+    """``text`` if it can be a query, else OneframeError saying why: at most
+    ``MAX_QUERY_CHARS`` characters and ``MAX_EXCLUDED`` ``-words``, and text (no lone
+    surrogates: bytes that were not UTF-8 on a command line)."""
+    if len(text) > MAX_QUERY_CHARS:
+        raise OneframeError(f"The query is {len(text):,} characters long; a query can be at "
+                            f"most {MAX_QUERY_CHARS}. Describe the moment more briefly.")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise OneframeError("The query holds bytes that are not text (it was not UTF-8). "
+                            "Type it again, or save the file as UTF-8.") from None
+    if len({m.group(1).lower() for m in EXCLUDED.finditer(text)}) > MAX_EXCLUDED:
+        raise OneframeError(f"The query leaves out more than {MAX_EXCLUDED} words (-word); "
+                            "keep the ones that matter.")
+    return text
+
+
 def parse(text: str) -> QueryParts:
-    """Split ``text`` (see the module's docstring)."""
-    exclude = tuple(m.group(1).lower() for m in EXCLUDED.finditer(text))
-    body = EXCLUDED.sub(" ", text)
+    """Split ``text`` (see the module's docstring), in time linear in its length (runs of
+    spaces are one space first)."""
+    spaced = " ".join(text.split())
+    exclude = tuple(dict.fromkeys(m.group(1).lower() for m in EXCLUDED.finditer(spaced)))
+    body = " ".join(EXCLUDED.sub(" ", spaced).split())
     seen: list[str] = []
     said: list[str] = []
     narration: list[str] = []
