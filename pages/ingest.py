@@ -65,7 +65,7 @@ def outcome_of(job: Job) -> dict:
             "existing": job.state == DONE and job.record.outcome == "existing"}
 
 
-@st.fragment(run_every=2)
+@st.fragment(run_every=1)
 def job_panel() -> None:
     """The session's ingests, live; when one ends, the whole page reruns to show how."""
     jobs = ui.jobs()
@@ -104,9 +104,9 @@ def show_job(job: Job, first: bool) -> None:
     finished, under_way = progress_view(job.snapshot())
     # Not a `with` block: leaving one marks the box complete (a tick) while the job still runs.
     waiting = job.state == WAITING
-    box = st.status(f"Adding {plain(job.label)}: "
-                    f"{'waiting its turn' if waiting else current_stage(job.latest)}…",
-                    state="running", expanded=first)
+    doing = "cancelling" if job.cancelling else "waiting its turn" if waiting else \
+        current_stage(job.latest)
+    box = st.status(f"Adding {plain(job.label)}: {doing}…", state="running", expanded=first)
     if waiting:
         ahead = [other for other in ui.jobs().active() if other is not job][
             :ui.jobs().ahead_of(job)]

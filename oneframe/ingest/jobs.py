@@ -66,6 +66,11 @@ class Job:
         with self._lock:
             return [(stage, *counts) for stage, counts in self.stages.items()]
 
+    @property
+    def cancelling(self) -> bool:
+        """Cancel was asked and the job has not stopped yet."""
+        return self._cancel.is_set() and not self.finished
+
     def cancel(self) -> None:
         """Stop at the next progress report; a job still waiting never starts."""
         with self._lock:

@@ -11,6 +11,7 @@ a hit driven by dialogue is timed at the start of its line.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -46,6 +47,7 @@ EXCLUDED_PICTURE = 0.5
 """A frame whose picture matches an excluded word (``-word``) this well is left out."""
 
 
+LOG = logging.getLogger("oneframe")
 _ENCODING = ThreadPoolExecutor(2, thread_name_prefix="oneframe-query")
 
 
@@ -249,9 +251,9 @@ class SearchIndex:
         for (model, text), future in futures.items():
             try:
                 vectors[(model, text)] = future.result()
-            except ModelError as exc:
-                warning = f"Dialogue indexed with '{model}' was matched by its words only: {exc}"
-                if warning not in warnings:
+            except ModelError as exc:  # the visitor's words on the page, the operator's logged
+                LOG.warning("oneframe: %s", exc)
+                if (warning := exc.for_visitor()) not in warnings:
                     warnings.append(warning)
         return vectors
 
@@ -353,12 +355,14 @@ class SearchIndex:
         models = {self.records[v].dialog_model for v in chosen.tolist()}
         if asked is None or asked in langs or any(is_multilingual(m) for m in models if m):
             return []
+        LOG.warning("oneframe: a %s query met dialogue in %s: to search across languages, "
+                    "set ONEFRAME_DIALOG_MODEL to a multilingual model (e.g. %s) and add the "
+                    "videos again", language_name(asked), ", ".join(sorted(langs)),
+                    MULTILINGUAL_DIALOG_MODEL)
         return [f"The query looks {language_name(asked)}, but the dialogue searched is in "
-                f"{', '.join(language_name(lang) for lang in sorted(langs))}, and its "
-                "sentence model knows one language: its words can't match, and its meaning "
-                "can't be carried across. To search across languages, set "
-                f"ONEFRAME_DIALOG_MODEL to a multilingual model (e.g. "
-                f"{MULTILINGUAL_DIALOG_MODEL}) and add the videos again."]
+                f"{', '.join(language_name(lang) for lang in sorted(langs))}: its words can't "
+                "match, and this server can't carry meaning across languages. Ask in the "
+                "dialogue's language."]
 
     def _hit(self, f: int, fused: np.ndarray, visual: np.ndarray | None,
              frame_dialog: np.ndarray | None,
