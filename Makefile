@@ -48,8 +48,12 @@ $(VENV)/.requirements-speech $(VENV)/.requirements-large $(VENV)/.requirements-c
 	$(LOCKED) -r $<
 	touch $@
 
-$(VENV)/.requirements-dev: requirements-dev.lock $(VENV)/.requirements-export
+# the dev lock holds every extra: their markers are set too, so that `make run` after `make test`
+# installs nothing again
+$(VENV)/.requirements-dev: requirements-dev.lock $(VENV)/.requirements-export \
+  requirements-speech.lock requirements-large.lock requirements-cluster.lock
 	$(LOCKED) -r requirements-dev.lock
+	touch $(VENV)/.requirements-speech $(VENV)/.requirements-large $(VENV)/.requirements-cluster
 	touch $@
 
 run: $(VENV)/.requirements $(foreach extra,$(EXTRAS),$(VENV)/.requirements-$(extra))

@@ -63,6 +63,7 @@ def main() -> None:
         assert job.state != "cancelled" or not library.list(), "a cancelled ingest added"
         return step, stopped, job.state, pressed - started
 
+    one(None)  # the models exported and loaded once, as on a server that has run before
     _, _, state, whole = one(None)
     print(cpu_summary())
     print(f"picture model: {Path(os.environ['ONEFRAME_MODEL']).name} (ViT-B/32 architecture, "

@@ -29,6 +29,11 @@ def _peaks(times: np.ndarray, *series: np.ndarray | None) -> tuple[np.ndarray, .
             *(None if s is None else np.maximum.reduceat(np.asarray(s), edges) for s in series))
 
 
+AXIS = {"labelOverlap": "greedy", "tickCount": 8, "labelFlush": True}
+"""The time axis: at most about eight labels, none drawn over another (a two-hour film's
+minutes ran into each other)."""
+
+
 def _axis(times: np.ndarray) -> tuple[float, str]:
     """Seconds for short videos, minutes for long ones."""
     return (60.0, "minutes") if len(times) and float(max(times)) > 180 else (1.0, "seconds")
@@ -59,7 +64,7 @@ def timeline_chart(timeline: Timeline, hits: Sequence[tuple[int, Hit]],
              for row in _rows(at=times / unit, score=np.maximum(scores, -0.2),
                               channel=[name] * len(times))]
     marks = [{"at": round(h.time / unit, 4), "rank": str(rank)} for rank, h in hits]
-    x = {"field": "at", "type": "quantitative", "title": title}
+    x = {"field": "at", "type": "quantitative", "title": title, "axis": AXIS}
     layers = [{
         "data": {"values": lines},
         "mark": {"type": "line", "strokeWidth": 1.2, "interpolate": "step-after"},
@@ -102,7 +107,7 @@ def compare_chart(timelines: dict[str, Timeline], hits: dict[str, Sequence[Hit]]
         "data": {"values": lines},
         "mark": {"type": "line", "strokeWidth": 1.2, "interpolate": "step-after"},
         "encoding": {
-            "x": {"field": "at", "type": "quantitative", "title": title},
+            "x": {"field": "at", "type": "quantitative", "title": title, "axis": AXIS},
             "y": {"field": "score", "type": "quantitative", "title": "fused score",
                   "scale": {"domain": [-0.2, 1.05], "clamp": True}},
             "color": {**colour, "legend": {"orient": "top", "title": None}}},

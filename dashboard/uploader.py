@@ -10,14 +10,21 @@ import streamlit as st
 from dashboard import upload_route, uploads
 from dashboard.safe import plain
 
-HTML = """<div class="of-upload"><label class="of-pick"><span class="of-label"></span>
-<input type="file"></label><div class="of-state"></div></div>"""
+HTML = """<div class="of-upload"><span class="of-label"></span>
+<label class="of-pick"><input type="file"><span class="of-icon">⬆</span>
+<span class="of-hint">Drag a video here, or <u>choose a file</u></span>
+<span class="of-limit"></span></label><div class="of-state"></div></div>"""
 CSS = """
 .of-upload{font-family:var(--st-font);font-size:.9rem;color:var(--st-text-color)}
-.of-pick{display:flex;flex-direction:column;gap:.35rem}
-.of-pick input{padding:.8rem;border:1px dashed rgba(128,128,128,.6);border-radius:.5rem;
-  background:var(--st-secondary-background-color);color:var(--st-text-color);width:100%;
-  box-sizing:border-box}
+.of-label{display:block;margin-bottom:.35rem}
+.of-pick{display:flex;align-items:center;gap:.75rem;padding:1rem 1.1rem;cursor:pointer;
+  border:1px dashed rgba(128,128,128,.55);border-radius:.5rem;
+  background:var(--st-secondary-background-color)}
+.of-pick:hover,.of-pick.of-over{border-color:var(--st-primary-color)}
+.of-pick input{position:absolute;width:1px;height:1px;opacity:0;pointer-events:none}
+.of-icon{font-size:1.3rem;opacity:.7}
+.of-hint{flex:1}
+.of-limit{opacity:.6;font-size:.8rem}
 .of-state{margin-top:.35rem;opacity:.8;min-height:1.2rem}
 """
 JS = """
@@ -25,12 +32,20 @@ export default function(component) {
   const { data, parentElement, setTriggerValue } = component;
   const input = parentElement.querySelector("input");
   const state = parentElement.querySelector(".of-state");
+  const pick = parentElement.querySelector(".of-pick");
   parentElement.querySelector(".of-label").textContent = data.label;
+  parentElement.querySelector(".of-limit").textContent = `up to ${data.limit_text}`;
   input.accept = data.accept;
   input.setAttribute("aria-label", data.label);
-  input.onchange = () => {
-    const file = input.files[0];
-    if (!file) return;
+  pick.ondragover = (e) => { e.preventDefault(); pick.classList.add("of-over"); };
+  pick.ondragleave = () => pick.classList.remove("of-over");
+  pick.ondrop = (e) => {
+    e.preventDefault();
+    pick.classList.remove("of-over");
+    if (e.dataTransfer.files.length) send(e.dataTransfer.files[0]);
+  };
+  input.onchange = () => { if (input.files[0]) send(input.files[0]); };
+  const send = (file) => {
     if (file.size > data.limit) {
       state.textContent = `${file.name} is larger than this server takes (${data.limit_text}).`;
       return;

@@ -9,6 +9,7 @@ from oneframe.core.errors import OneframeError
 from oneframe.core.timefmt import timestamp
 from oneframe.search.export import compare_to_csv, compare_to_json
 from oneframe.search.floor import MIN_SCORE
+from oneframe.search.query_parts import MAX_QUERY_CHARS
 
 ui.start_page()
 if st.session_state.pop("to_search", False):  # Similar on a card: frames like it, on Search
@@ -37,7 +38,7 @@ asked_texts = {letter: text for letter, text, _ in variants}
 for i, column in enumerate(st.columns(count)):
     with column:
         text = st.text_input(f"Variant {LETTERS[i]}", key=f"variant-{i}",
-                             placeholder=EXAMPLES[i])
+                             placeholder=EXAMPLES[i], max_chars=MAX_QUERY_CHARS)
         weight = weight_slider(text, f"weight-{i}")
         if text.strip():
             with st.expander("Seen and said"):

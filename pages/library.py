@@ -8,6 +8,7 @@ from dashboard import ui, uploads
 from dashboard.safe import plain, web_link
 from oneframe.core.errors import OneframeError
 from oneframe.dialogue.captions import CAPTION_SUFFIXES
+from oneframe.dialogue.tracks import choose_track, list_tracks
 from oneframe.ingest.remove import remove as remove_video
 from oneframe.library.folders import MissingEntry
 from oneframe.search.export import cues_to_vtt
@@ -51,6 +52,26 @@ def confirm(vid: str, title: str, column) -> None:
         st.rerun()
 
 
+def track_choice(record) -> int | None:
+    """The subtitle track to read, where the kept file holds several (as on Add video): the
+    one it was read from, else the automatic choice."""
+    path = record.video_path
+    tracks = {t.number: t for t in list_tracks(path)} if path is not None and \
+        path.is_file() else {}
+    if len(tracks) < 2:
+        return None
+    best = choose_track(list(tracks.values()), record.caption_lang or "en")
+    was = (record.track or {}).get("number")
+    pick = st.selectbox(
+        "Subtitle track", [0, *tracks], index=[0, *tracks].index(was) if was in tracks else 0,
+        key=f"readd-track-{record.id}",
+        format_func=lambda n: f"Automatic: {best.describe()}" if n == 0 and best
+        else "Automatic" if n == 0 else tracks[n].describe(),
+        help="The file holds several subtitle tracks; the automatic choice is the caption "
+        "language's full track, else English, else any.")
+    return int(pick) or None
+
+
 def readd_form(record) -> None:
     """Re-add: the same video indexed again with the choices given here, replacing its entry
     (from its link for a web video, else from the file the library keeps)."""
@@ -69,6 +90,7 @@ def readd_form(record) -> None:
         interval = left.number_input("Seconds between frames", 0.25, 10.0,
                                      float(record.interval), 0.25,
                                      key=f"readd-interval-{record.id}")
+        subtitle_track = track_choice(record)
         go, cancel = st.columns(2)
         submitted = go.form_submit_button("Re-add", type="primary")
         cancelled = cancel.form_submit_button("Cancel")
@@ -104,7 +126,7 @@ def readd_form(record) -> None:
     uploads.submit(web or str(record.video_path), record.title, folder, remove_folder, policy,
                    captions=caption_file, source_label=None if web else record.source,
                    lang=lang.strip() or "en", speech=speech, ocr=ocr, interval=float(interval),
-                   model=record.model, replace=record.id)
+                   model=record.model, replace=record.id, subtitle_track=subtitle_track)
     st.session_state.pop("readd", None)
     st.switch_page("pages/ingest.py")
 

@@ -10,6 +10,7 @@ from oneframe.core.timefmt import timestamp
 from oneframe.media.images import read_image
 from oneframe.search.export import hits_to_csv, hits_to_json
 from oneframe.search.floor import MIN_SCORE
+from oneframe.search.query_parts import MAX_QUERY_CHARS
 
 ui.start_page()
 
@@ -24,7 +25,7 @@ if "play" in st.query_params:  # a link to a moment (a card's "Take it" menu giv
     st.query_params.clear()
 
 ask, go = st.columns([6, 1], vertical_alignment="bottom")
-query = ask.text_input("Describe the moment", key="query",
+query = ask.text_input("Describe the moment", key="query", max_chars=MAX_QUERY_CHARS,
                        placeholder="what is on screen (“a man in a tuxedo, close-up”) or what "
                        "was said (“she calls him an Italian stuntman”)")
 go.button("Search", type="primary", icon=":material/search:", width="stretch", key="go",

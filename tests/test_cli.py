@@ -113,3 +113,51 @@ def test_the_oneframe_command_is_installed(tmp_path) -> None:
     run = subprocess.run([str(command), "captions", str(tmp_path / "a.srt")],
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 0 and "Hello there" in run.stdout
+
+
+def test_what_a_new_user_met_on_the_command_line(tmp_path) -> None:
+    """Tried as a user: --queries - and --queries <(...) were refused, `search` alone was a
+    traceback-like exit 1, undecodable text a TypeError, and list/remove/store had no help."""
+    run = run_cli("search")
+    assert run.returncode == 2 and "Give a query" in run.stderr
+    run = subprocess.run([sys.executable, "-m", "oneframe", "search", b"door \xff"],
+                         capture_output=True, timeout=120, cwd=ROOT)
+    assert run.returncode == 2 and b"not text" in run.stderr and b"Traceback" not in run.stderr
+    run = run_cli("search", "--queries", "-", input='{"query": "a\\ud800b"}\n')
+    assert run.returncode == 2 and "line 1" in run.stderr and "not text" in run.stderr
+    run = run_cli("search", "x" * 501)
+    assert run.returncode == 2 and "at most 500" in run.stderr
+    empty = {"ONEFRAME_LIBRARY": str(tmp_path / "empty")}
+    import os
+
+    for how in ("-", "pipe"):
+        argv = f"{sys.executable} -m oneframe search --queries " + (
+            "- <<< '{\"query\": \"door\"}'" if how == "-" else
+            "<(echo '{\"query\": \"door\"}')")
+        run = subprocess.run(["bash", "-c", argv], capture_output=True, text=True,
+                             timeout=120, cwd=ROOT, env={**os.environ, **empty})
+        assert "library is empty" in run.stderr and "does not exist" not in run.stderr, how
+    for command in ("list", "remove", "store"):
+        helped = run_cli(command, "--help")
+        assert helped.returncode == 0 and len(helped.stdout.split("\n\n")[1]) > 40, command
+
+
+def test_doctor_says_what_this_installation_can_do_and_why_not(tmp_path) -> None:
+    import json
+    import os
+
+    env = {**os.environ, "ONEFRAME_LIBRARY": str(tmp_path / "lib")}
+    run = subprocess.run([sys.executable, "-m", "oneframe", "doctor", "--json"],
+                         capture_output=True, text=True, timeout=300, cwd=ROOT, env=env)
+    checks = [json.loads(line) for line in run.stdout.splitlines()]
+    assert run.returncode == 0, run.stderr
+    found = {(c["section"], c["name"]): c for c in checks}
+    assert found[("Models", "picture model")]["state"] == "ok"
+    assert found[("Media", "libx264")]["state"] == "ok"
+    assert found[("Settings", "ONEFRAME_LIBRARY")]["says"].endswith("(from the environment)")
+    assert "may use" in found[("CPU", "kernels")]["says"]
+    broken = {**env, "ONEFRAME_MODEL": str(tmp_path / "no-such-model")}
+    run = subprocess.run([sys.executable, "-m", "oneframe", "doctor"], capture_output=True,
+                         text=True, timeout=300, cwd=ROOT, env=broken)
+    assert run.returncode == 1 and "NO  picture model" in run.stdout
+    assert "set by ONEFRAME_MODEL" in run.stdout and "Traceback" not in run.stderr

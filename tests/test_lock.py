@@ -76,3 +76,16 @@ def test_the_package_declares_what_requirements_txt_lists() -> None:
     assert set(declared) == set(listed)
     assert all(str(declared[n].specifier) == str(listed[n].specifier) for n in listed)
     assert project["scripts"]["oneframe"] == "oneframe.cli.main:main"
+
+
+def test_make_run_after_make_test_installs_nothing() -> None:
+    """Tried as a user: `make run` after `make test` reinstalled the speech and large extras."""
+    import subprocess
+
+    import pytest
+
+    if not (ROOT / ".venv" / ".requirements-dev").is_file():
+        pytest.skip("this venv was not set up by `make test` (no .venv/.requirements-dev)")
+    planned = subprocess.run(["make", "-n", "run"], cwd=ROOT, capture_output=True, text=True,
+                             timeout=60).stdout
+    assert "pip" not in planned and "streamlit run Home.py" in planned, planned

@@ -117,3 +117,75 @@ def test_an_offline_hub_model_is_advised_by_its_own_id(monkeypatch) -> None:
     assert "clip-vit-base-patch32" not in message
     assert "google/siglip2-base-patch16-256" in visitor and "ONEFRAME_MODEL" not in visitor
     assert models.load_failure("google/siglip2-base-patch16-256") is not None
+
+
+def test_a_cached_graph_overwritten_with_garbage_is_made_again_once(
+        tmp_path, monkeypatch, caplog) -> None:
+    """Tried by a reviewer: a cached text tower overwritten with garbage of the same size made
+    every search fail with INVALID_PROTOBUF, for ever (the cache is checked by size only)."""
+    import pytest
+
+    from oneframe.encoders import models
+    from oneframe.encoders.dual import load_encoder, resolve_model
+    from oneframe.encoders.onnx_models import cache_root
+
+    pytest.importorskip("torch", reason="exporting a checkpoint to ONNX needs torch")
+    monkeypatch.setenv("ONEFRAME_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("ONEFRAME_ENGINE", "onnxruntime")
+    encoder = load_encoder()
+    if "ONNX" not in encoder.precision:
+        pytest.skip(f"this CPU runs the tiny model by torch ({encoder.precision})")
+    before = encoder.embed_texts(["a red door"])
+    [text] = list((cache_root() / "onnx").glob("dual-*/text.onnx"))
+    text.write_bytes(b"\0garbage" * (text.stat().st_size // 8) + b"\0" *
+                     (text.stat().st_size % 8))
+    for key in list(models._LOADED):  # a new process: the damaged file is loaded afresh
+        models.forget(*key)
+    with caplog.at_level("WARNING", logger="oneframe"):
+        again = load_encoder(resolve_model()).embed_texts(["a red door"])
+    assert abs(float((again @ before.T)[0, 0]) - 1) < 1e-3
+    assert "can't be read" in caplog.text and "making it again" in caplog.text
+
+
+def test_a_hostile_model_folder_is_refused_when_opened(tmp_path, monkeypatch) -> None:
+    """Tried by a reviewer: `dim: -1` left a damaged entry, `max_length` 1e9 aborted the
+    process, a NaN logit_scale returned no hits, a huge image size ran out of memory and
+    external data outside the folder was a traceback. Each is a clear error when opened."""
+    import json
+    import shutil
+
+    import pytest
+
+    from oneframe.core.errors import ModelError
+    from oneframe.encoders import models
+    from oneframe.encoders.dual import load_encoder
+    from oneframe.encoders.onnx_models import cache_root
+
+    pytest.importorskip("torch", reason="exporting a checkpoint to ONNX needs torch")
+    monkeypatch.setenv("ONEFRAME_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("ONEFRAME_ENGINE", "onnxruntime")
+    if "ONNX" not in load_encoder().precision:
+        pytest.skip("this CPU runs the tiny model by torch")
+    [made] = list((cache_root() / "onnx").glob("dual-*"))
+    good = json.loads((made / "meta.json").read_text())
+    for n, (change, says) in enumerate((
+            (lambda m: m.update(dim=-1), "dim is -1"),
+            (lambda m: m["text"].update(max_length=10 ** 9), "max_length is 1000000000"),
+            (lambda m: m.update(logit_scale=float("nan")), "logit_scale is nan"),
+            (lambda m: m["image"].update(box=[100000, 100000]), "box is 100000"))):
+        folder = tmp_path / f"hostile-{n}"
+        shutil.copytree(made, folder)
+        meta = json.loads(json.dumps(good))
+        change(meta)
+        (folder / "meta.json").write_text(json.dumps(meta))
+        models.forget(next(k for k, _ in models._LOADED), str(folder))
+        with pytest.raises(ModelError, match=says):
+            load_encoder(str(folder))
+    outside = tmp_path / "outside"
+    shutil.copytree(made, outside)
+    graph = (outside / "image.onnx").read_bytes()
+    name = b"../../../../etc/passwd"
+    (outside / "image.onnx").write_bytes(graph + b"\x0a\x08location\x12" + bytes([len(name)])
+                                         + name)
+    with pytest.raises(ModelError, match="outside the folder"):
+        load_encoder(str(outside))

@@ -881,6 +881,16 @@ def test_a_file_with_several_subtitle_tracks_offers_a_choice(app: AppTest, tmp_p
     assert ok(at) and "German subtitle track" in shown(at.success)
     record = next(r for r in Library().list() if r.title == "Film")
     assert record.track["number"] == 2 and record.caption_lang == "de"
+    # tried as a user: Re-add offered no track choice; it does, set to the track in use
+    at = page(at, "library")
+    at.button(key=f"readd-{record.id}").click().run()
+    choice = at.selectbox(key=f"readd-track-{record.id}")
+    assert choice.value == 2 and "#1 English subtitle track" in choice.format_func(1)
+    choice.set_value(1)
+    next(b for b in at.button if b.label == "Re-add").click().run()
+    at = finish_ingest(page(at, "ingest"))
+    again = next(r for r in Library().list() if r.title == "Film")
+    assert again.track["number"] == 1 and again.caption_lang == "en"
 
 
 def test_the_picture_model_is_chosen_from_presets_and_never_a_server_folder(
@@ -902,7 +912,7 @@ def test_the_picture_model_is_chosen_from_presets_and_never_a_server_folder(
     at = page(at, "ingest")
     at.selectbox(key="picture_model").set_value("other").run()
     at.text_input(key="other_model").input("/etc/models/secret").run()
-    upload_video(at, "Preset.mp4", scene_video.read_bytes())
+    assert "Preset.mp4" in text_of(at)  # the failed add's file, kept for a retry
     at.button(key="add").click().run()
     assert "hub id (organisation/name)" in shown(at.error) and not busy(at)
 

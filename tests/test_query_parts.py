@@ -192,3 +192,33 @@ def test_quoted_words_must_be_in_the_line_and_minus_words_leave_moments_out(
     assert index.search(SEEN, visual_weight=1.0).hits[0].frame_index == 7
     pictured = index.search(f"{SEEN} -balloon", visual_weight=1.0).hits
     assert all(h.frame_index != 7 for h in pictured)  # its picture matches the excluded word
+
+
+def test_a_hostile_query_is_parsed_in_linear_time_and_limited_everywhere() -> None:
+    """Tried by a reviewer: 40,000 spaces took 77 s to parse (holding every session), 10,000
+    -words 37 s; queries had no length limit. A quadratic parse of these would not finish
+    within the suite's time limit."""
+    from oneframe.core.errors import OneframeError
+    from oneframe.search.query_parts import MAX_QUERY_CHARS, check_query
+
+    spaced = parse("the door" + " " * 400_000 + "said: open it")
+    assert spaced.said == "open it" and spaced.seen == "the door"
+    excluded = parse(" ".join(f"-w{i}" for i in range(50_000)) + " a red door")
+    assert len(excluded.exclude) == 50_000 and excluded.whole == "a red door"
+    with pytest.raises(OneframeError, match=f"at most {MAX_QUERY_CHARS}"):
+        check_query("x" * (MAX_QUERY_CHARS + 1))
+    with pytest.raises(OneframeError, match="more than 12 words"):
+        check_query(" ".join(f"-w{i}" for i in range(13)))
+    with pytest.raises(OneframeError, match="not text"):
+        check_query("door \udcff")
+
+
+def test_a_megabyte_long_line_is_highlighted_in_linear_time() -> None:
+    """Tried by a reviewer: a caption file with one 1.3 MB line made every search of its video
+    take 9.5 s (the highlighting built strings in quadratic time)."""
+    from oneframe.search.highlight import highlight
+
+    line = "open the door " * 100_000
+    segments = highlight(line, {"door"})
+    assert "".join(text for text, _ in segments) == line
+    assert sum(hit for _, hit in segments) == 100_000

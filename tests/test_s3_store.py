@@ -197,8 +197,9 @@ def test_a_server_gone_mid_write_leaves_the_store_recoverable_by_sync(
     s3.back()
     run = oneframe("store", "sync")
     assert run.returncode == 0 and store_says(run) == (4, 4), run.stdout + run.stderr
-    # the server went before the first table's version was committed (its third object)
-    assert "videos was left half made; making it again" in run.stderr
+    # which table the cut tore depends on the order LanceDB uploads a table's objects in
+    # (several at once): a fresh clone once found another one torn. What holds whatever it
+    # tore is tested: the sync makes the store whole
     from oneframe.index.store import VectorStore
 
     assert VectorStore(Library()).ready() == sorted(Library().ids())

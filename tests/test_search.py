@@ -263,12 +263,15 @@ def test_the_film_whose_lines_say_the_names_is_likelier() -> None:
     assert alone[0].dialog == pytest.approx(named[1].dialog * 4)  # a quarter beside the named
 
 
-def test_lexical_matching_without_a_sentence_model(monkeypatch, tmp_path: Path) -> None:
+def test_lexical_matching_without_a_sentence_model(monkeypatch, tmp_path: Path,
+                                                   caplog) -> None:
     monkeypatch.setenv("ONEFRAME_DIALOG_MODEL", str(tmp_path / "no-such-model"))
     library = Library()
     times, vectors, _ = film(seed=6)
-    record = plant(library, "plain", times, vectors, CUES, resolve_model())
-    assert record.dialog_model is None and "no-such-model" in record.notes[0]
+    with caplog.at_level("WARNING", logger="oneframe"):
+        record = plant(library, "plain", times, vectors, CUES, resolve_model())
+    assert record.dialog_model is None and "searched by its words" in record.notes[0]
+    assert "no-such-model" in caplog.text and "ONEFRAME_DIALOG_MODEL" in caplog.text
     hit = SearchIndex(library).search("quick brown fox", visual_weight=0.0).hits[0]
     assert hit.time == 12.0 and hit.dialog > 0.5
 

@@ -47,6 +47,9 @@ def exported(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> 
     made = {"picture": folder / "picture", "dialogue": folder / "dialogue"}
     run = oneframe("model", "export", str(tiny_model_dir), str(made["picture"]), env=env)
     assert run.returncode == 0 and "picture model, ONNX" in run.stdout, run.stderr
+    # tried as a user: it ran half a minute in silence; each step is said as it starts
+    assert "loading the checkpoint" in run.stderr and "image: tracing the graph" in run.stderr
+    assert "MB written" in run.stderr
     if SENTENCE_MODEL is not None:
         run = oneframe("model", "export", str(SENTENCE_MODEL), str(made["dialogue"]),
                        "--kind", "dialogue", env=env)

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from oneframe.cli.doctor import add_parser as add_doctor
 from oneframe.cli.export import add_parser as add_export
 from oneframe.cli.model import add_parser as add_model
 from oneframe.cli.values import band, count, filename, positive_seconds, readable, seconds, share
@@ -222,8 +223,8 @@ def _queries(args: argparse.Namespace) -> list[dict[str, Any]]:
                 raise ValueError("each line needs a \"query\" string")
             check_query(item["query"])
         except (ValueError, OneframeError) as exc:
-            raise UsageError(f"{args.queries}, line {number}: not a query line ({exc}); write "
-                             '{"query": "..."} per line.') from None
+            raise UsageError(f"{args.queries}, line {number}: not a JSON query line ({exc}); "
+                             'write {"query": "..."} per line.') from None
         items.append(item)
     return items
 
@@ -484,6 +485,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_export(sub)
     add_model(sub)
+    add_doctor(sub)
 
     p = sub.add_parser("captions", help="print the cleaned cues of caption files")
     p.add_argument("files", nargs="+")

@@ -5,6 +5,8 @@ or ``--model`` may name it)."""
 from __future__ import annotations
 
 import argparse
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +37,15 @@ def export_model(args: argparse.Namespace) -> int:
         from oneframe.encoders.onnx_export import export_model as export
     except ImportError as exc:  # torch or onnx not installed
         raise ModelError(_needs_extra()) from exc
+    from oneframe.encoders.onnx_export import SAY
+
     kind = {"picture": "dual", "dialogue": "sentences", None: None}[args.kind]
+    started = time.perf_counter()
+
+    def say(step: str) -> None:  # what it is doing, for the half minute it takes
+        print(f"{time.perf_counter() - started:5.1f} s  {step}", file=sys.stderr, flush=True)
+
+    SAY.set(say)
     try:
         made = export(args.source, folder, kind)
     except ImportError as exc:
@@ -43,6 +53,8 @@ def export_model(args: argparse.Namespace) -> int:
     except Exception as exc:
         raise ModelError(f"Could not export '{args.source}': {str(exc).strip().splitlines()[0]}"
                          if str(exc).strip() else f"Could not export '{args.source}'.") from exc
+    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    say(f"done: {size / 1e6:,.0f} MB written")
     print(f"{folder}\t{'picture' if made == 'dual' else 'dialogue'} model, ONNX")
     return 0
 

@@ -1,6 +1,7 @@
 """Progress reporting by callback: the core calls ``progress(stage, done, total)``."""
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from enum import StrEnum
 
 
@@ -32,3 +33,15 @@ was. Nothing is reported once the video is committed, so a cancel never meets a 
 
 def no_progress(stage: Stage, done: int, total: int) -> None:
     """The default callback: report nothing."""
+
+
+STOP: ContextVar[Callable[[], None] | None] = ContextVar("oneframe_stop", default=None)
+"""Set by whoever runs the work (a job of the queue): raises where it was cancelled."""
+
+
+def checkpoint() -> None:
+    """Stop here if the work was cancelled: for long loops that report no progress (parsing
+    a caption file of hundreds of thousands of lines)."""
+    stop = STOP.get()
+    if stop is not None:
+        stop()

@@ -16,6 +16,7 @@ import webvtt
 
 from oneframe.core import settings
 from oneframe.core.errors import CaptionError
+from oneframe.core.progress import checkpoint
 from oneframe.core.settings import number
 from oneframe.dialogue import subformats
 from oneframe.dialogue.cues import Cue, RawCue, clean_text
@@ -152,6 +153,7 @@ def parse_raw_cues(text: str, fmt: str, name: str) -> list[RawCue]:
     """Parse caption text with webvtt-py; any parser failure becomes a CaptionError."""
     try:
         parsed = webvtt.from_buffer(io.StringIO(_normalise(text, fmt)), format=fmt)
+        checkpoint()
         cues = [
             RawCue(c.start_time.in_milliseconds() / 1000, c.end_time.in_milliseconds() / 1000,
                    c.raw_text)
@@ -180,7 +182,9 @@ def clean_cues(raw_cues: list[RawCue]) -> list[Cue]:
     if is_rolling(raw_cues):
         return rolling_cues(raw_cues)
     cues: list[Cue] = []
-    for raw in sorted(raw_cues, key=lambda c: (c.start, c.end)):
+    for n, raw in enumerate(sorted(raw_cues, key=lambda c: (c.start, c.end))):
+        if n % 2000 == 0:
+            checkpoint()  # a cancel is heard in a file of hundreds of thousands of lines
         text = clean_text(raw.raw)
         if not text:
             continue

@@ -10,9 +10,10 @@ Vectors come back L2-normalised as float32; the library stores them as float16.
 
 from __future__ import annotations
 
+import functools
 import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -31,7 +32,14 @@ from oneframe.encoders.models import (
     quiet_transformers,
     resolve,
 )
-from oneframe.encoders.onnx_models import OnnxDual, export_folder, from_export, from_model_folder
+from oneframe.encoders.onnx_models import (
+    DamagedGraph,
+    OnnxDual,
+    export_folder,
+    from_export,
+    from_model_folder,
+    repaired,
+)
 from oneframe.encoders.precision import ENGINE_ENV, choose, onnx_allowed, quantisation, setting
 from oneframe.encoders.preprocess import ImagePrep, TextPrep
 from oneframe.encoders.published import PublishedDual, published_dual
@@ -77,13 +85,28 @@ class Encoder:
         chunks = []
         for i in range(0, len(images), batch):
             with INFERENCE:
-                chunks.append(_normalise(self.backend.image_features(images[i:i + batch])))
+                chunks.append(_normalise(self._run(functools.partial(
+                    self._images, images[i:i + batch]))))
         return np.concatenate(chunks)
+
+    def _images(self, images: Sequence[np.ndarray]) -> np.ndarray:
+        return np.asarray(self.backend.image_features(images))
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
         """Normalised text vectors, ``(n, dim)`` float32: the same for a text alone or in a
         batch (padding is masked, or fixed as the family was trained)."""
-        return _normalise(self.backend.text_features(texts))
+        return _normalise(self._run(lambda: self.backend.text_features(texts)))
+
+    def _run(self, work: Callable[[], np.ndarray]) -> np.ndarray:
+        """``work()``; where a cached graph turns out damaged, once more after it is made
+        again (a log line says so)."""
+        try:
+            return work()
+        except DamagedGraph as exc:
+            fresh = repaired(exc, f"picture:{setting(device())}", self.model_id,
+                             lambda: load_encoder(self.model_id))
+            self.backend = fresh.backend
+            return work()
 
 
 class TorchDual:

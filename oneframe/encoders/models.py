@@ -33,6 +33,13 @@ def resolve(model: str | None, env: str, default: str) -> str:
     return settings.model(env, model, default)
 
 
+def forget(kind: str, model_id: str) -> None:
+    """Let go of a loaded model (found damaged): the next :func:`load_once` loads it anew."""
+    with _LOCK:
+        _LOADED.pop((kind, model_id), None)
+        _FAILED.pop((kind, model_id), None)
+
+
 def load_once(kind: str, model_id: str, load: Callable[[str], T]) -> T:
     """``load(model_id)`` the first time this process asks for it; the same object after.
 

@@ -18,6 +18,7 @@ import tempfile
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,10 @@ AGREEMENT = 0.99
 """Least cosine between an export's vectors and torch's float32 ones on the sample inputs."""
 SAMPLE_TEXTS = ["a man in a tuxedo, close-up", "Two People Talking In A Car At Night",
                 "the", "she calls him an Italian stuntman " * 12]
+
+
+SAY: ContextVar[Callable[[str], None]] = ContextVar("oneframe_export_say", default=lambda _: None)
+"""Told each step of an export as it starts (``oneframe model export`` prints them)."""
 
 
 class ExportError(RuntimeError):
@@ -151,6 +156,7 @@ def _export(owner: Any, forward: Callable[..., Any], samples: list[dict[str, Any
 
     inputs = samples[0]
     names = list(inputs)
+    SAY.get()(f"{path.stem}: tracing the graph")
     axes = {n: {0: "batch"} if n == "pixel_values" else {0: "batch", 1: "tokens"} for n in names}
     raw = path.with_suffix(".float32.onnx")
     with warnings.catch_warnings(), torch.no_grad(), _quiet_root_logger():
@@ -166,8 +172,11 @@ def _export(owner: Any, forward: Callable[..., Any], samples: list[dict[str, Any
     agreements = []
     for per_channel in (False, True, None):  # int8, int8 per output channel, else float32
         if per_channel is None:
+            SAY.get()(f"{path.stem}: int8 moved its vectors too far; keeping float32")
             os.replace(raw, path)
         else:
+            SAY.get()(f"{path.stem}: quantising its weights to int8"
+                      + (" per output channel" if per_channel else ""))
             with warnings.catch_warnings(), _quiet_root_logger():
                 warnings.simplefilter("ignore")
                 quantize_dynamic(str(raw), str(path), weight_type=QuantType.QInt8,
@@ -255,6 +264,7 @@ def export_model(source: str, folder: Path, kind: str | None = None) -> str:
     from oneframe.encoders.precision import quantisation
 
     quiet_transformers()
+    SAY.get()(f"loading the checkpoint {source}")
     model = pretrained(AutoModel.from_pretrained, source).float().eval()
     dual = hasattr(model, "get_image_features") and hasattr(model, "get_text_features")
     made = kind or ("dual" if dual else "sentences")

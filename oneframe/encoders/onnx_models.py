@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -21,6 +22,7 @@ from typing import Any, TypeGuard, TypeVar
 import numpy as np
 
 from oneframe.core import settings
+from oneframe.core.errors import ModelError
 from oneframe.encoders.preprocess import ImagePrep
 
 CACHE_ENV = settings.CACHE
@@ -220,9 +222,45 @@ class Tower:
                 # Idle threads that spin would take the core the video decoder runs on.
                 options.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 options.log_severity_level = 3
-                self._session = ort.InferenceSession(
-                    str(self.path), options, providers=["CPUExecutionProvider"])
+                try:
+                    self._session = ort.InferenceSession(
+                        str(self.path), options, providers=["CPUExecutionProvider"])
+                except Exception as exc:  # a graph overwritten, truncated, not ONNX
+                    raise DamagedGraph(self.path, exc) from exc
             return self._session
+
+
+class DamagedGraph(ModelError):
+    """An ONNX graph that ONNX Runtime can't read: where it is a cached export (made or
+    downloaded by oneframe), it is made again once (:func:`repaired`)."""
+
+    def __init__(self, path: Path, exc: BaseException) -> None:
+        self.path = path
+        why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        super().__init__(f"The model graph {path} can't be read ({why[:200]}). Where it is a "
+                         "file of your own, make it again; oneframe's own cached copies are "
+                         "made again by themselves.",
+                         visitor="A model file of this server is damaged; whoever runs it "
+                         "can see which in its log or with `oneframe doctor`.")
+
+    @property
+    def cached(self) -> bool:
+        """Whether the graph is one of oneframe's cached exports (never a user's folder)."""
+        return self.path.resolve().is_relative_to(cache_root().resolve())
+
+
+def repaired(exc: DamagedGraph, kind: str, model_id: str, reload: Callable[[], T]) -> T:
+    """The model loaded again after its cached export ``exc`` names was found damaged: the
+    export removed, the process's copy forgotten, ``reload`` run (it exports or downloads it
+    again); ``exc`` raised again where the graph is not a cached one."""
+    from oneframe.encoders.models import forget
+
+    if not exc.cached:
+        raise exc
+    LOG.warning("oneframe: %s; removing it and making it again", exc)
+    discard(exc.path.parent)
+    forget(kind, model_id)
+    return reload()
 
 
 class Tokens:
@@ -251,13 +289,72 @@ class Tokens:
         return {name: np.asarray(arrays[name], np.int64) for name in self.spec["inputs"]}
 
 
+LIMITS = {"dim": (1, 8192), "max_length": (1, 4096), "shortest_edge": (0, 4096), "box": (1, 4096)}
+"""What an export's settings may be: a folder saying otherwise is refused when opened."""
+
+
+def settings_of(folder: Path) -> dict[str, Any]:
+    """An export folder's meta.json, checked: its sizes within ``LIMITS``, its temperature a
+    finite positive number, its graphs inside the folder; ModelError naming what is wrong."""
+    meta = json.loads((folder / META).read_text(encoding="utf-8"))
+
+    def bad(what: str) -> ModelError:
+        return ModelError(f"The model folder {folder} is not one oneframe can use: its "
+                          f"meta.json says {what}. Make it again with `oneframe model "
+                          "export`.", visitor="A model folder of this server is not usable; "
+                          "whoever runs it can see why in its log or with `oneframe doctor`.")
+
+    def within(name: str, value: Any) -> None:
+        low, high = LIMITS[name]
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise bad(f"{name} is {str(value)[:40]} (it must be a whole number from {low} to "
+                      f"{high})")
+
+    if not isinstance(meta, dict):
+        raise bad("nothing usable")
+    within("dim", meta.get("dim"))
+    within("max_length", (meta.get("text") or {}).get("max_length"))
+    if "image" in meta:
+        image = meta["image"] or {}
+        within("shortest_edge", image.get("shortest_edge") or 0)
+        for side in image.get("box") or [None]:
+            within("box", side)
+    if "logit_scale" in meta:
+        scale = meta["logit_scale"]
+        if not isinstance(scale, int | float) or not math.isfinite(scale) or not 0 < scale <= 1e4:
+            raise bad(f"logit_scale is {str(scale)[:40]} (a finite number above 0)")
+    for graph in folder.glob("*.onnx"):
+        _outside_data(graph, folder, bad)
+    return meta
+
+
+def _outside_data(graph: Path, folder: Path, bad: Callable[[str], ModelError]) -> None:
+    """``bad`` where ``graph`` names external data (tensors in other files) outside
+    ``folder``: ONNX Runtime would read whatever file it names. The names are the values of
+    the graph's ``location`` entries (protobuf: key, then a length-prefixed value)."""
+    data = graph.read_bytes()
+    key = b"\x0a\x08location\x12"
+    at = data.find(key)
+    while at >= 0:
+        start, size, shift = at + len(key), 0, 0
+        while start < len(data) and shift < 35:  # the value's length, a varint
+            size |= (data[start] & 0x7F) << shift
+            start, shift = start + 1, shift + 7
+            if not data[start - 1] & 0x80:
+                break
+        name = data[start:start + size].decode("utf-8", "replace")
+        if not (folder / name).resolve().is_relative_to(folder.resolve()):
+            raise bad(f"{graph.name} reads tensors from {name[:200]}, outside the folder")
+        at = data.find(key, start + size)
+
+
 class OnnxDual:
     """A dual encoder's two towers from an export folder (see ``onnx_export.export_dual``)."""
 
     engine = "ONNX Runtime"
 
     def __init__(self, folder: Path) -> None:
-        meta = json.loads((folder / META).read_text(encoding="utf-8"))
+        meta = settings_of(folder)
         self.folder = folder
         images, texts = meta["image_precision"], meta["text_precision"]
         self.precision = images if images == texts else f"{images} images, {texts} text"
@@ -283,7 +380,7 @@ class OnnxSentences:
     engine = "ONNX Runtime"
 
     def __init__(self, folder: Path) -> None:
-        meta = json.loads((folder / META).read_text(encoding="utf-8"))
+        meta = settings_of(folder)
         self.precision = meta["text_precision"]
         self._int8 = self.precision == "int8"
         self.dim = int(meta["dim"])

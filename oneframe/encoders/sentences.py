@@ -26,10 +26,12 @@ from oneframe.core import settings
 from oneframe.core.errors import ModelError
 from oneframe.encoders import models
 from oneframe.encoders.onnx_models import (
+    DamagedGraph,
     OnnxSentences,
     export_folder,
     from_export,
     from_model_folder,
+    repaired,
 )
 from oneframe.encoders.precision import choose, onnx_allowed, quantisation, setting
 from oneframe.encoders.published import PublishedSentences, published_sentences
@@ -89,7 +91,7 @@ class SentenceEncoder:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         chunks = []
         for start in range(0, len(order), BATCH):
-            chunks.append(self.backend([texts[i] for i in order[start:start + BATCH]]))
+            chunks.append(self._run([texts[i] for i in order[start:start + BATCH]]))
             if done is not None:
                 done(min(start + BATCH, len(order)))
         if not chunks:
@@ -97,6 +99,18 @@ class SentenceEncoder:
         out = np.empty((len(texts), chunks[0].shape[1]), np.float32)
         out[order] = np.concatenate(chunks)
         return out
+
+
+    def _run(self, texts: list[str]) -> np.ndarray:
+        """The backend on ``texts``; where a cached graph turns out damaged, once more after
+        it is made again (a log line says so)."""
+        try:
+            return self.backend(texts)
+        except DamagedGraph as exc:
+            fresh = repaired(exc, f"dialogue:{setting(models.device())}", self.model_id,
+                             lambda: load_sentence_encoder(self.model_id))
+            self.backend = fresh.backend
+            return self.backend(texts)
 
 
 class TorchSentences:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from oneframe.core.errors import OneframeError
-from oneframe.core.progress import Progress, Stage
+from oneframe.core.progress import STOP, Progress, Stage
 
 WAITING, RUNNING, DONE, FAILED, CANCELLED = "waiting", "running", "done", "failed", "cancelled"
 LOG = logging.getLogger("oneframe")
@@ -94,6 +94,7 @@ class Job:
             if self.state != WAITING:
                 return
             self.state = RUNNING
+        token = STOP.set(self._stop)
         try:
             record = self.work(self.progress)
         except BaseException as exc:  # noqa: BLE001 - even SystemExit: a job never hangs "running"
@@ -114,7 +115,12 @@ class Job:
                 self.on_done()
             self.record, self.state = record, DONE
         finally:
+            STOP.reset(token)
             self._clean()
+
+    def _stop(self) -> None:
+        if self._cancel.is_set():
+            raise IngestCancelled(f"Cancelled; {self.undone}.")
 
     def _clean(self) -> None:
         """Run the cleanup; one that fails is logged, and never stops the queue."""

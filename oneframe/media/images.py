@@ -8,6 +8,7 @@ already scaled down (the picture model looks at a few hundred pixels a side).
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from pathlib import Path
 
@@ -37,8 +38,10 @@ def read_image(source: str | Path | bytes, name: str | None = None) -> np.ndarra
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             try:
                 image = Image.open(io.BytesIO(data))  # the header only, so far
-            except Image.DecompressionBombError:  # Pillow's own ceiling, far above ours
-                raise _too_large(label, "more than 178", limit) from None
+            except Image.DecompressionBombError as exc:  # Pillow's ceiling, far above ours
+                pixels = re.search(r"\((\d+) pixels\)", str(exc))
+                raise _too_large(label, f"{int(pixels.group(1)) / 1e6:,.0f}" if pixels else
+                                 "more than 178", limit) from None
             width, height = image.size
             if width * height > limit * 1e6:
                 raise _too_large(label, f"{width:,}x{height:,} pixels, "
@@ -51,7 +54,9 @@ def read_image(source: str | Path | bytes, name: str | None = None) -> np.ndarra
 
 
 def _too_large(label: str, size: str, limit: float) -> SourceError:
+    advice = ("Resize it: a few hundred pixels a side is plenty to find frames that look like "
+              "it.")
     return SourceError(f"{label} is too large ({size} megapixels); the most oneframe reads is "
                        f"{limit:g} megapixels (the operator's setting {MAX_MEGAPIXELS_ENV}). "
-                       "Resize it: a few hundred pixels a side is plenty to find frames that "
-                       "look like it.")
+                       + advice, visitor=f"{label} is too large ({size} megapixels); the most "
+                       f"this server reads is {limit:g} megapixels. " + advice)
