@@ -195,7 +195,8 @@ def test_ingest_then_find_a_line_in_a_real_browser(server: str, tmp_path: Path) 
         page.get_by_role("link", name="Add video").click()
         page.get_by_text("Video file", exact=True).click()
         settle(page)
-        expect(page.locator("input[type=file]")).to_have_count(3)  # video, captions, cookies
+        expect(page.locator("input[type=file]")).to_have_count(2)  # video, captions
+        expect(page.get_by_text("Cookies file")).to_have_count(0)  # a file needs no signing in
 
         def uploader(label: str):
             return page.locator("[data-testid=stFileUploader]").filter(

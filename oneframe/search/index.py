@@ -43,6 +43,8 @@ _KEY_STRIDE = 1e7  # seconds: frame keys (video, time) stay sorted across the wh
 MARGIN_DISCOUNT = 0.9  # a frame only within the margin of a line ranks below one during it
 PICTURE_LEAD = 2.0  # Play starts this many seconds before a moment found by its picture
 SAME_LINE_SECONDS = 5.0  # the same words this close are one line said once
+SELF_FIRST = 1e-3
+"""How close to the best "more like this frame"'s own frame must score to come first."""
 EXCLUDED_PICTURE = 0.5
 """A frame whose picture matches an excluded word (``-word``) this well is left out."""
 
@@ -228,6 +230,8 @@ class SearchIndex:
         picked = distinct_moments(fused[eligible], hit_times[eligible],
                                   self.frame_video[eligible], top_k, min_gap, lines[eligible],
                                   self._overlaps(lines[eligible]))
+        if like is not None:
+            picked = self._itself_first(picked, eligible, fused, like)
         shown_visual = None if dialogue_only else visual
         hits = [self._hit(int(eligible[p]), fused, shown_visual, frame_dialog, frame_cue,
                           hit_times, matched, scores, int(lines[eligible[p]])) for p in picked]
@@ -241,6 +245,17 @@ class SearchIndex:
                     None if frame_dialog is None or not self.cues[i] else frame_dialog[lo:hi],
                     fused[lo:hi])
         return result
+
+    def _itself_first(self, picked: list[int], eligible: np.ndarray, fused: np.ndarray,
+                      like: tuple[str, int]) -> list[int]:
+        """``picked`` with the frame "more like this" was asked of first where it scores within
+        ``SELF_FIRST`` of the best (stored in float16, an identical frame elsewhere can score
+        a hair above it)."""
+        own = int(self.frame_offset[self.position[like[0]]] + like[1])
+        at = np.flatnonzero(eligible == own)
+        if not picked or not len(at) or fused[own] < fused[eligible[picked[0]]] - SELF_FIRST:
+            return picked
+        return [int(at[0]), *[p for p in picked if p != at[0]]][:len(picked)]
 
     @staticmethod
     def _sentence_vectors(futures: dict[tuple[str, str], Future[np.ndarray]],
