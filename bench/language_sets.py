@@ -21,8 +21,7 @@ import random
 from common import ROOT
 
 from oneframe.dialogue.captions import read_captions
-from oneframe.dialogue.languages import common_words
-from oneframe.dialogue.text import unspaced, words
+from oneframe.dialogue.text import common_words, unspaced, words
 
 SUBTITLES = ROOT.parent / "shared" / "data" / "subtitles"
 SETS = {  # name: (subtitle file under SUBTITLES, its language)

@@ -11,10 +11,9 @@ import streamlit as st
 from dashboard import media, takeout
 from dashboard.charts import CHANNEL_COLOURS
 from dashboard.safe import plain, web_link
+from oneframe.api import Hit, cues_to_vtt, moment_url
+from oneframe.api import Searcher as LibrarySearch
 from oneframe.core.timefmt import timestamp
-from oneframe.search.export import cues_to_vtt
-from oneframe.search.library import LibrarySearch
-from oneframe.search.results import Hit, moment_url
 
 STYLE = """<style>
 .of-bar{display:flex;align-items:center;gap:.4rem;font-size:.78rem;line-height:1.3rem}

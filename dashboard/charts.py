@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from oneframe.search.results import Hit, Timeline
+from oneframe.api import Hit, Timeline
 
 CHANNEL_COLOURS = {"picture": "#4e9af1", "dialogue": "#3ecf8e", "fused": "#f5a524"}
 VARIANT_COLOURS = ["#f5a524", "#4e9af1", "#3ecf8e", "#e5484d"]

@@ -17,8 +17,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse
 from starlette.routing import Route
 
+from oneframe.api import Library, is_valid_id
 from oneframe.core.errors import LibraryError
-from oneframe.library.folders import Library, is_valid_id
 
 PREFIX = "/oneframe/video/"
 

@@ -20,16 +20,19 @@ import streamlit as st
 
 from dashboard import ui, uploads
 from dashboard.safe import plain
-from oneframe.core.errors import OneframeError
-from oneframe.core.progress import Stage
-from oneframe.core.timefmt import timestamp
-from oneframe.ingest.jobs import CANCELLED, DONE, FAILED, Job, JobQueue
-from oneframe.library.folders import Library
-from oneframe.media.destination import default_name
-from oneframe.search.markers import MARKER_FORMATS, marker_files
-from oneframe.search.moments import (
+from oneframe.api import (
+    CANCELLED,
+    DONE,
+    FAILED,
+    MARKER_FORMATS,
+    Hit,
+    Job,
+    JobQueue,
+    Library,
     Moment,
     clip_file_name,
+    default_name,
+    marker_files,
     moments,
     save_clip,
     save_still,
@@ -37,7 +40,9 @@ from oneframe.search.moments import (
     still_file_name,
     supercut_file_name,
 )
-from oneframe.search.results import Hit
+from oneframe.core.errors import OneframeError
+from oneframe.core.progress import Stage
+from oneframe.core.timefmt import timestamp
 
 LOG = logging.getLogger("oneframe")
 UNMADE: dict[str, str] = {}

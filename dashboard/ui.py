@@ -15,14 +15,20 @@ from collections.abc import Sequence
 import streamlit as st
 
 from dashboard.safe import plain
+from oneframe.api import (
+    Encoder,
+    JobQueue,
+    Library,
+    LibraryScan,
+    VideoRecord,
+    load_encoder,
+    load_failure,
+    resolve_dialog_model,
+    resolve_model,
+    source_name,
+)
+from oneframe.api import Searcher as LibrarySearch
 from oneframe.core.errors import OneframeError
-from oneframe.encoders.dual import Encoder, load_encoder, resolve_model
-from oneframe.encoders.models import load_failure
-from oneframe.encoders.sentences import resolve_dialog_model
-from oneframe.ingest.jobs import JobQueue
-from oneframe.library.folders import Library, LibraryScan, VideoRecord
-from oneframe.search.library import LibrarySearch
-from oneframe.search.results import source_name
 
 LOG = logging.getLogger("oneframe")
 UNEXPECTED = "Something went wrong on this page"

@@ -16,8 +16,8 @@ from typing import Any
 import streamlit as st
 
 from dashboard import ui, upload_route
-from oneframe.library.atomic import claim, owner_gone
-from oneframe.sources.policy import ServePolicy
+from oneframe import api
+from oneframe.api import IngestOptions, ServePolicy, claim, owner_gone
 
 PREFIX = "oneframe-upload-"
 OWNER = ".owner"
@@ -69,26 +69,24 @@ KEPT: dict[str, str] = {}
 
 
 def submit(source: str, label: str, folder: Path, remove: Callable[[], None],
-           policy: ServePolicy, upload: Any = None, **options: Any) -> None:
+           policy: ServePolicy, options: IngestOptions, upload: Any = None) -> None:
     """Queue one ingest; the Add video page follows it from here on, whatever page is open.
 
     It may read only its upload folder and the operator's media folders, and fetch only from
     the addresses the policy allows. An ``upload`` (the arrived video file) whose ingest is
     cancelled or fails is kept for a retry (``KEPT``); otherwise its folder goes with the job.
     """
-    from oneframe.ingest import pipeline  # the module: its ingest is looked up at run time
-    from oneframe.ingest.jobs import CANCELLED, FAILED
 
     job: Any = None
 
     def cleanup() -> None:
-        if upload is not None and job is not None and job.state in (CANCELLED, FAILED):
+        if upload is not None and job is not None and job.state in (api.CANCELLED, api.FAILED):
             KEPT[job.id] = upload_route.restore(upload)
         else:
             remove()
 
     job = ui.jobs().submit(
-        label, lambda progress: pipeline.ingest(source, library=ui.library(), progress=progress,
-                                                policy=policy.with_folder(folder), **options),
+        label, lambda progress: api.add(source, options, library=ui.library(), progress=progress,
+                                        policy=policy.with_folder(folder)),
         cleanup=cleanup)
     st.session_state.setdefault("jobs", []).append(job.id)

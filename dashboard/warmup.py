@@ -23,10 +23,14 @@ def serve_pages_by_navigation() -> None:
 def warm() -> None:
     """Load the picture and dialogue models (and run each once), then the library's search
     index, so that a first query is quick."""
+    from oneframe.api import (
+        Library,
+        load_encoder,
+        load_sentence_encoder,
+        resolve_dialog_model,
+        resolve_model,
+    )
     from oneframe.core.errors import OneframeError
-    from oneframe.encoders.dual import load_encoder, resolve_model
-    from oneframe.encoders.sentences import load_sentence_encoder, resolve_dialog_model
-    from oneframe.library.folders import Library
 
     try:
         models = {resolve_model()} | {r.model for r in Library().list()}
@@ -58,8 +62,8 @@ def sweep() -> None:
     """Clear what an earlier run left: the library's abandoned staging folders and half-removed
     entries, and upload copies in the temporary folder whose owner is gone."""
     from dashboard import uploads
+    from oneframe.api import Library
     from oneframe.core.errors import OneframeError
-    from oneframe.library.folders import Library
 
     try:
         Library().sweep()

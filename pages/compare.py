@@ -5,11 +5,9 @@ import streamlit as st
 from dashboard import cards, charts, takeout, ui
 from dashboard.safe import plain
 from dashboard.weights import split_editor, weight_slider
+from oneframe.api import MAX_QUERY_CHARS, MIN_SCORE, Query, compare_to_csv, compare_to_json
 from oneframe.core.errors import OneframeError
 from oneframe.core.timefmt import timestamp
-from oneframe.search.export import compare_to_csv, compare_to_json
-from oneframe.search.floor import MIN_SCORE
-from oneframe.search.query_parts import MAX_QUERY_CHARS
 
 ui.start_page()
 if st.session_state.pop("to_search", False):  # Similar on a card: frames like it, on Search
@@ -34,23 +32,28 @@ top_k = int(top[2].number_input("Results", 1, 24, 6, key="compare_k"))
 min_gap = float(top[3].number_input("Min. gap (s)", 0.0, 600.0, 2.0, 0.5, key="compare_gap"))
 
 variants = []
-asked_texts = {letter: text for letter, text, _ in variants}
 for i, column in enumerate(st.columns(count)):
     with column:
         text = st.text_input(f"Variant {LETTERS[i]}", key=f"variant-{i}",
                              placeholder=EXAMPLES[i], max_chars=MAX_QUERY_CHARS)
-        weight = weight_slider(text, f"weight-{i}")
-        if text.strip():
+        try:  # parsed once: its slider, "Read as", its split and its search take it
+            words, unreadable = (Query.of(text) if text.strip() else None), None
+        except OneframeError as exc:
+            words, unreadable = None, exc
+        weight = weight_slider(words, f"weight-{i}")
+        if words is not None:
             with st.expander("Seen and said"):
-                split_editor(text, f"weight-{i}", f"variant-{i}")
-        variants.append((LETTERS[i], text.strip(), weight))
+                split_editor(words, f"weight-{i}", f"variant-{i}")
+        variants.append((LETTERS[i], text.strip(), weight, words, unreadable))
 
 results = {}
-for letter, text, weight in variants:
+for letter, text, weight, words, unreadable in variants:
     if not text:
         continue
     try:
-        results[letter] = index.search(text, videos=chosen or None, visual_weight=weight,
+        if unreadable is not None:
+            raise unreadable
+        results[letter] = index.search(words, videos=chosen or None, visual_weight=weight,
                                        top_k=top_k, min_gap=min_gap, timelines=True)
     except OneframeError as exc:
         st.error(f"Variant {letter}: {plain(exc.for_visitor())}")
@@ -82,7 +85,7 @@ if videos_with_hits:
             series, {k: [h for h in r.hits if h.video == shown] for k, r in results.items()}),
             width="stretch")
 
-asked_texts = {letter: text for letter, text, _ in variants}
+asked_texts = {letter: text for letter, text, *_ in variants}
 for i, column in enumerate(st.columns(count)):
     letter = LETTERS[i]
     with column:
@@ -105,7 +108,7 @@ for i, column in enumerate(st.columns(count)):
             takeout.bulk(found, asked_texts[letter], f"cmp-{letter}-bulk")
 
 asked = {letter: (text, weight, cards.shareable(results[letter].hits))
-         for letter, text, weight in variants if letter in results}
+         for letter, text, weight, *_ in variants if letter in results}
 csv_col, json_col, _ = st.columns([1, 1, 6])
 csv_col.download_button("CSV", compare_to_csv(asked), "oneframe-compare.csv", "text/csv",
                         key="compare-csv", icon=":material/download:", width="stretch")

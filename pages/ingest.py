@@ -9,15 +9,23 @@ import streamlit as st
 from dashboard import ui, uploader, uploads
 from dashboard.progress import current_stage, progress_view
 from dashboard.safe import plain
+from oneframe.api import (
+    CANCELLED,
+    CAPTION_SUFFIXES,
+    DONE,
+    PRESETS,
+    WAITING,
+    IngestOptions,
+    Job,
+    ServePolicy,
+    choose_track,
+    list_tracks,
+    outcome_message,
+    resolve_model,
+)
+from oneframe.api import language_code as code
 from oneframe.core import settings
 from oneframe.core.errors import OneframeError, PlaylistLink, SourceError
-from oneframe.dialogue.captions import CAPTION_SUFFIXES
-from oneframe.dialogue.languages import code
-from oneframe.dialogue.tracks import choose_track, list_tracks
-from oneframe.encoders.dual import PRESETS, resolve_model
-from oneframe.ingest.jobs import CANCELLED, DONE, WAITING, Job
-from oneframe.ingest.pipeline import outcome_message
-from oneframe.sources.policy import ServePolicy
 
 ui.start_page()
 
@@ -42,7 +50,7 @@ def check_model(model: str | None) -> None:
 
 
 def submit_links(links: list[str], cookies: Path | None, policy: ServePolicy,
-                 **options) -> None:
+                 options: IngestOptions) -> None:
     """Queue one ingest per link (the videos of a playlist), each with its own folder."""
     for link in links:
         folder, remove = uploads.new_folder()
@@ -50,8 +58,8 @@ def submit_links(links: list[str], cookies: Path | None, policy: ServePolicy,
         if cookies is not None and cookies.is_file():
             copied = folder / "cookies.txt"
             shutil.copyfile(cookies, copied)
-        uploads.submit(link, link, folder, remove, policy, cookies=copied, source_label=None,
-                       **options)
+        uploads.submit(link, link, folder, remove, policy,
+                       options.replaced(cookies=copied, source_label=None))
 
 
 def outcome_of(job: Job) -> dict:
@@ -158,7 +166,7 @@ def show_outcome(n: int, outcome: dict) -> None:
                      icon=":material/playlist_add:"):
             st.session_state["outcomes"].remove(outcome)
             submit_links([link for link, _ in entries], None, ServePolicy.from_env(),
-                         **st.session_state["last_options"])
+                         st.session_state["last_options"])
             st.rerun()
 
 
@@ -245,9 +253,13 @@ if upload is not None and source_kind == "Video file":
             help="The file holds several subtitle tracks; the automatic choice is the caption "
             "language's full track (Options), else English, else any.")
         subtitle_track = pick or None
-options = {"lang": lang.strip() or "en", "interval": float(interval), "ocr": ocr,
-           "ocr_band": (float(band[0]), float(band[1])), "speech": speech,
-           "model": picture_model or None}
+try:
+    options = IngestOptions(lang=lang.strip() or "en", interval=float(interval), ocr=ocr,
+                            ocr_band=(float(band[0]), float(band[1])), speech=speech,
+                            model=picture_model or None)
+except OneframeError as exc:
+    st.error(plain(exc.for_visitor()))
+    st.stop()
 st.session_state["last_options"] = options
 
 if source_kind == "Video file":
@@ -261,7 +273,7 @@ elif clicked:
         policy = ServePolicy.from_env()
         if source_kind == "YouTube or web link":
             policy.check_source(url)
-        check_model(options["model"])
+        check_model(options.model)
     except OneframeError as exc:
         st.error(plain(exc.for_visitor()))
     else:
@@ -290,9 +302,10 @@ elif clicked:
         else:
             st.session_state.pop("outcomes", None)
             st.session_state["adds"] = st.session_state.get("adds", 0) + 1
-            uploads.submit(source, shown, folder, remove_folder, policy, captions=captions,
-                           cookies=cookies, source_label=shown, subtitle_track=subtitle_track,
-                           upload=taken if source_kind == "Video file" else None, **options)
+            uploads.submit(source, shown, folder, remove_folder, policy,
+                           options.replaced(captions=captions, cookies=cookies,
+                                            source_label=shown, subtitle_track=subtitle_track),
+                           upload=taken if source_kind == "Video file" else None)
 
 if st.session_state.get("jobs") or ui.jobs().active():
     job_panel()

@@ -6,13 +6,17 @@ import streamlit as st
 
 from dashboard import ui, uploads
 from dashboard.safe import plain, web_link
+from oneframe.api import (
+    CAPTION_SUFFIXES,
+    IngestOptions,
+    MissingEntry,
+    ServePolicy,
+    choose_track,
+    cues_to_vtt,
+    list_tracks,
+)
+from oneframe.api import remove as remove_video
 from oneframe.core.errors import OneframeError
-from oneframe.dialogue.captions import CAPTION_SUFFIXES
-from oneframe.dialogue.tracks import choose_track, list_tracks
-from oneframe.ingest.remove import remove as remove_video
-from oneframe.library.folders import MissingEntry
-from oneframe.search.export import cues_to_vtt
-from oneframe.sources.policy import ServePolicy
 
 ui.start_page()
 
@@ -104,6 +108,14 @@ def readd_form(record) -> None:
         st.error("The library no longer holds this video's file, so it can't be added again "
                  "from it: add it anew on the Add video page.")
         return
+    try:
+        options = IngestOptions(source_label=None if web else record.source,
+                                lang=lang.strip() or "en", speech=speech, ocr=ocr,
+                                interval=float(interval), model=record.model, replace=record.id,
+                                subtitle_track=subtitle_track)
+    except OneframeError as exc:
+        st.error(plain(exc.for_visitor()))
+        return
     folder, remove_folder = uploads.new_folder()
     caption_file = None
     try:
@@ -124,9 +136,7 @@ def readd_form(record) -> None:
     if web is None:
         policy = policy.with_folder(record.path)
     uploads.submit(web or str(record.video_path), record.title, folder, remove_folder, policy,
-                   captions=caption_file, source_label=None if web else record.source,
-                   lang=lang.strip() or "en", speech=speech, ocr=ocr, interval=float(interval),
-                   model=record.model, replace=record.id, subtitle_track=subtitle_track)
+                   options.replaced(captions=caption_file))
     st.session_state.pop("readd", None)
     st.switch_page("pages/ingest.py")
 

@@ -5,12 +5,9 @@ import streamlit as st
 from dashboard import cards, charts, takeout, ui
 from dashboard.safe import plain
 from dashboard.weights import split_editor, weight_slider
+from oneframe.api import MAX_QUERY_CHARS, MIN_SCORE, Query, hits_to_csv, hits_to_json, read_image
 from oneframe.core.errors import OneframeError
 from oneframe.core.timefmt import timestamp
-from oneframe.media.images import read_image
-from oneframe.search.export import hits_to_csv, hits_to_json
-from oneframe.search.floor import MIN_SCORE
-from oneframe.search.query_parts import MAX_QUERY_CHARS
 
 ui.start_page()
 
@@ -30,7 +27,11 @@ query = ask.text_input("Describe the moment", key="query", max_chars=MAX_QUERY_C
                        "was said (“she calls him an Italian stuntman”)")
 go.button("Search", type="primary", icon=":material/search:", width="stretch", key="go",
           help="Or press Enter in the box")
-weight = weight_slider(query, "weight")
+try:  # parsed once, here: the slider, "Read as", the split and the search all take it
+    words, unreadable = (Query.of(query) if query.strip() else None), None
+except OneframeError as exc:
+    words, unreadable = None, exc
+weight = weight_slider(words, "weight")
 chosen = st.session_state["videos"]
 scope = (f"searching {len(chosen)} of {ui.count_label(len(titles), 'video')}" if chosen
          else "searching the one video" if len(titles) == 1
@@ -45,7 +46,7 @@ with st.expander(f"Options · {scope}"):
                                          "apart"))
     picture = st.file_uploader("Search with an image that looks like the moment", key="image",
                                type=["jpg", "jpeg", "png", "webp", "bmp"])
-    split_editor(query, "weight", "query")
+    split_editor(words, "weight", "query")
 
 like = st.session_state.get("like")
 if like and like[0] not in index.position:  # the video was removed meanwhile
@@ -75,9 +76,12 @@ elif not query.strip():
 asked = (query, tuple(chosen), like, picture.file_id if picture is not None else None)
 closest = st.session_state.get("closest_for") == (asked, weight)  # for this query and slider
 try:
-    result = index.search(None if (like or image is not None) else query, videos=chosen or None,
-                          visual_weight=weight, top_k=top_k, min_gap=min_gap, image=image,
-                          like=tuple(like) if like else None, timelines=True,
+    if unreadable is not None and not (like or image is not None):
+        raise unreadable
+    by_picture = like or image is not None
+    asked_now = Query.of(image=image, like=tuple(like) if like else None) if by_picture else words
+    result = index.search(asked_now, videos=chosen or None, visual_weight=weight, top_k=top_k,
+                          min_gap=min_gap, timelines=True,
                           **({"min_score": 0.0} if closest else {}))
 except OneframeError as exc:
     st.error(plain(exc.for_visitor()))

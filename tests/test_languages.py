@@ -8,8 +8,8 @@ import pytest
 from conftest import SENTENCE_MODEL, needs_sentence_model
 
 from oneframe.dialogue.cues import Cue
-from oneframe.dialogue.languages import common_words, guess, script_language
-from oneframe.dialogue.text import stem, words
+from oneframe.dialogue.languages import guess, script_language
+from oneframe.dialogue.text import common_words, stem, words
 from oneframe.dialogue.windows import WordIndex, cue_windows
 from oneframe.search.dialog_query import DialogQuery
 from oneframe.search.dialogue import DialogCorpus

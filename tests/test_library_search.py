@@ -11,6 +11,7 @@ from planted import image_like, plant, showing
 from oneframe.dialogue.cues import Cue
 from oneframe.encoders.dual import load_encoder, resolve_model
 from oneframe.index.store import VectorStore
+from oneframe.index.stores import FolderStore, IndexedStore
 from oneframe.ingest.remove import remove
 from oneframe.library.folders import Library
 from oneframe.search.index import SearchIndex
@@ -53,7 +54,8 @@ def moments(result) -> list[tuple[str, float]]:
 def test_the_shortlist_finds_what_the_full_index_finds(library: Library, query: str,
                                                        weight: float, expected: str) -> None:
     shortlisted = LibrarySearch(library, shortlist_above=2, shortlist=3)
-    assert shortlisted.store is not None and shortlisted.store.ready() == library.ids()
+    assert isinstance(shortlisted.store, IndexedStore)
+    assert shortlisted.store.ready() == library.ids()
     got = shortlisted.search(query, visual_weight=weight, top_k=3)
     full = SearchIndex(library).search(query, visual_weight=weight, top_k=3)
     assert got.hits[0].video == expected
@@ -64,7 +66,7 @@ def test_the_shortlist_finds_what_the_full_index_finds(library: Library, query: 
 
 def test_a_small_library_is_loaded_whole_and_needs_no_store(library: Library) -> None:
     search = LibrarySearch(library)
-    assert search.store is None and len(search) == FILMS
+    assert isinstance(search.store, FolderStore) and len(search) == FILMS
     assert search.search("italian stuntman").hits[0].video == "film-3"
     assert not (library.root / ".store").exists()
 
@@ -216,12 +218,12 @@ def test_a_damaged_store_is_rebuilt_and_searches_never_fail(library: Library,
         videos.mkdir()
     again = LibrarySearch(library, shortlist_above=2, shortlist=3, optimise=False)
     assert again.search("italian stuntman", visual_weight=0.5).hits[0].video == "film-3"
-    if again.store is None:  # damaged in a way found only by a query: rebuilt meanwhile
-        for _ in range(100):
-            if again.store is not None:
-                break
-            __import__("time").sleep(0.1)
-    assert again.store is not None and again.store.ready() == library.ids()
+    assert isinstance(again.store, IndexedStore)
+    for _ in range(100):  # damaged in a way found only by a query: rebuilt meanwhile
+        if not again.store.broken:
+            break
+        __import__("time").sleep(0.1)
+    assert not again.store.broken and again.store.ready() == library.ids()
     assert LibrarySearch(library, shortlist_above=2, shortlist=3).search(
         "gondola pier", visual_weight=0.2).hits[0].video == "film-5"
 
@@ -240,5 +242,5 @@ def test_a_store_that_cannot_be_had_leaves_searches_to_the_folders(
         (library.root / ".store.lock").mkdir()
     whole = LibrarySearch(library, shortlist_above=2, shortlist=3)
     assert whole.search("italian stuntman", visual_weight=0.5).hits[0].video == "film-3"
-    assert whole.store is None
+    assert isinstance(whole.store, FolderStore)
     assert any("searches read the library's folders" in s for s in whole.skipped)

@@ -12,6 +12,7 @@ from media import SCENES, write_video
 
 from oneframe.index.store import VectorStore
 from oneframe.ingest.many import ingest_many, read_sources, runtime_env
+from oneframe.ingest.options import IngestOptions
 from oneframe.library.folders import Library
 from oneframe.search.library import LibrarySearch
 
@@ -32,7 +33,7 @@ def test_three_clips_on_a_local_ray_instance_land_in_one_library_and_store(
              logging_level="ERROR", log_to_driver=False)
     try:
         heard = []
-        outcomes = ingest_many(sources, library, {"speech": "off", "ocr": "off"},
+        outcomes = ingest_many(sources, library, IngestOptions(speech="off", ocr="off"),
                                ray_address="local", done=heard.append)
         assert ray.is_initialized()  # the instance the caller started is left to the caller
     finally:
@@ -88,7 +89,7 @@ def test_a_task_whose_workers_all_die_ends_with_an_error_line(tmp_path: Path) ->
     ray.init(num_cpus=2, include_dashboard=False, runtime_env=runtime_env(library),
              logging_level="ERROR", log_to_driver=False)
 
-    def crash_on_second(source: str, root: str, options: dict) -> object:
+    def crash_on_second(source: str, root: str, options: IngestOptions) -> object:
         """Kills its Ray worker outright for one source (as SIGKILL or the OOM killer would),
         on every try; the others are ingested as usual. (Local, so Ray sends it by value.)"""
         import os
@@ -100,7 +101,7 @@ def test_a_task_whose_workers_all_die_ends_with_an_error_line(tmp_path: Path) ->
         return ingest_one(source, root, options)
 
     try:
-        outcomes = ingest_many(sources, library, {"speech": "off", "ocr": "off"},
+        outcomes = ingest_many(sources, library, IngestOptions(speech="off", ocr="off"),
                                ray_address="local", work=crash_on_second)
     finally:
         ray.shutdown()

@@ -215,10 +215,19 @@ def test_the_same_line_found_twice_close_by_is_one_moment_and_srt_is_in_time_ord
     assert set(MARKER_FORMATS) == {"edl", "fcpxml", "fcp7xml", "otio", "chapters", "srt"}
 
 
-def test_the_command_line_s_choices_are_the_registry_s() -> None:
-    from oneframe.cli.export import MARKER_CHOICES
+def test_the_command_line_s_choices_are_the_registry_s(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A format added to the registry is offered by ``--format`` with nothing else edited."""
+    from oneframe.cli.main import build_parser
+    from oneframe.search import markers as registry
 
-    assert set(MARKER_CHOICES) == set(MARKER_FORMATS)
+    extra = registry.MarkerFormat("lines", "Plain lines", ".lines", "text/plain", None,
+                                  lambda found: "\n".join(m.text for m in found))
+    monkeypatch.setitem(registry.MARKER_FORMATS, "lines", extra)
+    parser = build_parser()
+    args = parser.parse_args(["export", "markers", "-", "--format", "lines"])
+    assert args.fmt == "lines"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["export", "markers", "-", "--format", "nope"])
 
 
 def test_a_video_at_a_rate_broadcast_timecode_lacks_still_reaches_every_timeline(

@@ -183,13 +183,13 @@ def test_ingest_runs_on_while_other_pages_are_used_and_can_be_cancelled(
 
     real, embedding, go_on = core.ingest, threading.Event(), threading.Event()
 
-    def held_at_embedding(source, progress, **options):
+    def held_at_embedding(source, options, *, progress, **given):
         def report(stage: str, done: int, total: int) -> None:
             progress(stage, done, total)
             if stage == "embed":
                 embedding.set()
                 go_on.wait(30)
-        return real(source, progress=report, **options)
+        return real(source, options, progress=report, **given)
 
     monkeypatch.setattr(core, "ingest", held_at_embedding)
     try:

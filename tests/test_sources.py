@@ -10,7 +10,9 @@ import yt_dlp
 from media import VTT, serve_page
 
 from oneframe.core.errors import SourceError
+from oneframe.ingest.options import read_caption_file
 from oneframe.sources.advice import explain
+from oneframe.sources.door import admit
 from oneframe.sources.probe import (
     caption_lang_from_name,
     fetch,
@@ -212,17 +214,20 @@ def test_a_note_beside_the_video_does_not_hide_its_captions(tmp_path: Path,
     assert find_sidecar(video).name == "friday.SOURCE.txt"  # MPL2 or MicroDVD may be .txt
 
 
-def test_local_file_fetch_and_explicit_captions(tmp_path: Path, scene_video: Path) -> None:
+def test_local_file_fetch_and_its_sidecar(tmp_path: Path, scene_video: Path) -> None:
     video = tmp_path / "clip.mp4"
     shutil.copyfile(scene_video, video)
     (tmp_path / "clip.en.vtt").write_text(VTT)
     found = probe(str(video))
     assert found.source_id.startswith("file-") and found.title == "clip"
-    got = fetch(found, tmp_path / "a")
+    sidecar = admit(str(video), None).sidecar(found, "en")  # decided once, at the door
+    assert sidecar == tmp_path / "clip.en.vtt"
+    got = fetch(found, tmp_path / "a", captions=sidecar)
     assert got.video.read_bytes() == video.read_bytes()
     assert (got.captions.name, got.caption_kind, got.caption_lang) == ("clip.en.vtt", "file", "en")
+    assert fetch(found, tmp_path / "b").captions is None  # fetch itself reads no folder
     with pytest.raises(SourceError, match="does not exist"):
-        fetch(found, tmp_path / "b", captions=tmp_path / "nope.srt")
+        read_caption_file(tmp_path / "nope.srt")
 
 
 def test_same_content_same_id_and_empty_file(tmp_path: Path, scene_video: Path) -> None:

@@ -17,11 +17,7 @@ from typing import Any
 
 from oneframe.cli.values import seconds
 from oneframe.core.errors import OneframeError
-
-MARKER_CHOICES = ("edl", "fcpxml", "fcp7xml", "otio", "chapters", "srt")
-"""``oneframe.search.markers.MARKER_FORMATS``' names (kept here so that ``--help`` needs no
-import of the search; a test holds them equal)."""
-
+from oneframe.search.markers import MARKER_FORMATS
 
 NTSC_RATES = (24, 30, 48, 60, 120)
 """Rates whose NTSC kin (``n * 1000 / 1001``) people write as 23.976, 29.97, 59.94..."""
@@ -67,7 +63,9 @@ def add_parser(sub: Any) -> None:
     k = kinds.add_parser("markers", help="the results as an editor's timeline, chapters or "
                          "an SRT")
     k.add_argument("results", help="a file of `oneframe search --json` output; - for stdin")
-    k.add_argument("--format", required=True, dest="fmt", choices=MARKER_CHOICES)
+    k.add_argument("--format", required=True, dest="fmt", choices=list(MARKER_FORMATS),
+                   help="; ".join(f"{f.name}: {f.label} ({f.suffix})"
+                                  for f in MARKER_FORMATS.values()))
     k.add_argument("-o", "--output", metavar="FILE", help="default: standard output. Chapters "
                    "and SRT are one video's: for moments of several videos, one file each "
                    "(FILE's name, then the video's title)")
@@ -157,7 +155,7 @@ def export_clip(args: argparse.Namespace) -> int:
 
 def export_markers(args: argparse.Namespace) -> int:
     from oneframe.media.destination import check, default_name, writing
-    from oneframe.search.markers import MARKER_FORMATS, marker_files, markers
+    from oneframe.search.markers import marker_files, markers
     from oneframe.search.moments import hits_of, moments
 
     library = _library(args)

@@ -18,7 +18,7 @@ from typing import Any
 from oneframe.cli.doctor import add_parser as add_doctor
 from oneframe.cli.export import add_parser as add_export
 from oneframe.cli.model import add_parser as add_model
-from oneframe.cli.values import band, count, filename, positive_seconds, readable, seconds, share
+from oneframe.cli.values import count, filename, readable, seconds, share
 from oneframe.core.errors import OneframeError
 from oneframe.core.progress import Stage
 from oneframe.search.floor import MIN_SCORE
@@ -123,17 +123,13 @@ def cmd_captions(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from oneframe.api import add, open_library, outcome_message
     from oneframe.core.errors import PlaylistLink
-    from oneframe.ingest.pipeline import ingest, outcome_message
-    from oneframe.library.folders import Library
 
     bar = BarProgress()
     try:
-        record = ingest(args.source, library=Library(args.library), captions=args.captions,
-                        lang=args.lang, interval=args.interval, model=args.model,
-                        cookies=args.cookies, progress=bar, ocr=args.ocr,
-                        ocr_band=args.ocr_band, subtitle_track=args.subtitle_track,
-                        speech=args.speech, replace=args.replace)
+        record = add(args.source, ingest_options(args), library=open_library(args.library),
+                     progress=bar)
     except PlaylistLink as exc:  # name the videos, so one can be picked (or all, in a loop)
         print(f"error: {exc}", file=sys.stderr)
         for link, title in exc.entries:
@@ -179,8 +175,7 @@ def cmd_ingest_many(args: argparse.Namespace) -> int:
             print(f"error: {'' if named else outcome.source + ': '}{outcome.error}",
                   file=sys.stderr, flush=True)
 
-    options = {"lang": args.lang, "interval": args.interval, "model": args.model,
-               "ocr": args.ocr, "speech": args.speech}
+    options = ingest_options(args, many=True)
     with json_only_on_stdout(args.json):
         outcomes = ingest_many(sources, Library(args.library), options, ray_address=args.ray,
                                cpus=args.cpus_per_task, gpus=args.gpus_per_task, done=done)
@@ -203,14 +198,16 @@ def _format_hit(hit: Any) -> str:
 
 
 def _queries(args: argparse.Namespace) -> list[dict[str, Any]]:
-    from oneframe.search.query_parts import check_query
+    """The queries asked, each parsed once (``asked``, a Query) beside its own settings."""
+    from oneframe.api import Query, read_image
 
     if not args.queries:
         if not args.query and not args.image:
             raise UsageError("Give a query (in quotes), --image PATH or --queries FILE.")
+        if args.image:
+            return [{"query": None, "asked": Query.of(image=read_image(args.image))}]
         try:
-            return [{"query": check_query(args.query) if args.query else None,
-                     "image": args.image}]
+            return [{"query": args.query, "asked": Query.of(args.query)}]
         except OneframeError as exc:
             raise UsageError(str(exc)) from None
     items = []
@@ -221,7 +218,7 @@ def _queries(args: argparse.Namespace) -> list[dict[str, Any]]:
             item = json.loads(line)
             if not isinstance(item, dict) or not isinstance(item.get("query"), str):
                 raise ValueError("each line needs a \"query\" string")
-            check_query(item["query"])
+            item["asked"] = Query.of(item["query"])
         except (ValueError, OneframeError) as exc:
             raise UsageError(f"{args.queries}, line {number}: not a JSON query line ({exc}); "
                              'write {"query": "..."} per line.') from None
@@ -254,13 +251,10 @@ def _item_value(item: dict[str, Any], key: str, default: Any, check: Any) -> Any
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from oneframe.library.folders import Library
-    from oneframe.search.index import DEFAULT_VISUAL_WEIGHT
-    from oneframe.search.library import LibrarySearch
-    from oneframe.search.query_parts import QueryParts
+    from oneframe.api import DEFAULT_VISUAL_WEIGHT, Searcher, open_library
 
     items = _queries(args)
-    index = LibrarySearch(Library(args.library), optimise=False)
+    index = Searcher(open_library(args.library), optimise=False)
     for message in index.skipped:  # damaged entries, a store that can't be used
         print(f"note: {message}", file=sys.stderr)
     if not len(index) and index.left_out:
@@ -273,16 +267,15 @@ def cmd_search(args: argparse.Namespace) -> int:
     for item in items:
         videos = item.get("video", args.video)
         videos = [videos] if isinstance(videos, str) else videos
+        asked = item["asked"]  # parsed once, where the words came in
         weight = _item_value(item, "visual_weight", args.visual_weight, share)
         if weight is None:
-            weight = QueryParts.weight_for(item.get("query"), DEFAULT_VISUAL_WEIGHT)
-        read_as = QueryParts.parse(item["query"]).describe() if item.get("query") else ""
-        if read_as and not (args.json or args.queries):
+            weight = asked.weight(DEFAULT_VISUAL_WEIGHT)
+        if (read_as := asked.describe()) and not (args.json or args.queries):
             print(f"note: read as {read_as} (picture weight {weight:g})", file=sys.stderr)
         try:
             result = index.search(
-                item.get("query"), videos=videos, image=item.get("image"),
-                visual_weight=weight,
+                asked, videos=videos, visual_weight=weight,
                 top_k=_item_value(item, "top_k", args.top_k, count), min_gap=args.min_gap,
                 min_score=args.min_score, picture_at_zero=False)
         except OneframeError as exc:
@@ -380,38 +373,66 @@ def cmd_store(args: argparse.Namespace) -> int:
     return 0 if sorted(held) == sorted(library.ids()) else 1
 
 
+def add_ingest_options(p: argparse.ArgumentParser, many: bool = False) -> None:
+    """The flags of :class:`IngestOptions` (``many``: those every source of a list shares)."""
+    from oneframe.ingest.options import IngestOptions
+
+    for option in IngestOptions.cli_fields(many):
+        meta = option.metadata
+        flag = "--" + option.name.replace("_", "-")
+        if meta["flag"]:
+            p.add_argument(flag, action="store_true", help=meta["help"])
+        elif meta["choices"]:
+            p.add_argument(flag, choices=meta["choices"], default=option.default,
+                           help=meta["help"])
+        else:
+            p.add_argument(flag, type=_argument(meta["parse"]), metavar=meta["metavar"],
+                           default=meta["shown"] or option.default, help=meta["help"])
+
+
+def _argument(parse: Any) -> Any:
+    """``parse`` as an argparse type: its ValueError's words are the usage error."""
+    def read(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    read.__name__ = getattr(parse, "__name__", "value").strip("_")
+    return read
+
+
+def ingest_options(args: argparse.Namespace, many: bool = False) -> Any:
+    """The :class:`IngestOptions` the command line's flags give."""
+    from oneframe.ingest.options import IngestOptions
+
+    return IngestOptions(**{f.name: getattr(args, f.name)
+                            for f in IngestOptions.cli_fields(many)})
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="oneframe", description=DESCRIPTION)
     parser.add_argument("--library", help="library folder (default: $ONEFRAME_LIBRARY or "
                         "~/.local/share/oneframe)")
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_ingest(sub)
+    _add_search(sub)
+    _add_library(sub)
+    add_export(sub)
+    add_model(sub)
+    add_doctor(sub)
+    p = sub.add_parser("captions", help="print the cleaned cues of caption files")
+    p.add_argument("files", nargs="+")
+    p.add_argument("--json", action="store_true", help="one JSON object per file per line")
+    p.set_defaults(func=cmd_captions)
+    return parser
 
+
+def _add_ingest(sub: Any) -> None:
+    """``ingest`` and ``ingest-many``."""
     p = sub.add_parser("ingest", help="index a video from a URL or a local file")
     p.add_argument("source", help="a video URL (YouTube or any yt-dlp site) or a local file")
-    p.add_argument("--captions", type=filename,
-                   help="caption file to use instead of any found: WebVTT, SRT, SBV, ASS/SSA, "
-                   "TTML/DFXP, SAMI, MicroDVD or MPL2")
-    p.add_argument("--lang", default="en", help="caption language to prefer (default: en)")
-    p.add_argument("--subtitle-track", type=count, metavar="N",
-                   help="read the file's own subtitle track N (1 = its first), even over a "
-                   "caption file beside it (default: the best track, where there are no "
-                   "captions)")
-    p.add_argument("--interval", type=positive_seconds, default=1.0,
-                   help="seconds between frames (default 1)")
-    p.add_argument("--model", help="model id or folder (default: $ONEFRAME_MODEL or "
-                   "openai/clip-vit-base-patch32)")
-    p.add_argument("--cookies", type=filename, help="cookies.txt for sites that ask to sign in")
-    p.add_argument("--speech", choices=("auto", "on", "off"), default="auto",
-                   help="transcribe the speech (default auto: where the video has no captions "
-                   "or subtitle track)")
-    p.add_argument("--ocr", choices=("auto", "on", "off"), default="auto",
-                   help="read burned-in subtitles (default auto: where a few frames show them)")
-    p.add_argument("--ocr-band", type=band, default="0.667:1",
-                   help="where subtitles sit, top:bottom as fractions of the height "
-                   "(default 0.667:1, the bottom third)")
-    p.add_argument("--replace", action="store_true",
-                   help="replace the library's entry of this video if it was added with other "
-                   "choices (default: add a new entry beside it, and say so)")
+    add_ingest_options(p)
     p.add_argument("--json", action="store_true", help="print a JSON object")
     p.set_defaults(func=cmd_ingest)
 
@@ -425,16 +446,12 @@ def build_parser() -> argparse.ArgumentParser:
                    "Ray for (default 1)")
     p.add_argument("--gpus-per-task", type=float, default=0.0, help="GPUs a video's task asks "
                    "Ray for, e.g. 0.5 (default 0)")
-    p.add_argument("--lang", default="en", help="caption language to prefer (default: en)")
-    p.add_argument("--interval", type=positive_seconds, default=1.0,
-                   help="seconds between frames (default 1)")
-    p.add_argument("--model", help="model id or folder (default: $ONEFRAME_MODEL or "
-                   "openai/clip-vit-base-patch32)")
-    p.add_argument("--speech", choices=("auto", "on", "off"), default="auto")
-    p.add_argument("--ocr", choices=("auto", "on", "off"), default="auto")
+    add_ingest_options(p, many=True)
     p.add_argument("--json", action="store_true", help="one JSON object per source per line")
     p.set_defaults(func=cmd_ingest_many)
 
+
+def _add_search(sub: Any) -> None:
     p = sub.add_parser("search", help="find moments by what is seen or said")
     p.add_argument("query", nargs="?", help="what you remember, in quotes")
     p.add_argument("--video", action="append", help="search this video id (repeatable; "
@@ -456,6 +473,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_search)
 
+
+def _add_library(sub: Any) -> None:
+    """``list``, ``reindex``, ``remove`` and ``store``."""
     p = sub.add_parser("list", help="list the videos in the library",
                        description="List the videos in the library: id, length, frames, where "
                        "the dialogue comes from, title.")
@@ -482,16 +502,6 @@ def build_parser() -> argparse.ArgumentParser:
                    "make it again from the folders; optimise: compact it and update its "
                    "indexes")
     p.set_defaults(func=cmd_store)
-
-    add_export(sub)
-    add_model(sub)
-    add_doctor(sub)
-
-    p = sub.add_parser("captions", help="print the cleaned cues of caption files")
-    p.add_argument("files", nargs="+")
-    p.add_argument("--json", action="store_true", help="one JSON object per file per line")
-    p.set_defaults(func=cmd_captions)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -244,13 +244,14 @@ def check_caption_size(path: Path) -> None:
 
 
 def read_captions(path: str | Path, fps: float | None = None,
-                  lang: str | None = None) -> list[Cue]:
-    """Cleaned cues of a caption file (in ``lang``, a hint for its encoding); a CaptionError
-    names the file and what is wrong."""
+                  lang: str | None = None, data: bytes | None = None) -> list[Cue]:
+    """Cleaned cues of a caption file (in ``lang``, a hint for its encoding; ``data``: its
+    bytes, where they were read already); a CaptionError names the file and what is wrong."""
     path = Path(path)
-    try:
-        check_caption_size(path)
-        data = path.read_bytes()
-    except OSError as exc:
-        raise CaptionError(f"{path}: cannot be read ({exc.strerror or exc}).") from exc
+    if data is None:
+        try:
+            check_caption_size(path)
+            data = path.read_bytes()
+        except OSError as exc:
+            raise CaptionError(f"{path}: cannot be read ({exc.strerror or exc}).") from exc
     return parse_captions(decode_caption_bytes(data, lang), path.name, fps)

@@ -44,6 +44,7 @@ class Fetched(Protocol):
     captions: Path | None
     caption_kind: str | None
     caption_lang: str | None
+    caption_data: bytes | None
     caption_failure: str | None
 
 
@@ -82,7 +83,8 @@ def _caption_file(fetched: Fetched, explicit: bool, fps: float | None,
     notes: list[str] = []
     lang = fetched.caption_lang or lang
     try:
-        cues = fit_to_video(read_captions(fetched.captions, fps, lang), duration, notes,
+        cues = fit_to_video(read_captions(fetched.captions, fps, lang, fetched.caption_data),
+                            duration, notes,
                             fetched.captions.name)
     except CaptionError as exc:
         if explicit:

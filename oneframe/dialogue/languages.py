@@ -246,14 +246,3 @@ def stemmer(lang: str) -> object | None:
     import Stemmer
 
     return Stemmer.Stemmer(name)
-
-
-@functools.lru_cache(maxsize=64)
-def common_words(lang: str) -> frozenset[str]:
-    """``lang``'s common words, as :func:`oneframe.dialogue.text.words` writes them."""
-    from oneframe.dialogue.text import words
-
-    listed = COMMON.get(lang)
-    if listed is None:
-        return frozenset()
-    return frozenset(w for item in listed.split() for w in words(item, lang))

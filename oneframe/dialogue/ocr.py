@@ -24,10 +24,9 @@ from rapidfuzz import fuzz
 from oneframe.core.errors import ModelError
 from oneframe.core.timing import timed
 from oneframe.dialogue.cues import Cue
+from oneframe.dialogue.modes import DEFAULT_BAND
 from oneframe.encoders.models import INFERENCE
 
-OCR_MODES = ("auto", "on", "off")
-DEFAULT_BAND = (2 / 3, 1.0)
 BURNED_IN = "burned-in"
 
 LIGHT, DARK = 190, 70          # grey levels of letters and of their outline

@@ -26,7 +26,7 @@ from oneframe.encoders.models import INFERENCE, device, first_line, load_once, p
 SPEECH_MODEL_ENV = settings.SPEECH_MODEL
 DEFAULT_ENGLISH = "Systran/faster-whisper-base.en"
 DEFAULT_MULTILINGUAL = "Systran/faster-whisper-base"
-SPEECH_MODES = ("auto", "on", "off")
+
 BEAM = 1
 """Greedy decoding: about twice as fast as faster-whisper's default beam of 5 on a CPU, for a
 word error rate within a point of it on clear speech (bench/eval_speech.py)."""

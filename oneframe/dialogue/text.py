@@ -18,6 +18,8 @@ import re
 import unicodedata
 from typing import Any
 
+from oneframe.dialogue.languages import COMMON, script_of, stemmer
+
 _CONTRACTIONS = (  # each applies only where its trigger is in the text (most cues have none)
     ("'", re.compile(r"\bwon't\b"), "will not"), ("'", re.compile(r"\bcan't\b"), "can not"),
     ("'", re.compile(r"\bshan't\b"), "shall not"), ("'", re.compile(r"\bain't\b"), "is not"),
@@ -112,8 +114,6 @@ _UNSPACED = (("\u3040", "\u30ff"), ("\u31f0", "\u31ff"), ("\u3400", "\u4dbf"),
 
 def _folded(text: str) -> str:
     """``text`` without the combining marks of scripts where they are optional."""
-    from oneframe.dialogue.languages import script_of
-
     decomposed = unicodedata.normalize("NFD", text)
     if decomposed == text and not any(_mark(c) for c in text):
         return text
@@ -180,8 +180,6 @@ def stem(word: str, lang: str | None = None) -> str:
             if len(word) > len(suffix) + 2 and word.endswith(suffix):
                 return word[: -len(suffix)]
         return word
-    from oneframe.dialogue.languages import stemmer
-
     snowball: Any = stemmer(lang)
     return word if snowball is None else snowball.stemWord(word)
 
@@ -209,3 +207,12 @@ def split_reported_speech(query: str) -> tuple[str, frozenset[str]]:
         frame = tokens[: len(tokens) - len(rest)]
         return " ".join(rest), frozenset(w for t in frame for w in words(t))
     return query, frozenset()
+
+
+@functools.lru_cache(maxsize=64)
+def common_words(lang: str) -> frozenset[str]:
+    """``lang``'s common words, as :func:`oneframe.dialogue.text.words` writes them."""
+    listed = COMMON.get(lang)
+    if listed is None:
+        return frozenset()
+    return frozenset(w for item in listed.split() for w in words(item, lang))

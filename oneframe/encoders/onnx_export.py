@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from oneframe.encoders.onnx_models import META, Tokens, Tower
-from oneframe.encoders.preprocess import ImagePrep, TextPrep
+from oneframe.encoders.preprocess import MAX_LENGTH, ImagePrep, TextPrep
 
 OPSET = 17
 AGREEMENT = 0.99
@@ -274,8 +274,6 @@ def export_model(source: str, folder: Path, kind: str | None = None) -> str:
         export_dual(model, pretrained(AutoProcessor.from_pretrained, source), folder,
                     reduce_range=quantisation() == "int7")
     else:
-        from oneframe.encoders.sentences import MAX_LENGTH
-
         export_sentences(model, pretrained(AutoTokenizer.from_pretrained, source), folder,
                          quantisation() == "int7", MAX_LENGTH)
     return made

@@ -18,6 +18,9 @@ from typing import Any
 import cv2
 import numpy as np
 
+MAX_LENGTH = 128
+"""The most tokens a dialogue line is read to (the sentence models' own limit is 128-512)."""
+
 TEXT_RULES: dict[str, dict[str, Any]] = {
     # google/siglip-base-patch16-224 model card: "important: we pass `padding=max_length` since
     # the model was trained with this"; the text tower pools the last token.

@@ -34,6 +34,7 @@ from oneframe.encoders.onnx_models import (
     repaired,
 )
 from oneframe.encoders.precision import choose, onnx_allowed, quantisation, setting
+from oneframe.encoders.preprocess import MAX_LENGTH
 from oneframe.encoders.published import PublishedSentences, published_sentences
 from oneframe.encoders.query_cache import cached_vector
 
@@ -41,7 +42,6 @@ DEFAULT_DIALOG_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 DIALOG_MODEL_ENV = settings.DIALOG_MODEL
 LOG = logging.getLogger("oneframe")
 BATCH = 64
-MAX_LENGTH = 128
 
 
 MULTILINGUAL_DIALOG_MODEL = "sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2"

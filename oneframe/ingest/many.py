@@ -18,6 +18,7 @@ from typing import Any
 
 from oneframe.core.errors import OneframeError
 from oneframe.core.extras import how_to_install
+from oneframe.ingest.options import IngestOptions
 from oneframe.library.folders import LIBRARY_ENV, Library
 
 FORWARDED_ENV = ("ONEFRAME_", "HF_", "TRANSFORMERS_", "ONEDNN_", "ATEN_", "OMP_NUM_THREADS")
@@ -54,12 +55,12 @@ def read_sources(path: str | Path) -> list[str]:
     return sources
 
 
-def ingest_one(source: str, root: str, options: dict[str, Any]) -> Outcome:
+def ingest_one(source: str, root: str, options: IngestOptions) -> Outcome:
     """Ingest one source into the library at ``root``; its outcome, never an exception."""
     from oneframe.ingest.pipeline import ingest, outcome_message
 
     try:
-        record = ingest(source, library=Library(root), **options)
+        record = ingest(source, options, library=Library(root))
     except OneframeError as exc:
         return Outcome(source, error=str(exc))
     except Exception as exc:  # noqa: BLE001 - one source's crash must not stop the others
@@ -68,11 +69,11 @@ def ingest_one(source: str, root: str, options: dict[str, Any]) -> Outcome:
                    message=outcome_message(record))
 
 
-Work = Callable[[str, str, dict[str, Any]], Outcome]
+Work = Callable[[str, str, IngestOptions], Outcome]
 """What runs for one source: ``(source, library root, options) -> Outcome``."""
 
 
-def ingest_many(sources: Iterable[str], library: Library, options: dict[str, Any] | None = None,
+def ingest_many(sources: Iterable[str], library: Library, options: IngestOptions | None = None,
                 ray_address: str | None = None, cpus: float = 1, gpus: float = 0,
                 done: Callable[[Outcome], None] = lambda outcome: None,
                 work: Work = ingest_one) -> list[Outcome]:
@@ -84,7 +85,7 @@ def ingest_many(sources: Iterable[str], library: Library, options: dict[str, Any
     error, a task whose workers all died included; the store is brought in line however the
     tasks ended.
     """
-    sources, options = list(sources), dict(options or {})
+    sources, options = list(sources), options or IngestOptions()
     outcomes: list[Outcome] = []
     try:
         if ray_address is None:
@@ -98,7 +99,7 @@ def ingest_many(sources: Iterable[str], library: Library, options: dict[str, Any
     return outcomes
 
 
-def _on_ray(sources: list[str], library: Library, options: dict[str, Any], address: str,
+def _on_ray(sources: list[str], library: Library, options: IngestOptions, address: str,
             cpus: float, gpus: float, done: Callable[[Outcome], None],
             work: Work) -> list[Outcome]:
     try:
@@ -140,7 +141,7 @@ def _on_ray(sources: list[str], library: Library, options: dict[str, Any], addre
 def _on_its_node(work: Work) -> Work:
     """``work`` whose outcome says which Ray node ran it."""
 
-    def run(source: str, root: str, options: dict[str, Any]) -> Outcome:
+    def run(source: str, root: str, options: IngestOptions) -> Outcome:
         import dataclasses
 
         import ray

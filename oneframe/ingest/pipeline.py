@@ -5,7 +5,6 @@ Each stage is a function of its own module; this one only wires them and reports
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from datetime import UTC, datetime
@@ -18,28 +17,24 @@ from oneframe.core.errors import LibraryError, ModelError
 from oneframe.core.progress import Progress, Stage, no_progress
 from oneframe.core.timefmt import timestamp
 from oneframe.core.timing import timed
-from oneframe.dialogue.captions import check_caption_size
 from oneframe.dialogue.cues import Cue
 from oneframe.dialogue.gather import Dialogue, gather, speech_cues, without_repeats
 from oneframe.dialogue.languages import code, guess, language_name
 from oneframe.dialogue.ocr import (
-    DEFAULT_BAND,
-    OCR_MODES,
     BurnedInTracker,
     QueuedTracker,
     has_burned_in,
 )
-from oneframe.dialogue.speech import SPEECH_MODES
 from oneframe.dialogue.windows import cue_windows, window_vectors
-from oneframe.encoders.dual import Encoder, load_encoder, resolve_model
+from oneframe.encoders.dual import Encoder, load_encoder
 from oneframe.encoders.sentences import (
     dialog_model_for,
     load_sentence_encoder,
-    resolve_dialog_model,
 )
 from oneframe.index.store import follow
+from oneframe.ingest.options import IngestKey, IngestOptions, read_caption_file
 from oneframe.library.atomic import reported_writes
-from oneframe.library.folders import SCHEMA_VERSION, Library, VideoRecord
+from oneframe.library.folders import Library, VideoRecord
 from oneframe.media.frames import (
     ANALYSIS_FPS,
     Frame,
@@ -49,137 +44,61 @@ from oneframe.media.frames import (
     video_info,
 )
 from oneframe.media.prefetch import prefetch
-from oneframe.sources.netguard import guarded
+from oneframe.sources.door import admit
 from oneframe.sources.policy import ServePolicy
-from oneframe.sources.probe import Fetched, Probe, fetch, find_sidecar, probe, youtube_id
+from oneframe.sources.probe import Fetched, Probe, fetch, probe, youtube_id
 
 LOG = logging.getLogger("oneframe")
 
-DEFAULT_INTERVAL = 1.0
-DEFAULT_LANG = "en"
 
 
-def caption_key(captions: str | Path | None, lang: str, track: int | None = None,
-                speech: str = "auto") -> str:
-    """What decides the dialogue: a caption file's content hash (given, or beside a local
-    video), else the language asked (and the subtitle track, if one was); and the speech
-    setting, where it isn't ``auto``."""
-    heard = "" if speech == "auto" else f"|speech:{speech}"
-    if captions and Path(captions).is_file():
-        check_caption_size(Path(captions))  # before reading a file of any size to hash it
-        return "file:" + hashlib.sha256(Path(captions).read_bytes()).hexdigest()[:16] + heard
-    return f"lang:{lang}" + (f"|track:{track}" if track is not None else "") + heard
+def ingest(source: str, options: IngestOptions | None = None, *,
+           library: Library | None = None, progress: Progress = no_progress,
+           policy: ServePolicy | None = None, **choices: Any) -> VideoRecord:
+    """Index a URL or local file into the library, as ``options`` say (or ``choices``, the
+    fields of :class:`IngestOptions`), and return its record.
 
-
-def ingest(
-    source: str,
-    *,
-    library: Library | None = None,
-    captions: str | Path | None = None,
-    lang: str = DEFAULT_LANG,
-    interval: float = DEFAULT_INTERVAL,
-    model: str | None = None,
-    cookies: str | Path | None = None,
-    progress: Progress = no_progress,
-    source_label: str | None = None,
-    ocr: str = "auto",
-    ocr_band: tuple[float, float] = DEFAULT_BAND,
-    policy: ServePolicy | None = None,
-    subtitle_track: int | None = None,
-    speech: str = "auto",
-    replace: bool | str = False,
-) -> VideoRecord:
-    """Index a URL or local file into the library and return its record.
-
-    ``source_label`` replaces the source shown in the library and named in messages (an
-    upload's own file name rather than the temporary path it was saved to). ``ocr`` reads
-    burned-in subtitles in ``ocr_band`` (top and bottom as fractions of the height): ``on``,
-    ``off``, or ``auto`` (only where a few sampled frames show them). ``policy`` is what the
-    web app may read and fetch for a visitor (None: anything, as on the command line).
-    ``subtitle_track`` (1-based) picks one of the file's own subtitle tracks over a sidecar;
-    otherwise the best track is read where there is no caption file or site captions.
-    ``speech`` transcribes the audio: ``on``, ``off``, or ``auto`` (where there is no text).
-
-    A second ingest of the same source with the same parameters and model is a cache hit (the
-    record's ``outcome`` is ``existing``). With other parameters it is added as a new entry
-    beside the first (``beside``), unless ``replace`` asks to replace the source's entry (True)
-    or one of its entries by id (``replaced``); see :func:`outcome_message`. Adding a link
-    again whose captions could not be fetched the first time replaces that entry.
-    On any failure the library is left as it was.
+    ``policy`` is what the web app may read and fetch for a visitor (None: anything, as on the
+    command line); it is checked once, as the source comes in. A second ingest of the same
+    source with the same options and model is a cache hit (the record's ``outcome`` is
+    ``existing``). With other options it is added as a new entry beside the first (``beside``),
+    unless ``options.replace`` asks to replace the source's entry (True) or one of its entries
+    by id (``replaced``); see :func:`outcome_message`. Adding a link again whose captions could
+    not be fetched the first time replaces that entry. On any failure the library is left as
+    it was.
     """
-    if ocr not in OCR_MODES:
-        raise ValueError(f"ocr must be one of {OCR_MODES}")
-    if speech not in SPEECH_MODES:
-        raise ValueError(f"speech must be one of {SPEECH_MODES}")
+    if options is None:
+        options = IngestOptions(**choices)
+    elif choices:
+        raise TypeError("give the options or the choices, not both")
     library = library or Library()
-    model_id = resolve_model(model)
-    dialog_key = resolve_dialog_model()
-    ocr_key = f"{ocr}:{ocr_band[0]:.3f}-{ocr_band[1]:.3f}" if ocr != "off" else "off"
-    params = (SCHEMA_VERSION, model_id, round(interval, 3),
-              caption_key(captions, lang, subtitle_track, speech), dialog_key, ocr_key)
-    if policy is not None:
-        source = policy.check_source(source)
-    known = youtube_id(source)  # a YouTube link's id is known without the network
-    if known and not replace and (hit := library.find_source(f"yt-{known}", params)):
+    door = admit(source, policy)
+    given = read_caption_file(options.captions)  # read once: its hash keys, its text is parsed
+    key = options.key(given)
+    known = youtube_id(door.source)  # a YouTube link's id is known without the network
+    if known and not options.replace and (hit := library.find_source(f"yt-{known}", key)):
         hit.outcome = "existing"
         return hit
     progress(Stage.PROBE, 0, 1)
-    name = source_label or source
-    with guarded(policy):
-        found = probe(source, cookies, policy=policy, name=name)
-    sidecar = (find_sidecar(found.path, lang) if found.path is not None and not captions
-               and subtitle_track is None else None)  # a track asked for wins over a sidecar
-    if sidecar is not None and (policy is None or policy.allows_path(sidecar)):
-        params = params[:3] + (caption_key(sidecar, lang, subtitle_track, speech),) + params[4:]
-    if not replace and (hit := library.find_source(found.source_id, params)):
+    name = options.source_label or door.source
+    with door.network():
+        found = probe(door.source, options.cookies, policy=policy, name=name)
+    captions, data = options.captions, given
+    if captions is None and options.subtitle_track is None:  # a track asked for wins
+        captions = door.sidecar(found, options.lang)
+        data = read_caption_file(captions)
+        key = options.key(None, data)
+    if not options.replace and (hit := library.find_source(found.source_id, key)):
         hit.outcome = "existing"
         return hit
-    into = _entry_to_replace(library, found.source_id, params, replace)
-    encoder = load_encoder(model_id)  # fail before downloading if the model cannot load
+    into = _entry_to_replace(library, found.source_id, key, options.replace)
+    encoder = load_encoder(key.model)  # fail before downloading if the model cannot load
     with reported_writes("add the video to the library"), library.staging() as stage:
-        with guarded(policy):
-            fetched = fetch(found, stage, captions=captions, lang=lang, cookies=cookies,
-                            progress=progress)
-        if policy is not None and fetched.captions is not None and captions is None \
-                and found.path is not None and not policy.allows_path(fetched.captions):
-            fetched.captions = None  # a sidecar that leads out of the shared folders
-        progress(Stage.CAPTIONS, 0, 1)
-        info = video_info(fetched.video, name)
-        with timed("captions"):
-            dialogue = gather(fetched, explicit=captions is not None, lang=lang,
-                              subtitle_track=subtitle_track, fps=info.fps,
-                              duration=info.duration, progress=progress)
-        cues, notes = dialogue.cues, dialogue.notes
-        progress(Stage.CAPTIONS, 1, 1)
-        with timed("speech"):
-            spoken, record_speech = speech_cues(fetched.video, speech, bool(cues), lang, notes,
-                                                progress)
-        with timed("OCR"):
-            tracker = start_ocr(fetched.video, ocr, ocr_band, notes, progress)
-        duration, frames = index_frames(fetched.video, stage, encoder, interval, progress,
-                                        tracker, name=name, notes=notes)
-        burned = without_repeats(tracker.finish(duration), cues + spoken) if tracker else []
-        if beyond := sum(c.start >= duration for c in cues):
-            cues = [c for c in cues if c.start < duration]
-            notes.append(f"{beyond:,} caption lines start after {timestamp(duration)}, where "
-                         "the video could be decoded to, and were left out.")
-        said = cues + spoken + burned
-        lang = guess((c.text for c in said[:400]), dialogue.lang if cues else None)
-        if cues and code(dialogue.lang) not in (None, lang):
-            notes.append(f"The captions read as {language_name(lang)} ({lang}), not "
-                         f"{language_name(code(dialogue.lang) or '')} as chosen: they are "
-                         f"matched as {language_name(lang)}.")
-        with timed("dialogue"):
-            dialog_model = index_dialog(said, stage, dialog_model_for(lang), notes, progress)
-        record = _record(found, fetched, stage, model_id, interval, params[3], duration, frames,
-                         dialogue)
-        record.dialog_key, record.dialog_model, record.dim = dialog_key, dialog_model, encoder.dim
-        record.ocr_key, record.burned_in = ocr_key, len(burned)
-        record.caption_lang = lang if cues else None  # what they are written in
-        record.speech, record.speech_model = len(spoken), record_speech
-        record.source = source_label or record.source
-        if found.path is not None and source_label:  # an upload: its own name, not the copy's
-            record.title = Path(source_label).stem or record.title
+        with door.network():
+            fetched = fetch(found, stage, captions=captions, caption_data=data,
+                            lang=options.lang, cookies=options.cookies, progress=progress)
+        record = _indexed(fetched, found, stage, encoder, options, key, progress, name,
+                          explicit=options.captions is not None)
         if into is not None:
             record.id, record.origin = into, (None if into == found.source_id
                                               else found.source_id)
@@ -191,6 +110,57 @@ def ingest(
     return committed
 
 
+def _indexed(fetched: Fetched, found: Probe, stage: Path, encoder: Encoder,
+             options: IngestOptions, key: IngestKey, progress: Progress, name: str,
+             explicit: bool) -> VideoRecord:
+    """The fetched video's dialogue and frames, indexed into ``stage``: its record."""
+    progress(Stage.CAPTIONS, 0, 1)
+    info = video_info(fetched.video, name)
+    with timed("captions"):
+        dialogue = gather(fetched, explicit=explicit, lang=options.lang,
+                          subtitle_track=options.subtitle_track, fps=info.fps,
+                          duration=info.duration, progress=progress)
+    cues, notes = dialogue.cues, dialogue.notes
+    progress(Stage.CAPTIONS, 1, 1)
+    with timed("speech"):
+        spoken, record_speech = speech_cues(fetched.video, options.speech, bool(cues),
+                                            options.lang, notes, progress)
+    with timed("OCR"):
+        tracker = start_ocr(fetched.video, options.ocr, options.ocr_band, notes, progress)
+    duration, frames = index_frames(fetched.video, stage, encoder, options.interval, progress,
+                                    tracker, name=name, notes=notes)
+    burned = without_repeats(tracker.finish(duration), cues + spoken) if tracker else []
+    if beyond := sum(c.start >= duration for c in cues):
+        cues = [c for c in cues if c.start < duration]
+        notes.append(f"{beyond:,} caption lines start after {timestamp(duration)}, where "
+                     "the video could be decoded to, and were left out.")
+    said = cues + spoken + burned
+    lang = _language(said, dialogue, cues, notes)
+    with timed("dialogue"):
+        dialog_model = index_dialog(said, stage, dialog_model_for(lang), notes, progress)
+    record = _record(found, fetched, stage, key.model, options.interval, key.captions,
+                     duration, frames, dialogue)
+    record.dialog_key, record.dialog_model, record.dim = key.dialogue, dialog_model, encoder.dim
+    record.ocr_key, record.burned_in = key.ocr, len(burned)
+    record.caption_lang = lang if cues else None  # what they are written in
+    record.speech, record.speech_model = len(spoken), record_speech
+    record.source = options.source_label or record.source
+    if found.path is not None and options.source_label:  # an upload: its name, not the copy's
+        record.title = Path(options.source_label).stem or record.title
+    return record
+
+
+def _language(said: list[Cue], dialogue: Dialogue, cues: list[Cue], notes: list[str]) -> str:
+    """The language the dialogue reads as (a note where the captions differ from the
+    choice)."""
+    lang = guess((c.text for c in said[:400]), dialogue.lang if cues else None)
+    if cues and code(dialogue.lang) not in (None, lang):
+        notes.append(f"The captions read as {language_name(lang)} ({lang}), not "
+                     f"{language_name(code(dialogue.lang) or '')} as chosen: they are "
+                     f"matched as {language_name(lang)}.")
+    return lang
+
+
 CAPTIONS_FAILED = "|captions-failed"
 """Marks a caption key whose captions could not be fetched: adding the video again retries."""
 
@@ -199,7 +169,7 @@ CHOICES = ("library format", "picture model", "frame interval", "captions or spe
 """What each part of a record's ``params()`` is, as users call it."""
 
 
-def _entry_to_replace(library: Library, source_id: str, params: tuple[Any, ...],
+def _entry_to_replace(library: Library, source_id: str, params: IngestKey,
                       replace: bool | str) -> str | None:
     """The id of the source's entry this ingest replaces, or None (a new entry)."""
     entries = library.entries_of(source_id)
@@ -304,24 +274,7 @@ def index_frames(
     """
     cap, info = open_video(video, name)
     cap.release()
-    (stage / "frames").mkdir()
-    times: list[float] = []
-    vectors: list[np.ndarray] = []
-    batch: list[Frame] = []
-
-    def flush() -> None:
-        for at in range(0, len(batch), CANCEL_EVERY):  # a cancel is heard between them
-            part = batch[at:at + CANCEL_EVERY]
-            with timed("embed"):
-                vectors.append(encoder.embed_images([f.image for f in part]).astype(np.float16))
-            with timed("thumbnails"):
-                for frame in part:
-                    (stage / "frames" / f"{len(times):06d}.jpg").write_bytes(
-                        thumbnail_jpeg(frame.image))
-                    times.append(frame.time)
-            progress(Stage.EMBED, len(times), len(times))
-        batch.clear()
-
+    written = _FrameWriter(stage, encoder, progress)
     total, lines = int(info.duration), 0
     decoded = [0.0]  # the last time looked at, written by the decoding thread
 
@@ -338,14 +291,10 @@ def index_frames(
         if tracker is not None and len(tracker.cues) != lines:
             lines = len(tracker.cues)
             progress(Stage.OCR, lines, 0)
-        batch.append(frame)
-        if len(batch) == 32:
-            flush()
-    if batch:
-        flush()
+        written.add(frame)
+    written.save()
     progress(Stage.FRAMES, total, total)
-    np.save(stage / "times.npy", np.asarray(times, np.float64))
-    np.save(stage / "embeddings.npy", np.concatenate(vectors))
+    times = written.times
     end = decoded[0] + 1 / ANALYSIS_FPS
     if info.duration - end > max(1.0, 0.05 * info.duration):
         if notes is not None:
@@ -354,6 +303,44 @@ def index_frames(
                          "searched or played. Re-download or re-export it to index all of it.")
         return max(end, times[-1]), len(times)
     return max(info.duration, times[-1]), len(times)
+
+
+class _FrameWriter:
+    """Kept frames into a stage: embedded in batches (a cancel heard every
+    ``CANCEL_EVERY``), thumbnailed, their times and vectors saved at the end."""
+
+    BATCH = 32
+
+    def __init__(self, stage: Path, encoder: Encoder, progress: Progress) -> None:
+        self.stage, self.encoder, self.progress = stage, encoder, progress
+        (stage / "frames").mkdir()
+        self.times: list[float] = []
+        self.vectors: list[np.ndarray] = []
+        self.batch: list[Frame] = []
+
+    def add(self, frame: Frame) -> None:
+        self.batch.append(frame)
+        if len(self.batch) == self.BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        for at in range(0, len(self.batch), CANCEL_EVERY):  # a cancel is heard between them
+            part = self.batch[at:at + CANCEL_EVERY]
+            with timed("embed"):
+                self.vectors.append(self.encoder.embed_images([f.image for f in part])
+                                    .astype(np.float16))
+            with timed("thumbnails"):
+                for frame in part:
+                    (self.stage / "frames" / f"{len(self.times):06d}.jpg").write_bytes(
+                        thumbnail_jpeg(frame.image))
+                    self.times.append(frame.time)
+            self.progress(Stage.EMBED, len(self.times), len(self.times))
+        self.batch.clear()
+
+    def save(self) -> None:
+        self.flush()
+        np.save(self.stage / "times.npy", np.asarray(self.times, np.float64))
+        np.save(self.stage / "embeddings.npy", np.concatenate(self.vectors))
 
 
 def _record(found: Probe, fetched: Fetched, stage: Path, model_id: str, interval: float, key: str,

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -164,34 +165,21 @@ def sample_frames(
     if interval <= 0:
         raise ValueError("interval must be positive")
     cap, info = open_video(path, name)
-    step = max(1, round(info.fps / ANALYSIS_FPS))
-    index, next_due, reported = -1, 0.0, -1
+    next_due, reported = 0.0, -1
     last_look: np.ndarray | None = None
     after_cut: np.ndarray | None = None  # the look that followed a cut, until the next look
     kept: tuple[float, np.ndarray] | None = None
     first: Frame | None = None
     time = 0.0
     try:
-        while True:
-            with timed("decode"):
-                if not cap.grab():
-                    break
-                index += 1
-                if index % step:
-                    continue
-                ok, bgr = cap.retrieve()
-                if not ok or bgr is None:
-                    continue
-            msec = cap.get(cv2.CAP_PROP_POS_MSEC)
-            time = msec / 1000 if msec > 0 or index == 0 else index / info.fps
+        for time, bgr in _looks(cap, info):
             if look is not None:
                 look(time, bgr)
             with timed("cut detection"):
                 sign = _signature(bgr)
                 cut = last_look is not None and _difference(sign, last_look) > CUT_THRESHOLD
                 new_shot = after_cut is not None and _difference(sign, after_cut) < SETTLED
-            after_cut = sign if cut else None
-            last_look = sign
+            after_cut, last_look = (sign if cut else None), sign
             if int(time) != reported:
                 reported = int(time)
                 progress(Stage.FRAMES, reported, int(info.duration))
@@ -202,25 +190,46 @@ def sample_frames(
                 next_due = (np.floor(time / interval + 1e-6) + 1) * interval
             if first is None:
                 first = Frame(time, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
-            if _is_black(sign) or (
-                kept and not _worth_keeping(time, sign, kept, interval, due)
-            ):
+            if _is_black(sign) or (kept and not _worth_keeping(time, sign, kept, interval, due)):
                 continue
             kept = (time, sign)
             yield Frame(time, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), new_shot)
     finally:
         cap.release()
-    if first is None:
+    if kept is None and first is not None:  # an all-black video still gets one frame
+        yield first
+    _decoded_enough(name, first is not None, time, info.duration)
+    progress(Stage.FRAMES, int(info.duration or time), int(info.duration or time))
+
+
+def _looks(cap: Any, info: VideoInfo) -> Iterator[tuple[float, np.ndarray]]:
+    """``(time, BGR)`` of the frames looked at: about ``ANALYSIS_FPS`` a second."""
+    step = max(1, round(info.fps / ANALYSIS_FPS))
+    index = -1
+    while True:
+        with timed("decode"):
+            if not cap.grab():
+                return
+            index += 1
+            if index % step:
+                continue
+            ok, bgr = cap.retrieve()
+            if not ok or bgr is None:
+                continue
+        msec = cap.get(cv2.CAP_PROP_POS_MSEC)
+        yield (msec / 1000 if msec > 0 or index == 0 else index / info.fps), bgr
+
+
+def _decoded_enough(name: str, any_frame: bool, reached: float, duration: float) -> None:
+    """VideoError where nothing decoded, or a long video stopped before half of it."""
+    if not any_frame:
         raise VideoError(f"{name}: no frame could be decoded. The file is damaged or is not "
                          "a video; re-download or re-export it.")
-    if kept is None:  # an all-black video still gets one frame
-        yield first
-    if info.duration > 10 and time < 0.5 * info.duration:
+    if duration > 10 and reached < 0.5 * duration:
         raise VideoError(
-            f"{name}: only the first {time:.0f} s of {info.duration:.0f} s could be decoded; "
+            f"{name}: only the first {reached:.0f} s of {duration:.0f} s could be decoded; "
             "the file is truncated or damaged. Re-download or re-export it."
         )
-    progress(Stage.FRAMES, int(info.duration or time), int(info.duration or time))
 
 
 def _worth_keeping(time: float, sign: np.ndarray, kept: tuple[float, np.ndarray],

@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from oneframe.dialogue.languages import common_words
-from oneframe.dialogue.text import split_reported_speech, words
+from oneframe.dialogue.text import common_words, split_reported_speech, words
 from oneframe.search.query_parts import QueryParts
 
 

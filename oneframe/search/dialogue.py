@@ -29,8 +29,8 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from oneframe.dialogue.cues import Cue
-from oneframe.dialogue.languages import DEFAULT, common_words
-from oneframe.dialogue.text import stem
+from oneframe.dialogue.languages import DEFAULT
+from oneframe.dialogue.text import common_words, stem
 from oneframe.dialogue.windows import WINDOW_CUES, WordIndex
 from oneframe.search.closeness import NEAR_FLOOR, near_exact, near_score, runs
 from oneframe.search.dialog_query import DialogQuery
@@ -49,7 +49,7 @@ EXCHANGE_SHARE = 0.5
 match (bench/eval_dialog.py's exchange sets; a line that only shares a word stays out)."""
 STOPWORDS = common_words("en")
 """English's common words ("one" too: "1" is spelled "one"); every language has its own
-(:func:`oneframe.dialogue.languages.common_words`)."""
+(:func:`oneframe.dialogue.text.common_words`)."""
 NEAR_GAP = 0.01
 """How far below ``NEAR_FLOOR`` every other window of a query that quotes a line stays."""
 MEANING_SUPPORT = 0.3

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import unicodedata
 
-from oneframe.dialogue.languages import DEFAULT, common_words
-from oneframe.dialogue.text import unspaced, words
+from oneframe.dialogue.languages import DEFAULT
+from oneframe.dialogue.text import common_words, unspaced, words
 
 
 def highlight(text: str, matched: set[str], lang: str = DEFAULT) -> list[tuple[str, bool]]:

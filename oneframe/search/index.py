@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -25,13 +26,12 @@ from oneframe.dialogue.text import words
 from oneframe.encoders.sentences import MULTILINGUAL_DIALOG_MODEL, is_multilingual, sentence_vector
 from oneframe.library.folders import Library, VideoIndex
 from oneframe.media.images import read_image
-from oneframe.search.dialog_query import DialogQuery
 from oneframe.search.dialogue import DialogCorpus, DialogScores
 from oneframe.search.floor import MIN_SCORE
 from oneframe.search.fusion import blend, calibrate_dialog, distinct_moments, name_weights, strength
 from oneframe.search.highlight import highlight
 from oneframe.search.picture import PictureIndex, PictureScores
-from oneframe.search.query_parts import QueryParts, check_query
+from oneframe.search.query import Query
 from oneframe.search.results import Hit, SearchResult, Timeline, moment_url, source_name
 
 DEFAULT_VISUAL_WEIGHT = 0.5
@@ -51,6 +51,25 @@ EXCLUDED_PICTURE = 0.5
 
 LOG = logging.getLogger("oneframe")
 _ENCODING = ThreadPoolExecutor(2, thread_name_prefix="oneframe-query")
+
+
+@dataclass
+class _Scored:
+    """One search's scores, frame by frame, on their way to moments."""
+
+    chosen: np.ndarray
+    frames: np.ndarray
+    visual: np.ndarray
+    warnings: list[str]
+    frame_cue: np.ndarray
+    frame_dialog: np.ndarray | None = None
+    scores: DialogScores | None = None
+    matched: set[str] = field(default_factory=set)
+    lines: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    @property
+    def dialog_of_frames(self) -> np.ndarray | None:
+        return None if self.frame_dialog is None else self.frame_dialog[self.frames]
 
 
 class SearchIndex:
@@ -157,7 +176,7 @@ class SearchIndex:
 
     def search(
         self,
-        query: str | None = None,
+        query: Query | str | None = None,
         *,
         videos: Sequence[str] | None = None,
         visual_weight: float = DEFAULT_VISUAL_WEIGHT,
@@ -169,8 +188,8 @@ class SearchIndex:
         min_score: float = MIN_SCORE,
         picture_at_zero: bool = True,
     ) -> SearchResult:
-        """The ``top_k`` distinct moments for a text query, an image, or a stored frame
-        (``like``: a video and the time of one of its frames).
+        """The ``top_k`` distinct moments for a query (:class:`Query`, or words, an image or a
+        stored frame: ``like``, a video and the time of one of its frames).
 
         Moments whose best channel scores below ``min_score`` (see :func:`fusion.strength`) are
         left out; none left is "nothing matched well". With ``picture_at_zero`` False a text
@@ -179,72 +198,85 @@ class SearchIndex:
         """
         if isinstance(image, (str, Path)):
             image = read_image(image)
-        if not (query and query.strip()) and image is None and like is None:
-            raise OneframeError("Type what you remember seeing or hearing, or choose an image.")
-        if query:
-            check_query(query)
+        asked = query if isinstance(query, Query) else Query.of(query, image=image, like=like)
         chosen = self._select(videos)
-        if like is not None:  # a stored frame, by time: frame numbers change with a re-ingest
-            self._select([like[0]])
-            like = (like[0], self.nearest_frame(like[0], float(like[1])))
-        has_dialog = bool(query) and image is None and like is None and any(
-            self.cues[i] for i in chosen)
-        parts = QueryParts.parse(query) if query and image is None and like is None else None
-        readings = DialogQuery.readings(parts) if has_dialog and parts else []
+        frame = self._like_frame(asked.like)
+        has_dialog = asked.by_words and any(self.cues[i] for i in chosen)
+        dialogue_only = has_dialog and visual_weight <= 0 and not picture_at_zero
+        scored = self._score(asked, chosen, frame, has_dialog, dialogue_only)
+        fused = np.full(len(self.times), -np.inf, np.float32)
+        fused[scored.frames] = blend(scored.visual[scored.frames], scored.dialog_of_frames,
+                                     visual_weight)
+        hit_times = self._hit_times(scored.frame_cue, scored.frame_dialog, visual_weight)
+        matched_by = strength(scored.visual[scored.frames], scored.dialog_of_frames,
+                              visual_weight)
+        eligible = scored.frames[matched_by >= min_score]
+        if asked.exact or asked.exclude:
+            eligible = self._as_asked(eligible, asked, scored.lines, scored.chosen, hit_times)
+        picked = distinct_moments(fused[eligible], hit_times[eligible],
+                                  self.frame_video[eligible], top_k, min_gap,
+                                  scored.lines[eligible], self._overlaps(scored.lines[eligible]))
+        if frame is not None:
+            picked = self._itself_first(picked, eligible, fused, frame)
+        hits = [self._hit(int(eligible[p]), fused, None if dialogue_only else scored.visual,
+                          scored.frame_dialog, scored.frame_cue, hit_times, scored.matched,
+                          scored.scores, int(scored.lines[eligible[p]])) for p in picked]
+        result = SearchResult(hits, dialog_absent=scored.frame_dialog is None,
+                              min_score=min_score, by_image=not asked.by_words,
+                              warnings=scored.warnings)
+        if timelines:
+            result.timelines = self._timelines(scored, fused)
+        return result
+
+    def _like_frame(self, like: tuple[str, float] | None) -> tuple[str, int] | None:
+        """A stored frame asked for by time (frame numbers change with a re-ingest)."""
+        if like is None:
+            return None
+        self._select([like[0]])
+        return like[0], self.nearest_frame(like[0], float(like[1]))
+
+    def _score(self, asked: Query, chosen: np.ndarray, frame: tuple[str, int] | None,
+               has_dialog: bool, dialogue_only: bool) -> _Scored:
+        """Every frame's picture score and its best line's dialogue score."""
+        readings = asked.readings if has_dialog else []
         sentences = {(model, r.core): _ENCODING.submit(sentence_vector, model, r.core)
                      for r in readings for model in self.dialog.models()
                      }  # encoded beside the picture model's text
-        dialogue_only = has_dialog and visual_weight <= 0 and not picture_at_zero
         if dialogue_only:
             picture = PictureScores(np.zeros(len(self.times), np.float32))
         else:
-            picture = self.picture.score(chosen, parts.picture_text if parts else query, image,
-                                         (self.position[like[0]], like[1]) if like else None)
-        visual, warnings = picture.values, list(picture.warnings)
+            picture = self.picture.score(chosen, asked.picture_text, asked.image,
+                                         (self.position[frame[0]], frame[1]) if frame else None)
+        warnings = list(picture.warnings)
         chosen = np.asarray([v for v in chosen.tolist() if v not in picture.left_out], np.int64)
         if not len(chosen):
             raise ModelError(" ".join(warnings))
-        frames = np.flatnonzero(np.isin(self.frame_video, chosen))
-        frame_dialog, frame_cue, matched = None, np.full(len(self.times), -1, np.int64), set()
-        scores = None
+        scored = _Scored(chosen, np.flatnonzero(np.isin(self.frame_video, chosen)),
+                         picture.values, warnings, np.full(len(self.times), -1, np.int64))
         if readings:
-            warnings += self._language_warning(readings[0].text, chosen)
+            warnings += self._language_warning(asked.text or "", chosen)
             vectors = self._sentence_vectors(sentences, warnings)
             for r in readings:
                 r.vectors = {model: v for (model, core), v in vectors.items() if core == r.core}
-            scores = self.dialog.score(readings)
-            frame_dialog, frame_cue = self._frame_dialog(chosen, scores)
-            matched = scores.matched
-        lines = self._lines(frame_cue, frame_dialog, scores)  # by how well each line matches
-        if frame_dialog is not None and scores is not None and scores.named is not None:
-            frame_dialog = frame_dialog * name_weights(scores.named, chosen)[self.frame_video]
-        fused = np.full(len(self.times), -np.inf, np.float32)
-        fused[frames] = blend(visual[frames], None if frame_dialog is None
-                              else frame_dialog[frames], visual_weight)
-        hit_times = self._hit_times(frame_cue, frame_dialog, visual_weight)
-        matched_by = strength(visual[frames], None if frame_dialog is None
-                              else frame_dialog[frames], visual_weight)
-        eligible = frames[matched_by >= min_score]
-        if parts is not None and (parts.exact or parts.exclude):
-            eligible = self._as_asked(eligible, parts, lines, chosen)
-        picked = distinct_moments(fused[eligible], hit_times[eligible],
-                                  self.frame_video[eligible], top_k, min_gap, lines[eligible],
-                                  self._overlaps(lines[eligible]))
-        if like is not None:
-            picked = self._itself_first(picked, eligible, fused, like)
-        shown_visual = None if dialogue_only else visual
-        hits = [self._hit(int(eligible[p]), fused, shown_visual, frame_dialog, frame_cue,
-                          hit_times, matched, scores, int(lines[eligible[p]])) for p in picked]
-        result = SearchResult(hits, dialog_absent=frame_dialog is None, min_score=min_score,
-                              by_image=image is not None or like is not None, warnings=warnings)
-        if timelines:
-            for i in chosen:
-                lo, hi = self.frame_offset[i], self.frame_offset[i + 1]
-                result.timelines[self.ids[i]] = Timeline(
-                    self.times[lo:hi], visual[lo:hi],
-                    None if frame_dialog is None or not self.cues[i] else frame_dialog[lo:hi],
-                    fused[lo:hi])
-        return result
+            scored.scores = self.dialog.score(readings)
+            scored.frame_dialog, scored.frame_cue = self._frame_dialog(chosen, scored.scores)
+            scored.matched = scored.scores.matched
+        scored.lines = self._lines(scored.frame_cue, scored.frame_dialog, scored.scores)
+        if scored.frame_dialog is not None and scored.scores is not None and \
+                scored.scores.named is not None:
+            scored.frame_dialog = scored.frame_dialog * name_weights(
+                scored.scores.named, chosen)[self.frame_video]
+        return scored
+
+    def _timelines(self, scored: _Scored, fused: np.ndarray) -> dict[str, Timeline]:
+        out = {}
+        for i in scored.chosen:
+            lo, hi = self.frame_offset[i], self.frame_offset[i + 1]
+            out[self.ids[i]] = Timeline(
+                self.times[lo:hi], scored.visual[lo:hi],
+                None if scored.frame_dialog is None or not self.cues[i]
+                else scored.frame_dialog[lo:hi], fused[lo:hi])
+        return out
 
     def _itself_first(self, picked: list[int], eligible: np.ndarray, fused: np.ndarray,
                       like: tuple[str, int]) -> list[int]:
@@ -325,17 +357,17 @@ class SearchIndex:
         times[driven] = np.clip(starts, self.times[driven], self.span_end[driven])
         return times
 
-    def _as_asked(self, frames: np.ndarray, parts: QueryParts, lines: np.ndarray,
-                  chosen: np.ndarray) -> np.ndarray:
-        """``frames`` whose line holds every phrase the query quotes and no word it excludes,
-        and whose picture matches no excluded word (its picture score for the word under
-        ``EXCLUDED_PICTURE``)."""
+    def _as_asked(self, frames: np.ndarray, parts: Query, lines: np.ndarray,
+                  chosen: np.ndarray, hit_times: np.ndarray) -> np.ndarray:
+        """``frames`` whose line (the one its moment shows, at its hit time) holds every phrase
+        the query quotes and no word it excludes, and whose picture matches no excluded word
+        (its picture score for the word under ``EXCLUDED_PICTURE``)."""
         shown: dict[tuple[str, int], str] = {}
 
         def line_of(f: int) -> str:
             window = int(lines[f])
             key = ("window", window) if window >= 0 else (
-                "cue", self._said_at(int(self.frame_video[f]), float(self.times[f])))
+                "cue", self._said_at(int(self.frame_video[f]), float(hit_times[f])))
             if key not in shown:
                 if key[0] == "window":
                     first, length = int(self.dialog.first[window]), int(self.dialog.length[window])

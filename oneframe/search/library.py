@@ -21,14 +21,14 @@ from typing import Any
 import numpy as np
 
 from oneframe.core.errors import LibraryError, OneframeError
-from oneframe.core.extras import how_to_install
 from oneframe.dialogue.cues import Cue
-from oneframe.index.store import VectorStore, store_uri
+from oneframe.encoders.sentences import sentence_vector
+from oneframe.index.stores import FolderStore, Store, open_store
 from oneframe.library.folders import Library, VideoIndex
 from oneframe.media.images import read_image
-from oneframe.search.dialog_query import DialogQuery
 from oneframe.search.index import SearchIndex, no_such_video
-from oneframe.search.picture import PictureIndex
+from oneframe.search.picture import PictureIndex, query_vectors
+from oneframe.search.query import Query
 from oneframe.search.results import SearchResult
 
 SHORTLIST_ABOVE = 24
@@ -41,7 +41,6 @@ KEPT_INDEXES = 4
 KEPT_VIDEOS = 64
 """Videos kept loaded (vectors memory-mapped, lines parsed) for the next shortlists."""
 
-_OPTIMISING = threading.Lock()
 LOG = logging.getLogger("oneframe")
 
 
@@ -58,89 +57,26 @@ class LibrarySearch:
         self._lock = threading.Lock()
         self._all: SearchIndex | None = None
         self._videos: OrderedDict[str, VideoIndex] = OrderedDict()
-        self.store: VectorStore | None = None
-        self._writable = True
         scan = self.library.scan()
         if len(scan.records) <= shortlist_above:  # small: loaded whole, as it always was
             self._all = SearchIndex(self.library)
-            self.records, self.skipped = self._all.records, self._all.skipped
+            self.records, self._skipped = self._all.records, self._all.skipped
             self.left_out = self._all.left_out
         else:
             self.records = sorted(scan.records, key=lambda r: r.id)
-            self.skipped = [str(e) for e in (*scan.damaged, *scan.newer)]
+            self._skipped = [str(e) for e in (*scan.damaged, *scan.newer)]
             self.left_out = {**{e.vid: str(e) for e in scan.damaged},
                              **{e.vid: str(e) for e in scan.newer}}
         self.ids = [r.id for r in self.records]
         self.position = {vid: i for i, vid in enumerate(self.ids)}
-        if self._all is None:
-            self.store = self._open_store()
-            if optimise and self.store is not None and self._writable:
-                optimise_in_background(self.store)
+        self.store: Store = (FolderStore() if self._all is not None
+                             else open_store(self.library, optimise))
 
-    def _open_store(self) -> VectorStore | None:
-        """The library's store, in line with the folders: synced where the library can be
-        written (else used as it is); rebuilt once from the folders if it can't be read; None
-        (searches read the folders, with a warning) where it can't be had at all."""
-        try:
-            store = VectorStore(self.library)
-        except Exception as exc:  # noqa: BLE001 - a location LanceDB can't open: the folders
-            return self._without_store(exc)
-        try:
-            with (self.library.root / ".store.lock").open("a"):
-                pass
-        except OSError as exc:  # the library can't be written: read the store as it is
-            LOG.warning("oneframe: the library can't be written (%s); searching its store as "
-                        "it is", exc)
-            self._writable = False
-            try:
-                return store if store.ready() else self._without_store(exc)
-            except Exception as unreadable:  # noqa: BLE001
-                return self._without_store(unreadable)
-        try:
-            store.sync()
-        except Exception as exc:  # noqa: BLE001 - damaged: rebuilt once, from the folders
-            LOG.warning("oneframe: the store at %s can't be read (%s); rebuilding it from the "
-                        "library's folders", store.uri, exc)
-            try:
-                store.rebuild()
-            except Exception as again:  # noqa: BLE001
-                return self._without_store(again)
-        return store
-
-    def _without_store(self, exc: BaseException) -> VectorStore | None:
-        """No store: searches load the folders (slower, the same results); say why, once."""
-        if isinstance(exc, ImportError):
-            message = ("LanceDB is not installed, so this library of more than "
-                       f"{self.shortlist_above} videos is searched from its folders, which is "
-                       f"slower: {how_to_install('large')}.")
-        else:
-            message = (f"The library's index (the store at {store_uri(self.library)}) can't be "
-                       f"used ({type(exc).__name__}: {str(exc)[:200]}), so searches read the "
-                       "library's folders, which is slower. Fix or remove the store's folder, "
-                       "or its ONEFRAME_STORE setting, and it is made again.")
-        LOG.warning("oneframe: %s", message)
-        self.skipped.append(message)
-        return None
-
-    def _store_failed(self, exc: BaseException) -> None:
-        """The store failed mid-search (damaged since it was opened): this query reads the
-        folders; the store is rebuilt in the background, once."""
-        store, self.store = self.store, None
-        if store is None:
-            return
-        LOG.warning("oneframe: the store failed (%s: %s); rebuilding it in the background",
-                    type(exc).__name__, exc)
-
-        def rebuild() -> None:
-            try:
-                store.rebuild()
-            except Exception as again:  # noqa: BLE001 - the folders serve meanwhile
-                self._without_store(again)
-                return
-            self.store = store
-
-        if self._writable:
-            threading.Thread(target=rebuild, name="oneframe-rebuild", daemon=True).start()
+    @property
+    def skipped(self) -> list[str]:
+        """What was left out of searches, and why (damaged videos, a store that can't be
+        used)."""
+        return self._skipped + [n for n in self.store.notes if n not in self._skipped]
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -157,55 +93,26 @@ class LibrarySearch:
     def frame_time(self, video: str, frame: int) -> float:
         return self._of(video).frame_time(video, frame)
 
-    def search(self, query: str | None = None, *, videos: Sequence[str] | None = None,
+    def search(self, query: Query | str | None = None, *, videos: Sequence[str] | None = None,
                image: np.ndarray | str | Path | None = None,
                like: tuple[str, float] | None = None, **options: Any) -> SearchResult:
         """:meth:`SearchIndex.search` over ``videos`` (all by default)."""
+        if isinstance(image, (str, Path)):
+            image = read_image(image)
+        asked = query if isinstance(query, Query) else Query.of(query, image=image, like=like)
         chosen = list(dict.fromkeys(videos)) if videos else list(self.ids)
         missing = [v for v in chosen if v not in self.position]
         if missing:
             raise no_such_video(missing, self.left_out)
-        if isinstance(image, (str, Path)):
-            image = read_image(image)
-        if self.store is not None and len(chosen) > self.shortlist_above:
-            try:
-                wanted = self._shortlist(query, image, like, None if videos is None else chosen)
-            except OneframeError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - the store broke: the folders answer
-                self._store_failed(exc)
-            else:
-                if like is not None and like[0] not in wanted:
-                    wanted.append(like[0])
-                return self._index(tuple(sorted(wanted))).search(query, image=image, like=like,
-                                                                 **options)
-        index = self._all or self._index(tuple(sorted(chosen)))
-        return index.search(query, videos=videos, image=image, like=like, **options)
-
-    def _shortlist(self, query: str | None, image: np.ndarray | None,
-                   like: tuple[str, float] | None, videos: list[str] | None) -> list[str]:
-        """The store's shortlist for this query, by every channel that could rank it."""
-        from oneframe.encoders.sentences import sentence_vector
-        from oneframe.search.picture import query_vectors
-
-        assert self.store is not None
-        scope = [self.records[self.position[v]] for v in (videos or self.ids)]
-        stored = None
-        if like is not None:
-            video = self.library.load(like[0], mmap=True)
-            frame = int(np.argmin(np.abs(video.times - float(like[1]))))
-            stored = (video.record.model, np.asarray(video.embeddings[frame], np.float32))
-        pictures = query_vectors({r.model for r in scope}, query, image, stored)
-        sentences, text = {}, ""
-        if query and query.strip() and image is None and like is None:
-            core = DialogQuery.parse(query).core
-            text = query
-            for model in sorted({r.dialog_model for r in scope if r.dialog_model}):
-                try:
-                    sentences[model] = sentence_vector(model, core)
-                except OneframeError:  # that dialogue is still found by its words
-                    continue
-        return self.store.shortlist(pictures, sentences, text, self.shortlist_size, videos)
+        if self._all is not None:
+            return self._all.search(asked, videos=videos, **options)
+        if len(chosen) > self.shortlist_above:
+            wanted = self.store.shortlist(_Shortlisting(self, asked, chosen),
+                                          self.shortlist_size, chosen, whole=videos is None)
+            if asked.like is not None and asked.like[0] not in wanted:
+                wanted.append(asked.like[0])
+            return self._index(tuple(sorted(wanted))).search(asked, **options)
+        return self._index(tuple(sorted(chosen))).search(asked, videos=videos, **options)
 
     def _index(self, wanted: tuple[str, ...]) -> SearchIndex:
         """A search index of ``wanted`` videos, kept for the next few queries."""
@@ -235,12 +142,7 @@ class LibrarySearch:
         many videos. For a server, at start."""
         if self._all is not None:
             return 0
-        if self.store is not None:
-            try:
-                self.store.prewarm()
-            except Exception as exc:  # noqa: BLE001 - read-ahead only: a failure costs speed
-                LOG.warning("oneframe: reading the store ahead failed (%s: %s)",
-                            type(exc).__name__, exc)
+        self.store.warm()
         newest = sorted(self.records, key=lambda r: r.created, reverse=True)[:KEPT_VIDEOS]
         for record in newest:
             try:
@@ -273,17 +175,34 @@ class LibrarySearch:
         return video
 
 
-def optimise_in_background(store: VectorStore) -> None:
-    """Compact and index the store in a daemon thread, one at a time per process."""
-    def run() -> None:
-        if not _OPTIMISING.acquire(blocking=False):
-            return
-        try:
-            store.optimise()
-        except Exception as exc:  # noqa: BLE001 - the store stays correct, only slower
-            LOG.warning("oneframe: compacting and indexing the store failed (%s: %s); it "
-                        "stays correct, only slower", type(exc).__name__, exc)
-        finally:
-            _OPTIMISING.release()
+class _Shortlisting:
+    """What the store's shortlist asks of one query, over the videos chosen: each channel
+    its own part of it, computed when the store asks."""
 
-    threading.Thread(target=run, name="oneframe-optimise", daemon=True).start()
+    def __init__(self, search: LibrarySearch, query: Query, chosen: list[str]) -> None:
+        self.search, self.query = search, query
+        self.scope = [search.records[search.position[v]] for v in chosen]
+
+    def pictures(self) -> dict[str, np.ndarray]:
+        stored = None
+        if self.query.like is not None:
+            video = self.search.library.load(self.query.like[0], mmap=True)
+            frame = int(np.argmin(np.abs(video.times - float(self.query.like[1]))))
+            stored = (video.record.model, np.asarray(video.embeddings[frame], np.float32))
+        return query_vectors({r.model for r in self.scope}, self.query.picture_text,
+                             self.query.image, stored)
+
+    def sentences(self) -> dict[str, np.ndarray]:
+        """Per dialogue model, the vector of each reading's core (the first that loads)."""
+        cores = list(dict.fromkeys(r.core for r in self.query.readings if r.core))
+        found = {}
+        for model in sorted({r.dialog_model for r in self.scope if r.dialog_model}):
+            for core in cores[:1]:
+                try:
+                    found[model] = sentence_vector(model, core)
+                except OneframeError:  # that dialogue is still found by its words
+                    continue
+        return found
+
+    def line_words(self) -> str:
+        return self.query.line_words

@@ -20,13 +20,14 @@ import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from oneframe.core.errors import OneframeError
 from oneframe.core.printable import one_line
 from oneframe.core.timefmt import timestamp
-from oneframe.media.streams import facts
-from oneframe.search.moments import Moment
+
+if TYPE_CHECKING:  # the registry is read by --help: it imports no media code
+    from oneframe.search.moments import Moment
 
 DROP_FRAME = (Fraction(30000, 1001), Fraction(60000, 1001))
 """Rates whose timecode drops frame numbers to keep up with the clock."""
@@ -149,7 +150,7 @@ def fcpxml(found: Sequence[Moment]) -> str:
     formats: dict[tuple[Fraction, int, int], str] = {}
     assets: dict[str, str] = {}
     for moment in found:
-        info = facts(moment.path)
+        info = _facts(moment.path)
         key = (moment.fps, info.width, info.height)
         if key not in formats:
             formats[key] = f"r{len(formats) + len(assets) + 1}"
@@ -196,8 +197,15 @@ def fcpxml(found: Sequence[Moment]) -> str:
             + ElementTree.tostring(root, encoding="unicode") + "\n")
 
 
+def _facts(path: Any) -> Any:
+    """The source file's facts (size, length, sound): read only when a file is written."""
+    from oneframe.media.streams import facts
+
+    return facts(path)
+
+
 def _size(moment: Moment) -> tuple[int, int]:
-    info = facts(moment.path)
+    info = _facts(moment.path)
     return info.width, info.height
 
 
@@ -213,7 +221,7 @@ def timeline(found: Sequence[Moment]) -> Any:
     for rank, moment in enumerate(found, 1):
         rate = float(moment.fps)
         if moment.video not in references:
-            length = facts(moment.path).seconds
+            length = _facts(moment.path).seconds
             references[moment.video] = otio.schema.ExternalReference(
                 target_url=moment.path.resolve().as_uri(),
                 available_range=otio.opentime.TimeRange(
@@ -291,7 +299,7 @@ def chapters(found: Sequence[Moment]) -> str:
     three, each at least 10 s long, distinct titles of at most ``CHAPTER_TITLE`` characters
     cut at a word; OneframeError saying why where the moments can't make them."""
     moment = found[0]
-    length = facts(moment.path).seconds
+    length = _facts(moment.path).seconds
     kept: list[Moment] = []
     for m in sorted(found, key=lambda m: m.start):
         if kept and m.start - kept[-1].start < CHAPTER_GAP:

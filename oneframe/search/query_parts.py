@@ -28,8 +28,7 @@ import re
 from dataclasses import dataclass
 
 from oneframe.core.errors import OneframeError
-from oneframe.dialogue.languages import common_words
-from oneframe.dialogue.text import REPORTING_VERBS, words
+from oneframe.dialogue.text import REPORTING_VERBS, common_words, words
 
 SPEECH_VERBS = REPORTING_VERBS | frozenset(
     "introduce introduces introduced introducing saying telling asking calling "

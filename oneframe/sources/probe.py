@@ -50,6 +50,8 @@ class Fetched:
     captions: Path | None
     caption_kind: str | None
     caption_lang: str | None
+    caption_data: bytes | None = field(default=None, repr=False)
+    """The caption file's bytes where they were read already (to key the add)."""
     caption_failure: str | None = None
     """Why the site's captions could not be fetched (the video was); None if they were."""
 
@@ -187,27 +189,26 @@ def fetch(
     found: Probe,
     dest: Path,
     *,
-    captions: str | Path | None = None,
+    captions: Path | None = None,
+    caption_data: bytes | None = None,
     lang: str = "en",
     cookies: str | Path | None = None,
     progress: Progress = no_progress,
 ) -> Fetched:
-    """Put the video (and its captions) into ``dest``; ``captions`` overrides any found ones."""
+    """Put the video into ``dest``, with its captions: ``captions`` (a file given or found
+    beside it, ``caption_data`` its bytes, read once) over the site's."""
     dest.mkdir(parents=True, exist_ok=True)
-    explicit = Path(captions).expanduser() if captions else None
-    if explicit is not None and not explicit.is_file():
-        raise SourceError(f"Caption file {explicit} does not exist. Check the path.")
     if found.path is not None:
         video = dest / ("video" + found.path.suffix.lower())
         _link_or_copy(found.path, video)
         progress(Stage.DOWNLOAD, 1, 1)
-        sidecar = explicit or find_sidecar(found.path, lang)
-        kind = "file" if sidecar else None
-        return Fetched(video, sidecar, kind, caption_lang_from_name(sidecar) if sidecar else None)
-    assert found.info is not None
-    video = download_video(found.info, dest, cookies=cookies, progress=progress)
-    if explicit is not None:
-        return Fetched(video, explicit, "file", caption_lang_from_name(explicit))
+    else:
+        assert found.info is not None
+        video = download_video(found.info, dest, cookies=cookies, progress=progress)
+    if captions is not None:
+        return Fetched(video, captions, "file", caption_lang_from_name(captions), caption_data)
+    if found.info is None:
+        return Fetched(video, None, None, None)
     try:
         got = download_captions(found.info, dest, lang, cookies=cookies)
     except SourceError as exc:  # the video is here: captions can be fetched again later

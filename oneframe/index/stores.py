@@ -1,0 +1,197 @@
+"""Where a library search finds the few videos worth ranking: one interface, two stores.
+
+:class:`FolderStore` narrows nothing (every video chosen is loaded from its folder);
+:class:`IndexedStore` asks the LanceDB store (``store.py``) and, where that store can't be had
+or breaks, answers as the folders do while it is rebuilt. A search picks one with
+:func:`open_store` and never asks which it has. A new store is one more class here.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+from oneframe.core.errors import OneframeError
+from oneframe.core.extras import how_to_install
+from oneframe.index.store import VectorStore, store_uri
+from oneframe.library.folders import Library
+
+LOG = logging.getLogger("oneframe")
+_OPTIMISING = threading.Lock()
+
+
+class Asked(Protocol):
+    """What a shortlist asks, each channel its own part (computed only when a store asks)."""
+
+    def pictures(self) -> dict[str, np.ndarray]:
+        """Per picture model, the query's vector."""
+        ...
+
+    def sentences(self) -> dict[str, np.ndarray]:
+        """Per dialogue model, the vector of what the dialogue is asked."""
+        ...
+
+    def line_words(self) -> str:
+        """The words a full-text index of lines is asked (excluded words left out)."""
+        ...
+
+
+class Store(Protocol):
+    """The videos of a library worth ranking for a query."""
+
+    notes: list[str]
+    """What a user should know about it (why it is slower than it could be)."""
+
+    def shortlist(self, asked: Asked, limit: int, videos: Sequence[str],
+                  whole: bool = False) -> list[str]:
+        """Up to ``limit`` of ``videos`` (all of them for a store that can't tell);
+        ``whole``: they are the whole library."""
+        ...
+
+    def warm(self) -> None:
+        """Read ahead what searches read (a server, at start)."""
+        ...
+
+
+class FolderStore:
+    """Every video chosen is ranked, loaded from its folder: exact, slower for many videos."""
+
+    def __init__(self, notes: list[str] | None = None) -> None:
+        self.notes = notes or []
+
+    def shortlist(self, asked: Asked, limit: int, videos: Sequence[str],
+                  whole: bool = False) -> list[str]:
+        return list(videos)
+
+    def warm(self) -> None:
+        return None
+
+
+class IndexedStore:
+    """The library's LanceDB store, in line with its folders; the folders answer while it
+    is rebuilt."""
+
+    def __init__(self, library: Library, store: VectorStore, writable: bool) -> None:
+        self.library, self.store, self.writable = library, store, writable
+        self.notes: list[str] = []
+        self.broken = False
+
+    @property
+    def uri(self) -> str:
+        return self.store.uri
+
+    def ready(self) -> list[str]:
+        return self.store.ready()
+
+    def optimise(self) -> None:
+        self.store.optimise()
+
+    def shortlist(self, asked: Asked, limit: int, videos: Sequence[str],
+                  whole: bool = False) -> list[str]:
+        if self.broken:
+            return list(videos)
+        pictures, sentences = asked.pictures(), asked.sentences()  # a model's error is the user's
+        try:
+            return self.store.shortlist(pictures, sentences, asked.line_words(), limit,
+                                        None if whole else list(videos))
+        except OneframeError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the store broke: the folders answer
+            self._failed(exc)
+            return list(videos)
+
+    def _failed(self, exc: BaseException) -> None:
+        """Damaged since it was opened: the folders answer; rebuilt in the background, once."""
+        self.broken = True
+        LOG.warning("oneframe: the store failed (%s: %s); rebuilding it in the background",
+                    type(exc).__name__, exc)
+
+        def rebuild() -> None:
+            try:
+                self.store.rebuild()
+            except Exception as again:  # noqa: BLE001 - the folders serve meanwhile
+                self.notes.append(_unusable(self.library, again))
+                return
+            self.broken = False
+
+        if self.writable:
+            threading.Thread(target=rebuild, name="oneframe-rebuild", daemon=True).start()
+
+    def warm(self) -> None:
+        try:
+            self.store.prewarm()
+        except Exception as exc:  # noqa: BLE001 - read-ahead only: a failure costs speed
+            LOG.warning("oneframe: reading the store ahead failed (%s: %s)",
+                        type(exc).__name__, exc)
+
+    def optimise_in_background(self) -> None:
+        """Compact and index the store in a daemon thread, one at a time per process."""
+        def run() -> None:
+            if not _OPTIMISING.acquire(blocking=False):
+                return
+            try:
+                self.store.optimise()
+            except Exception as exc:  # noqa: BLE001 - the store stays correct, only slower
+                LOG.warning("oneframe: compacting and indexing the store failed (%s: %s); it "
+                            "stays correct, only slower", type(exc).__name__, exc)
+            finally:
+                _OPTIMISING.release()
+
+        if self.writable:
+            threading.Thread(target=run, name="oneframe-optimise", daemon=True).start()
+
+
+def open_store(library: Library, optimise: bool = True) -> IndexedStore | FolderStore:
+    """``library``'s store, in line with the folders: synced where the library can be written
+    (else read as it is); rebuilt once from the folders if it can't be read; the folders (with
+    a note saying why) where it can't be had at all. ``optimise``: compact and index it in the
+    background (a long-lived app)."""
+    try:
+        store = VectorStore(library)
+    except Exception as exc:  # noqa: BLE001 - not installed, or a location LanceDB can't open
+        return _folders(library, exc)
+    try:
+        with (library.root / ".store.lock").open("a"):
+            pass
+    except OSError as exc:  # the library can't be written: read the store as it is
+        LOG.warning("oneframe: the library can't be written (%s); searching its store as it "
+                    "is", exc)
+        try:
+            return IndexedStore(library, store, False) if store.ready() else _folders(library,
+                                                                                       exc)
+        except Exception as unreadable:  # noqa: BLE001
+            return _folders(library, unreadable)
+    try:
+        store.sync()
+    except Exception as exc:  # noqa: BLE001 - damaged: rebuilt once, from the folders
+        LOG.warning("oneframe: the store at %s can't be read (%s); rebuilding it from the "
+                    "library's folders", store.uri, exc)
+        try:
+            store.rebuild()
+        except Exception as again:  # noqa: BLE001
+            return _folders(library, again)
+    indexed = IndexedStore(library, store, True)
+    if optimise:
+        indexed.optimise_in_background()
+    return indexed
+
+
+def _folders(library: Library, exc: BaseException) -> FolderStore:
+    message = _unusable(library, exc)
+    LOG.warning("oneframe: %s", message)
+    return FolderStore([message])
+
+
+def _unusable(library: Library, exc: BaseException) -> str:
+    """Why searches read the folders: what is missing or broken, and what to do."""
+    if isinstance(exc, ImportError):
+        return ("LanceDB is not installed, so this large library is searched from its "
+                f"folders, which is slower: {how_to_install('large')}.")
+    return (f"The library's index (the store at {store_uri(library)}) can't be used "
+            f"({type(exc).__name__}: {str(exc)[:200]}), so searches read the library's "
+            "folders, which is slower. Fix or remove the store's folder, or its ONEFRAME_STORE "
+            "setting, and it is made again.")
