@@ -1,6 +1,7 @@
 # make run  : set up .venv (if needed) and start the dashboard
-# make test : set up .venv with the dev tools, lint (ruff, import layers, types), run the whole suite
-#             (browser test included)
+# make test : set up .venv with the dev tools, lint (ruff, import layers, types), build the docs,
+#             run the whole suite (browser test included)
+# make docs : build the docs site into site/
 # make lock : refresh the locked versions from the ranges in requirements*.txt (then make test)
 # make app-size : build a venv from the app's lock alone (no torch) and print its size
 #
@@ -24,7 +25,7 @@ LOCK_VENV := .lock-venv
 COMPILE := $(LOCK_VENV)/bin/pip-compile --quiet --upgrade --generate-hashes --strip-extras \
 	--unsafe-package torch --no-emit-index-url --no-emit-find-links
 
-.PHONY: run test lint bench clean debian-tools lock app-size
+.PHONY: run test lint docs bench clean debian-tools lock app-size
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -71,8 +72,15 @@ debian-tools:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get install -y $$missing || { $$SUDO apt-get update && $$SUDO apt-get install -y $$missing; }; fi
 
-test: lint debian-tools
-	$(PY) -m pytest
+# the suite on every core (pytest-xdist), a test file's tests kept on one worker so that
+# its module fixtures are made once
+test: lint docs debian-tools
+	$(PY) -m pytest -n auto --dist loadfile
+
+# the docs site (MkDocs, Material theme) into site/; its CLI and settings pages are generated
+# from the code (docs/hooks.py), and --strict fails on any warning or broken link
+docs: $(VENV)/.requirements-dev
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
 
 # ruff, the stages' one-way imports (import-linter, pyproject.toml), and types (mypy, strict)
 lint: $(VENV)/.requirements-dev

@@ -8,7 +8,7 @@ act on are :class:`~oneframe.core.errors.OneframeError`, their message saying wh
 >>> library = api.open_library(folder)
 >>> record = api.add(video, api.IngestOptions(ocr="off", speech="off"), library=library)
 >>> record.title, record.cues
-('friday', 3)
+('stuntman', 3)
 >>> result = api.search('said: "Italian stuntman"', library=library, top_k=1)
 >>> hit = result.hits[0]
 >>> hit.text, round(hit.time, 1)

@@ -964,7 +964,7 @@ def test_a_dialogue_model_that_fails_to_load_is_not_named_as_loaded(
 
 def test_exports_name_what_was_asked(app: AppTest, monkeypatch) -> None:
     """The JSON of a Similar or image search names that query, not the last words typed."""
-    import oneframe.search.export as export
+    import oneframe.api as export  # where the pages take it from
 
     asked: list[str | None] = []
     real = export.hits_to_json

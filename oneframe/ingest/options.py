@@ -18,8 +18,6 @@ from typing import Any, NamedTuple
 from oneframe.core.errors import OneframeError
 from oneframe.dialogue.captions import check_caption_size
 from oneframe.dialogue.modes import DEFAULT_BAND, OCR_MODES, SPEECH_MODES
-from oneframe.encoders.dual import resolve_model
-from oneframe.encoders.sentences import resolve_dialog_model
 from oneframe.library.manifest import SCHEMA_VERSION
 
 MAX_INTERVAL = 3600.0
@@ -156,6 +154,9 @@ class IngestOptions:
         (``caption_data``, the file given; else ``sidecar``, one found beside the video), else
         the language asked (and the subtitle track, if one was); the speech setting where it
         isn't ``auto``."""
+        from oneframe.encoders.dual import resolve_model  # not for --help: it loads OpenCV
+        from oneframe.encoders.sentences import resolve_dialog_model
+
         data = caption_data if caption_data is not None else sidecar
         heard = "" if self.speech == "auto" else f"|speech:{self.speech}"
         captions = ("file:" + hashlib.sha256(data).hexdigest()[:16] if data is not None else
