@@ -146,7 +146,7 @@ def _export(owner: Any, forward: Callable[..., Any], samples: list[dict[str, Any
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    class Wrapped(torch.nn.Module):
+    class Wrapped(torch.nn.Module):  # type: ignore[misc]  # torch is read as Any (pyproject)
         def __init__(self) -> None:
             super().__init__()
             self.owner = owner  # its weights are parameters of the graph, not constants
