@@ -16,9 +16,12 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 # anything anew; torch (the export extra's) comes first, from its pin in requirements-export.txt
 # (a CPU build where one is at hand, else PyTorch's CPU index), and is left out of the locks
 # for that reason.
-# Bytecode is left to the first import (--no-compile): compiling all 24,000 files of the
-# dependencies up front took a fresh clone's setup 70 s longer, for modules most runs never load.
+# Bytecode is written by the first import, not by pip (--no-compile): compiling all 24,000
+# files of the dependencies up front cost a fresh clone's setup 70 s, for modules most runs never
+# load. The app and the tests write it even where PYTHONDONTWRITEBYTECODE is set (as it is on
+# some CI machines), or every process would compile every module it imports, every time.
 INSTALL := $(PIP) install --no-compile
+WRITE_BYTECODE := env -u PYTHONDONTWRITEBYTECODE
 LOCKED := $(INSTALL) --no-deps --require-hashes
 TORCH = $$(grep -E '^torch==' requirements-export.txt)
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
@@ -62,7 +65,7 @@ $(VENV)/.requirements-dev: requirements-dev.lock $(VENV)/.requirements-export \
 
 run: $(VENV)/.requirements $(foreach extra,$(EXTRAS),$(VENV)/.requirements-$(extra))
 	@echo "oneframe: serving http://127.0.0.1:8501 - open it in a browser (Ctrl+C stops it)"
-	$(VENV)/bin/streamlit run Home.py
+	$(WRITE_BYTECODE) $(VENV)/bin/streamlit run Home.py
 
 # Debian tools the tests need, installed when missing: the browser test drives Chromium, the
 # speech tests say their lines with espeak-ng, a bitmap subtitle test draws with dvdauthor's
@@ -78,7 +81,7 @@ debian-tools:
 # the suite on every core (pytest-xdist), a test file's tests kept on one worker so that
 # its module fixtures are made once
 test: lint docs debian-tools
-	$(PY) -m pytest -n auto --dist loadfile
+	$(WRITE_BYTECODE) $(PY) -m pytest -n auto --dist loadfile
 
 # the docs site (MkDocs, Material theme) into site/; its CLI and settings pages are generated
 # from the code (docs/hooks.py), and --strict fails on any warning or broken link

@@ -115,6 +115,7 @@ def test_the_oneframe_command_is_installed(tmp_path) -> None:
     assert run.returncode == 0 and "Hello there" in run.stdout
 
 
+@pytest.mark.slow
 def test_what_a_new_user_met_on_the_command_line(tmp_path) -> None:
     """Tried as a user: --queries - and --queries <(...) were refused, `search` alone was a
     traceback-like exit 1, undecodable text a TypeError, and list/remove/store had no help."""
@@ -142,6 +143,7 @@ def test_what_a_new_user_met_on_the_command_line(tmp_path) -> None:
         assert helped.returncode == 0 and len(helped.stdout.split("\n\n")[1]) > 40, command
 
 
+@pytest.mark.slow
 def test_doctor_says_what_this_installation_can_do_and_why_not(tmp_path) -> None:
     import json
     import os

@@ -55,6 +55,7 @@ def clip_matches(source: Path, shown: Shown, start: float, end: float, out: Path
         assert abs(track.seconds - (end - start)) <= frame + 0.002, (start, end, track)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(SOURCES))
 def test_clips_of_random_spans_are_exact_in_frames_and_length(tmp_path: Path, name: str) -> None:
     source = SOURCES[name](tmp_path)

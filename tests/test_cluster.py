@@ -25,7 +25,8 @@ from media import SCENES, write_video
 from oneframe.index.store import VectorStore
 from oneframe.library.folders import Library
 
-pytestmark = [pytest.mark.skipif(WITHOUT_TORCH, reason="Ray is an extra (cluster)"),
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(WITHOUT_TORCH, reason="Ray is an extra (cluster)"),
               pytest.mark.skipif(shutil.which("ray", path=str(Path(sys.executable).parent))
                                  is None, reason="the cluster extra (Ray) is not installed")]
 RAY = str(Path(sys.executable).parent / "ray")

@@ -37,9 +37,9 @@ Green means go.
 00:00:06.200 --> 00:00:08.500
 The blue door is locked from the inside.
 """
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     not CHROMIUM.is_file(), reason="Debian's chromium (/usr/bin/chromium) is absent; "
-    "`make test` installs it")
+    "`make test` installs it")]
 
 
 def free_port() -> int:

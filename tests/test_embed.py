@@ -127,6 +127,7 @@ def test_an_uncached_hub_model_with_the_hub_unreachable_fails_at_once(monkeypatc
     assert time.monotonic() - start < 20, "it went through the Hub client's retries"
 
 
+@pytest.mark.slow
 def test_a_cached_hub_model_loads_without_touching_the_network(
         tmp_path: Path, tiny_model_dir: Path) -> None:
     """A hub id found in the Hugging Face cache loads without asking the Hub for it."""

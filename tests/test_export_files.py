@@ -170,6 +170,7 @@ def test_default_names_carry_the_span_and_survive_hostile_titles() -> None:
         assert name.split(" ")[0].lower() != "con" or " video" in name
 
 
+@pytest.mark.slow
 def test_hand_edited_results_are_checked_hit_by_hit(film: str, tmp_path: Path) -> None:
     """Tried by a reviewer: NaN or 1e308 times and three-item spans were tracebacks, and a
     NaN span made a supercut of the whole video."""

@@ -119,6 +119,7 @@ def test_int8_vectors_stay_within_0995_of_float32(family: tuple[str, Path],
     assert (fast.embed_texts(TEXTS) * alone).sum(axis=1).min() >= 0.9999, name
 
 
+@pytest.mark.slow
 def test_reindex_re_embeds_stored_frames_atomically_and_search_spans_models(
         tmp_path: Path, scene_video: Path) -> None:
     """A video indexed with CLIP is re-embedded with SigLIP from its own thumbnails; a library

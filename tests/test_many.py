@@ -23,6 +23,7 @@ def clips(folder: Path) -> list[Path]:
     return [write_video(folder / f"clip-{i}.mp4", scenes) for i, scenes in enumerate(orders)]
 
 
+@pytest.mark.slow
 def test_three_clips_on_a_local_ray_instance_land_in_one_library_and_store(
         tmp_path: Path) -> None:
     ray = pytest.importorskip("ray", reason="ray (requirements.txt) is not installed")
@@ -81,6 +82,7 @@ def test_an_empty_list_says_what_to_write(tmp_path: Path) -> None:
     assert "lists no sources" in run.stderr and "one URL or video file" in run.stderr
 
 
+@pytest.mark.slow
 def test_a_task_whose_workers_all_die_ends_with_an_error_line(tmp_path: Path) -> None:
     ray = pytest.importorskip("ray", reason="ray (requirements.txt) is not installed")
     library = Library()

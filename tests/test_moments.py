@@ -181,6 +181,7 @@ def cli(*argv: str, **options) -> subprocess.CompletedProcess:
                           text=True, timeout=300, cwd=ROOT, **options)
 
 
+@pytest.mark.slow
 def test_the_export_commands_as_written_and_their_errors(film: str, tmp_path: Path) -> None:
     results = tmp_path / "results.jsonl"
     results.write_text(search_json(film))

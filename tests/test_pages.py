@@ -842,6 +842,7 @@ def test_a_re_ingest_elsewhere_shows_its_own_frames(app: AppTest, demo: Path) ->
     assert f"Frames that look like 0:0{int(seconds)}" in shown(at.info)
 
 
+@pytest.mark.slow
 def test_a_playlist_link_offers_its_videos_as_queued_jobs(app: AppTest, site, monkeypatch):
     base, _ = site
     monkeypatch.setenv("ONEFRAME_ALLOW_NETWORKS", "127.0.0.1/32")  # the test site is loopback

@@ -24,7 +24,8 @@ from media import SCENES, write_video
 
 from oneframe.library.folders import Library
 
-pytestmark = [pytest.mark.skipif(WITHOUT_TORCH, reason="LanceDB is an extra (large)")]
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(WITHOUT_TORCH, reason="LanceDB is an extra (large)")]
 boto3 = pytest.importorskip("boto3", reason="moto[server] (requirements-dev.txt) is absent")
 pytest.importorskip("moto.server", reason="moto[server] (requirements-dev.txt) is absent")
 BUCKET = "films"

@@ -281,6 +281,7 @@ def test_empty_query_is_explained(planted: Library) -> None:
         SearchIndex(planted).search("  ")
 
 
+@pytest.mark.slow
 def test_cli_search_and_batch_queries(planted: Library, tmp_path: Path) -> None:
     def cli(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "oneframe", "search", *args], cwd=ROOT,
@@ -446,6 +447,7 @@ def test_numpy_and_torch_products_agree(monkeypatch: pytest.MonkeyPatch, rows: i
     assert np.allclose(module.products(parts, vectors), by_numpy, rtol=0, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_a_repeated_cli_search_imports_no_model_library(planted: Library,
                                                        tmp_path: Path) -> None:
     """A query asked before is answered from the cached query vectors: neither torch,

@@ -57,6 +57,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> 
     return made
 
 
+@pytest.mark.slow
 @needs_sentence_model
 def test_ingest_and_search_run_from_onnx_model_folders_without_torch(
         exported: dict[str, Path], tmp_path: Path) -> None:
@@ -100,16 +101,34 @@ def test_an_export_into_a_folder_in_use_or_of_the_wrong_kind_is_refused(
             _load(str(exported["dialogue"]))
 
 
+PAGE_TESTS_THAT_RUN_MODELS = (
+    "test_ingest_page_adds_an_uploaded_video_with_captions",
+    "test_search_page_ranks_highlights_plays_and_exports",
+    "test_search_by_a_frame_scores_no_dialogue",
+    "test_a_nonsense_query_says_nothing_matched",
+    "test_compare_page_marks_shared_hits",
+    "test_burned_in_subtitles_through_the_pages",
+    "test_moving_the_slider_encodes_nothing_again",
+    "test_the_server_warms_models_and_index_before_the_first_search",
+    "test_a_caption_language_other_than_english_points_to_siglip_2",
+)
+"""The page tests in which the picture and sentence models embed (adding, searching by text
+and by a frame, comparing, reading burned-in text, warming): the rest of the pages' tests run
+no model, so they are the same with or without torch and run once, in the main suite."""
+
+
+@pytest.mark.slow
 @needs_sentence_model
 def test_the_pages_pass_their_tests_without_torch(exported: dict[str, Path]) -> None:
     env = os.environ | {"ONEFRAME_TEST_WITHOUT_TORCH": "1",
                         "ONEFRAME_TEST_PICTURE_MODEL": str(exported["picture"]),
                         "ONEFRAME_TEST_DIALOG_MODEL": str(exported["dialogue"])}
+    tests = [f"tests/test_pages.py::{name}" for name in PAGE_TESTS_THAT_RUN_MODELS]
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
-                          "tests/test_pages.py"], capture_output=True, text=True, cwd=ROOT,
-                         env=env, timeout=600)
+                          *tests], capture_output=True, text=True, cwd=ROOT, env=env,
+                         timeout=600)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
-    assert " passed" in run.stdout.splitlines()[-1]
+    assert f"{len(tests)} passed" in run.stdout.splitlines()[-1], run.stdout[-1000:]
 
 
 @pytest.mark.parametrize("extra, missing", [("speech", "faster_whisper"), ("cluster", "ray")])
