@@ -99,7 +99,8 @@ __all__ = [
 
 def open_library(folder: str | Path | None = None) -> Library:
     """The library in ``folder`` (default ``$ONEFRAME_LIBRARY``, else
-    ``~/.local/share/oneframe``); made when the first video is added."""
+    ``$XDG_DATA_HOME/oneframe``, else ``~/.local/share/oneframe``); made when the first video
+    is added."""
     return Library(folder)
 
 

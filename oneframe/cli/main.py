@@ -412,8 +412,8 @@ def ingest_options(args: argparse.Namespace, many: bool = False) -> Any:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="oneframe", description=DESCRIPTION)
-    parser.add_argument("--library", help="library folder (default: $ONEFRAME_LIBRARY or "
-                        "~/.local/share/oneframe)")
+    parser.add_argument("--library", help="library folder (default: $ONEFRAME_LIBRARY, else "
+                        "$XDG_DATA_HOME/oneframe, else ~/.local/share/oneframe)")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_ingest(sub)
     _add_search(sub)
@@ -458,7 +458,8 @@ def _add_search(sub: Any) -> None:
                    "default: the whole library)")
     p.add_argument("--visual-weight", type=share, default=None,
                    help="0 = dialogue only, 1 = picture only; default: what the query suggests "
-                   "(0.2 for a described line, 0.5 for a line and a picture or a plain query)")
+                   "(0.2 for a described line, 0.5 for a line and a picture or a plain query, "
+                   "1 for seen: parts alone, 0 for said: parts alone)")
     p.add_argument("--top-k", type=count, default=10, help="number of moments (default 10)")
     p.add_argument("--min-gap", type=seconds, default=2.0,
                    help="seconds between two moments of one video (default 2)")

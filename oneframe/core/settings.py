@@ -40,7 +40,7 @@ MAX_CUES_PER_MINUTE = "ONEFRAME_MAX_CUES_PER_MINUTE"
 MAX_IMAGE_MEGAPIXELS = "ONEFRAME_MAX_IMAGE_MEGAPIXELS"
 
 SETTINGS = {
-    LIBRARY: "the library's folder (default $XDG_DATA_HOME/oneframe)",
+    LIBRARY: "the library's folder (default $XDG_DATA_HOME/oneframe, else ~/.local/share/oneframe)",
     STORE: "where the store lives: a folder or s3://... (default <library>/.store)",
     STORE_OPTIONS: "LanceDB storage options of the store, a JSON object of strings (endpoint, "
     "timeouts, retries...; the AWS_* variables are read too)",
