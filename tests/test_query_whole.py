@@ -114,3 +114,43 @@ def test_the_raw_text_would_have_shortlisted_the_excluded_word(library: Library)
     assert {f"film-{n:02d}" for n in TAXI} & set(raw)
     asked = Query.of("gondola pier -taxi")
     assert asked.line_words == "gondola pier" and asked.picture_text == "gondola pier"
+
+
+def test_the_lines_index_is_asked_the_words_as_typed_less_the_excluded_ones() -> None:
+    """A reviewer's find: the shortlist's lines were asked English-normalised words, so
+    "1984" reached a French library's index as "one thousand nine hundred eighty four"."""
+    from oneframe.index.store_queries import query_terms
+
+    for text, asked in (("1984 -taxi", "1984"), ("2 euros -taxi", "2 euros"),
+                        ("a taxi! ride -taxi", "a ride"),
+                        ('seen: a boat said: "Quel taxi ?" -taxi', "Quel ?")):
+        assert Query.of(text).line_words == asked, text
+    french = query_terms(Query.of("1984 -taxi").line_words, {"fr"})
+    assert "1984" in french and "taxi" not in french
+
+
+@pytest.mark.parametrize(("query", "warned"), [
+    ("hi seen: 東京タワーの夜景と花火と大きな月の光", False),
+    ("東京タワーの夜景と花火", True),
+])
+def test_the_language_note_reads_what_the_lines_are_asked(
+        tmp_path, query: str, warned: bool) -> None:
+    """A reviewer's find: a picture described in Japanese beside an English line was told
+    "the query looks Japanese" over English dialogue; only the part asked of the lines counts."""
+    library = Library(tmp_path / "library")
+    times = [float(t) for t in range(FRAMES)]
+    plant(library, "talk", times, image_like(FRAMES, [PICTURE], seed=5),
+          [Cue(1.0, 3.0, "Good morning."), Cue(5.0, 7.0, "The coffee is ready.")],
+          resolve_model())
+    result = SearchIndex(library).search(Query.of(query), visual_weight=0.5)
+    assert any("looks Japanese" in w for w in result.warnings) is warned, result.warnings
+
+
+def test_a_band_left_odd_while_ocr_is_off_never_stops_an_add() -> None:
+    """A reviewer's find: both band handles at 0.5 with OCR off stopped the Add video page."""
+    from oneframe.core.errors import OneframeError
+    from oneframe.ingest.options import IngestOptions
+
+    assert IngestOptions(ocr="off", ocr_band=(0.5, 0.5)).ocr == "off"
+    with pytest.raises(OneframeError, match="ocr band"):
+        IngestOptions(ocr="auto", ocr_band=(0.5, 0.5))

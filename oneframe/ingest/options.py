@@ -128,7 +128,10 @@ class IngestOptions:
             raise OneframeError(f"speech must be one of {', '.join(SPEECH_MODES)}, not "
                                 f"{self.speech!r}.")
         checks: list[tuple[str, Callable[[str], Any], Any]] = [
-            ("interval", _seconds, self.interval), ("ocr_band", _band, ":".join(
+            ("interval", _seconds, self.interval),
+            # where burned-in text sits matters only where it is read: a band left odd while
+            # OCR is off never stops an add
+            ("ocr_band", _band, None if self.ocr == "off" else ":".join(
                 str(x) for x in self.ocr_band)),
             ("subtitle_track", _track, self.subtitle_track)]
         for name, parse, value in checks:

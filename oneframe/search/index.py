@@ -254,7 +254,7 @@ class SearchIndex:
         scored = _Scored(chosen, np.flatnonzero(np.isin(self.frame_video, chosen)),
                          picture.values, warnings, np.full(len(self.times), -1, np.int64))
         if readings:
-            warnings += self._language_warning(asked.text or "", chosen)
+            warnings += self._language_warning(readings[0].text, chosen)  # what the lines are asked
             vectors = self._sentence_vectors(sentences, warnings)
             for r in readings:
                 r.vectors = {model: v for (model, core), v in vectors.items() if core == r.core}

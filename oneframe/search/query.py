@@ -61,13 +61,15 @@ class Query:
 
     @property
     def line_words(self) -> str:
-        """What a full-text index of lines is asked: the words the dialogue reads, the ones
-        the query leaves out (``-word``) left out."""
+        """What a full-text index of lines is asked: the text the dialogue reads as typed
+        (each language's index normalises it its own way: "1984" stays digits in French), the
+        words the query leaves out (``-word``) left out."""
         if self.parts is None:
             return ""
         left_out = {w for word in self.exclude for w in words(word)}
-        return " ".join(w for w in words(self.parts.said if self.parts.marked else
-                                         self.parts.whole) if w not in left_out)
+        said = self.parts.said if self.parts.marked else self.parts.whole
+        return " ".join(token for token in said.split()
+                        if not set(words(token)) <= left_out or not words(token))
 
     @property
     def language(self) -> str | None:
