@@ -161,32 +161,53 @@ def bulk(hits: Sequence[Hit], query: str | None, key: str) -> None:
 
 
 def marker_menu(found: Found, key: str) -> None:
-    """A download per marker format (per video, for chapters and SRT), made now: a format the
-    moments can't make says why instead."""
+    """A download per marker format (per video, for chapters and SRT): a format the moments
+    can't make says why instead."""
+    menu = _marker_menu(str(ui.library().root), found)
+    if isinstance(menu, str):
+        st.error(menu, icon=":material/error:")
+        return
+    for fmt, label, why, files in menu:
+        if why:
+            st.caption(f"**{label}**: {why}")
+        for n, (button, name, text, mime) in enumerate(files):
+            st.download_button(button, text, name, mime, key=f"{key}-{fmt}-{n}",
+                               width="stretch", on_click="ignore")
+
+
+MarkerMenu = list[tuple[str, str, str, list[tuple[str, str, str, str]]]]
+"""Per format: its name, its label, why it can't be made (or ""), and its files (the button's
+label, the file's name, its text and type)."""
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _marker_menu(root: str, found: Found) -> MarkerMenu | str:
+    """The marker files of these results in the library at ``root`` (or why none can be
+    made), made once per set of results rather than at every rerun of the page."""
     try:
         cut = moments(ui.library(), found)
     except OneframeError as exc:
-        st.error(plain(str(exc)), icon=":material/error:")
-        return
+        return plain(str(exc))
+    menu: MarkerMenu = []
     for fmt, kind in MARKER_FORMATS.items():
         try:
             files = marker_files(cut, fmt)
         except OneframeError as exc:
-            st.caption(f"**{kind.label}**: {plain(str(exc))}")
+            menu.append((fmt, kind.label, plain(str(exc)), []))
             continue
         except Exception as exc:  # said on the page, never a silent button
             LOG.exception("oneframe: %s markers failed", fmt)
-            st.caption(f"**{kind.label}** could not be made ({type(exc).__name__}). Try "
-                       "another format.")
+            menu.append((fmt, kind.label, f"could not be made ({type(exc).__name__}). Try "
+                         "another format.", []))
             continue
-        for n, (moment, tell, text) in enumerate(files):
-            label = kind.label if len(files) == 1 else f"{kind.label}: {tell[:40]}"
-            name = default_name(moment.title if kind.split == "video" else
-                                (moment.query or "oneframe moments"), kind.suffix,
-                                *([tell] if kind.split == "rate" and len(files) > 1 else []),
-                                "moments")
-            st.download_button(label, text, name, kind.mime, key=f"{key}-{fmt}-{n}",
-                               width="stretch", on_click="ignore")
+        made = [(kind.label if len(files) == 1 else f"{kind.label}: {tell[:40]}",
+                 default_name(moment.title if kind.split == "video" else
+                              (moment.query or "oneframe moments"), kind.suffix,
+                              *([tell] if kind.split == "rate" and len(files) > 1 else []),
+                              "moments"), text, kind.mime)
+                for moment, tell, text in files]
+        menu.append((fmt, kind.label, "", made))
+    return menu
 
 
 def supercut(found: Found, key: str) -> None:

@@ -15,8 +15,9 @@ import pytest
 from media import barcode_video
 
 from oneframe.core.errors import OneframeError
-from oneframe.search.markers import MARKER_FORMATS, marker_files, markers, timecode
+from oneframe.search.markers import MARKER_FORMATS, marker_files, markers
 from oneframe.search.moments import Moment, distinct
+from oneframe.search.timelines import timecode
 
 HOSTILE = [
     "It's 5:30, don't go",
