@@ -8,8 +8,7 @@ import bisect
 from fractions import Fraction
 from pathlib import Path
 
-import numpy as np
-from media import BARS, frame_number_of
+from media import barcode_picture, frame_number_of
 
 
 def looped(source: Path, out: Path, times: int = 4, overlap: float = 0.05) -> Path:
@@ -76,14 +75,9 @@ def variable_rate(out: Path, frames: int, size: tuple[int, int] = (160, 90)) -> 
         stream.time_base = Fraction(1, 30)
         stream.codec_context.time_base = Fraction(1, 30)
         stream.options = {"preset": "ultrafast", "crf": "18", "g": "30", "bf": "0"}
-        bar = width // BARS
         tick = 0
         for n in range(frames):
-            picture = np.full((height, width, 3), 40, np.uint8)
-            for bit in range(BARS):
-                if n >> bit & 1:
-                    picture[: height // 2, bit * bar:(bit + 1) * bar] = 255
-            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
+            frame = av.VideoFrame.from_ndarray(barcode_picture(n, width, height), format="rgb24")
             frame.pts, frame.time_base = tick, Fraction(1, 30)
             tick += 1 + n % 3
             for packet in stream.encode(frame):

@@ -295,6 +295,16 @@ BARS = 14
 """Bits of a frame's number drawn across a barcode frame: up to 16,383 frames."""
 
 
+def barcode_picture(n: int, width: int, height: int) -> np.ndarray:
+    """Frame ``n``'s picture: its number in binary, a white bar a set bit, in the top half."""
+    picture = np.full((height, width, 3), 40, np.uint8)
+    bar = width // BARS
+    for bit in range(BARS):
+        if n >> bit & 1:
+            picture[: height // 2, bit * bar:(bit + 1) * bar] = 255
+    return picture
+
+
 def barcode_video(out: Path, frames: int, fps: Fraction | float = 25, gop: int = 12,
                   bframes: int = 0, size: tuple[int, int] = (320, 180),
                   sound: bool = True, open_gop: bool = False) -> Path:
@@ -311,13 +321,8 @@ def barcode_video(out: Path, frames: int, fps: Fraction | float = 25, gop: int =
                           "sc_threshold": "0", "crf": "18", "preset": "ultrafast",
                           **({"x264-params": "open-gop=1"} if open_gop else {})}
         audio = container.add_stream("aac", rate=48000, layout="mono") if sound else None
-        bar = width // BARS
         for n in range(frames):
-            picture = np.full((height, width, 3), 40, np.uint8)
-            for bit in range(BARS):
-                if n >> bit & 1:
-                    picture[: height // 2, bit * bar:(bit + 1) * bar] = 255
-            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
+            frame = av.VideoFrame.from_ndarray(barcode_picture(n, width, height), format="rgb24")
             for packet in stream.encode(frame):
                 container.mux(packet)
         for packet in stream.encode():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Callable
+from pathlib import Path
 
 
 def number(text: str) -> float:
@@ -13,13 +15,6 @@ def number(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
-    return value
-
-
-def positive_seconds(text: str) -> float:
-    value = number(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, not {text}")
     return value
 
 
@@ -47,36 +42,21 @@ def count(text: str) -> int:
     return value
 
 
-def filename(text: str) -> str:
-    from pathlib import Path
-
+def _given_file(text: str, exists: Callable[[Path], bool]) -> str:
+    """``text`` as a path that ``exists`` accepts: never a folder."""
     path = Path(text).expanduser()
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{text} is a folder; give a file")
-    if not path.is_file():
+    if not exists(path):
         raise argparse.ArgumentTypeError(f"{text} does not exist")
     return str(path)
+
+
+def filename(text: str) -> str:
+    """A regular file."""
+    return _given_file(text, Path.is_file)
 
 
 def readable(text: str) -> str:
     """A file to read: ``-`` (standard input), a regular file or a pipe (``<(...)``)."""
-    from pathlib import Path
-
-    if text == "-":
-        return text
-    path = Path(text).expanduser()
-    if path.is_dir():
-        raise argparse.ArgumentTypeError(f"{text} is a folder; give a file")
-    if not path.exists():
-        raise argparse.ArgumentTypeError(f"{text} does not exist")
-    return str(path)
-
-
-def band(text: str) -> tuple[float, float]:
-    try:
-        top, bottom = (float(x) for x in text.split(":"))
-    except ValueError:
-        raise argparse.ArgumentTypeError("write the band as TOP:BOTTOM, e.g. 0.667:1") from None
-    if not 0 <= top < bottom <= 1:
-        raise argparse.ArgumentTypeError("need 0 <= TOP < BOTTOM <= 1, e.g. 0.667:1")
-    return top, bottom
+    return text if text == "-" else _given_file(text, Path.exists)

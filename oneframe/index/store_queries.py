@@ -5,6 +5,7 @@ these read in line with the library's folders)."""
 from __future__ import annotations
 
 import hashlib
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -57,17 +58,19 @@ def _within(videos: list[str]) -> str:
     return f"video IN ({', '.join(quoted(v) for v in videos)})"
 
 
-class StoreQueries:
+class StoreQueries(ABC):
     """The searching half of ``VectorStore``: its LanceDB connection ``db`` and its list of
     videos and tables come from there."""
 
     db: Any
 
+    @abstractmethod
     def _videos(self) -> list[dict[str, Any]]:
-        raise NotImplementedError
+        """The store's list of videos, a row each (``video``, ``ready``...)."""
 
+    @abstractmethod
     def _tables(self) -> set[str]:
-        raise NotImplementedError
+        """The names of the store's tables."""
 
     def ready(self) -> list[str]:
         """The ids of the videos searches see."""

@@ -80,15 +80,8 @@ class IndexedStore:
         self.notes: list[str] = []
         self.broken = False
 
-    @property
-    def uri(self) -> str:
-        return self.store.uri
-
     def ready(self) -> list[str]:
         return self.store.ready()
-
-    def optimise(self) -> None:
-        self.store.optimise()
 
     def shortlist(self, asked: Asked, limit: int, videos: Sequence[str],
                   whole: bool = False) -> list[str]:

@@ -306,10 +306,8 @@ def index_frames(
 
 
 class _FrameWriter:
-    """Kept frames into a stage: embedded in batches (a cancel heard every
-    ``CANCEL_EVERY``), thumbnailed, their times and vectors saved at the end."""
-
-    BATCH = 32
+    """Kept frames into a stage: embedded ``CANCEL_EVERY`` at a time (a cancel is heard
+    between batches), thumbnailed, their times and vectors saved at the end."""
 
     def __init__(self, stage: Path, encoder: Encoder, progress: Progress) -> None:
         self.stage, self.encoder, self.progress = stage, encoder, progress
@@ -320,21 +318,21 @@ class _FrameWriter:
 
     def add(self, frame: Frame) -> None:
         self.batch.append(frame)
-        if len(self.batch) == self.BATCH:
+        if len(self.batch) == CANCEL_EVERY:
             self.flush()
 
     def flush(self) -> None:
-        for at in range(0, len(self.batch), CANCEL_EVERY):  # a cancel is heard between them
-            part = self.batch[at:at + CANCEL_EVERY]
-            with timed("embed"):
-                self.vectors.append(self.encoder.embed_images([f.image for f in part])
-                                    .astype(np.float16))
-            with timed("thumbnails"):
-                for frame in part:
-                    (self.stage / "frames" / f"{len(self.times):06d}.jpg").write_bytes(
-                        thumbnail_jpeg(frame.image))
-                    self.times.append(frame.time)
-            self.progress(Stage.EMBED, len(self.times), len(self.times))
+        if not self.batch:
+            return
+        with timed("embed"):
+            self.vectors.append(self.encoder.embed_images([f.image for f in self.batch])
+                                .astype(np.float16))
+        with timed("thumbnails"):
+            for frame in self.batch:
+                (self.stage / "frames" / f"{len(self.times):06d}.jpg").write_bytes(
+                    thumbnail_jpeg(frame.image))
+                self.times.append(frame.time)
+        self.progress(Stage.EMBED, len(self.times), len(self.times))
         self.batch.clear()
 
     def save(self) -> None:

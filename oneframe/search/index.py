@@ -27,7 +27,7 @@ from oneframe.encoders.sentences import MULTILINGUAL_DIALOG_MODEL, is_multilingu
 from oneframe.library.folders import Library, VideoIndex
 from oneframe.media.images import read_image
 from oneframe.search.dialogue import DialogCorpus, DialogScores
-from oneframe.search.floor import MIN_SCORE
+from oneframe.search.floor import MIN_SCORE, SAME_LINE_SECONDS
 from oneframe.search.fusion import blend, calibrate_dialog, distinct_moments, name_weights, strength
 from oneframe.search.highlight import highlight
 from oneframe.search.picture import PictureIndex, PictureScores
@@ -42,7 +42,6 @@ SHOW_WINDOW = 0.15  # below this dialogue score a hit shows the line on screen, 
 _KEY_STRIDE = 1e7  # seconds: frame keys (video, time) stay sorted across the whole index
 MARGIN_DISCOUNT = 0.9  # a frame only within the margin of a line ranks below one during it
 PICTURE_LEAD = 2.0  # Play starts this many seconds before a moment found by its picture
-SAME_LINE_SECONDS = 5.0  # the same words this close are one line said once
 SELF_FIRST = 1e-3
 """How close to the best "more like this frame"'s own frame must score to come first."""
 EXCLUDED_PICTURE = 0.5

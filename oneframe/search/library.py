@@ -193,15 +193,16 @@ class _Shortlisting:
                              self.query.image, stored)
 
     def sentences(self) -> dict[str, np.ndarray]:
-        """Per dialogue model, the vector of each reading's core (the first that loads)."""
-        cores = list(dict.fromkeys(r.core for r in self.query.readings if r.core))
-        found = {}
+        """Per dialogue model that loads, the vector of the first reading's core."""
+        core = next((r.core for r in self.query.readings if r.core), None)
+        found: dict[str, np.ndarray] = {}
+        if core is None:
+            return found
         for model in sorted({r.dialog_model for r in self.scope if r.dialog_model}):
-            for core in cores[:1]:
-                try:
-                    found[model] = sentence_vector(model, core)
-                except OneframeError:  # that dialogue is still found by its words
-                    continue
+            try:
+                found[model] = sentence_vector(model, core)
+            except OneframeError:  # that dialogue is still found by its words
+                continue
         return found
 
     def line_words(self) -> str:

@@ -12,8 +12,9 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from oneframe.core.errors import OneframeError
+from oneframe.core.printable import one_line
 from oneframe.core.timefmt import timestamp
-from oneframe.search.timelines import edl, fcp7xml, fcpxml, otio_json, plain, source_facts
+from oneframe.search.timelines import edl, fcp7xml, fcpxml, otio_json, source_facts
 
 if TYPE_CHECKING:  # the registry is read by --help: it imports no media code
     from oneframe.search.moments import Moment
@@ -64,7 +65,7 @@ def chapters(found: Sequence[Moment]) -> str:
     if len(starts) < 3:
         raise OneframeError(
             f"YouTube takes chapters only where there are at least three, each at least "
-            f"{CHAPTER_GAP:g} s long: the moments of “{plain(moment.title, 80)}” make "
+            f"{CHAPTER_GAP:g} s long: the moments of “{one_line(moment.title, 80)}” make "
             f"{len(starts)} (moments closer than {CHAPTER_GAP:g} s are one chapter). Export "
             "them as an SRT or markers instead, or search for more moments.")
     return "".join(f"{_clock(t)} {title}\n" for t, title in
@@ -72,7 +73,7 @@ def chapters(found: Sequence[Moment]) -> str:
 
 
 def _chapter_title(text: str) -> str:
-    text = plain(text) or "Moment"
+    text = one_line(text) or "Moment"
     if len(text) <= CHAPTER_TITLE:
         return text
     cut = text[:CHAPTER_TITLE - 1]
@@ -109,7 +110,7 @@ def srt(found: Sequence[Moment]) -> str:
     blocks = []
     for n, moment in enumerate(sorted(found, key=lambda m: (m.start, m.end)), 1):
         text = moment.line or f"{moment.title} at {timestamp(moment.time)}"
-        said = [plain(line) for line in text.splitlines()]
+        said = [one_line(line) for line in text.splitlines()]
         said = [line for line in said if line] or ["…"]
         blocks.append(f"{n}\n{stamp(moment.start)} --> {stamp(moment.end)}\n"
                       + "\n".join(said) + "\n")
@@ -145,7 +146,7 @@ def marker_files(found: Sequence[Moment], fmt: str) -> list[tuple[Moment, str, s
     out = []
     for group in groups:
         own = [m for m in found if key(m) == group]
-        tell = plain(own[0].title, 100) if kind.split == "video" else rate_label(own[0].fps)
+        tell = one_line(own[0].title, 100) if kind.split == "video" else rate_label(own[0].fps)
         out.append((own[0], tell, kind.write(own)))
     if kind.split == "video":  # titles two videos share get their ids
         titles = [t for _, t, _ in out]

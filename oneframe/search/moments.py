@@ -30,11 +30,10 @@ from oneframe.media.cut import Done, Span, cut
 from oneframe.media.destination import clock, default_name
 from oneframe.media.still import still
 from oneframe.media.streams import facts
+from oneframe.search.floor import SAME_LINE_SECONDS
 
 PICTURE_PAD = 3.0
 """Seconds either side of a moment found by its picture, for a clip of it."""
-SAME_LINE_SECONDS = 5.0
-"""The same line of a video found twice this close is one moment."""
 
 
 @dataclass(frozen=True)

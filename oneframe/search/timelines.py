@@ -31,14 +31,10 @@ DROP_FRAME = (Fraction(30000, 1001), Fraction(60000, 1001))
 NTSC = (Fraction(24000, 1001), *DROP_FRAME)
 
 
-def plain(text: str, limit: int = 2000) -> str:
-    """``text`` on one line, without control characters, at most ``limit`` characters."""
-    return one_line(text, limit)
-
-
 def clip_label(moment: Moment) -> str:
     """A clip's name: its line, else its video's title and time."""
-    return plain(moment.line, 500) or plain(f"{moment.title} at {timestamp(moment.time)}", 500)
+    return (one_line(moment.line, 500)
+            or one_line(f"{moment.title} at {timestamp(moment.time)}", 500))
 
 
 def frames_of(moment: Moment) -> tuple[int, int]:
@@ -86,7 +82,7 @@ def edl(found: Sequence[Moment]) -> str:
     assert all(m.fps == rate for m in found), "an EDL counts one rate"
     _timecode_rate(rate, "An EDL")
     reels = reel_names(found)
-    title = plain(found[0].query or "oneframe moments", 70)
+    title = one_line(found[0].query or "oneframe moments", 70)
     drop = rate in DROP_FRAME
     lines = [f"TITLE: {title}", f"FCM: {'DROP FRAME' if drop else 'NON-DROP FRAME'}", ""]
     record = round(3600 * rate) if drop else 3600 * round(rate)  # 01:00:00:00
@@ -96,8 +92,8 @@ def edl(found: Sequence[Moment]) -> str:
                      f"{timecode(first, rate)} {timecode(after, rate)} "
                      f"{timecode(record, rate)} {timecode(record + after - first, rate)}")
         lines.append(f"* FROM CLIP NAME: {clip_label(moment)[:250]}")
-        lines.append(f"* SOURCE FILE: {plain(str(moment.path), 250)}")
-        lines.append(f"* SOURCE: {plain(moment.title, 200)} ({plain(moment.video, 80)})")
+        lines.append(f"* SOURCE FILE: {one_line(str(moment.path), 250)}")
+        lines.append(f"* SOURCE: {one_line(moment.title, 200)} ({one_line(moment.video, 80)})")
         lines.append("")
         record += after - first
     return "\n".join(lines)
@@ -141,7 +137,7 @@ def fcpxml(found: Sequence[Moment]) -> str:
             assets[moment.video] = f"r{len(formats) + len(assets) + 1}"
             length = Fraction(math.ceil(info.seconds * moment.fps), moment.fps)
             ElementTree.SubElement(
-                resources, "asset", id=assets[moment.video], name=plain(moment.title, 500),
+                resources, "asset", id=assets[moment.video], name=one_line(moment.title, 500),
                 uid=hashlib.sha1(moment.video.encode()).hexdigest().upper(),
                 start="0s", duration=_seconds(length), hasVideo="1",
                 hasAudio="1" if info.audio else "0", format=formats[key],
@@ -149,7 +145,7 @@ def fcpxml(found: Sequence[Moment]) -> str:
     library = ElementTree.SubElement(root, "library")
     event = ElementTree.SubElement(library, "event", name="oneframe")
     project = ElementTree.SubElement(event, "project",
-                                     name=plain(found[0].query or "oneframe moments", 200))
+                                     name=one_line(found[0].query or "oneframe moments", 200))
     rate = found[0].fps
     sequence_format = formats[(rate, *_size(found[0]))]
     sequence = ElementTree.SubElement(project, "sequence", format=sequence_format,
@@ -193,7 +189,7 @@ def timeline(found: Sequence[Moment]) -> Any:
     a marker at its time and its score and query as metadata."""
     import opentimelineio as otio
 
-    timeline = otio.schema.Timeline(name=plain(found[0].query or "oneframe moments", 200))
+    timeline = otio.schema.Timeline(name=one_line(found[0].query or "oneframe moments", 200))
     track = otio.schema.Track(name="Moments", kind=otio.schema.TrackKind.Video)
     timeline.tracks.append(track)
     references: dict[str, Any] = {}
@@ -206,7 +202,7 @@ def timeline(found: Sequence[Moment]) -> Any:
                 available_range=otio.opentime.TimeRange(
                     otio.opentime.RationalTime(0, rate),
                     otio.opentime.RationalTime(math.ceil(length * rate), rate)))
-            references[moment.video].name = plain(moment.title, 200)
+            references[moment.video].name = one_line(moment.title, 200)
         first, after = frames_of(moment)
         name = clip_label(moment)
         clip = otio.schema.Clip(name=name, media_reference=references[moment.video],
@@ -214,9 +210,9 @@ def timeline(found: Sequence[Moment]) -> Any:
                                     otio.opentime.RationalTime(first, rate),
                                     otio.opentime.RationalTime(after - first, rate)))
         clip.metadata["oneframe"] = {"rank": rank, "score": round(moment.score, 4),
-                                     "query": plain(moment.query or "", 500) or None,
-                                     "video": plain(moment.video, 200),
-                                     "title": plain(moment.title, 500),
+                                     "query": one_line(moment.query or "", 500) or None,
+                                     "video": one_line(moment.video, 200),
+                                     "title": one_line(moment.title, 500),
                                      "time": round(moment.time, 3)}
         at = math.floor(moment.time * moment.fps + Fraction(1, 10**6))
         clip.markers.append(otio.schema.Marker(
@@ -224,7 +220,7 @@ def timeline(found: Sequence[Moment]) -> Any:
                 otio.opentime.RationalTime(min(max(at, first), after - 1), rate),
                 otio.opentime.RationalTime(0, rate)),
             metadata={"oneframe": {"score": round(moment.score, 4),
-                                   "query": plain(moment.query or "", 500) or None}}))
+                                   "query": one_line(moment.query or "", 500) or None}}))
         track.append(clip)
     return timeline
 
