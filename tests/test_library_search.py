@@ -129,7 +129,7 @@ def test_the_store_can_live_elsewhere(library: Library, tmp_path, monkeypatch) -
     here another folder)."""
     monkeypatch.setenv("ONEFRAME_STORE", str(tmp_path / "elsewhere"))
     search = LibrarySearch(library, shortlist_above=2, shortlist=3, optimise=False)
-    assert search.store.uri == str(tmp_path / "elsewhere")
+    assert search.store.store.uri == str(tmp_path / "elsewhere")  # the LanceDB store behind
     assert not (library.root / ".store").exists() and (tmp_path / "elsewhere").is_dir()
     assert search.search("gondola pier", visual_weight=0).hits[0].video == "film-5"
     remove(library, "film-5")  # followed there too
@@ -201,7 +201,7 @@ def test_a_damaged_store_is_rebuilt_and_searches_never_fail(library: Library,
     import shutil
 
     first = LibrarySearch(library, shortlist_above=2, shortlist=3)
-    first.store.optimise()  # the text index exists, to be damaged
+    first.store.store.optimise()  # the text index exists, to be damaged
     videos = store_files(library) / "videos.lance"
     if damage == "truncated manifest":
         for manifest in (videos / "_versions").glob("*.manifest"):
