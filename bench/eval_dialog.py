@@ -181,7 +181,7 @@ def main() -> None:
             whole = LibrarySearch(library, shortlist_above=0)
             print(f"\n{planted} decoy films planted; store synced in "
                   f"{time.perf_counter() - started:.1f} s ({len(whole)} videos)")
-            whole.store.optimise()
+            whole.store.store.optimise()  # the LanceDB store behind the IndexedStore
 
             def in_film(index):
                 def ask(path: Path, query: str) -> list[float]:

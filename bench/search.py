@@ -137,7 +137,7 @@ def through_store(library: Library, films: int, items: list[str]) -> list[object
     shutil.rmtree(library.root / STORE_DIR, ignore_errors=True)
     before = rss_mb()
     started = time.perf_counter()
-    LibrarySearch(library, optimise=False).store.optimise()
+    LibrarySearch(library, optimise=False).store.store.optimise()
     migrate_s = time.perf_counter() - started
     started = time.perf_counter()
     index = LibrarySearch(library, optimise=False)
