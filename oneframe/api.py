@@ -38,11 +38,25 @@ from oneframe.encoders.dual import PRESETS, Encoder, load_encoder, resolve_model
 from oneframe.encoders.models import load_failure
 from oneframe.encoders.sentences import load_sentence_encoder, resolve_dialog_model
 from oneframe.ingest import pipeline
+from oneframe.ingest.collection import (
+    Cancelled,
+    Choice,
+    CollectionRun,
+    ask_pictures,
+    pending,
+    record_added,
+    refresh,
+    remove_collection,
+    retry_failed,
+    skip,
+    start_collection,
+)
 from oneframe.ingest.jobs import CANCELLED, DONE, FAILED, WAITING, Job, JobQueue
 from oneframe.ingest.options import IngestOptions
 from oneframe.ingest.pipeline import outcome_message
 from oneframe.ingest.remove import remove
 from oneframe.library.atomic import claim, owner_gone
+from oneframe.library.collections import STATES, Collection, Collections, Item
 from oneframe.library.folders import Library, LibraryScan, MissingEntry, VideoRecord, is_valid_id
 from oneframe.media.destination import default_name
 from oneframe.media.images import read_image
@@ -72,6 +86,7 @@ from oneframe.search.moments import (
 from oneframe.search.query import Query
 from oneframe.search.query_parts import MAX_QUERY_CHARS
 from oneframe.search.results import Hit, SearchResult, Timeline, moment_url, source_name
+from oneframe.sources.listing import Listed, Listing, looks_like_list, max_list, read_list
 from oneframe.sources.policy import ServePolicy
 
 __all__ = [
@@ -83,6 +98,11 @@ __all__ = [
     "Query", "Searcher", "SearchResult", "Hit", "Timeline", "Moment", "MarkerFormat",
     "MARKER_FORMATS", "MIN_SCORE", "DEFAULT_VISUAL_WEIGHT", "MAX_QUERY_CHARS",
     "CAPTION_SUFFIXES", "OneframeError", "Progress", "Stage", "ServePolicy",
+    # collections: a channel, playlist, feed or folder, dialogue first and pictures after
+    "read_list", "Listing", "Listed", "looks_like_list", "max_list", "Choice",
+    "start_collection", "CollectionRun", "Cancelled", "Collections", "Collection", "Item",
+    "collection_videos", "refresh", "remove_collection", "ask_pictures", "retry_failed", "skip",
+    "record_added", "pending", "STATES",
     # background work (the web app's queue of adds and supercuts)
     "JobQueue", "Job", "WAITING", "DONE", "FAILED", "CANCELLED", "claim", "owner_gone",
     # models
@@ -161,3 +181,10 @@ def export_markers(library: Library, hits: Sequence[Hit], fmt: str) -> str:
     if not hits:
         raise OneframeError("No moments to mark: search first.")
     return markers(moments_of(library, hits), fmt)
+
+
+def collection_videos(library: Library, name: str) -> list[str]:
+    """The library ids of a collection's videos that can be searched (by name or id), for a
+    search's ``videos``; a LibraryError naming the collections there if it is not one."""
+    held = set(library.ids())
+    return [vid for vid in Collections(library).get(name).entries() if vid in held]

@@ -15,6 +15,8 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from oneframe.cli.collections import add_list_flags, ingest_list
+from oneframe.cli.collections import add_parsers as add_collections
 from oneframe.cli.doctor import add_parser as add_doctor
 from oneframe.cli.export import add_parser as add_export
 from oneframe.cli.model import add_parser as add_model
@@ -123,18 +125,18 @@ def cmd_captions(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from oneframe.api import add, open_library, outcome_message
+    from oneframe.api import add, looks_like_list, open_library, outcome_message
     from oneframe.core.errors import PlaylistLink
 
+    options = ingest_options(args)
+    if args.dialogue_only or args.limit or args.since or looks_like_list(args.source):
+        return ingest_list(args, options)
     bar = BarProgress()
     try:
-        record = add(args.source, ingest_options(args), library=open_library(args.library),
-                     progress=bar)
-    except PlaylistLink as exc:  # name the videos, so one can be picked (or all, in a loop)
-        print(f"error: {exc}", file=sys.stderr)
-        for link, title in exc.entries:
-            print(f"{link}\t{title}")
-        return 1
+        record = add(args.source, options, library=open_library(args.library), progress=bar)
+    except PlaylistLink:  # a page of several videos: a list
+        bar.close()
+        return ingest_list(args, options)
     finally:
         bar.close()
     if args.json:
@@ -156,10 +158,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_ingest_many(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from oneframe.cli.collections import expand_lists
     from oneframe.ingest.many import Outcome, ingest_many, read_sources
     from oneframe.library.folders import Library
 
-    sources = read_sources(args.list)
+    options = ingest_options(args, many=True)
+    sources, lists = expand_lists(read_sources(args.list), Library(args.library), options)
 
     def done(outcome: Outcome) -> None:
         if args.json:
@@ -175,10 +179,10 @@ def cmd_ingest_many(args: argparse.Namespace) -> int:
             print(f"error: {'' if named else outcome.source + ': '}{outcome.error}",
                   file=sys.stderr, flush=True)
 
-    options = ingest_options(args, many=True)
     with json_only_on_stdout(args.json):
         outcomes = ingest_many(sources, Library(args.library), options, ray_address=args.ray,
                                cpus=args.cpus_per_task, gpus=args.gpus_per_task, done=done)
+    lists.record(outcomes)
     failed = sum(o.error is not None for o in outcomes)
     there = sum(o.outcome == "existing" for o in outcomes)
     if (failed or there) and not args.json:
@@ -251,10 +255,17 @@ def _item_value(item: dict[str, Any], key: str, default: Any, check: Any) -> Any
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from oneframe.api import DEFAULT_VISUAL_WEIGHT, Searcher, open_library
+    from oneframe.api import DEFAULT_VISUAL_WEIGHT, Searcher, collection_videos, open_library
 
     items = _queries(args)
-    index = Searcher(open_library(args.library), optimise=False)
+    library = open_library(args.library)
+    scope = None
+    if args.collection:
+        scope = collection_videos(library, args.collection)
+        if not scope:
+            raise OneframeError(f"The collection '{args.collection}' has no searchable video "
+                                "yet: its dialogue is still being fetched, or none had any.")
+    index = Searcher(library, optimise=False)
     for message in index.skipped:  # damaged entries, a store that can't be used
         print(f"note: {message}", file=sys.stderr)
     if not len(index) and index.left_out:
@@ -267,6 +278,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     for item in items:
         videos = item.get("video", args.video)
         videos = [videos] if isinstance(videos, str) else videos
+        if scope is not None:
+            videos = [v for v in videos if v in scope] if videos else scope
         asked = item["asked"]  # parsed once, where the words came in
         weight = _item_value(item, "visual_weight", args.visual_weight, share)
         if weight is None:
@@ -421,6 +434,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_export(sub)
     add_model(sub)
     add_doctor(sub)
+    add_collections(sub)
     p = sub.add_parser("captions", help="print the cleaned cues of caption files")
     p.add_argument("files", nargs="+")
     p.add_argument("--json", action="store_true", help="one JSON object per file per line")
@@ -430,9 +444,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_ingest(sub: Any) -> None:
     """``ingest`` and ``ingest-many``."""
-    p = sub.add_parser("ingest", help="index a video from a URL or a local file")
-    p.add_argument("source", help="a video URL (YouTube or any yt-dlp site) or a local file")
+    p = sub.add_parser("ingest", help="index a video from a URL or a local file, or a list of "
+                       "them (a channel, playlist, feed or folder: its dialogue first)")
+    p.add_argument("source", help="a video URL (YouTube or any yt-dlp site) or a local file; "
+                   "or a channel, playlist or feed link, or a folder")
     add_ingest_options(p)
+    add_list_flags(p)
     p.add_argument("--json", action="store_true", help="print a JSON object")
     p.set_defaults(func=cmd_ingest)
 
@@ -456,6 +473,8 @@ def _add_search(sub: Any) -> None:
     p.add_argument("query", nargs="?", help="what you remember, in quotes")
     p.add_argument("--video", action="append", help="search this video id (repeatable; "
                    "default: the whole library)")
+    p.add_argument("--collection", metavar="NAME", help="search the videos of this collection "
+                   "(a channel, playlist, feed or folder added as one; oneframe collections)")
     p.add_argument("--visual-weight", type=share, default=None,
                    help="0 = dialogue only, 1 = picture only; default: what the query suggests "
                    "(0.2 for a described line, 0.5 for a line and a picture or a plain query, "

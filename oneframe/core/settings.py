@@ -38,6 +38,9 @@ MAX_CAPTION_MB = "ONEFRAME_MAX_CAPTION_MB"
 MAX_CUES = "ONEFRAME_MAX_CUES"
 MAX_CUES_PER_MINUTE = "ONEFRAME_MAX_CUES_PER_MINUTE"
 MAX_IMAGE_MEGAPIXELS = "ONEFRAME_MAX_IMAGE_MEGAPIXELS"
+MAX_LIST = "ONEFRAME_MAX_LIST"
+LIST_PACE = "ONEFRAME_LIST_PACE"
+LIST_WORKERS = "ONEFRAME_LIST_WORKERS"
 
 SETTINGS = {
     LIBRARY: "the library's folder (default $XDG_DATA_HOME/oneframe, else ~/.local/share/oneframe)",
@@ -68,6 +71,10 @@ SETTINGS = {
     MAX_CUES: "most captions in one file or track (20000)",
     MAX_CUES_PER_MINUTE: "most caption lines a minute of video (200)",
     MAX_IMAGE_MEGAPIXELS: "largest image query, megapixels (40)",
+    MAX_LIST: "most videos a channel, playlist or feed may add (5000)",
+    LIST_PACE: "seconds between two caption requests of a collection to one site (1; 0 on "
+    "this machine's own addresses)",
+    LIST_WORKERS: "captions of a collection fetched at once (4)",
 }
 """Every setting and what it is (its default in brackets)."""
 

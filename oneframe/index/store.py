@@ -190,11 +190,12 @@ class VectorStore(StoreQueries):
         self._add(VIDEOS, pa.table({"video": [vid], "stamp": [stamp], "model": [model],
                                     "frames": [len(times)], "lang": [lang],
                                     "ready": [False]}))
-        self._add(group_name("frames", model, int(frames.shape[1])), pa.table({
-            "video": pa.array([vid] * len(times), pa.string()),
-            "frame": pa.array(np.arange(len(times), dtype=np.int32)),
-            "time": pa.array(np.asarray(times, np.float64)),
-            "vector": vector_column(frames)}))
+        if frames.shape[1]:  # a dialogue-only video has no frame vectors yet
+            self._add(group_name("frames", model, int(frames.shape[1])), pa.table({
+                "video": pa.array([vid] * len(times), pa.string()),
+                "frame": pa.array(np.arange(len(times), dtype=np.int32)),
+                "time": pa.array(np.asarray(times, np.float64)),
+                "vector": vector_column(frames)}))
         if windows is not None and len(windows):
             self._add(group_name("windows", dialog_model or "", int(windows.shape[1])), pa.table({
                 "video": pa.array([vid] * len(windows), pa.string()),

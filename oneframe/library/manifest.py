@@ -24,6 +24,9 @@ from oneframe.core.errors import LibraryError
 SCHEMA_VERSION = 2
 """1: the first library. 2: ``dim``, the width of the frame vectors, recorded."""
 MANIFEST = "manifest.json"
+NO_PICTURES = "none"
+"""The picture model of a dialogue-only entry: its lines are in, its picture is not fetched yet
+(its frames are the times of its lines, with vectors 0 wide and no thumbnails)."""
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
 
 
@@ -130,6 +133,11 @@ class VideoRecord:
             return None
         return self.path / self.video_file
 
+    @property
+    def has_pictures(self) -> bool:
+        """Whether its frames were fetched and embedded (not a dialogue-only entry)."""
+        return self.model != NO_PICTURES
+
     def frame_path(self, index: int) -> Path:
         return self.path / "frames" / f"{index:06d}.jpg"
 
@@ -176,7 +184,7 @@ CHECKS: dict[str, tuple[Callable[[object], bool], str]] = {
     "ocr_key": (_text, "text"), "burned_in": (_count, "a count"),
     "track": (lambda v: v is None or isinstance(v, dict), "a subtitle track's description"),
     "speech": (_count, "a count"), "speech_model": (_text_or_none, "text or null"),
-    "dim": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0,
+    "dim": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
             "the width of the frame vectors"),
     "origin": (lambda v: v is None or is_valid_id(v), "a library id or null"),
 }
@@ -229,6 +237,9 @@ def parse_manifest(data: object, folder: Path) -> VideoRecord:
     for name, (check, meaning) in CHECKS.items():
         if name in data and not check(data[name]):
             raise DamagedEntry(vid, f"its {name} is {str(data[name])[:40]!r}, not {meaning}")
+    if (data["model"] == NO_PICTURES) != (data.get("dim") == 0):
+        raise DamagedEntry(vid, f"its frame vectors are {data.get('dim')} wide for picture "
+                           f"model '{data['model']}'")
     if data["id"] != vid:
         raise DamagedEntry(vid, f"its manifest names '{data['id']}': a copied or renamed folder")
     known = {f.name for f in fields(VideoRecord)} - set(TRANSIENT)

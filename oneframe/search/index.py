@@ -232,6 +232,9 @@ class SearchIndex:
         if like is None:
             return None
         self._select([like[0]])
+        if not self.records[self.position[like[0]]].has_pictures:
+            raise OneframeError("That video's picture is not fetched yet, so there is no frame "
+                                "to search like: fetch its pictures first.")
         return like[0], self.nearest_frame(like[0], float(like[1]))
 
     def _score(self, asked: Query, chosen: np.ndarray, frame: tuple[str, int] | None,

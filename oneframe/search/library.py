@@ -189,7 +189,8 @@ class _Shortlisting:
             video = self.search.library.load(self.query.like[0], mmap=True)
             frame = int(np.argmin(np.abs(video.times - float(self.query.like[1]))))
             stored = (video.record.model, np.asarray(video.embeddings[frame], np.float32))
-        return query_vectors({r.model for r in self.scope}, self.query.picture_text,
+        return query_vectors({r.model for r in self.scope if r.has_pictures},
+                             self.query.picture_text,
                              self.query.image, stored)
 
     def sentences(self) -> dict[str, np.ndarray]:

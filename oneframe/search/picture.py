@@ -20,6 +20,7 @@ from oneframe.encoders.dual import load_encoder
 from oneframe.encoders.models import device
 from oneframe.encoders.precision import setting
 from oneframe.encoders.query_cache import cached_vector
+from oneframe.library.manifest import NO_PICTURES
 from oneframe.search.fusion import (
     NEUTRAL_CAPTIONS,
     neutral_background,
@@ -94,6 +95,8 @@ class PictureIndex:
         self.frames = int(frame_offset[-1])
         self.groups: dict[Group, list[int]] = {}
         for i, (model, vectors) in enumerate(zip(models, embeddings, strict=True)):
+            if model == NO_PICTURES:  # dialogue only: its picture scores 0
+                continue
             self.groups.setdefault((model, int(vectors.shape[1])), []).append(i)
         self.group_of = {i: g for g, members in self.groups.items() for i in members}
         self.parts = {g: [embeddings[i] for i in members] for g, members in self.groups.items()}

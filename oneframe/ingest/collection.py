@@ -1,0 +1,449 @@
+"""A channel, playlist, feed or folder added as a collection: dialogue first, pictures after.
+
+:func:`start_collection` reads the list and records the videos chosen (the queue, kept in the
+library: see :mod:`oneframe.library.collections`). :class:`CollectionRun` then works the queue:
+first every video's captions, a few at a time at a polite pace per site, each becoming a
+dialogue-only entry searchable at once; then, one video at a time (those asked for first),
+the whole video, which replaces its dialogue-only entry in one step. A failure is retried
+(with a growing pause, a site's 429 included) and, past a few tries, named on the video and
+left for a retry on request. Stopping (Cancel, a crash, a kill) loses nothing: the next run
+resumes from what the collection file says.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from oneframe.core import settings
+from oneframe.core.errors import LibraryError, OneframeError
+from oneframe.core.progress import Stage
+from oneframe.index.store import follow
+from oneframe.ingest.dialogue_first import add_dialogue
+from oneframe.ingest.options import IngestOptions
+from oneframe.ingest.pipeline import ingest
+from oneframe.ingest.remove import remove
+from oneframe.library.collections import (
+    DIALOGUE,
+    FAILED,
+    LISTED,
+    PICTURES,
+    SKIPPED,
+    WAITING,
+    Collection,
+    Collections,
+    Item,
+    clean_name,
+    collection_id,
+    now,
+)
+from oneframe.library.folders import Library
+from oneframe.sources.listing import Listed, Listing, read_list
+from oneframe.sources.policy import ServePolicy
+
+LOG = logging.getLogger("oneframe")
+TRIES = 4
+"""Tries of one video's stage before it is marked failed (a retry on request starts again)."""
+BACKOFF = 2.0
+"""Seconds before a second try of a video (doubled at each try after, a site's wait at least)."""
+PACE_ENV, PACE = settings.LIST_PACE, 1.0
+WORKERS_ENV, WORKERS = settings.LIST_WORKERS, 4
+STORE_EVERY = 50
+"""Dialogue-only entries added between two updates of the library's store."""
+SAVED_OPTIONS = ("lang", "interval", "model", "speech", "ocr", "ocr_band", "cookies")
+
+
+class Cancelled(OneframeError):
+    """A collection's run was stopped as asked (what was done is kept; it resumes later)."""
+
+
+@dataclass
+class Choice:
+    """Which videos of a list to add: all, the newest ``newest``, those published on or after
+    ``since`` (``YYYY-MM-DD``), or the links ticked (``only``)."""
+
+    newest: int | None = None
+    since: str | None = None
+    only: set[str] | None = None
+
+    def apply(self, items: list[Listed]) -> list[Listed]:
+        chosen = [i for i in items if self.only is None or i.url in self.only]
+        if self.since:
+            chosen = [i for i in chosen if i.published is None or i.published >= self.since]
+        if self.newest is not None:
+            dated = sorted(chosen, key=lambda i: i.published or "", reverse=True) \
+                if any(i.published for i in chosen) else chosen
+            chosen = dated[:self.newest]
+        return chosen
+
+
+def start_collection(library: Library, listing: Listing, options: IngestOptions,
+                     choice: Choice | None = None, *, pictures: bool = True,
+                     name: str | None = None) -> Collection:
+    """Record ``listing``'s chosen videos as a collection (or add the new ones to the
+    collection of the same list); nothing is fetched yet (see :class:`CollectionRun`)."""
+    chosen = (choice or Choice()).apply(listing.items)
+    collections = Collections(library)
+    cid = collection_id(listing.source)
+    saved = {k: _jsonable(getattr(options, k)) for k in SAVED_OPTIONS}
+    try:
+        collections.get(cid)
+    except LibraryError:
+        collections.save(Collection(cid, clean_name(name or listing.title), listing.source,
+                                    listing.kind, now(), saved, pictures))
+    with collections.editing(cid) as collection:
+        known = {i.url for i in collection.items}
+        collection.items += [_item(i) for i in chosen if i.url not in known]
+        collection.read, collection.options = now(), saved
+        collection.pictures = pictures
+        if name:
+            collection.name = clean_name(name)
+    return collections.get(cid)
+
+
+def refresh(library: Library, name: str, *, policy: ServePolicy | None = None) -> list[str]:
+    """Read a collection's list again and queue the videos that are new; their links."""
+    collections = Collections(library)
+    collection = collections.get(name)
+    options = collection_options(collection)
+    listing = read_list(collection.source, cookies=options.cookies, policy=policy)
+    known = {i.url for i in collection.items}
+    new = [i for i in listing.items if i.url not in known]
+    with collections.editing(collection.id) as edited:
+        edited.items += [_item(i) for i in new]
+        edited.read = now()
+    return [i.url for i in new]
+
+
+def remove_collection(library: Library, name: str) -> list[str]:
+    """Remove a collection and its videos' entries; the ids removed."""
+    collections = Collections(library)
+    collection = collections.get(name)
+    if collections.is_running(collection.id):
+        raise LibraryError(f"The collection '{collection.name}' is being added: cancel that "
+                           "first, then remove it.")
+    removed = []
+    for vid in collection.entries():
+        try:
+            remove(library, vid)
+            removed.append(vid)
+        except LibraryError:  # removed already
+            continue
+    collections.remove(collection.id)
+    return removed
+
+
+def ask_pictures(library: Library, targets: Iterable[str]) -> int:
+    """Put the pictures of ``targets`` (collection names or ids, or library ids of their
+    videos) first, and turn a dialogue-only collection's picture stage on for them; how many
+    videos that concerns."""
+    targets = set(targets)
+    collections = Collections(library)
+    asked = 0
+    for collection in collections.all():
+        whole = bool({collection.id, collection.name} & targets)
+        if not whole and not targets.intersection(collection.entries()):
+            continue
+        with collections.editing(collection.id) as edited:
+            if whole:
+                edited.pictures = True
+            for item in edited.items:
+                if (whole or item.entry in targets) and item.state in (DIALOGUE, WAITING):
+                    item.first, asked = True, asked + 1
+    return asked
+
+
+def retry_failed(library: Library, name: str, url: str | None = None) -> int:
+    """Queue a collection's failed videos (or the one at ``url``) again; how many."""
+    collections = Collections(library)
+    cid = collections.get(name).id
+    count = 0
+    with collections.editing(cid) as edited:
+        for item in edited.items:
+            if item.state == FAILED and url in (None, item.url):
+                item.state = DIALOGUE if item.stage_failed == PICTURES and item.entry else \
+                    (WAITING if item.stage_failed == PICTURES else LISTED)
+                item.attempts, item.error, count = 0, None, count + 1
+    return count
+
+
+def collection_options(collection: Collection) -> IngestOptions:
+    saved = dict(collection.options)
+    if isinstance(saved.get("ocr_band"), list):
+        saved["ocr_band"] = tuple(saved["ocr_band"])
+    return IngestOptions(**saved)
+
+
+def _item(listed: Listed) -> Item:
+    return Item(url=listed.url, title=listed.title, duration=listed.duration,
+                published=listed.published,
+                captions=listed.captions if listed.captions == "none" else None)
+
+
+def _jsonable(value: Any) -> Any:
+    return str(value) if value is not None and not isinstance(
+        value, (str, int, float, bool, tuple, list)) else value
+
+
+def pace_for(url: str) -> float:
+    """Seconds between two caption requests to ``url``'s site: ``$ONEFRAME_LIST_PACE`` (1 s),
+    none to this machine's own addresses (a test, a local mirror) unless it is set."""
+    given = settings.text(PACE_ENV)
+    if given is not None:
+        return settings.number(PACE_ENV, PACE)
+    host = (urlsplit(url).hostname or "").strip("[]")
+    if not host or host == "localhost":
+        return 0.0
+    try:
+        return 0.0 if ipaddress.ip_address(host).is_loopback else PACE
+    except ValueError:
+        return PACE
+
+
+class _Pace:
+    """One request at a time per site, ``pace_for`` seconds apart."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.next: dict[str, float] = {}
+
+    def wait(self, url: str) -> None:
+        pause = pace_for(url)
+        if not pause:
+            return
+        host = urlsplit(url).hostname or ""
+        with self.lock:
+            at = max(time.monotonic(), self.next.get(host, 0.0))
+            self.next[host] = at + pause
+        time.sleep(max(0.0, at - time.monotonic()))
+
+
+@dataclass
+class RunReport:
+    """What a run is doing, for a progress view."""
+
+    stage: str = "dialogue"
+    done: int = 0
+    seconds: float = 0.0
+    current: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def rate(self) -> float | None:
+        """Seconds per video in the current stage, so far."""
+        return self.seconds / self.done if self.done else None
+
+
+class CollectionRun:
+    """Works a collection's queue: every video's lines, then (where asked) its picture."""
+
+    def __init__(self, library: Library, name: str, *, policy: ServePolicy | None = None,
+                 workers: int | None = None, on_change: Callable[[Collection], None] | None = None,
+                 stop: threading.Event | None = None, pictures: bool | None = None) -> None:
+        """``on_change``: called with the collection after each video; ``stop``: set to
+        cancel (heard within a second); ``pictures``: run the picture stage (default: as the
+        collection says, and for the videos asked first)."""
+        self.library, self.policy = library, policy
+        self.collections = Collections(library)
+        self.id = self.collections.get(name).id
+        self.workers = workers or int(settings.number(WORKERS_ENV, WORKERS, minimum=1,
+                                                      integer=True))
+        self.on_change = on_change or (lambda _c: None)
+        self.stop = stop or threading.Event()
+        self.pictures = pictures
+        self.report = RunReport()
+        self._pace = _Pace()
+        self._retry_at: dict[str, float] = {}
+
+    def run(self) -> Collection:
+        """Both stages, to the end of the queue (or until stopped: :class:`Cancelled`)."""
+        owner = self.collections.running(self.id)
+        if owner is None:
+            raise LibraryError("This collection is being added by another process already; "
+                               "its progress shows there.")
+        try:
+            self._dialogue()
+            self._pictures()
+        finally:
+            owner.close()
+        return self.collections.get(self.id)
+
+    def _collection(self) -> Collection:
+        return self.collections.get(self.id)
+
+    def _update(self, url: str, **changes: Any) -> Collection:
+        with self.collections.editing(self.id) as collection:
+            for item in collection.items:
+                if item.url == url:
+                    for key, value in changes.items():
+                        setattr(item, key, value)
+        self.on_change(collection)
+        return collection
+
+    def _check(self) -> None:
+        if self.stop.is_set():
+            raise Cancelled("Stopped as asked. What was added is kept; the rest resumes when "
+                            "the collection is run again.")
+
+    # --- the dialogue stage -----------------------------------------------------------------
+
+    def _dialogue(self) -> None:
+        collection = self._collection()
+        options = collection_options(collection)
+        self.report = RunReport("dialogue")
+        added = 0
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="oneframe-list") as pool:
+            running: dict[Future[Any], Item] = {}
+            while True:
+                self._check()
+                busy = {i.url for i in running.values()}
+                for item in self._ready(LISTED, busy)[:self.workers - len(running)]:
+                    running[pool.submit(self._one_dialogue, item, options)] = item
+                if not running:
+                    if not self._waiting_retry(LISTED):
+                        break
+                    time.sleep(0.2)
+                    continue
+                finished, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    running.pop(future)
+                    added += bool(future.result())
+                    if added and added % STORE_EVERY == 0:
+                        follow(self.library)
+                if self.stop.is_set():
+                    for future in running:
+                        future.cancel()
+        follow(self.library)
+
+    def _ready(self, state: str, busy: set[str]) -> list[Item]:
+        now_ = time.monotonic()
+        items = [i for i in self._collection().items if i.state == state
+                 and i.url not in busy and self._retry_at.get(i.url, 0.0) <= now_]
+        return sorted(items, key=lambda i: not i.first)
+
+    def _waiting_retry(self, state: str) -> bool:
+        return any(i.state == state and i.url in self._retry_at
+                   for i in self._collection().items)
+
+    def _one_dialogue(self, item: Item, options: IngestOptions) -> bool:
+        """One video's lines; whether an entry was added."""
+        if self.stop.is_set():
+            return False
+        started = time.monotonic()
+        self._pace.wait(item.url)
+        try:
+            got = add_dialogue(item.url, options, library=self.library, policy=self.policy,
+                               follow_store=False)
+        except OneframeError as exc:
+            self._failed(item, exc, DIALOGUE)
+            return False
+        self._retry_at.pop(item.url, None)
+        record = got.record
+        state = WAITING if record is None else PICTURES if record.has_pictures else DIALOGUE
+        self._update(item.url, state=state, entry=record.id if record else None,
+                     captions=got.captions, error=None, attempts=0,
+                     published=item.published or got.published,
+                     title=record.title if record else item.title)
+        self.report.done += 1
+        self.report.seconds += time.monotonic() - started
+        return bool(record and not got.existing)
+
+    def _failed(self, item: Item, exc: OneframeError, stage: str) -> None:
+        tries = item.attempts + 1
+        if tries >= TRIES:
+            self._retry_at.pop(item.url, None)
+            self._update(item.url, state=FAILED, error=str(exc), attempts=tries,
+                         stage_failed=stage)
+            return
+        wait_s = BACKOFF * 2 ** (tries - 1)
+        if "429" in f"{exc} {exc.details or ''}" or "rate limit" in str(exc).lower():
+            wait_s = max(wait_s, 2 * pace_for(item.url))
+        self._retry_at[item.url] = time.monotonic() + wait_s
+        LOG.info("oneframe: %s failed (%s); trying again in %.0f s", item.url, exc, wait_s)
+        self._update(item.url, attempts=tries, error=str(exc))
+
+    # --- the picture stage ------------------------------------------------------------------
+
+    def _pictures(self) -> None:
+        self.report = RunReport("pictures")
+        while True:
+            self._check()
+            collection = self._collection()
+            wanted = collection.pictures if self.pictures is None else self.pictures
+            todo = [i for i in self._ready(DIALOGUE, set()) + self._ready(WAITING, set())
+                    if wanted or i.first]
+            todo.sort(key=lambda i: not i.first)
+            if not todo:
+                if any(i.state in (DIALOGUE, WAITING) and i.url in self._retry_at
+                       and (wanted or i.first) for i in collection.items):
+                    time.sleep(0.2)
+                    continue
+                return
+            self._one_picture(todo[0], collection_options(collection))
+
+    def _one_picture(self, item: Item, options: IngestOptions) -> None:
+        started = time.monotonic()
+        self.report.current = item.title
+
+        def heard(stage: Stage, done: int, total: int) -> None:
+            self._check()
+
+        replace = item.entry if item.entry in self.library.ids() else False
+        try:
+            record = ingest(item.url, options.replaced(replace=replace),
+                            library=self.library, policy=self.policy, progress=heard)
+        except Cancelled:
+            raise
+        except OneframeError as exc:
+            self._failed(item, exc, PICTURES)
+            return
+        self._retry_at.pop(item.url, None)
+        self._update(item.url, state=PICTURES, entry=record.id, error=None, attempts=0,
+                     first=False, captions=item.captions or record.caption_kind or "none")
+        self.report.done += 1
+        self.report.seconds += time.monotonic() - started
+        self.report.current = None
+
+
+def record_added(library: Library, name: str, added: dict[str, tuple[str | None, str | None]]
+                 ) -> None:
+    """What another way of adding made of a collection's videos (``ingest-many``): per link,
+    ``(library id, None)`` where it was added whole, ``(None, error)`` where it failed."""
+    collections = Collections(library)
+    with collections.editing(collections.get(name).id) as edited:
+        for item in edited.items:
+            if item.url not in added:
+                continue
+            vid, error = added[item.url]
+            if vid:
+                item.state, item.entry, item.error = PICTURES, vid, None
+            else:
+                item.state, item.error, item.stage_failed = FAILED, error, PICTURES
+
+
+def pending(collection: Collection) -> bool:
+    """Whether a run of ``collection`` has work to do."""
+    return any(i.state == LISTED or (i.state in (DIALOGUE, WAITING)
+                                     and (collection.pictures or i.first))
+               for i in collection.items)
+
+
+def skip(library: Library, name: str, urls: Iterable[str]) -> None:
+    """Leave videos of a collection out (they stay listed as skipped)."""
+    urls = set(urls)
+    collections = Collections(library)
+    with collections.editing(collections.get(name).id) as edited:
+        for item in edited.items:
+            if item.url in urls and item.state in (LISTED, WAITING):
+                item.state = SKIPPED
+
+
+__all__ = ["Cancelled", "Choice", "CollectionRun", "RunReport", "ask_pictures",
+           "collection_options", "pending", "record_added", "refresh", "remove_collection",
+           "retry_failed", "skip", "start_collection"]

@@ -1,0 +1,113 @@
+"""A video's lines in the library before its picture: a *dialogue-only* entry.
+
+Only the video's captions are fetched (the site's, manual over auto, the language asked; or
+the caption file beside a local video); its lines are indexed by their words at once, so a
+search finds them within seconds, and the entry's "frames" are the times its lines start,
+with no picture (model :data:`NO_PICTURES`, vectors 0 wide, no thumbnails, no video file).
+The picture stage later replaces the entry with a whole one, in one step
+(:func:`oneframe.ingest.pipeline.ingest` with ``replace`` set to its id).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from oneframe.dialogue.captions import read_captions
+from oneframe.dialogue.cues import Cue
+from oneframe.dialogue.gather import fit_to_video
+from oneframe.dialogue.languages import guess
+from oneframe.dialogue.windows import cue_windows
+from oneframe.index.store import follow
+from oneframe.ingest.options import IngestOptions
+from oneframe.library.folders import Library, VideoRecord
+from oneframe.library.manifest import NO_PICTURES
+from oneframe.sources.door import admit
+from oneframe.sources.policy import ServePolicy
+from oneframe.sources.probe import Probe, probe
+from oneframe.sources.ytdlp import download_captions
+
+DIALOGUE_FIRST = "dialogue-first"
+"""The caption key of a dialogue-only entry (never the key of a whole add)."""
+
+
+@dataclass
+class DialogueOutcome:
+    """What looking for a video's lines came to: its entry (a new dialogue-only one, or the
+    one the library had), where its lines came from, or why it has none yet."""
+
+    record: VideoRecord | None
+    captions: str
+    """``manual``, ``auto``, ``file``, or ``none`` (its lines wait for speech or OCR)."""
+    existing: bool = False
+    published: str | None = None
+
+
+def add_dialogue(source: str, options: IngestOptions, *, library: Library,
+                 policy: ServePolicy | None = None, follow_store: bool = True
+                 ) -> DialogueOutcome:
+    """The lines of ``source`` as a dialogue-only entry of ``library`` (or the entry it has
+    already: nothing is added twice). No captions: no entry, ``captions == "none"``. A
+    failure to fetch them raises (SourceError): the caller tries again later."""
+    door = admit(source, policy)
+    with door.network():
+        found = probe(door.source, options.cookies, policy=policy)
+    published = _published(found)
+    if existing := library.entries_of(found.source_id):
+        best = next((r for r in existing if r.has_pictures), existing[0])
+        return DialogueOutcome(best, best.caption_kind or "none", True, published)
+    with library.staging() as stage:
+        if found.path is not None:
+            sidecar = door.sidecar(found, options.lang)
+            got: tuple[Path, str, str | None] | None = (
+                (sidecar, "file", None) if sidecar is not None else None)
+        else:
+            assert found.info is not None
+            with door.network():
+                got = download_captions(found.info, stage, options.lang, cookies=options.cookies)
+        if got is None:
+            return DialogueOutcome(None, "none", published=published)
+        path, kind, lang = got
+        notes: list[str] = []
+        cues = read_captions(path, None, lang or options.lang)
+        cues = fit_to_video(cues, found.duration, notes, path.name)
+        if not cues:
+            return DialogueOutcome(None, "none", published=published)
+        record = _write(stage, found, cues, kind, guess((c.text for c in cues[:400]),
+                                                       lang or options.lang), options, notes)
+        record.source = options.source_label or record.source
+        committed = library.commit(stage, record, replace=False)
+    if follow_store:
+        follow(library)
+    return DialogueOutcome(committed, kind, committed.outcome == "existing", published)
+
+
+def _write(stage: Path, found: Probe, cues: list[Cue], kind: str, lang: str,
+           options: IngestOptions, notes: list[str]) -> VideoRecord:
+    """Lines, their windows and their start times as frames without pictures, into
+    ``stage``; the entry's record."""
+    (stage / "cues.json").write_text(json.dumps([c.to_json() for c in cues]), encoding="utf-8")
+    np.save(stage / "windows.npy", cue_windows(cues))
+    times = np.unique(np.asarray([c.start for c in cues], np.float64))
+    np.save(stage / "times.npy", times)
+    np.save(stage / "embeddings.npy", np.zeros((len(times), 0), np.float16))
+    duration = found.duration or max(c.end for c in cues)
+    return VideoRecord(
+        id=found.source_id, title=found.title, source=found.source, url=found.url,
+        duration=round(float(max(duration, times[-1])), 3), model=NO_PICTURES,
+        interval=options.interval, caption_key=DIALOGUE_FIRST, caption_kind=kind,
+        caption_lang=lang, frames=len(times), cues=len(cues), video_file=None,
+        created=datetime.now(UTC).isoformat(timespec="seconds"), notes=notes, dim=0,
+        path=stage)
+
+
+def _published(found: Probe) -> str | None:
+    """The video's date (``YYYY-MM-DD``) where its page gives one."""
+    day = (found.info or {}).get("upload_date")
+    if isinstance(day, str) and len(day) == 8 and day.isdigit():
+        return f"{day[:4]}-{day[4:6]}-{day[6:]}"
+    return None
