@@ -43,7 +43,9 @@ def score_bars(hit: Hit, by_image: bool = False) -> str:
     """The score split into picture and dialogue; an image query scores no dialogue at all."""
     def bar(label: str, value: float | None, colour: str) -> str:
         if value is None:
-            return f"<div class='of-bar'><span>{label}</span><em>no dialogue</em></div>"
+            missing = "not fetched yet" if not hit.pictured and label == "picture" else \
+                "not scored" if label == "picture" else "no dialogue"
+            return f"<div class='of-bar'><span>{label}</span><em>{missing}</em></div>"
         width = max(0.0, min(value, 1.0)) * 100
         return (f"<div class='of-bar'><span>{label}</span><div class='of-track'><div "
                 f"style='width:{width:.0f}%;background:{colour}'></div></div>"
@@ -59,7 +61,10 @@ def hit_card(hit: Hit, rank: int, key: str, badge: str | None = None, by_image: 
     """One result: the frame, its time, the score split, the line, Play (into the page's
     player, session state ``playing``) and Similar (on the Search page)."""
     with st.container(border=True):
-        if hit.frame.is_file():
+        if not hit.pictured:
+            st.info("Picture not fetched yet: found by what was said.",
+                    icon=":material/hide_image:")
+        elif hit.frame.is_file():
             st.image(str(hit.frame), width=image_width)
         else:
             st.caption("(frame image missing from the library folder)")
@@ -76,6 +81,11 @@ def hit_card(hit: Hit, rank: int, key: str, badge: str | None = None, by_image: 
                     else f"said at this moment ({kind})")
             st.markdown(f"<div class='of-said'>{plain(said)}</div><div class='of-caption'>“"
                         f"{highlighted(hit.segments)}”</div>", unsafe_allow_html=True)
+        if not hit.pictured:
+            if link := web_link(hit.url):
+                st.link_button("Open the video at this moment", link, width="stretch",
+                               icon=":material/open_in_new:")
+            return
         left, right = st.columns(2)
         # What a button does is bound to this card's video and time when it is drawn, not to
         # whatever result holds its rank when it is clicked (another session may have removed

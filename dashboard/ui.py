@@ -37,7 +37,7 @@ UNEXPECTED = "Something went wrong on this page"
 KEPT_WIDGETS = frozenset([
     "source_kind", "url", "interval", "lang", "ocr", "ocr_band", "speech",  # Add video
     "picture_model", "other_model",
-    "videos", "query", "weight", "top_k", "min_gap",  # Search
+    "videos", "query", "weight", "top_k", "min_gap", "collection_scope",  # Search
     "compare_videos", "variants", "compare_k", "compare_gap",  # Compare
 ])
 KEPT_PREFIXES = ("variant-", "weight-")  # Compare's per-variant query and weight
@@ -136,7 +136,7 @@ def encoder(model: str) -> Encoder:
 def ensure_models(records: Sequence[VideoRecord]) -> None:
     """Load the models these videos were indexed with, with a spinner the first time; one that
     fails only leaves its videos out of searches (which say so)."""
-    for model in sorted({r.model for r in records}):
+    for model in sorted({r.model for r in records if r.has_pictures}):
         with contextlib.suppress(OneframeError):
             encoder(model)
 

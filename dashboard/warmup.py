@@ -33,7 +33,7 @@ def warm() -> None:
     from oneframe.core.errors import OneframeError
 
     try:
-        models = {resolve_model()} | {r.model for r in Library().list()}
+        models = {resolve_model()} | {r.model for r in Library().list() if r.has_pictures}
     except OneframeError:
         models = {resolve_model()}
     for model in sorted(models):
@@ -72,9 +72,22 @@ def sweep() -> None:
     uploads.sweep()
 
 
+def resume() -> None:
+    """Go on adding the collections an earlier run of the server left unfinished."""
+    from dashboard.collections import RUNS
+    from oneframe.api import Library, ServePolicy
+    from oneframe.core.errors import OneframeError
+
+    try:
+        if started := RUNS.resume_all(Library(), ServePolicy.from_env()):
+            LOG.warning("oneframe: resuming %d unfinished collections", len(started))
+    except OneframeError as exc:
+        LOG.warning("oneframe: %s", exc)
+
+
 def start() -> threading.Thread:
     """Sweep, then warm the models, in a background thread; the server answers meanwhile."""
-    thread = threading.Thread(target=lambda: (sweep(), warm()), name="oneframe-warmup",
-                              daemon=True)
+    thread = threading.Thread(target=lambda: (sweep(), resume(), warm()),
+                              name="oneframe-warmup", daemon=True)
     thread.start()
     return thread

@@ -1,12 +1,10 @@
 """Add video: a link or an uploaded file (with optional captions) into the library."""
 
 import re
-import shutil
-from pathlib import Path
 
 import streamlit as st
 
-from dashboard import ui, uploader, uploads
+from dashboard import collections, ui, uploader, uploads
 from dashboard.progress import current_stage, progress_view
 from dashboard.safe import plain
 from oneframe.api import (
@@ -15,11 +13,13 @@ from oneframe.api import (
     DONE,
     PRESETS,
     WAITING,
+    Collections,
     IngestOptions,
     Job,
     ServePolicy,
     choose_track,
     list_tracks,
+    looks_like_list,
     outcome_message,
     resolve_model,
 )
@@ -47,19 +47,6 @@ def check_model(model: str | None) -> None:
     if not any_model_allowed() or not re.fullmatch(r"[\w.-]+/[\w.-]+", model):
         raise SourceError("Choose one of the picture models offered, or a Hugging Face hub id "
                           "(organisation/name) where the server allows others.")
-
-
-def submit_links(links: list[str], cookies: Path | None, policy: ServePolicy,
-                 options: IngestOptions) -> None:
-    """Queue one ingest per link (the videos of a playlist), each with its own folder."""
-    for link in links:
-        folder, remove = uploads.new_folder()
-        copied = None
-        if cookies is not None and cookies.is_file():
-            copied = folder / "cookies.txt"
-            shutil.copyfile(cookies, copied)
-        uploads.submit(link, link, folder, remove, policy,
-                       options.replaced(cookies=copied, source_label=None))
 
 
 def outcome_of(job: Job) -> dict:
@@ -162,12 +149,23 @@ def show_outcome(n: int, outcome: dict) -> None:
         st.caption("The videos it holds" + (", the first of them" if outcome["more"] else "")
                    + ": " + plain(" · ".join(title or link for link, title in entries[:8]))
                    + (" …" if len(entries) > 8 else ""))
-        if st.button(f"Add these {len(entries)} videos, one after another", key=f"all-{n}",
-                     icon=":material/playlist_add:"):
+        if st.button("Read the whole list: its videos' dialogue first, pictures after",
+                     key=f"all-{n}", icon=":material/playlist_add:"):
             st.session_state["outcomes"].remove(outcome)
-            submit_links([link for link, _ in entries], None, ServePolicy.from_env(),
-                         st.session_state["last_options"])
+            st.session_state["list_url"] = outcome["label"]
             st.rerun()
+
+
+@st.fragment(run_every=1)
+def collections_panel() -> None:
+    """The collections being added (by this visitor or any other), live."""
+    library = ui.library()
+    for collection in Collections(library).all():
+        if collection.id == st.session_state.get("collection") or \
+                collections.RUNS.alive(collection.id):
+            with st.container(border=True):
+                collections.progress(collection, library, ServePolicy.from_env(),
+                                     key=f"add-{collection.id}")
 
 
 st.title("Add a video")
@@ -278,6 +276,9 @@ elif clicked:
         st.error(plain(exc.for_visitor()))
     else:
         source, shown, captions, cookies = url.strip(), url.strip(), None, None
+        if source_kind == "YouTube or web link" and looks_like_list(source):
+            st.session_state["list_url"] = source  # a channel, playlist or feed: choose
+            st.rerun()
         taken = None
         if upload is not None and source_kind == "Video file":
             taken = uploader.hand_over("video_upload")  # its folder is the job's from now on
@@ -307,6 +308,18 @@ elif clicked:
                                             source_label=shown, subtitle_track=subtitle_track),
                            upload=taken if source_kind == "Video file" else None)
 
+if list_url := st.session_state.get("list_url"):
+    policy = ServePolicy.from_env()
+    with st.container(border=True):
+        listing = collections.read(list_url, policy)
+        if listing is not None:
+            collections.choose(listing, ui.library(), options, policy)
+        if st.button("Close the list", key="list_close"):
+            st.session_state.pop("list_url", None)
+            st.session_state.pop("listing", None)
+            st.rerun()
+if st.session_state.get("collection") or collections.RUNS.runs:
+    collections_panel()
 if st.session_state.get("jobs") or ui.jobs().active():
     job_panel()
 for n, outcome in enumerate(list(st.session_state.get("outcomes", []))):

@@ -4,16 +4,20 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import ui, uploads
+from dashboard import collections, ui, uploads
 from dashboard.safe import plain, web_link
 from oneframe.api import (
     CAPTION_SUFFIXES,
+    Collections,
     IngestOptions,
     MissingEntry,
     ServePolicy,
+    ask_pictures,
     choose_track,
     cues_to_vtt,
     list_tracks,
+    refresh,
+    remove_collection,
 )
 from oneframe.api import remove as remove_video
 from oneframe.core.errors import OneframeError
@@ -141,19 +145,91 @@ def readd_form(record) -> None:
     st.switch_page("pages/ingest.py")
 
 
-if not records and not scan.damaged and not scan.newer:
+if not records and not scan.damaged and not scan.newer and not Collections(ui.library()).all():
     st.info("Your library is empty. Add a YouTube link or a video file, with its captions if "
             "you have them; then describe a moment on the Search page to find it.")
     st.page_link("pages/ingest.py", label="Add your first video", icon=":material/add_circle:")
     st.stop()
 
-st.caption(f"{len(records)} video{'s' if len(records) != 1 else ''}. Search them all at once "
-           "on the Search page, or one by one from here.")
+def fetch_pictures(targets: list[str]) -> None:
+    """Put these videos' (or collections') pictures first, and start their collections."""
+    library, policy = ui.library(), ServePolicy.from_env()
+    ask_pictures(library, targets)
+    for collection in Collections(library).all():
+        if any(i.first for i in collection.items):
+            collections.RUNS.start(library, collection.id, policy)
+
+
+def collection_box(collection, library) -> None:
+    """A collection: its progress, Refresh, Fetch pictures, Search, Remove, and its videos."""
+    with st.container(border=True):
+        collections.progress(collection, library, ServePolicy.from_env(),
+                             key=f"lib-{collection.id}")
+        st.caption(f"{plain(collection.kind.capitalize())} · read {plain(collection.read)} · "
+                   f"{plain(collection.source)}")
+        cols = st.columns(4)
+        if cols[0].button("Search it", key=f"csearch-{collection.id}", type="primary",
+                          width="stretch"):
+            st.session_state["search_collection"] = collection.id
+            st.switch_page("pages/search.py")
+        if cols[1].button("Refresh", key=f"crefresh-{collection.id}", width="stretch",
+                          help="Read the list again and add what is new", disabled=
+                          collections.RUNS.alive(collection.id)):
+            try:
+                new = refresh(library, collection.id, policy=ServePolicy.from_env())
+            except OneframeError as exc:
+                st.error(plain(exc.for_visitor()))
+            else:
+                st.toast(f"{len(new)} new videos in {plain(collection.name)}")
+                collections.RUNS.start(library, collection.id, ServePolicy.from_env())
+        if not collection.pictures:
+            cols[2].button("Fetch pictures", key=f"cpictures-{collection.id}", width="stretch",
+                           help="Download and embed its videos' pictures, in the background",
+                           on_click=fetch_pictures, args=([collection.id],))
+        if st.session_state.get("confirm_collection") == collection.id:
+            cols[3].warning("Remove it and its videos?")
+            if cols[3].button("Remove", key=f"cyes-{collection.id}", type="primary"):
+                st.session_state.pop("confirm_collection", None)
+                collections.RUNS.cancel(collection.id)
+                try:
+                    removed = remove_collection(library, collection.id)
+                except OneframeError as exc:
+                    st.error(plain(exc.for_visitor()))
+                else:
+                    st.toast(f"Removed {plain(collection.name)} and its {len(removed)} videos")
+                    ui.refresh()
+                    st.rerun()
+        elif cols[3].button("Remove…", key=f"cremove-{collection.id}", width="stretch"):
+            st.session_state["confirm_collection"] = collection.id
+            st.rerun()
+        with st.expander(f"Its {len(collection.items)} videos"):
+            for item in collection.items[:300]:
+                link = web_link(item.url)
+                name = (f"[{plain(item.title)}]({link})" if link else plain(item.title))
+                st.markdown(f"{name} · {plain(item.state)}"
+                            + (f" · {plain(item.error)}" if item.error else ""))
+
+
+library_collections = Collections(ui.library()).all()
+in_collections = {vid for c in library_collections for vid in c.entries()}
+if library_collections:
+    st.subheader("Collections")
+    for found in library_collections:
+        collection_box(found, ui.library())
+    st.subheader("Videos")
+records = [r for r in records if r.id not in in_collections]
+st.caption(f"{len(records)} video{'s' if len(records) != 1 else ''}"
+           + (" outside the collections" if library_collections else "")
+           + ". Search them all at once on the Search page, or one by one from here.")
 for record in records:
     with st.container(border=True):
         thumb, about, actions = st.columns([2, 5, 2], vertical_alignment="center")
         frame = record.frame_path(record.frames // 3)
-        if frame.is_file():
+        if not record.has_pictures:
+            thumb.info("Picture not fetched yet", icon=":material/hide_image:")
+            thumb.button("Fetch pictures", key=f"pictures-{record.id}",
+                         on_click=fetch_pictures, args=([record.id],))
+        elif frame.is_file():
             thumb.image(str(frame), width="stretch")
         link = web_link(record.url)
         source = (f"<a href='{plain(link)}' target='_blank' rel='noopener noreferrer'>"

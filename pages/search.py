@@ -5,7 +5,15 @@ import streamlit as st
 from dashboard import cards, charts, takeout, ui
 from dashboard.safe import plain
 from dashboard.weights import split_editor, weight_slider
-from oneframe.api import MAX_QUERY_CHARS, MIN_SCORE, Query, hits_to_csv, hits_to_json, read_image
+from oneframe.api import (
+    MAX_QUERY_CHARS,
+    MIN_SCORE,
+    Collections,
+    Query,
+    hits_to_csv,
+    hits_to_json,
+    read_image,
+)
 from oneframe.core.errors import OneframeError
 from oneframe.core.timefmt import timestamp
 
@@ -14,6 +22,12 @@ ui.start_page()
 st.title("Search")
 index = ui.searchable("Nothing to search yet: add a video first.")
 titles = {r.id: r.title for r in index.records}
+groups = {c.id: c for c in Collections(ui.library()).all()}
+if "search_collection" in st.session_state:  # arriving from a collection on the Library page
+    st.session_state["collection_scope"] = st.session_state.pop("search_collection")
+    st.session_state["videos"] = []
+if st.session_state.get("collection_scope") not in groups:
+    st.session_state.pop("collection_scope", None)
 if "search_videos" in st.session_state:  # arriving from the library or a fresh ingest
     st.session_state["videos"] = [v for v in st.session_state.pop("search_videos") if v in titles]
 st.session_state["videos"] = [v for v in st.session_state.get("videos", []) if v in titles]
@@ -33,12 +47,26 @@ except OneframeError as exc:
     words, unreadable = None, exc
 weight = weight_slider(words, "weight")
 chosen = st.session_state["videos"]
+group = groups.get(st.session_state.get("collection_scope", ""))
 scope = (f"searching {len(chosen)} of {ui.count_label(len(titles), 'video')}" if chosen
+         else f"searching the collection {plain(group.name)}" if group
          else "searching the one video" if len(titles) == 1
          else f"searching all {len(titles)} videos")
 with st.expander(f"Options · {scope}"):
+    if groups:
+        st.selectbox("Collection", list(groups), key="collection_scope", index=None,
+                     format_func=lambda c: groups[c].name,
+                     placeholder="The whole library (or the videos chosen below)")
+        group = groups.get(st.session_state.get("collection_scope") or "")
     chosen = st.multiselect("Videos", list(titles), format_func=titles.get, key="videos",
-                            placeholder="All videos in the library")
+                            placeholder="All videos in the library" if group is None else
+                            "All the collection's videos")
+if not chosen and group is not None:
+    chosen = [v for v in group.entries() if v in titles]
+    if not chosen:
+        st.info("That collection has no searchable video yet: its dialogue is still being "
+                "fetched, or none of its videos had any.")
+        st.stop()
     k_col, gap_col = st.columns(2)
     top_k = int(k_col.number_input("Results", 1, 48, 12, key="top_k"))
     min_gap = float(gap_col.number_input("Min. gap (s)", 0.0, 600.0, 2.0, 0.5, key="min_gap",

@@ -24,9 +24,9 @@ NOUNS = ("lighthouse", "violin", "glacier", "orchard", "submarine", "lantern", "
 def lines_of(n: int) -> list[tuple[float, float, str]]:
     """Video ``n``'s own lines: two a video, each naming it, at times that vary with it."""
     a, b = NOUNS[n % len(NOUNS)], NOUNS[(n * 7 + 3) % len(NOUNS)]
-    start = 1.0 + (n % 5) * 0.5
-    return [(start, start + 2.0, f"The {a} of episode {n} is where we begin"),
-            (start + 3.0, start + 5.0, f"Nobody expected a {b} at number {n}")]
+    start = 0.5 + (n % 5) * 0.25  # the two lines far enough apart to be matched apart
+    return [(start, start + 1.0, f"The {a} of episode {n} is where we begin"),
+            (start + 5.5, start + 7.0, f"Nobody expected a {b} at number {n}")]
 
 
 def vtt(n: int) -> str:

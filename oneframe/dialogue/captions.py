@@ -232,6 +232,11 @@ def parse_captions(text: str, name: str = "captions", fps: float | None = None) 
     return cues
 
 
+def max_caption_bytes() -> int:
+    """The largest caption file read, in bytes (``$ONEFRAME_MAX_CAPTION_MB``)."""
+    return int(number(MAX_CAPTION_MB_ENV, MAX_CAPTION_MB) * 1024 * 1024)
+
+
 def check_caption_size(path: Path) -> None:
     """CaptionError if ``path`` is larger than ``$ONEFRAME_MAX_CAPTION_MB``."""
     limit = number(MAX_CAPTION_MB_ENV, MAX_CAPTION_MB)

@@ -12,7 +12,6 @@ resumes from what the collection file says.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import threading
 import time
@@ -47,13 +46,13 @@ from oneframe.library.collections import (
 from oneframe.library.folders import Library
 from oneframe.sources.listing import Listed, Listing, read_list
 from oneframe.sources.policy import ServePolicy
+from oneframe.sources.ytdlp import ManyVideos, polite_pause
 
 LOG = logging.getLogger("oneframe")
 TRIES = 4
 """Tries of one video's stage before it is marked failed (a retry on request starts again)."""
 BACKOFF = 2.0
 """Seconds before a second try of a video (doubled at each try after, a site's wait at least)."""
-PACE_ENV, PACE = settings.LIST_PACE, 1.0
 WORKERS_ENV, WORKERS = settings.LIST_WORKERS, 4
 STORE_EVERY = 50
 """Dialogue-only entries added between two updates of the library's store."""
@@ -98,9 +97,15 @@ def start_collection(library: Library, listing: Listing, options: IngestOptions,
     except LibraryError:
         collections.save(Collection(cid, clean_name(name or listing.title), listing.source,
                                     listing.kind, now(), saved, pictures))
+    picked = {i.url for i in chosen}
     with collections.editing(cid) as collection:
-        known = {i.url for i in collection.items}
-        collection.items += [_item(i) for i in chosen if i.url not in known]
+        known = {i.url: i for i in collection.items}
+        for listed in listing.items:  # those not chosen are kept, skipped: never "new" later
+            item = known.get(listed.url)
+            if item is None:
+                collection.items.append(_item(listed, listed.url in picked))
+            elif item.state == SKIPPED and listed.url in picked:
+                item.state = LISTED
         collection.read, collection.options = now(), saved
         collection.pictures = pictures
         if name:
@@ -181,30 +186,15 @@ def collection_options(collection: Collection) -> IngestOptions:
     return IngestOptions(**saved)
 
 
-def _item(listed: Listed) -> Item:
+def _item(listed: Listed, chosen: bool = True) -> Item:
     return Item(url=listed.url, title=listed.title, duration=listed.duration,
-                published=listed.published,
+                published=listed.published, state=LISTED if chosen else SKIPPED,
                 captions=listed.captions if listed.captions == "none" else None)
 
 
 def _jsonable(value: Any) -> Any:
     return str(value) if value is not None and not isinstance(
         value, (str, int, float, bool, tuple, list)) else value
-
-
-def pace_for(url: str) -> float:
-    """Seconds between two caption requests to ``url``'s site: ``$ONEFRAME_LIST_PACE`` (1 s),
-    none to this machine's own addresses (a test, a local mirror) unless it is set."""
-    given = settings.text(PACE_ENV)
-    if given is not None:
-        return settings.number(PACE_ENV, PACE)
-    host = (urlsplit(url).hostname or "").strip("[]")
-    if not host or host == "localhost":
-        return 0.0
-    try:
-        return 0.0 if ipaddress.ip_address(host).is_loopback else PACE
-    except ValueError:
-        return PACE
 
 
 class _Pace:
@@ -215,7 +205,7 @@ class _Pace:
         self.next: dict[str, float] = {}
 
     def wait(self, url: str) -> None:
-        pause = pace_for(url)
+        pause = polite_pause(url)
         if not pause:
             return
         host = urlsplit(url).hostname or ""
@@ -296,6 +286,7 @@ class CollectionRun:
     def _dialogue(self) -> None:
         collection = self._collection()
         options = collection_options(collection)
+        self._videos = ManyVideos(options.cookies)
         self.report = RunReport("dialogue")
         added = 0
         with ThreadPoolExecutor(self.workers, thread_name_prefix="oneframe-list") as pool:
@@ -339,7 +330,7 @@ class CollectionRun:
         self._pace.wait(item.url)
         try:
             got = add_dialogue(item.url, options, library=self.library, policy=self.policy,
-                               follow_store=False)
+                               follow_store=False, videos=self._videos)
         except OneframeError as exc:
             self._failed(item, exc, DIALOGUE)
             return False
@@ -363,7 +354,7 @@ class CollectionRun:
             return
         wait_s = BACKOFF * 2 ** (tries - 1)
         if "429" in f"{exc} {exc.details or ''}" or "rate limit" in str(exc).lower():
-            wait_s = max(wait_s, 2 * pace_for(item.url))
+            wait_s = max(wait_s, 2 * polite_pause(item.url))
         self._retry_at[item.url] = time.monotonic() + wait_s
         LOG.info("oneframe: %s failed (%s); trying again in %.0f s", item.url, exc, wait_s)
         self._update(item.url, attempts=tries, error=str(exc))

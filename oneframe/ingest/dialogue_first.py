@@ -14,10 +14,11 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 
-from oneframe.dialogue.captions import read_captions
+from oneframe.dialogue.captions import check_caption_size, max_caption_bytes, read_captions
 from oneframe.dialogue.cues import Cue
 from oneframe.dialogue.gather import fit_to_video
 from oneframe.dialogue.languages import guess
@@ -26,10 +27,10 @@ from oneframe.index.store import follow
 from oneframe.ingest.options import IngestOptions
 from oneframe.library.folders import Library, VideoRecord
 from oneframe.library.manifest import NO_PICTURES
-from oneframe.sources.door import admit
+from oneframe.sources.door import Door, admit
 from oneframe.sources.policy import ServePolicy
-from oneframe.sources.probe import Probe, probe
-from oneframe.sources.ytdlp import download_captions
+from oneframe.sources.probe import Probe, caption_lang_from_name, is_url, probe, probed
+from oneframe.sources.ytdlp import ManyVideos
 
 DIALOGUE_FIRST = "dialogue-first"
 """The caption key of a dialogue-only entry (never the key of a whole add)."""
@@ -48,35 +49,33 @@ class DialogueOutcome:
 
 
 def add_dialogue(source: str, options: IngestOptions, *, library: Library,
-                 policy: ServePolicy | None = None, follow_store: bool = True
-                 ) -> DialogueOutcome:
+                 policy: ServePolicy | None = None, follow_store: bool = True,
+                 videos: ManyVideos | None = None) -> DialogueOutcome:
     """The lines of ``source`` as a dialogue-only entry of ``library`` (or the entry it has
     already: nothing is added twice). No captions: no entry, ``captions == "none"``. A
-    failure to fetch them raises (SourceError): the caller tries again later."""
+    failure to fetch them raises (SourceError): the caller tries again later. ``videos``:
+    the yt-dlp instances of a collection's run, reused from one video to the next."""
     door = admit(source, policy)
+    videos = videos or ManyVideos(options.cookies)
     with door.network():
-        found = probe(door.source, options.cookies, policy=policy)
+        if is_url(door.source):
+            found = _probe_link(door.source, policy, videos)
+        else:
+            found = probe(door.source, options.cookies, policy=policy)
     published = _published(found)
     if existing := library.entries_of(found.source_id):
         best = next((r for r in existing if r.has_pictures), existing[0])
         return DialogueOutcome(best, best.caption_kind or "none", True, published)
+    got = _captions(door, found, options, videos)
+    if got is None:
+        return DialogueOutcome(None, "none", published=published)
+    data, name, kind, lang = got
+    notes: list[str] = []
+    cues = fit_to_video(read_captions(name, None, lang or options.lang, data),
+                        found.duration, notes, name)
+    if not cues:
+        return DialogueOutcome(None, "none", published=published)
     with library.staging() as stage:
-        if found.path is not None:
-            sidecar = door.sidecar(found, options.lang)
-            got: tuple[Path, str, str | None] | None = (
-                (sidecar, "file", None) if sidecar is not None else None)
-        else:
-            assert found.info is not None
-            with door.network():
-                got = download_captions(found.info, stage, options.lang, cookies=options.cookies)
-        if got is None:
-            return DialogueOutcome(None, "none", published=published)
-        path, kind, lang = got
-        notes: list[str] = []
-        cues = read_captions(path, None, lang or options.lang)
-        cues = fit_to_video(cues, found.duration, notes, path.name)
-        if not cues:
-            return DialogueOutcome(None, "none", published=published)
         record = _write(stage, found, cues, kind, guess((c.text for c in cues[:400]),
                                                        lang or options.lang), options, notes)
         record.source = options.source_label or record.source
@@ -84,6 +83,32 @@ def add_dialogue(source: str, options: IngestOptions, *, library: Library,
     if follow_store:
         follow(library)
     return DialogueOutcome(committed, kind, committed.outcome == "existing", published)
+
+
+def _probe_link(url: str, policy: ServePolicy | None, videos: ManyVideos) -> Probe:
+    if policy is not None:
+        parts = urlsplit(url)
+        policy.check_host(parts.hostname or "", parts.port or (443 if parts.scheme == "https"
+                                                              else 80))
+    return probed(url, videos.extract(url))
+
+
+def _captions(door: Door, found: Probe, options: IngestOptions, videos: ManyVideos
+              ) -> tuple[bytes, str, str, str | None] | None:
+    """``(bytes, file name, kind, language)`` of the video's captions, or None."""
+    if found.path is not None:
+        sidecar = door.sidecar(found, options.lang)
+        if sidecar is None:
+            return None
+        check_caption_size(sidecar)
+        return sidecar.read_bytes(), sidecar.name, "file", caption_lang_from_name(sidecar)
+    assert found.info is not None
+    with door.network():
+        got = videos.captions(found.info, options.lang, max_caption_bytes())
+    if got is None:
+        return None
+    data, ext, kind, lang = got
+    return data, f"captions.{ext}", kind, lang
 
 
 def _write(stage: Path, found: Probe, cues: list[Cue], kind: str, lang: str,

@@ -199,6 +199,8 @@ class SearchIndex:
             image = read_image(image)
         asked = query if isinstance(query, Query) else Query.of(query, image=image, like=like)
         chosen = self._select(videos)
+        if not len(chosen):  # an empty library: nothing to find, nothing wrong
+            return SearchResult([], min_score=min_score, by_image=not asked.by_words)
         frame = self._like_frame(asked.like)
         has_dialog = asked.by_words and any(self.cues[i] for i in chosen)
         dialogue_only = has_dialog and visual_weight <= 0 and not picture_at_zero
@@ -437,11 +439,12 @@ class SearchIndex:
         dialog = None
         if frame_dialog is not None and self.cues[v]:
             dialog = float(frame_dialog[f])
-        picture = None if visual is None else float(visual[f])
+        picture = None if visual is None or not record.has_pictures else float(visual[f])
         return Hit(record.id, record.title, t, float(fused[f]), picture, dialog, text,
                    segments, record.frame_path(local), moment_url(record, start), local, source,
                    start=start, matched_line=window >= 0, frame_time=float(self.times[f]),
-                   source_name=source_name(record, source) if source else None, span=span)
+                   source_name=source_name(record, source) if source else None, span=span,
+                   pictured=record.has_pictures)
 
 
 def no_such_video(missing: Sequence[str], left_out: dict[str, str]) -> OneframeError:

@@ -212,6 +212,11 @@ def _video(library: Library, vid: str, named: bool = True) -> tuple[VideoRecord,
 
 def _file(record: VideoRecord) -> Path:
     path = record.video_path
+    if not record.has_pictures:
+        raise OneframeError(f"“{record.title}” ({record.id}) is in the library by its dialogue "
+                            "only: its picture is not fetched yet, so nothing can be cut from "
+                            "it. Fetch its pictures first (Library page, or `oneframe pictures "
+                            f"{record.id}`).")
     if path is None or not path.is_file():
         raise OneframeError(f"The library no longer holds the video file of “{record.title}” "
                             f"({record.id}), so nothing can be cut from it; add it again.")

@@ -39,6 +39,9 @@ class Hit:
     span: tuple[float, float] | None = None
     """What the moment covers: the matched lines, from the start of the first to the end of
     the last; else the frame's shot, until the next kept frame."""
+    pictured: bool = True
+    """Whether the video's picture is in the library; False for a dialogue-only entry (its
+    picture not fetched yet: no frame to show, no file to play, ``visual`` None)."""
 
     def __post_init__(self) -> None:
         if self.start is None:
@@ -70,7 +73,8 @@ class Hit:
                 "visual": None if self.visual is None else round(self.visual, 4),
                 "dialog": None if self.dialog is None else round(self.dialog, 4),
                 "text": self.text, "marked": self.marked, "frame": str(self.frame),
-                "url": self.url, "title": self.title, "source": self.source}
+                "url": self.url, "title": self.title, "source": self.source,
+                "pictured": self.pictured}
 
 
 @dataclass

@@ -23,6 +23,7 @@ from yt_dlp.utils import YoutubeDLError
 from oneframe.core import settings
 from oneframe.core.errors import SourceError
 from oneframe.sources.advice import explain
+from oneframe.sources.netguard import guarded
 from oneframe.sources.policy import ServePolicy
 from oneframe.sources.probe import find_sidecar, is_url, normalise_source
 from oneframe.sources.ytdlp import _options, _QuietLogger
@@ -86,8 +87,9 @@ def read_list(source: str, *, cookies: str | Path | None = None,
     url = _channel_videos(source)
     logger = _QuietLogger()
     try:
-        with yt_dlp.YoutubeDL(_options(cookies, logger, noplaylist=False, extract_flat=True,
-                                       lazy_playlist=True, playlistend=cap + 1)) as ydl:
+        with guarded(policy), yt_dlp.YoutubeDL(_options(
+                cookies, logger, noplaylist=False, extract_flat=True, lazy_playlist=True,
+                playlistend=cap + 1)) as ydl:
             info = ydl.extract_info(url, download=False, process=True)
     except (YoutubeDLError, OSError) as exc:
         raise explain(source, exc, logger.messages) from exc

@@ -108,7 +108,11 @@ def probe(source: str, cookies: str | Path | None = None, *,
         parts = urlsplit(source)
         policy.check_host(parts.hostname or "", parts.port or (443 if parts.scheme == "https"
                                                                 else 80))
-    info = extract_url(source, cookies)
+    return probed(source, extract_url(source, cookies))
+
+
+def probed(source: str, info: dict[str, Any]) -> Probe:
+    """The :class:`Probe` of a link whose metadata was read (``info``)."""
     return Probe(
         source=source,
         source_id=_url_source_id(info),

@@ -1,0 +1,307 @@
+"""Collections (issue 39): a feed, playlist, channel or folder read whole through the real
+yt-dlp, its videos searchable by their lines before any video file is fetched, then upgraded
+with pictures in place; the queue kept in the library, so a killed run resumes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from feeds import Feed, FeedServer, lines_of, vtt
+
+from oneframe.api import (
+    Choice,
+    CollectionRun,
+    Collections,
+    IngestOptions,
+    Searcher,
+    ask_pictures,
+    collection_videos,
+    read_list,
+    refresh,
+    remove_collection,
+    retry_failed,
+    start_collection,
+)
+from oneframe.cli import main as cli
+from oneframe.core.errors import LibraryError, SourceError
+from oneframe.ingest import collection as runner
+from oneframe.library.folders import Library
+from oneframe.library.manifest import NO_PICTURES
+
+OFF = IngestOptions(ocr="off", speech="off")
+
+
+def kind_of(n: int) -> str:
+    """Most videos have captions of their own, some only automatic ones, some none."""
+    return "none" if n % 10 in (8, 9) else "auto" if n % 10 in (6, 7) else "manual"
+
+
+@pytest.fixture()
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runner, "BACKOFF", 0.05)
+
+
+@pytest.fixture()
+def feed(scene_video: Path, quick_retries: None) -> Iterator[FeedServer]:
+    server = FeedServer(Feed(120, kind=kind_of, refusals={17: 2, 33: 1}, gone={50}),
+                        scene_video)
+    yield server
+    server.close()
+
+
+def searching(library: Library, stop: threading.Event, errors: list[BaseException],
+              found: list[int]) -> None:
+    """Search a line over and over while the collection is added: never an error."""
+    while not stop.wait(0.25):
+        try:
+            found.append(len(Searcher(library, optimise=False).search(
+                "said: nobody expected a compass", visual_weight=0.0).hits))
+        except BaseException as exc:  # noqa: BLE001 - the test's point
+            errors.append(exc)
+            return
+
+
+def test_a_feed_is_searchable_by_its_lines_before_any_video_is_fetched_then_gets_pictures(
+        feed: FeedServer, tmp_path: Path) -> None:
+    library = Library(tmp_path / "library")
+    listing = read_list(feed.url)
+    assert len(listing.items) == 120 and listing.kind == "feed"
+    assert listing.title == "Loopback Channel" and listing.items[3].published == "2026-01-04"
+    collection = start_collection(library, listing, OFF, pictures=False)
+    stop, errors, found = threading.Event(), [], []
+    watcher = threading.Thread(target=searching, args=(library, stop, errors, found))
+    watcher.start()
+    try:
+        done = CollectionRun(library, collection.id, pictures=False).run()
+        assert feed.feed.requested("/media/") == []  # no video file asked for yet
+        counts = done.counts()
+        assert counts["searchable"] == 95 and counts["waiting"] == 24, counts
+        assert counts["failed"] == 1 and "404" in next(
+            i.error for i in done.items if i.state == "failed")
+        by_url = {i.url: i for i in done.items}
+        for n in (0, 6, 17, 33, 115):  # manual, automatic, refused twice, refused once, late
+            item = by_url[f"{feed.base}/v/{n}.html"]
+            assert item.state == "dialogue" and item.entry, (n, item)
+            hit = Searcher(library, optimise=False).search(
+                f'said: "{lines_of(n)[1][2]}"', visual_weight=0.0).hits[0]
+            assert hit.video == item.entry and abs(hit.time - lines_of(n)[1][0]) < 0.1
+            assert hit.visual in (None, 0.0) and hit.url == f"{feed.base}/v/{n}.html"
+        record = library.get(by_url[f"{feed.base}/v/6.html"].entry)
+        assert record.model == NO_PICTURES and record.cues == 2  # rolling lines cleaned
+        assert not (record.path / "frames").exists() and record.video_file is None
+        # the pictures of the videos that had hits first (the rest stays dialogue-only)
+        asked = [by_url[f"{feed.base}/v/{n}.html"].entry for n in (2, 0, 6, 115)]
+        assert ask_pictures(library, asked) == 4
+        assert ask_pictures(library, [f"{feed.base}/v/8.html"]) == 0  # not an id: nothing
+        with Collections(library).editing(collection.id) as edited:  # no captions: speech
+            next(i for i in edited.items if i.url.endswith("/v/8.html")).first = True
+        done = CollectionRun(library, collection.id).run()
+    finally:
+        stop.set()
+        watcher.join()
+    assert not errors and found and max(found) >= 1
+    counts = done.counts()
+    assert counts["pictures"] == 5 and counts["dialogue"] == 91 and counts["waiting"] == 23
+    assert sorted(feed.feed.requested("/media/")) == [
+        f"/media/{n}.mp4" for n in (0, 115, 2, 6, 8)]
+    ids = library.ids()
+    assert len(ids) == 96 and not any(i.endswith("-2") for i in ids)  # upgraded in place
+    item = next(i for i in done.items if i.url.endswith("/v/8.html"))  # no captions
+    assert item.state == "pictures" and library.get(item.entry).frames == 9
+    upgraded = library.get(next(i for i in done.items if i.url.endswith("/v/0.html")).entry)
+    assert upgraded.model != NO_PICTURES and upgraded.frames == 9 and upgraded.cues == 2
+    assert upgraded.id == by_url[f"{feed.base}/v/0.html"].entry
+
+
+def test_choosing_the_newest_a_date_range_or_by_ticking(feed: FeedServer) -> None:
+    items = read_list(feed.url).items
+    assert [i.title for i in Choice(newest=3).apply(items)] == [
+        "Episode 119", "Episode 118", "Episode 117"]
+    since = Choice(since="2026-04-01").apply(items)
+    assert len(since) == 30 and all(i.published >= "2026-04-01" for i in since)
+    ticked = {items[5].url, items[9].url}
+    assert {i.url for i in Choice(only=ticked).apply(items)} == ticked
+
+
+def test_bad_lists_say_what_is_wrong(scene_video: Path, tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    server = FeedServer(Feed(0), scene_video)
+    try:
+        with pytest.raises(SourceError, match="lists no videos"):
+            read_list(server.url)
+        with pytest.raises(SourceError, match="404"):
+            read_list(f"{server.base}/missing.xml")
+    finally:
+        server.close()
+    big = FeedServer(Feed(120), scene_video)
+    try:
+        monkeypatch.setenv("ONEFRAME_MAX_LIST", "100")
+        with pytest.raises(SourceError, match="more than the 100 .*ONEFRAME_MAX_LIST"):
+            read_list(big.url)
+    finally:
+        big.close()
+    with pytest.raises(SourceError, match="holds no video files"):
+        read_list(str(tmp_path))
+
+
+def test_a_folder_is_a_collection_with_its_sidecar_captions(scene_video: Path,
+                                                            tmp_path: Path) -> None:
+    folder = tmp_path / "shows"
+    for n, sub in ((1, "a"), (2, "a/b"), (3, "c")):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(scene_video, folder / sub / f"show{n}.mp4")
+        if n != 3:
+            (folder / sub / f"show{n}.vtt").write_text(vtt(n))
+    listing = read_list(str(folder))
+    assert listing.kind == "folder" and [i.captions for i in listing.items] == [
+        "file", "file", "none"]
+    library = Library(tmp_path / "library")
+    done = CollectionRun(library, start_collection(library, listing, OFF, pictures=False).id
+                         ).run()
+    assert [i.state for i in done.items] == ["dialogue", "dialogue", "waiting"]
+    assert collection_videos(library, "shows") == [i.entry for i in done.items[:2]]
+
+
+def test_refresh_adds_only_what_is_new_and_remove_takes_the_entries(
+        scene_video: Path, tmp_path: Path, quick_retries: None) -> None:
+    feed = Feed(5)
+    server = FeedServer(feed, scene_video)
+    try:
+        library = Library(tmp_path / "library")
+        collection = start_collection(library, read_list(server.url), OFF, pictures=False)
+        CollectionRun(library, collection.id).run()
+        feed.count = 7
+        assert len(refresh(library, "Loopback Channel")) == 2
+        done = CollectionRun(library, "Loopback Channel").run()
+        assert done.counts()["searchable"] == 7 and len(library.ids()) == 7
+        other = library.ids()[0]
+        assert len(remove_collection(library, collection.id)) == 7
+        assert library.ids() == [] and Collections(library).all() == []
+        with pytest.raises(LibraryError, match="No collection 'Loopback Channel'"):
+            Collections(library).get("Loopback Channel")
+        assert other
+    finally:
+        server.close()
+
+
+def test_a_failed_video_is_named_and_retried_on_request(scene_video: Path, tmp_path: Path,
+                                                        quick_retries: None) -> None:
+    feed = Feed(3, refusals={1: 10})
+    server = FeedServer(feed, scene_video)
+    try:
+        library = Library(tmp_path / "library")
+        collection = start_collection(library, read_list(server.url), OFF, pictures=False)
+        done = CollectionRun(library, collection.id).run()
+        failed = [i for i in done.items if i.state == "failed"]
+        assert len(failed) == 1 and "rate limit" in failed[0].error.lower()
+        assert failed[0].attempts == runner.TRIES
+        feed.refusals.clear()
+        assert retry_failed(library, collection.id) == 1
+        assert CollectionRun(library, collection.id).run().counts()["searchable"] == 3
+    finally:
+        server.close()
+
+
+def test_a_cancel_is_heard_within_a_second_and_the_rest_resumes(
+        scene_video: Path, tmp_path: Path, quick_retries: None) -> None:
+    server = FeedServer(Feed(40), scene_video)
+    try:
+        library = Library(tmp_path / "library")
+        collection = start_collection(library, read_list(server.url), OFF, pictures=False)
+        stop = threading.Event()
+        times: list[float] = []
+
+        def seen(c) -> None:
+            if c.counts()["searchable"] >= 5 and not stop.is_set():
+                import time
+
+                times.append(time.monotonic())
+                stop.set()
+
+        with pytest.raises(runner.Cancelled):
+            CollectionRun(library, collection.id, on_change=seen, stop=stop).run()
+        import time
+
+        assert time.monotonic() - times[0] < 1.0
+        left = Collections(library).get(collection.id).counts()["listed"]
+        assert 0 < left < 40
+        assert CollectionRun(library, collection.id).run().counts()["searchable"] == 40
+    finally:
+        server.close()
+
+
+def test_dialogue_only_entries_through_the_store_and_the_cli(
+        scene_video: Path, tmp_path: Path, quick_retries: None, capsys) -> None:
+    server = FeedServer(Feed(30), scene_video)
+    try:
+        root = str(tmp_path / "library")
+        assert cli.main(["--library", root, "ingest", server.url, "--dialogue-only",
+                         "--limit", "26", "--json"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert out["counts"]["searchable"] == 26 and out["pictures"] is False
+        assert cli.main(["--library", root, "collections", "--json"]) == 0
+        listed = json.loads(capsys.readouterr().out)
+        assert listed[0]["name"] == "Loopback Channel" and len(listed[0]["videos"]) == 30
+        assert sum(v["state"] == "skipped" for v in listed[0]["videos"]) == 4
+        library = Library(root)
+        search = Searcher(library, optimise=False)  # more than 24 videos: through the store
+        assert search.store.__class__.__name__ != "FolderStore"
+        hits = search.search('said: "nobody expected a quarry at number 10"',
+                             visual_weight=0.0).hits
+        assert hits and hits[0].video == next(
+            i["id"] for i in out["videos"] if i["url"].endswith("/v/10.html"))
+        assert search.search("a red scene", visual_weight=1.0).hits == []
+        assert cli.main(["--library", root, "search", "nobody expected a quarry",
+                         "--collection", "Loopback Channel", "--top-k", "1"]) == 0
+        assert "/v/10.html" in capsys.readouterr().out
+        assert cli.main(["--library", root, "refresh", "Loopback Channel"]) == 0
+        assert "0 new videos" in capsys.readouterr().err
+        assert cli.main(["--library", root, "pictures", hits[0].video]) == 0
+        record = library.get(hits[0].video)
+        assert record.has_pictures and record.frames == 9
+        assert np.load(record.path / "embeddings.npy").shape[1] > 0
+    finally:
+        server.close()
+
+
+def test_ingest_many_takes_a_feed_and_a_folder(scene_video: Path, tmp_path: Path,
+                                               capsys) -> None:
+    server = FeedServer(Feed(2), scene_video)
+    try:
+        folder = tmp_path / "folder"
+        folder.mkdir()
+        shutil.copyfile(scene_video, folder / "one.mp4")
+        sources = tmp_path / "list.txt"
+        sources.write_text(f"{server.url}\n{folder}\n")
+        root = str(tmp_path / "library")
+        assert cli.main(["--library", root, "ingest-many", str(sources), "--ocr", "off",
+                         "--speech", "off"]) == 0
+        assert len(Library(root).ids()) == 3
+        names = {c.name: c for c in Collections(Library(root)).all()}
+        assert set(names) == {"Loopback Channel", "folder"}
+        assert all(i.state == "pictures" for c in names.values() for i in c.items)
+    finally:
+        server.close()
+
+
+def test_a_dialogue_only_manifest_is_checked(tmp_path: Path, scene_video: Path,
+                                             quick_retries: None) -> None:
+    server = FeedServer(Feed(1), scene_video)
+    try:
+        library = Library(tmp_path / "library")
+        CollectionRun(library, start_collection(library, read_list(server.url), OFF).id,
+                      pictures=False).run()
+    finally:
+        server.close()
+    vid = library.ids()[0]
+    manifest = library.root / vid / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["dim"] = 512
+    manifest.write_text(json.dumps(data))
+    assert library.scan().damaged and "512 wide" in str(library.scan().damaged[0])
