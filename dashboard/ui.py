@@ -38,7 +38,7 @@ KEPT_WIDGETS = frozenset([
     "source_kind", "url", "interval", "lang", "ocr", "ocr_band", "speech",  # Add video
     "picture_model", "other_model",
     "videos", "query", "weight", "top_k", "min_gap", "collection_scope",  # Search
-    "compare_videos", "variants", "compare_k", "compare_gap",  # Compare
+    "compare_videos", "variants", "compare_k", "compare_gap", "compare_collection",  # Compare
 ])
 KEPT_PREFIXES = ("variant-", "weight-")  # Compare's per-variant query and weight
 

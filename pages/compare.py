@@ -5,7 +5,14 @@ import streamlit as st
 from dashboard import cards, charts, takeout, ui
 from dashboard.safe import plain
 from dashboard.weights import split_editor, weight_slider
-from oneframe.api import MAX_QUERY_CHARS, MIN_SCORE, Query, compare_to_csv, compare_to_json
+from oneframe.api import (
+    MAX_QUERY_CHARS,
+    MIN_SCORE,
+    Collections,
+    Query,
+    compare_to_csv,
+    compare_to_json,
+)
 from oneframe.core.errors import OneframeError
 from oneframe.core.timefmt import timestamp
 
@@ -24,9 +31,21 @@ index = ui.searchable("Nothing to compare yet: add a video first.")
 titles = {r.id: r.title for r in index.records}
 st.session_state["compare_videos"] = [v for v in st.session_state.get("compare_videos", [])
                                       if v in titles]
+groups = {c.id: c for c in Collections(ui.library()).all()}
+if st.session_state.get("compare_collection") not in groups:
+    st.session_state.pop("compare_collection", None)
 top = st.columns([4, 1, 1, 1])
+if groups:
+    top[0].selectbox("Collection", list(groups), key="compare_collection", index=None,
+                     format_func=lambda c: groups[c].name,
+                     placeholder="The whole library (or the videos chosen below)")
 chosen = top[0].multiselect("Videos", list(titles), format_func=titles.get,
                             key="compare_videos", placeholder="All videos in the library")
+if not chosen and (group := groups.get(st.session_state.get("compare_collection") or "")):
+    chosen = [v for v in group.entries() if v in titles]
+    if not chosen:
+        st.info("That collection has no searchable video yet.")
+        st.stop()
 count = int(top[1].number_input("Variants", 2, 4, 2, key="variants"))
 top_k = int(top[2].number_input("Results", 1, 24, 6, key="compare_k"))
 min_gap = float(top[3].number_input("Min. gap (s)", 0.0, 600.0, 2.0, 0.5, key="compare_gap"))

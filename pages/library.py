@@ -156,7 +156,7 @@ def fetch_pictures(targets: list[str]) -> None:
     library, policy = ui.library(), ServePolicy.from_env()
     ask_pictures(library, targets)
     for collection in Collections(library).all():
-        if any(i.first for i in collection.items):
+        if any(i.first for i in collection.items) or collection.id in targets:
             collections.RUNS.start(library, collection.id, policy)
 
 
@@ -210,12 +210,25 @@ def collection_box(collection, library) -> None:
                             + (f" · {plain(item.error)}" if item.error else ""))
 
 
+def collections_section() -> None:
+    """Every collection; live while one is being added, the whole page redrawn as it ends."""
+    alive = {c.id for c in Collections(ui.library()).all() if collections.RUNS.alive(c.id)}
+    for found in Collections(ui.library()).all():
+        collection_box(found, ui.library())
+    if st.session_state.get("runs_alive", set()) - alive:  # one ended: its videos changed
+        st.session_state["runs_alive"] = alive
+        st.rerun()
+    st.session_state["runs_alive"] = alive
+
+
 library_collections = Collections(ui.library()).all()
 in_collections = {vid for c in library_collections for vid in c.entries()}
 if library_collections:
     st.subheader("Collections")
-    for found in library_collections:
-        collection_box(found, ui.library())
+    if any(collections.RUNS.alive(c.id) for c in library_collections):
+        st.fragment(run_every=1)(collections_section)()
+    else:
+        collections_section()
     st.subheader("Videos")
 records = [r for r in records if r.id not in in_collections]
 st.caption(f"{len(records)} video{'s' if len(records) != 1 else ''}"

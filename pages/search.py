@@ -61,12 +61,6 @@ with st.expander(f"Options · {scope}"):
     chosen = st.multiselect("Videos", list(titles), format_func=titles.get, key="videos",
                             placeholder="All videos in the library" if group is None else
                             "All the collection's videos")
-if not chosen and group is not None:
-    chosen = [v for v in group.entries() if v in titles]
-    if not chosen:
-        st.info("That collection has no searchable video yet: its dialogue is still being "
-                "fetched, or none of its videos had any.")
-        st.stop()
     k_col, gap_col = st.columns(2)
     top_k = int(k_col.number_input("Results", 1, 48, 12, key="top_k"))
     min_gap = float(gap_col.number_input("Min. gap (s)", 0.0, 600.0, 2.0, 0.5, key="min_gap",
@@ -75,6 +69,12 @@ if not chosen and group is not None:
     picture = st.file_uploader("Search with an image that looks like the moment", key="image",
                                type=["jpg", "jpeg", "png", "webp", "bmp"])
     split_editor(words, "weight", "query")
+if not chosen and group is not None:
+    chosen = [v for v in group.entries() if v in titles]
+    if not chosen:
+        st.info("That collection has no searchable video yet: its dialogue is still being "
+                "fetched, or none of its videos had any.")
+        st.stop()
 
 like = st.session_state.get("like")
 if like and like[0] not in index.position:  # the video was removed meanwhile

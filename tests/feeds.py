@@ -10,8 +10,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email.utils import format_datetime
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 PAGE = """<html><head><title>{title}</title></head><body>
@@ -68,7 +68,7 @@ class Feed:
 
 def _handler(feed: Feed, video: Path, base: list[str]) -> type:
     class Site(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the http.server name
+        def do_GET(self) -> None:
             path = self.path.split("?")[0]
             feed.log.append((time.monotonic(), path))
             if path == "/feed.xml":

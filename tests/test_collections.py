@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from feeds import Feed, FeedServer, lines_of, vtt
+from media import write_video
 
 from oneframe.api import (
     Choice,
@@ -155,7 +156,7 @@ def test_a_folder_is_a_collection_with_its_sidecar_captions(scene_video: Path,
     folder = tmp_path / "shows"
     for n, sub in ((1, "a"), (2, "a/b"), (3, "c")):
         (folder / sub).mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(scene_video, folder / sub / f"show{n}.mp4")
+        write_video(folder / sub / f"show{n}.mp4", [(9.0, (40 * n, 90, 160))])
         if n != 3:
             (folder / sub / f"show{n}.vtt").write_text(vtt(n))
     listing = read_list(str(folder))
@@ -305,3 +306,121 @@ def test_a_dialogue_only_manifest_is_checked(tmp_path: Path, scene_video: Path,
     data["dim"] = 512
     manifest.write_text(json.dumps(data))
     assert library.scan().damaged and "512 wide" in str(library.scan().damaged[0])
+
+
+def _entries(root: Path) -> list[str]:
+    return sorted(p.name for p in root.iterdir() if (p / "manifest.json").is_file()) \
+        if root.is_dir() else []
+
+
+@pytest.mark.slow
+def test_killed_at_five_points_the_collection_resumes_with_nothing_lost_or_twice(
+        scene_video: Path, tmp_path: Path) -> None:
+    """The command line adding a feed is SIGKILLed five times (while its captions are
+    fetched, between dialogue entries, mid-download, between and during pictures); each
+    restart (`oneframe refresh`) goes on from the library's queue."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import ROOT
+
+    feed = Feed(10, kind=lambda n: "none" if n % 5 == 4 else "manual")
+    server = FeedServer(feed, scene_video)
+    root = tmp_path / "library"
+    points = [lambda: len(feed.requested("/cc/")) >= 1,
+              lambda: len(_entries(root)) >= 4,
+              lambda: len(feed.requested("/media/")) >= 1,
+              lambda: len(feed.requested("/media/")) >= 3,
+              lambda: len(feed.requested("/media/")) >= 6]
+    seen: list[list[str]] = []
+    try:
+        command = ["ingest", server.url, "--ocr", "off", "--speech", "off"]
+        for point in points:
+            proc = subprocess.Popen([sys.executable, "-m", "oneframe", "--library", str(root),
+                                     *command], cwd=ROOT, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE)
+            deadline = time.monotonic() + 60
+            while not point() and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+            ids = _entries(root)
+            assert not any(i.endswith("-2") for i in ids)  # nothing twice
+            assert all(set(before) <= set(ids) for before in seen)  # nothing lost
+            seen.append(ids)
+            collection = Collections(Library(root)).all()[0]  # the queue reads back whole
+            assert {i.entry for i in collection.items if i.entry} <= set(ids) | {None}
+            command = ["refresh", collection.id]
+        done = subprocess.run([sys.executable, "-m", "oneframe", "--library", str(root),
+                               *command], cwd=ROOT, capture_output=True, text=True, timeout=240)
+        assert done.returncode == 0, done.stderr[-2000:]
+    finally:
+        server.close()
+    library = Library(root)
+    library.sweep()
+    collection = Collections(library).all()[0]
+    assert collection.counts()["pictures"] == 10 and len(library.ids()) == 10
+    assert sorted(i.entry for i in collection.items) == library.ids()
+    assert all(library.get(vid).has_pictures for vid in library.ids())
+    assert not [p for p in root.iterdir() if p.name.startswith(".tmp-") and p.is_dir()]
+
+
+@pytest.mark.parametrize(("entries", "says"), [
+    ([{"url": "https://x/1", "live_status": "is_live"},
+      {"url": "https://x/2", "live_status": "is_upcoming"}], "only live or upcoming streams"),
+    ([{"url": "https://x/a.mp3"}, {"url": "https://x/b.m4a"}], "none of them a video"),
+    ([], "lists no videos"),
+])
+def test_lists_of_nothing_to_add_are_refused_with_why(entries, says) -> None:
+    from oneframe.sources.listing import _listing
+
+    with pytest.raises(SourceError, match=says):
+        _listing("https://x/list", {"title": "T"}, entries, 100)
+
+
+def test_a_list_of_fifty_thousand_is_refused_with_its_count() -> None:
+    from oneframe.sources.listing import _listing
+
+    entries = [{"url": f"https://x/{n}"} for n in range(101)]
+    with pytest.raises(SourceError, match="lists 50,000 videos, more than the 100"):
+        _listing("https://x/list", {"playlist_count": 50000}, entries, 100)
+
+
+def test_live_streams_are_left_out_of_a_list_and_dates_read() -> None:
+    from oneframe.sources.listing import _listing
+
+    listing = _listing("https://www.youtube.com/playlist?list=PL1", {
+        "title": "P", "extractor_key": "YoutubeTab"}, [
+        {"url": "https://x/1", "title": "one", "upload_date": "20260102", "duration": 61},
+        {"url": "https://x/2", "live_status": "is_live"}], 100)
+    assert [(i.title, i.published, i.duration) for i in listing.items] == [
+        ("one", "2026-01-02", 61.0)]
+    assert listing.kind == "playlist"
+
+
+def test_a_restarted_server_resumes_an_unfinished_collection(
+        scene_video: Path, tmp_path: Path, quick_retries: None,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from dashboard import warmup
+    from dashboard.collections import RUNS
+
+    monkeypatch.setenv("ONEFRAME_ALLOW_NETWORKS", "127.0.0.1/32")
+    server = FeedServer(Feed(4), scene_video)
+    try:
+        library = Library()  # the server's: $ONEFRAME_LIBRARY
+        cid = start_collection(library, read_list(server.url), OFF, pictures=False).id
+        warmup.resume()  # what the server does as it starts
+        deadline = time.monotonic() + 60
+        while RUNS.alive(cid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert Collections(library).get(cid).counts()["searchable"] == 4
+        warmup.resume()
+        assert not RUNS.alive(cid)  # nothing left: nothing started
+    finally:
+        server.close()

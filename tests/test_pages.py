@@ -842,20 +842,62 @@ def test_a_re_ingest_elsewhere_shows_its_own_frames(app: AppTest, demo: Path) ->
     assert f"Frames that look like 0:0{int(seconds)}" in shown(at.info)
 
 
+def wait_for(condition, at: AppTest, timeout: float = 120) -> AppTest:
+    """Rerun the page, as its live panels do, until ``condition()`` holds."""
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert condition(), "the collection did not get there"
+    return at.run()
+
+
 @pytest.mark.slow
-def test_a_playlist_link_offers_its_videos_as_queued_jobs(app: AppTest, site, monkeypatch):
-    base, _ = site
+def test_a_feed_becomes_a_collection_searchable_by_its_lines_before_its_pictures(
+        app: AppTest, scene_video: Path, monkeypatch) -> None:
+    from feeds import Feed, FeedServer
+
+    from dashboard.collections import RUNS
+    from oneframe.api import Collections
+
     monkeypatch.setenv("ONEFRAME_ALLOW_NETWORKS", "127.0.0.1/32")  # the test site is loopback
-    at = page(app.run(), "ingest")
-    at.text_input(key="url").input(f"{base}/three.xml")
-    at = finish_ingest(at.button(key="add").click().run())
-    assert ok(at) and "is a playlist" in shown(at.error)
-    assert "Clip 0 · Clip 1 · Clip 2" in shown(at.caption)
-    at.button(key="all-0").click().run()
-    assert len(at.session_state["jobs"]) == 3
-    at = finish_ingest(at, timeout=300)
-    assert ok(at) and len(shown(at.success).split("is in the library")) == 4
-    assert len(Library().list()) == 5  # the demo's two and the playlist's three
+    server = FeedServer(Feed(3), scene_video)
+    try:
+        at = page(app.run(), "ingest")
+        at.text_input(key="url").input(server.url)
+        at = at.button(key="add").click().run()
+        assert ok(at) and "Loopback Channel: 3 videos" in shown(at.subheader)
+        at.radio(key="list_how").set_value("The newest").run()
+        at.number_input(key="list_newest").set_value(2).run()
+        at.checkbox(key="list_dialogue_only").check().run()
+        at = at.button(key="list_add").click().run()
+        assert ok(at)
+
+        def collection():
+            return Collections(Library()).all()[0]
+
+        at = wait_for(lambda: collection().counts()["searchable"] == 2 and not RUNS.runs[
+            collection().id][0].is_alive(), at)
+        assert ok(at) and "2 searchable by dialogue" in shown(at.markdown)
+        assert server.feed.requested("/media/") == []  # no video fetched
+        at = page(at, "search")
+        at.text_input(key="query").input("nobody expected a quarry").run()
+        assert ok(at) and "Picture not fetched yet" in shown(at.info)
+        assert "not fetched yet" in shown(at.markdown)
+        at = page(at, "library")
+        assert ok(at) and "Collections" in shown(at.subheader)
+        cid = collection().id
+        at.button(key=f"cpictures-{cid}").click().run()
+        at = wait_for(lambda: collection().counts()["pictures"] == 2 and not RUNS.runs[
+            cid][0].is_alive(), at)
+        at = page(at, "search")
+        at.text_input(key="query").input("nobody expected a quarry").run()
+        assert ok(at) and "Picture not fetched yet" not in shown(at.info) and at.image
+        at = page(at, "library")
+        at.button(key=f"cremove-{cid}").click().run()
+        at.button(key=f"cyes-{cid}").click().run()
+        assert ok(at) and len(Library().list()) == 2  # the demo's two, the collection's gone
+    finally:
+        server.close()
 
 
 def test_a_file_with_several_subtitle_tracks_offers_a_choice(app: AppTest, tmp_path: Path,
