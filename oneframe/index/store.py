@@ -30,7 +30,6 @@ import numpy as np
 from oneframe.core import settings
 from oneframe.core.errors import LibraryError
 from oneframe.dialogue.languages import DEFAULT
-from oneframe.dialogue.text import stem
 from oneframe.index.lance_tables import (
     cache_mb_for,
     connect,
@@ -69,6 +68,40 @@ def store_uri(library: Library) -> str:
     """Where ``library``'s store lives: ``$ONEFRAME_STORE`` (a folder, or object storage such
     as ``s3://bucket/library.store``), else ``<library>/.store``."""
     return settings.text(STORE_ENV) or str(library.root / STORE_DIR)
+
+
+BATCH_ROWS = 200_000
+"""Rows (frames and lines) written to the store in one commit per table, at most."""
+
+
+def _within(vids: list[str]) -> str:
+    return f"video IN ({', '.join(quoted(v) for v in vids)})"
+
+
+def _rows(vid: str, stamp: str, model: str, times: np.ndarray, frames: np.ndarray,
+          dialog_model: str | None, windows: np.ndarray | None, lines: list[str] | None,
+          lang: str) -> list[tuple[str, Any]]:
+    """One video's rows, ``(table name, Arrow table)`` each (its ``videos`` row not ready)."""
+    import pyarrow as pa
+
+    found = [(VIDEOS, pa.table({"video": [vid], "stamp": [stamp], "model": [model],
+                                "frames": [len(times)], "lang": [lang], "ready": [False]}))]
+    if frames.shape[1]:  # a dialogue-only video has no frame vectors yet
+        found.append((group_name("frames", model, int(frames.shape[1])), pa.table({
+            "video": pa.array([vid] * len(times), pa.string()),
+            "frame": pa.array(np.arange(len(times), dtype=np.int32)),
+            "time": pa.array(np.asarray(times, np.float64)),
+            "vector": vector_column(frames)})))
+    if windows is not None and len(windows):
+        found.append((group_name("windows", dialog_model or "", int(windows.shape[1])), pa.table({
+            "video": pa.array([vid] * len(windows), pa.string()),
+            "window": pa.array(np.arange(len(windows), dtype=np.int32)),
+            "vector": vector_column(windows)})))
+    if lines:
+        found.append((CUES, pa.table({"video": pa.array([vid] * len(lines), pa.string()),
+                                      "cue": pa.array(np.arange(len(lines), dtype=np.int32)),
+                                      "terms": pa.array(lines, pa.string())})))
+    return found
 
 
 def follow(library: Library) -> None:
@@ -127,9 +160,10 @@ class VectorStore(StoreQueries):
         ready = {r["video"]: r["stamp"] for r in rows if r["ready"]}
         records = {r.id: r for r in self.library.list()}
         removed = [v for v in held if v not in records]
-        added = []
+        added: list[str] = []
         for vid in removed:
             self._drop(vid)
+        batch: list[VideoIndex] = []
         for vid, record in records.items():
             if ready.get(vid) == _stamp(record):
                 continue
@@ -137,9 +171,13 @@ class VectorStore(StoreQueries):
                 video = self.library.load(vid, mmap=True)
             except LibraryError:  # damaged or removed meanwhile: left out, as search does
                 continue
-            self._drop(vid)
-            self._write(video)
-            added.append(vid)
+            if vid in held:
+                self._drop(vid)
+            batch.append(video)
+            if sum(len(v.cues) + len(v.times) for v in batch) >= BATCH_ROWS:
+                added += self._write_batch(batch)
+                batch = []
+        added += self._write_batch(batch)
         return added, removed
 
     def _videos(self) -> list[dict[str, Any]]:
@@ -171,41 +209,41 @@ class VectorStore(StoreQueries):
             if (table := self._open(name)) is not None:
                 table.delete(where)
 
-    def _write(self, video: VideoIndex) -> None:
-        record = video.record
-        words = video.words()
-        terms = [" ".join(dict.fromkeys(w for word in line for w in (word, stem(word, words.lang))))
-                 for line in words.cue_words]
-        self.put(record.id, _stamp(record), record.model, video.times, video.embeddings,
-                 record.dialog_model, video.dialog_vectors, terms, words.lang)
+    def _write_batch(self, videos: list[VideoIndex]) -> list[str]:
+        """Several videos' rows in one commit per table (a library of many small entries,
+        a collection's dialogue, syncs in seconds, not a commit per video and table)."""
+        if not videos:
+            return []
+        rows: dict[str, list[Any]] = {}
+        for video in videos:
+            record = video.record
+            words = video.words()
+            root = dict(zip(words.vocab, words.stems, strict=True))
+            terms = [" ".join(dict.fromkeys(w for word in line for w in (word, root[word])))
+                     for line in words.cue_words]
+            for name, table in _rows(record.id, _stamp(record), record.model, video.times,
+                                     video.embeddings, record.dialog_model,
+                                     video.dialog_vectors, terms, words.lang):
+                rows.setdefault(name, []).append(table)
+        self._put(rows, [v.record.id for v in videos])
+        return [v.record.id for v in videos]
 
     def put(self, vid: str, stamp: str, model: str, times: np.ndarray, frames: np.ndarray,
             dialog_model: str | None = None, windows: np.ndarray | None = None,
             lines: list[str] | None = None, lang: str = DEFAULT) -> None:
         """One video's rows: its row (not ready), its vectors and lines (their terms: words
         and stems, by spaces), then the row marked ready."""
+        self._put({name: [table] for name, table in _rows(
+            vid, stamp, model, times, frames, dialog_model, windows, lines, lang)}, [vid])
+
+    def _put(self, rows: dict[str, list[Any]], vids: list[str]) -> None:
+        """Videos' rows, table by table: their ``videos`` rows first (not ready), then their
+        vectors and lines, then the rows marked ready."""
         import pyarrow as pa
 
-        where = f"video = {quoted(vid)}"
-        self._add(VIDEOS, pa.table({"video": [vid], "stamp": [stamp], "model": [model],
-                                    "frames": [len(times)], "lang": [lang],
-                                    "ready": [False]}))
-        if frames.shape[1]:  # a dialogue-only video has no frame vectors yet
-            self._add(group_name("frames", model, int(frames.shape[1])), pa.table({
-                "video": pa.array([vid] * len(times), pa.string()),
-                "frame": pa.array(np.arange(len(times), dtype=np.int32)),
-                "time": pa.array(np.asarray(times, np.float64)),
-                "vector": vector_column(frames)}))
-        if windows is not None and len(windows):
-            self._add(group_name("windows", dialog_model or "", int(windows.shape[1])), pa.table({
-                "video": pa.array([vid] * len(windows), pa.string()),
-                "window": pa.array(np.arange(len(windows), dtype=np.int32)),
-                "vector": vector_column(windows)}))
-        if lines:
-            self._add(CUES, pa.table({"video": pa.array([vid] * len(lines), pa.string()),
-                                      "cue": pa.array(np.arange(len(lines), dtype=np.int32)),
-                                      "terms": pa.array(lines, pa.string())}))
-        self.db.open_table(VIDEOS).update(where=where, values={"ready": True})
+        for name in [VIDEOS, *sorted(set(rows) - {VIDEOS})]:
+            self._add(name, pa.concat_tables(rows[name]))
+        self.db.open_table(VIDEOS).update(where=_within(vids), values={"ready": True})
 
     def _add(self, name: str, data: Any) -> None:
         table = self._open(name) if name in self._tables() else None

@@ -22,6 +22,9 @@ from oneframe.library.folders import Library
 
 LOG = logging.getLogger("oneframe")
 _OPTIMISING = threading.Lock()
+SHORTLIST_ABOVE = 24
+"""Searches over more videos than this go through the store's shortlist (so a library of
+more has a store)."""
 
 
 class Asked(Protocol):

@@ -13,10 +13,19 @@ resumes from what the collection file says.
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,7 +33,8 @@ from urllib.parse import urlsplit
 from oneframe.core import settings
 from oneframe.core.errors import LibraryError, OneframeError
 from oneframe.core.progress import Stage
-from oneframe.index.store import follow
+from oneframe.index.store import VectorStore, has_store
+from oneframe.index.stores import SHORTLIST_ABOVE
 from oneframe.ingest.dialogue_first import add_dialogue
 from oneframe.ingest.options import IngestOptions
 from oneframe.ingest.pipeline import ingest
@@ -54,9 +64,50 @@ TRIES = 4
 BACKOFF = 2.0
 """Seconds before a second try of a video (doubled at each try after, a site's wait at least)."""
 WORKERS_ENV, WORKERS = settings.LIST_WORKERS, 4
-STORE_EVERY = 50
+STORE_EVERY = 200
 """Dialogue-only entries added between two updates of the library's store."""
+SAVE_EVERY = 1.0
+"""Seconds between two saves of a collection's progress while its lines are fetched (an
+entry added but not yet saved as such is found again, not added twice, by the next run)."""
+REREAD = 2.0
+"""Seconds a run goes by its last reading of the collection before reading it again."""
+PROCESSES_ABOVE = 40
+"""Videos to look at above which a collection's lines are fetched in processes, one a core
+(reading pages and parsing captions hold the interpreter's lock), not threads."""
 SAVED_OPTIONS = ("lang", "interval", "model", "speech", "ocr", "ocr_band", "cookies")
+
+
+@dataclass
+class Got:
+    """What looking for one video's lines came to (from a worker thread or process)."""
+
+    entry: str | None = None
+    captions: str | None = None
+    existing: bool = False
+    pictured: bool = False
+    published: str | None = None
+    error: str | None = None
+    details: str | None = None
+    seconds: float = 0.0
+
+
+_MANY: dict[str, ManyVideos] = {}
+
+
+def lines_of(url: str, options: IngestOptions, root: str, policy: ServePolicy | None) -> Got:
+    """One video's lines as a dialogue-only entry of the library at ``root``; never raises
+    (run in a worker: its yt-dlp instances are kept for the next video)."""
+    started = time.monotonic()
+    videos = _MANY.setdefault(str(options.cookies), ManyVideos(options.cookies))
+    try:
+        got = add_dialogue(url, options, library=Library(root), policy=policy,
+                           follow_store=False, videos=videos)
+    except OneframeError as exc:
+        return Got(error=str(exc), details=exc.details, seconds=time.monotonic() - started)
+    record = got.record
+    return Got(record.id if record else None, got.captions, got.existing,
+               bool(record and record.has_pictures), got.published,
+               seconds=time.monotonic() - started)
 
 
 class Cancelled(OneframeError):
@@ -250,6 +301,7 @@ class CollectionRun:
         self.report = RunReport()
         self._pace = _Pace()
         self._retry_at: dict[str, float] = {}
+        self._seen: tuple[float, Collection] | None = None
 
     def run(self) -> Collection:
         """Both stages, to the end of the queue (or until stopped: :class:`Cancelled`)."""
@@ -273,6 +325,7 @@ class CollectionRun:
                 if item.url == url:
                     for key, value in changes.items():
                         setattr(item, key, value)
+        self._seen = (time.monotonic(), collection)
         self.on_change(collection)
         return collection
 
@@ -284,80 +337,124 @@ class CollectionRun:
     # --- the dialogue stage -----------------------------------------------------------------
 
     def _dialogue(self) -> None:
+        """Every listed video's lines, a few at a time; results saved in batches."""
         collection = self._collection()
         options = collection_options(collection)
-        self._videos = ManyVideos(options.cookies)
         self.report = RunReport("dialogue")
-        added = 0
-        with ThreadPoolExecutor(self.workers, thread_name_prefix="oneframe-list") as pool:
-            running: dict[Future[Any], Item] = {}
+        pool, size = self._pool(sum(i.state == LISTED for i in collection.items))
+        running: dict[Future[Got], Item] = {}
+        done: list[tuple[Item, Got]] = []
+        added, saved = 0, time.monotonic()
+        try:
             while True:
                 self._check()
-                busy = {i.url for i in running.values()}
-                for item in self._ready(LISTED, busy)[:self.workers - len(running)]:
-                    running[pool.submit(self._one_dialogue, item, options)] = item
-                if not running:
+                busy = {i.url for i in running.values()} | {i.url for i, _ in done}
+                for item in self._ready(LISTED, busy)[:4 * size - len(running)]:
+                    self._pace.wait(item.url)
+                    running[pool.submit(lines_of, item.url, options, str(self.library.root),
+                                        self.policy)] = item
+                if not running and not done:
                     if not self._waiting_retry(LISTED):
                         break
                     time.sleep(0.2)
                     continue
-                finished, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    running.pop(future)
-                    added += bool(future.result())
-                    if added and added % STORE_EVERY == 0:
-                        follow(self.library)
-                if self.stop.is_set():
-                    for future in running:
-                        future.cancel()
-        follow(self.library)
+                finished, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
+                done += [(running.pop(f), f.result()) for f in finished]
+                if done and (not running or time.monotonic() - saved > SAVE_EVERY):
+                    new = self._record(done)
+                    if (added + new) // STORE_EVERY > added // STORE_EVERY:
+                        self._store()
+                    added, done, saved = added + new, [], time.monotonic()
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+        self._store(optimise=added > 0)
+
+    def _pool(self, todo: int) -> tuple[Executor, int]:
+        """Processes, one a core, for many videos (reading pages and parsing captions hold the
+        interpreter's lock); threads for a few."""
+        cores = os.cpu_count() or 1
+        if todo > PROCESSES_ABOVE and cores > 1:
+            size = min(self.workers, cores)
+            return ProcessPoolExecutor(size, mp_context=multiprocessing.get_context(
+                "spawn")), size
+        return ThreadPoolExecutor(self.workers, thread_name_prefix="oneframe-list"), self.workers
+
+    def _record(self, done: list[tuple[Item, Got]]) -> int:
+        """What a batch of videos came to, saved in one step; how many entries it added."""
+        added = 0
+        with self.collections.editing(self.id) as collection:
+            items = {i.url: i for i in collection.items}
+            for asked, got in done:
+                item = items.get(asked.url)
+                if item is None:  # the collection was changed meanwhile
+                    continue
+                if got.error is not None:
+                    self._failed_item(item, got.error, got.details, DIALOGUE)
+                    continue
+                self._retry_at.pop(item.url, None)
+                item.state = (WAITING if got.entry is None else PICTURES if got.pictured
+                              else DIALOGUE)
+                item.entry, item.captions, item.error, item.attempts = (
+                    got.entry, got.captions, None, 0)
+                item.published = item.published or got.published
+                added += bool(got.entry and not got.existing)
+                self.report.done += 1
+                self.report.seconds += got.seconds
+        self._seen = (time.monotonic(), collection)
+        self.on_change(collection)
+        return added
+
+    def _store(self, optimise: bool = False) -> None:
+        """The library's store in line with the new entries (made once the library needs one),
+        and, after a stage, compacted and indexed. Best effort: a search syncs it anyway."""
+        try:
+            if has_store(self.library) or len(self.library.ids()) > SHORTLIST_ABOVE:
+                store = VectorStore(self.library)
+                store.sync()
+                if optimise:
+                    store.optimise()
+        except Exception as exc:  # noqa: BLE001 - the folders are what counts
+            LOG.warning("oneframe: the store did not follow the collection (%s: %s)",
+                        type(exc).__name__, exc)
+
+    def _view(self) -> Collection:
+        """The collection as last read: read again once it is ``REREAD`` seconds old (so a
+        refresh, a retry or a video asked first elsewhere is seen), not at every step."""
+        if self._seen is None or time.monotonic() - self._seen[0] > REREAD:
+            self._seen = (time.monotonic(), self._collection())
+        return self._seen[1]
 
     def _ready(self, state: str, busy: set[str]) -> list[Item]:
         now_ = time.monotonic()
-        items = [i for i in self._collection().items if i.state == state
+        items = [i for i in self._view().items if i.state == state
                  and i.url not in busy and self._retry_at.get(i.url, 0.0) <= now_]
         return sorted(items, key=lambda i: not i.first)
 
     def _waiting_retry(self, state: str) -> bool:
         return any(i.state == state and i.url in self._retry_at
-                   for i in self._collection().items)
-
-    def _one_dialogue(self, item: Item, options: IngestOptions) -> bool:
-        """One video's lines; whether an entry was added."""
-        if self.stop.is_set():
-            return False
-        started = time.monotonic()
-        self._pace.wait(item.url)
-        try:
-            got = add_dialogue(item.url, options, library=self.library, policy=self.policy,
-                               follow_store=False, videos=self._videos)
-        except OneframeError as exc:
-            self._failed(item, exc, DIALOGUE)
-            return False
-        self._retry_at.pop(item.url, None)
-        record = got.record
-        state = WAITING if record is None else PICTURES if record.has_pictures else DIALOGUE
-        self._update(item.url, state=state, entry=record.id if record else None,
-                     captions=got.captions, error=None, attempts=0,
-                     published=item.published or got.published,
-                     title=record.title if record else item.title)
-        self.report.done += 1
-        self.report.seconds += time.monotonic() - started
-        return bool(record and not got.existing)
+                   for i in self._view().items)
 
     def _failed(self, item: Item, exc: OneframeError, stage: str) -> None:
-        tries = item.attempts + 1
-        if tries >= TRIES:
+        with self.collections.editing(self.id) as collection:
+            found = next((i for i in collection.items if i.url == item.url), None)
+            if found is not None:
+                self._failed_item(found, str(exc), exc.details, stage)
+        self.on_change(collection)
+
+    def _failed_item(self, item: Item, error: str, details: str | None, stage: str) -> None:
+        """A failed try of ``item`` (being saved): tried again after a growing pause (a site's
+        429 asks for longer), or, past ``TRIES``, marked failed with the reason."""
+        item.attempts += 1
+        item.error = error
+        if item.attempts >= TRIES:
             self._retry_at.pop(item.url, None)
-            self._update(item.url, state=FAILED, error=str(exc), attempts=tries,
-                         stage_failed=stage)
+            item.state, item.stage_failed = FAILED, stage
             return
-        wait_s = BACKOFF * 2 ** (tries - 1)
-        if "429" in f"{exc} {exc.details or ''}" or "rate limit" in str(exc).lower():
+        wait_s = BACKOFF * 2 ** (item.attempts - 1)
+        if "429" in f"{error} {details or ''}" or "rate limit" in error.lower():
             wait_s = max(wait_s, 2 * polite_pause(item.url))
         self._retry_at[item.url] = time.monotonic() + wait_s
-        LOG.info("oneframe: %s failed (%s); trying again in %.0f s", item.url, exc, wait_s)
-        self._update(item.url, attempts=tries, error=str(exc))
+        LOG.info("oneframe: %s failed (%s); trying again in %.0f s", item.url, error, wait_s)
 
     # --- the picture stage ------------------------------------------------------------------
 

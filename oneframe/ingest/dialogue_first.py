@@ -22,7 +22,7 @@ from oneframe.dialogue.captions import check_caption_size, max_caption_bytes, re
 from oneframe.dialogue.cues import Cue
 from oneframe.dialogue.gather import fit_to_video
 from oneframe.dialogue.languages import guess
-from oneframe.dialogue.windows import cue_windows
+from oneframe.dialogue.windows import WordIndex, cue_windows
 from oneframe.index.store import follow
 from oneframe.ingest.options import IngestOptions
 from oneframe.library.folders import Library, VideoRecord
@@ -117,6 +117,7 @@ def _write(stage: Path, found: Probe, cues: list[Cue], kind: str, lang: str,
     ``stage``; the entry's record."""
     (stage / "cues.json").write_text(json.dumps([c.to_json() for c in cues]), encoding="utf-8")
     np.save(stage / "windows.npy", cue_windows(cues))
+    WordIndex.of(cues, lang).save(stage)
     times = np.unique(np.asarray([c.start for c in cues], np.float64))
     np.save(stage / "times.npy", times)
     np.save(stage / "embeddings.npy", np.zeros((len(times), 0), np.float16))

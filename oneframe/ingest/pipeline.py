@@ -25,7 +25,7 @@ from oneframe.dialogue.ocr import (
     QueuedTracker,
     has_burned_in,
 )
-from oneframe.dialogue.windows import cue_windows, window_vectors
+from oneframe.dialogue.windows import WordIndex, cue_windows, window_vectors
 from oneframe.encoders.dual import Encoder, load_encoder
 from oneframe.encoders.sentences import (
     dialog_model_for,
@@ -143,6 +143,7 @@ def _indexed(fetched: Fetched, found: Probe, stage: Path, encoder: Encoder,
     record.dialog_key, record.dialog_model, record.dim = key.dialogue, dialog_model, encoder.dim
     record.ocr_key, record.burned_in = key.ocr, len(burned)
     record.caption_lang = lang if cues else None  # what they are written in
+    WordIndex.of(said, record.caption_lang).save(stage)  # as searches will split them
     record.speech, record.speech_model = len(spoken), record_speech
     record.source = options.source_label or record.source
     if found.path is not None and options.source_label:  # an upload: its name, not the copy's

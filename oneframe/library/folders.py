@@ -11,6 +11,8 @@ the library as it was and readers never see half a video. Folder layout::
                embeddings.npy     L2-normalised frame vectors, float16
                cues.json          cleaned dialogue cues
                windows.npy        runs of 1-3 cues matched as one (first cue, length), int32
+               words.json         the cues as words, as matching splits them (made again if
+                                  absent or of another version)
                dialog.npy         sentence embeddings of those windows, float16 (if available)
                video.<ext>        the video itself, for playback
 
@@ -90,7 +92,9 @@ class VideoIndex:
         if self._words is None:
             from oneframe.dialogue.windows import WordIndex
 
-            self._words = WordIndex.of(self.cues, self.record.caption_lang)
+            self._words = WordIndex.read(self.record.path, len(self.cues),
+                                         self.record.caption_lang) or \
+                WordIndex.of(self.cues, self.record.caption_lang)
         return self._words
 
     def resident(self) -> None:

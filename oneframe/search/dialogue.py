@@ -157,9 +157,9 @@ class DialogCorpus:
         self.by_stem: dict[str, dict[str, list[int]]] = {lang: {} for lang in self.lang_list}
         for index in per_video:
             stems = self.by_stem[index.lang]
-            for token in index.vocab:
+            for token, root in zip(index.vocab, index.stems, strict=True):
                 wid = vocab[token]
-                found = stems.setdefault(stem(token, index.lang), [])
+                found = stems.setdefault(root, [])
                 if not found or found[-1] != wid:
                     found.append(wid)
 

@@ -329,8 +329,9 @@ class SearchIndex:
         seen: dict[tuple[int, tuple[str, ...]], list[tuple[float, int]]] = {}
         same = {}
         for w in sorted(set(windows.tolist()), key=lambda w: self.cue_start[first[w]]):
-            cues = self.dialog.cues[first[w]:first[w] + length[w]]
-            key = (int(self.dialog.window_video[w]), tuple(words(" ".join(c.text for c in cues))))
+            key = (int(self.dialog.window_video[w]), tuple(
+                word for cue in range(first[w], first[w] + length[w])
+                for word in self.dialog.cue_words[cue]))
             start = float(self.cue_start[first[w]])
             earlier = seen.setdefault(key, [])
             same[w] = next((v for t, v in earlier if start - t <= SAME_LINE_SECONDS), w)

@@ -23,7 +23,7 @@ import numpy as np
 from oneframe.core.errors import LibraryError, OneframeError
 from oneframe.dialogue.cues import Cue
 from oneframe.encoders.sentences import sentence_vector
-from oneframe.index.stores import FolderStore, Store, open_store
+from oneframe.index.stores import SHORTLIST_ABOVE, FolderStore, Store, open_store
 from oneframe.library.folders import Library, VideoIndex
 from oneframe.media.images import read_image
 from oneframe.search.index import SearchIndex, no_such_video
@@ -31,8 +31,6 @@ from oneframe.search.picture import PictureIndex, query_vectors
 from oneframe.search.query import Query
 from oneframe.search.results import SearchResult
 
-SHORTLIST_ABOVE = 24
-"""Searches over more videos than this go through the store's shortlist."""
 SHORTLIST = 8
 """Videos a shortlist holds."""
 KEPT_INDEXES = 4
