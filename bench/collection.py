@@ -8,8 +8,8 @@ A loopback site (its own process) serves an RSS feed of N videos, each a page wi
 YouTube auto-caption file...), reused from video to video with their timings shifted and one
 line of each made its own. The feed is read through the real yt-dlp and added as a collection,
 dialogue first (no video file is fetched): timed from the link to the last video searchable,
-then searched (its lines by words, through the library's store) for lines of random videos at
-dialogue weight. Targets (2 cores): every video searchable <= 2 min, search p95 <= 150 ms,
+then searched (its lines by words, through the library's store, warmed as the app's server
+does at start) for lines of random videos at dialogue weight. Targets (2 cores): every video searchable <= 2 min, search p95 <= 150 ms,
 peak memory <= 1 GB. The polite pace against a real site (``$ONEFRAME_LIST_PACE``, 1 s per
 video) is what bounds it there: the table says what it would make of it.
 Prints a table, then one JSON line.
@@ -142,6 +142,7 @@ def main() -> None:
 
     opened = time.perf_counter()
     search = Searcher(library, optimise=False)
+    search.warm()  # as the app's server does at start (the store read ahead, gc frozen)
     search.search("said: the kettle sings", visual_weight=0.0)
     open_s = time.perf_counter() - opened
     rng = random.Random(7)
@@ -170,7 +171,7 @@ def main() -> None:
         ["every video searchable (store synced, indexed), s", round(searchable, 1), "<= 120"],
         ["videos searchable by dialogue", counts["searchable"], args.videos],
         ["per video, ms", round(searchable / max(args.videos, 1) * 1000, 1), ""],
-        ["search opened (store synced), s", round(open_s, 2), ""],
+        ["search opened and warmed (as the app at start), s", round(open_s, 2), ""],
         [f"dialogue search p50 ms ({args.queries} queries)", round(p50, 1), ""],
         ["dialogue search p95 ms", round(p95, 1), "<= 150"],
         ["top hit the asked line", f"{right}/{args.queries}", ""],

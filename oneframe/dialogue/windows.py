@@ -5,6 +5,7 @@ Written at ingest (``cue_windows``, ``window_vectors``) and read by search (``Wo
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from oneframe.dialogue.languages import DEFAULT, guess
 from oneframe.dialogue.text import stem, words
 
 WORDS_FILE = "words.json"
-WORDS_VERSION = 1
+WORDS_VERSION = 3
 """Changes whenever ``text.words`` splits lines differently: older files are made again."""
 
 WINDOW_CUES = 3
@@ -72,6 +73,11 @@ class WordIndex:
     """The language its lines are in (their stems and common words are that language's)."""
     _stems: list[str] | None = None
 
+    @functools.cached_property
+    def distinct(self) -> np.ndarray:
+        """Per cue, how many distinct words it holds."""
+        return np.asarray([len(set(w)) for w in self.cue_words], np.int64)
+
     @property
     def stems(self) -> list[str]:
         """Each vocabulary word's stem, in the lines' language (made once)."""
@@ -89,7 +95,9 @@ class WordIndex:
         """Kept in ``folder`` (a library entry's, as it is built): read back by
         :meth:`read`, a fifth of the time of making it again from the lines."""
         (folder / WORDS_FILE).write_text(json.dumps(
-            {"version": WORDS_VERSION, "lang": self.lang, "words": self.cue_words,
+            {"version": WORDS_VERSION, "lang": self.lang,
+             "words": [" ".join(line) for line in self.cue_words],
+             "vocab": self.vocab, "counts": self.counts.tolist(), "cues": self.cues.tolist(),
              "stems": self.stems}, ensure_ascii=False, separators=(",", ":")),
             encoding="utf-8")
 
@@ -102,11 +110,14 @@ class WordIndex:
             if data["version"] != WORDS_VERSION or len(data["words"]) != cues or \
                     (lang and data["lang"] != lang):
                 return None
-            index = cls.of_words(data["words"], str(data["lang"]))
-            stems = data.get("stems")
-            if isinstance(stems, list) and len(stems) == len(index.vocab):
-                index._stems = stems
-            return index
+            counts = np.asarray(data["counts"], np.int64)
+            postings = np.asarray(data["cues"], np.int64)
+            if len(counts) != len(data["vocab"]) or int(counts.sum()) != len(postings) or \
+                    len(data["stems"]) != len(counts):
+                return None
+            lines = [line.split(" ") if line else [] for line in data["words"]]
+            return cls(lines, data["vocab"], counts, postings, str(data["lang"]),
+                       data["stems"])
         except (OSError, ValueError, KeyError, TypeError):
             return None
 

@@ -131,6 +131,7 @@ class VectorStore(StoreQueries):
         self.cache_mb = index_cache_mb()
         self.session = new_session(self.cache_mb)
         self.db = connect(self.uri, self.session)
+        self._rows: tuple[tuple[int, int], list[dict[str, Any]]] | None = None
         self._fit_cache()
 
     def _fit_cache(self) -> None:
@@ -181,9 +182,15 @@ class VectorStore(StoreQueries):
         return added, removed
 
     def _videos(self) -> list[dict[str, Any]]:
-        """The videos table's rows (one read)."""
+        """The videos table's rows (read again only when the table has a new version: every
+        search asks, and a thousand rows cost more than the query itself)."""
         table = self._open(VIDEOS) if VIDEOS in self._tables() else None
-        return [] if table is None else table.to_arrow().to_pylist()
+        if table is None:
+            return []
+        version = (table.version, table.count_rows())  # a table made again starts anew
+        if self._rows is None or self._rows[0] != version:
+            self._rows = (version, table.to_arrow().to_pylist())
+        return self._rows[1]
 
     def _tables(self) -> set[str]:
         return set(self.db.list_tables().tables)

@@ -134,6 +134,7 @@ class DialogCorpus:
 
     def _index_words(self, per_video: Sequence[WordIndex]) -> None:
         """One vocabulary and posting list over the videos' own word indexes."""
+        self._per_video = list(per_video)
         self.cue_words = [w for index in per_video for w in index.cue_words]
         vocab: dict[str, int] = {}
         ids = [vocab.setdefault(w, len(vocab)) for index in per_video for w in index.vocab]
@@ -189,8 +190,9 @@ class DialogCorpus:
 
     @functools.cached_property
     def distinct_words(self) -> np.ndarray:
-        """Per cue, how many distinct words it holds."""
-        return np.asarray([len(set(w)) for w in self.cue_words], np.int64)
+        """Per cue, how many distinct words it holds (each video's counted once, as loaded)."""
+        return (np.concatenate([index.distinct for index in self._per_video])
+                if self._per_video else np.zeros(0, np.int64))
 
     def cues_with(self, word: str) -> np.ndarray:
         """The cues holding ``word`` exactly (sorted)."""

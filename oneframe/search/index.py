@@ -11,6 +11,7 @@ a hit driven by dialogue is timed at the start of its line.
 
 from __future__ import annotations
 
+import bisect
 import logging
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -326,16 +327,18 @@ class SearchIndex:
         both a caption track and the picture, in an entry made before ingest merged them) as
         that window: one moment, not two."""
         first, length = self.dialog.first, self.dialog.length
-        seen: dict[tuple[int, tuple[str, ...]], list[tuple[float, int]]] = {}
+        seen: dict[tuple[int, tuple[str, ...]], tuple[list[float], list[int]]] = {}
         same = {}
         for w in sorted(set(windows.tolist()), key=lambda w: self.cue_start[first[w]]):
             key = (int(self.dialog.window_video[w]), tuple(
                 word for cue in range(first[w], first[w] + length[w])
                 for word in self.dialog.cue_words[cue]))
             start = float(self.cue_start[first[w]])
-            earlier = seen.setdefault(key, [])
-            same[w] = next((v for t, v in earlier if start - t <= SAME_LINE_SECONDS), w)
-            earlier.append((start, w))
+            times, ids = seen.setdefault(key, ([], []))
+            at = bisect.bisect_left(times, start - SAME_LINE_SECONDS)  # the earliest close one
+            same[w] = ids[at] if at < len(ids) else w
+            times.append(start)
+            ids.append(w)
         return np.asarray([same[w] for w in windows.tolist()], np.int64)
 
     def _overlaps(self, lines: np.ndarray) -> dict[int, set[int]]:
