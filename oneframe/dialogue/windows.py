@@ -65,7 +65,9 @@ class WordIndex:
     """One video's lines as words: each cue's words, and its vocabulary with, per word, the
     cues that hold it (``cues[starts[i]:starts[i + 1]]`` for ``vocab[i]``)."""
 
-    cue_words: list[list[str]]
+    cue_words: list[tuple[str, ...]]
+    """Each cue's words (tuples: the collector leaves them alone, a library's worth of lines
+    adds nothing to its passes)."""
     vocab: list[str]
     counts: np.ndarray
     cues: np.ndarray
@@ -89,7 +91,7 @@ class WordIndex:
     def of(cls, cues: Sequence[Cue], lang: str | None = None) -> WordIndex:
         """The words of ``cues``, in ``lang`` (else the language their script tells)."""
         lang = guess((c.text for c in cues[:200]), lang)
-        return cls.of_words([words(c.text, lang) for c in cues], lang)
+        return cls.of_words([tuple(words(c.text, lang)) for c in cues], lang)
 
     def save(self, folder: Path) -> None:
         """Kept in ``folder`` (a library entry's, as it is built): read back by
@@ -115,14 +117,14 @@ class WordIndex:
             if len(counts) != len(data["vocab"]) or int(counts.sum()) != len(postings) or \
                     len(data["stems"]) != len(counts):
                 return None
-            lines = [line.split(" ") if line else [] for line in data["words"]]
+            lines = [tuple(line.split(" ")) if line else () for line in data["words"]]
             return cls(lines, data["vocab"], counts, postings, str(data["lang"]),
                        data["stems"])
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
     @classmethod
-    def of_words(cls, cue_words: list[list[str]], lang: str) -> WordIndex:
+    def of_words(cls, cue_words: list[tuple[str, ...]], lang: str) -> WordIndex:
         """The index of lines already split into words."""
         found: dict[str, list[int]] = {}
         for i, tokens in enumerate(cue_words):

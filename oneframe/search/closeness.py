@@ -39,7 +39,7 @@ class WordLines(Protocol):
     it."""
 
     cues: list[Cue]
-    cue_words: list[list[str]]
+    cue_words: list[tuple[str, ...]]
     vocab: dict[str, int]
 
     @property
@@ -186,7 +186,7 @@ def _within(short: list[str], long: list[str], floor: float, per: int) -> float:
     return _where(short, long, per)[0]
 
 
-def _where(short: list[str], long: list[str], per: int = 1) -> tuple[float, int, int]:
+def _where(short: Sequence[str], long: Sequence[str], per: int = 1) -> tuple[float, int, int]:
     """:func:`_within`'s score, and where in ``long`` the stretch ``short`` stands in starts
     and ends (0, 0, 0 where it stands nowhere)."""
     words = len(short) // per
@@ -214,7 +214,7 @@ def runs(lines: WordLines, tokens: Sequence[str], allowed: np.ndarray) -> np.nda
     """Per cue, whether ``RUN`` consecutive words of ``tokens`` stand in it word for word."""
     out = np.zeros(len(lines.cues), bool)
     for at in range(len(tokens) - RUN + 1):
-        run = list(tokens[at:at + RUN])
+        run = tuple(tokens[at:at + RUN])
         if any(w not in lines.vocab for w in run):
             continue
         holding = lines.cues_with(run[0])
