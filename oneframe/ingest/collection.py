@@ -26,6 +26,7 @@ from concurrent.futures import (
     ThreadPoolExecutor,
     wait,
 )
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -349,17 +350,28 @@ class CollectionRun:
             while True:
                 self._check()
                 busy = {i.url for i in running.values()} | {i.url for i, _ in done}
-                for item in self._ready(LISTED, busy)[:4 * size - len(running)]:
-                    self._pace.wait(item.url)
-                    running[pool.submit(lines_of, item.url, options, str(self.library.root),
-                                        self.policy)] = item
-                if not running and not done:
-                    if not self._waiting_retry(LISTED):
-                        break
-                    time.sleep(0.2)
+                try:
+                    for item in self._ready(LISTED, busy)[:4 * size - len(running)]:
+                        self._pace.wait(item.url)
+                        running[pool.submit(lines_of, item.url, options,
+                                            str(self.library.root), self.policy)] = item
+                    if not running and not done:
+                        if not self._waiting_retry(LISTED):
+                            break
+                        time.sleep(0.2)
+                        continue
+                    finished, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
+                    done += [(running[f], f.result()) for f in finished]
+                    for f in finished:
+                        running.pop(f)
+                except BrokenProcessPool as exc:  # a worker died, or couldn't start (a
+                    # script without a __main__ guard): the rest in threads
+                    LOG.warning("oneframe: the worker processes stopped (%s); going on in "
+                                "threads", exc)
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    pool, size = self._threads(), self.workers
+                    running.clear()  # their videos are asked again (an entry made is found)
                     continue
-                finished, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
-                done += [(running.pop(f), f.result()) for f in finished]
                 if done and (not running or time.monotonic() - saved > SAVE_EVERY):
                     new = self._record(done)
                     if (added + new) // STORE_EVERY > added // STORE_EVERY:
@@ -377,7 +389,10 @@ class CollectionRun:
             size = min(self.workers, cores)
             return ProcessPoolExecutor(size, mp_context=multiprocessing.get_context(
                 "spawn")), size
-        return ThreadPoolExecutor(self.workers, thread_name_prefix="oneframe-list"), self.workers
+        return self._threads(), self.workers
+
+    def _threads(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(self.workers, thread_name_prefix="oneframe-list")
 
     def _record(self, done: list[tuple[Item, Got]]) -> int:
         """What a batch of videos came to, saved in one step; how many entries it added."""
