@@ -59,7 +59,9 @@ class Runs:
 
     def _run(self, cid: str, run: CollectionRun) -> None:
         try:
-            run.run()
+            with ACTIVE:  # a few collections at a time; the others wait their turn
+                if not run.stop.is_set():
+                    run.run()
         except Cancelled:
             pass
         except OneframeError as exc:
@@ -77,22 +79,30 @@ class Runs:
         found = self.runs.get(cid)
         return found[1] if found is not None and found[0].is_alive() else None
 
-    def cancel(self, cid: str) -> None:
-        if run := self.run_of(cid):
-            run.stop.set()
+    def cancel(self, cid: str, wait: float = 0.0) -> None:
+        """Stop a run (what it added is kept), waiting up to ``wait`` seconds for it to end."""
+        found = self.runs.get(cid)
+        if found is not None and found[0].is_alive():
+            found[1].stop.set()
+            found[0].join(wait)
 
     def resume_all(self, library: Library, policy: ServePolicy | None) -> list[str]:
-        """Start every collection with work left that no process is adding: a restarted
-        server goes on where it was."""
+        """Start every collection the web app added with work left that no process is adding:
+        a restarted server goes on where it was (the command line's are resumed there)."""
         started = []
         collections = Collections(library)
         for collection in collections.all():
-            if pending(collection) and not collections.is_running(collection.id):
+            if collection.origin == "web" and pending(collection) and \
+                    not collections.is_running(collection.id):
                 self.start(library, collection.id, policy)
                 started.append(collection.id)
         return started
 
 
+ACTIVE_RUNS = 2
+"""Collections a server adds at once (each fetches captions in a few workers; pictures are
+fetched one video at a time across all of them)."""
+ACTIVE = threading.BoundedSemaphore(ACTIVE_RUNS)
 RUNS = Runs()
 
 
@@ -141,6 +151,8 @@ def choose(listing: Listing, library: Library, options: IngestOptions,
     if how == "Those ticked":
         choice.only = {i.url for i, row in zip(shown, table, strict=True) if row["add"]}
     chosen = choice.apply(items)
+    st.caption("A list is read and added without a cookies file (one is for a single video "
+               "at a time): members-only or age-restricted videos of it fail, with the reason.")
     dialogue_only = st.checkbox(
         "Dialogue only for now (fetch the pictures later, on the Library page)",
         key="list_dialogue_only", help="Each video's captions are fetched first and it is "
@@ -150,7 +162,7 @@ def choose(listing: Listing, library: Library, options: IngestOptions,
                  key="list_add", disabled=not chosen, icon=":material/playlist_add:"):
         try:
             collection = start_collection(library, listing, options.replaced(cookies=None),
-                                          choice, pictures=not dialogue_only)
+                                          choice, pictures=not dialogue_only, origin="web")
         except OneframeError as exc:
             st.error(plain(exc.for_visitor()))
             return
@@ -171,9 +183,8 @@ def progress(collection: Collection, library: Library, policy: ServePolicy | Non
                 f"{c['searchable']} searchable by dialogue · {c['pictures']} with pictures"
                 + (f" · {c['waiting']} without captions" if c["waiting"] else "")
                 + (f" · {c['failed']} failed" if c["failed"] else ""))
-    done_dialogue = c["searchable"] + c["waiting"] + c["failed"] - _failed_pictures(collection)
-    st.progress(min(done_dialogue / total, 1.0),
-                text=f"Dialogue: {done_dialogue} of {c['listed_total']} looked at")
+    st.progress(min(c["looked_at"] / total, 1.0),
+                text=f"Dialogue: {c['looked_at']} of {c['listed_total']} looked at")
     if collection.pictures or any(i.first for i in collection.items) or c["pictures"]:
         wanted = c["pictures"] + sum(
             i.state in ("dialogue", "waiting") and (collection.pictures or i.first)
@@ -190,21 +201,22 @@ def progress(collection: Collection, library: Library, policy: ServePolicy | Non
         if error := RUNS.errors.get(collection.id):
             st.error(plain(error))
         if pending(collection) and not Collections(library).is_running(collection.id):
-            st.button("Resume", key=f"{key}-resume", on_click=RUNS.start,
-                      args=(library, collection.id, policy), icon=":material/play_arrow:")
+            if collection.origin == "web":
+                st.button("Resume", key=f"{key}-resume", on_click=RUNS.start,
+                          args=(library, collection.id, policy), icon=":material/play_arrow:")
+            else:
+                st.caption("Added from the command line, which goes on with it: "
+                           f"`oneframe refresh {plain(collection.id)}`.")
     failed = [i for i in collection.items if i.state == "failed"]
     if failed:
         with st.expander(f"{len(failed)} failed"):
             for item in failed[:50]:
-                st.markdown(f"**{plain(item.title)}**: {plain(item.error or '')}")
+                st.markdown(f"**{plain(item.title)}**: "
+                            f"{plain(item.error_visitor or item.error or '')}")
             if st.button("Retry them", key=f"{key}-retry", icon=":material/refresh:"):
                 retry_failed(library, collection.id)
                 RUNS.start(library, collection.id, policy)
                 st.rerun()
-
-
-def _failed_pictures(collection: Collection) -> int:
-    return sum(i.state == "failed" and i.stage_failed == "pictures" for i in collection.items)
 
 
 def _estimate(collection: Collection, run: CollectionRun) -> str | None:

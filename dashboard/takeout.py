@@ -148,9 +148,13 @@ def _clip(library: Library, moment: Moment) -> Callable[[], bytes]:
 
 def bulk(hits: Sequence[Hit], query: str | None, key: str) -> None:
     """The results' exports: markers in every format and a supercut."""
-    if not hits:
+    pictured = [h for h in hits if h.pictured]
+    if len(pictured) < len(hits):
+        st.caption(f"{len(hits) - len(pictured)} of the moments are of videos whose picture is "
+                   "not fetched yet: they are left out of the markers and the supercut.")
+    if not pictured:
         return
-    found: Found = [(h.to_json(), query) for h in hits]
+    found: Found = [(h.to_json(), query) for h in pictured]
     markers_column, supercut_column = st.columns(2)
     with markers_column.popover("Markers for editors", icon=":material/view_timeline:",
                                 width="stretch", help="The moments as a timeline for an editor, "

@@ -115,7 +115,8 @@ def readd_form(record) -> None:
     try:
         options = IngestOptions(source_label=None if web else record.source,
                                 lang=lang.strip() or "en", speech=speech, ocr=ocr,
-                                interval=float(interval), model=record.model, replace=record.id,
+                                interval=float(interval), replace=record.id,
+                                model=record.model if record.has_pictures else None,
                                 subtitle_track=subtitle_track)
     except OneframeError as exc:
         st.error(plain(exc.for_visitor()))
@@ -165,8 +166,9 @@ def collection_box(collection, library) -> None:
     with st.container(border=True):
         collections.progress(collection, library, ServePolicy.from_env(),
                              key=f"lib-{collection.id}")
+        shown = web_link(collection.source) or Path(collection.source).name  # no server path
         st.caption(f"{plain(collection.kind.capitalize())} · read {plain(collection.read)} · "
-                   f"{plain(collection.source)}")
+                   f"{plain(shown)}")
         cols = st.columns(4)
         if cols[0].button("Search it", key=f"csearch-{collection.id}", type="primary",
                           width="stretch"):
@@ -190,7 +192,7 @@ def collection_box(collection, library) -> None:
             cols[3].warning("Remove it and its videos?")
             if cols[3].button("Remove", key=f"cyes-{collection.id}", type="primary"):
                 st.session_state.pop("confirm_collection", None)
-                collections.RUNS.cancel(collection.id)
+                collections.RUNS.cancel(collection.id, wait=30)
                 try:
                     removed = remove_collection(library, collection.id)
                 except OneframeError as exc:
@@ -207,7 +209,8 @@ def collection_box(collection, library) -> None:
                 link = web_link(item.url)
                 name = (f"[{plain(item.title)}]({link})" if link else plain(item.title))
                 st.markdown(f"{name} · {plain(item.state)}"
-                            + (f" · {plain(item.error)}" if item.error else ""))
+                            + (f" · {plain(item.error_visitor or item.error)}" if item.error
+                               else ""))
 
 
 def collections_section() -> None:
@@ -222,7 +225,7 @@ def collections_section() -> None:
 
 
 library_collections = Collections(ui.library()).all()
-in_collections = {vid for c in library_collections for vid in c.entries()}
+in_collections = {vid for c in library_collections for vid in c.owned()}
 if library_collections:
     st.subheader("Collections")
     if any(collections.RUNS.alive(c.id) for c in library_collections):
@@ -240,8 +243,9 @@ for record in records:
         frame = record.frame_path(record.frames // 3)
         if not record.has_pictures:
             thumb.info("Picture not fetched yet", icon=":material/hide_image:")
-            thumb.button("Fetch pictures", key=f"pictures-{record.id}",
-                         on_click=fetch_pictures, args=([record.id],))
+            if any(record.id in c.entries() for c in library_collections):
+                thumb.button("Fetch pictures", key=f"pictures-{record.id}",
+                             on_click=fetch_pictures, args=([record.id],))
         elif frame.is_file():
             thumb.image(str(frame), width="stretch")
         link = web_link(record.url)

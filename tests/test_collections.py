@@ -32,6 +32,7 @@ from oneframe.api import (
 from oneframe.cli import main as cli
 from oneframe.core.errors import LibraryError, SourceError
 from oneframe.ingest import collection as runner
+from oneframe.ingest.pipeline import ingest
 from oneframe.library.folders import Library
 from oneframe.library.manifest import NO_PICTURES
 
@@ -59,7 +60,7 @@ def feed(scene_video: Path, quick_retries: None) -> Iterator[FeedServer]:
 def searching(library: Library, stop: threading.Event, errors: list[BaseException],
               found: list[int]) -> None:
     """Search a line over and over while the collection is added: never an error."""
-    while not stop.wait(0.25):
+    while not stop.wait(1.0):
         try:
             found.append(len(Searcher(library, optimise=False).search(
                 "said: nobody expected a compass", visual_weight=0.0).hits))
@@ -175,18 +176,18 @@ def test_refresh_adds_only_what_is_new_and_remove_takes_the_entries(
     server = FeedServer(feed, scene_video)
     try:
         library = Library(tmp_path / "library")
+        mine = ingest(f"{server.base}/v/0.html", OFF, library=library)  # added before, whole
         collection = start_collection(library, read_list(server.url), OFF, pictures=False)
         CollectionRun(library, collection.id).run()
         feed.count = 7
         assert len(refresh(library, "Loopback Channel")) == 2
         done = CollectionRun(library, "Loopback Channel").run()
         assert done.counts()["searchable"] == 7 and len(library.ids()) == 7
-        other = library.ids()[0]
-        assert len(remove_collection(library, collection.id)) == 7
-        assert library.ids() == [] and Collections(library).all() == []
+        assert mine.id in done.entries() and mine.id not in done.owned()
+        assert len(remove_collection(library, collection.id)) == 6
+        assert library.ids() == [mine.id] and Collections(library).all() == []  # not its own
         with pytest.raises(LibraryError, match="No collection 'Loopback Channel'"):
             Collections(library).get("Loopback Channel")
-        assert other
     finally:
         server.close()
 
@@ -414,13 +415,50 @@ def test_a_restarted_server_resumes_an_unfinished_collection(
     server = FeedServer(Feed(4), scene_video)
     try:
         library = Library()  # the server's: $ONEFRAME_LIBRARY
-        cid = start_collection(library, read_list(server.url), OFF, pictures=False).id
+        listing = read_list(server.url)
+        cid = start_collection(library, listing, OFF, pictures=False, origin="web").id
+        listing.source = str(tmp_path / "a folder the command line added")
+        other = start_collection(library, listing, OFF, pictures=False).id
         warmup.resume()  # what the server does as it starts
+        assert not RUNS.alive(other)  # the command line's: resumed there, not by the server
         deadline = time.monotonic() + 60
         while RUNS.alive(cid) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert Collections(library).get(cid).counts()["searchable"] == 4
         warmup.resume()
         assert not RUNS.alive(cid)  # nothing left: nothing started
+    finally:
+        server.close()
+
+
+def test_two_collections_of_one_name_are_told_apart_by_id(scene_video: Path,
+                                                          tmp_path: Path) -> None:
+    server = FeedServer(Feed(1), scene_video)
+    try:
+        library = Library(tmp_path / "library")
+        listing = read_list(server.url)
+        first = start_collection(library, listing, OFF, pictures=False)
+        listing.source += "?again"
+        second = start_collection(library, listing, OFF, pictures=False)
+        with pytest.raises(LibraryError, match="2 collections are called 'Loopback Channel'"):
+            Collections(library).get("Loopback Channel")
+        assert Collections(library).get(second.id).id == second.id != first.id
+    finally:
+        server.close()
+
+
+def test_adding_a_video_whole_fills_in_its_dialogue_only_entry(scene_video: Path,
+                                                              tmp_path: Path) -> None:
+    from oneframe.ingest.pipeline import outcome_message
+
+    server = FeedServer(Feed(1), scene_video)
+    try:
+        library = Library(tmp_path / "library")
+        done = CollectionRun(library, start_collection(library, read_list(server.url), OFF,
+                                                       pictures=False).id).run()
+        vid = done.items[0].entry
+        record = ingest(f"{server.base}/v/0.html", OFF, library=library)
+        assert record.id == vid and record.has_pictures and library.ids() == [vid]
+        assert "joined the library's entry of its dialogue" in outcome_message(record)
     finally:
         server.close()

@@ -176,8 +176,8 @@ class ListedSources:
         from oneframe.api import record_added
 
         for cid, urls in self.collections:
-            record_added(self.library, cid, {o.source: (o.video, o.error) for o in outcomes
-                                             if o.source in urls})
+            record_added(self.library, cid, {o.source: (o.video, o.error, o.outcome)
+                                             for o in outcomes if o.source in urls})
 
 
 def expand_lists(sources: list[str], library: Any, options: Any) -> tuple[list[str],

@@ -278,8 +278,12 @@ def cmd_search(args: argparse.Namespace) -> int:
     for item in items:
         videos = item.get("video", args.video)
         videos = [videos] if isinstance(videos, str) else videos
-        if scope is not None:
-            videos = [v for v in videos if v in scope] if videos else scope
+        if scope is not None and videos:
+            if not (videos := [v for v in videos if v in scope]):
+                raise UsageError(f"None of the videos asked for is in the collection "
+                                 f"'{args.collection}'.")
+        elif scope is not None:
+            videos = scope
         asked = item["asked"]  # parsed once, where the words came in
         weight = _item_value(item, "visual_weight", args.visual_weight, share)
         if weight is None:
@@ -337,8 +341,8 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     from oneframe.library.folders import Library
 
     library = Library(args.library)
-    ids = args.ids or [r.id for r in library.list()]
-    model = resolve_model(args.model)
+    ids = args.ids or [r.id for r in library.list() if r.has_pictures]  # dialogue-only: no
+    model = resolve_model(args.model)  # frames to embed yet
     for vid in ids:
         bar = BarProgress()
         try:

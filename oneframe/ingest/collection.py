@@ -12,6 +12,7 @@ resumes from what the collection file says.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -88,6 +89,7 @@ class Got:
     pictured: bool = False
     published: str | None = None
     error: str | None = None
+    error_visitor: str | None = None
     details: str | None = None
     seconds: float = 0.0
 
@@ -104,11 +106,21 @@ def lines_of(url: str, options: IngestOptions, root: str, policy: ServePolicy | 
         got = add_dialogue(url, options, library=Library(root), policy=policy,
                            follow_store=False, videos=videos)
     except OneframeError as exc:
-        return Got(error=str(exc), details=exc.details, seconds=time.monotonic() - started)
+        return Got(error=str(exc), error_visitor=exc.for_visitor(), details=exc.details,
+                   seconds=time.monotonic() - started)
+    except Exception as exc:  # one video's bug must not stop the collection
+        LOG.exception("oneframe: looking for the lines of %s failed", url)
+        return Got(error=f"{type(exc).__name__}: {exc}", error_visitor="An unexpected error "
+                   "(the details are in the server's log).", seconds=time.monotonic() - started)
     record = got.record
     return Got(record.id if record else None, got.captions, got.existing,
                bool(record and record.has_pictures), got.published,
                seconds=time.monotonic() - started)
+
+
+PICTURE_TURNS = threading.Lock()
+"""Held while a collection fetches a video's picture: one at a time in a process, whatever
+the number of collections being added."""
 
 
 class Cancelled(OneframeError):
@@ -137,9 +149,10 @@ class Choice:
 
 def start_collection(library: Library, listing: Listing, options: IngestOptions,
                      choice: Choice | None = None, *, pictures: bool = True,
-                     name: str | None = None) -> Collection:
-    """Record ``listing``'s chosen videos as a collection (or add the new ones to the
-    collection of the same list); nothing is fetched yet (see :class:`CollectionRun`)."""
+                     name: str | None = None, origin: str = "cli") -> Collection:
+    """Record ``listing``'s chosen videos as a collection (or, for a list recorded already,
+    choose again: new videos added, those left out skipped); nothing is fetched yet (see
+    :class:`CollectionRun`). ``origin``: ``web`` where the web app adds it."""
     chosen = (choice or Choice()).apply(listing.items)
     collections = Collections(library)
     cid = collection_id(listing.source)
@@ -148,7 +161,7 @@ def start_collection(library: Library, listing: Listing, options: IngestOptions,
         collections.get(cid)
     except LibraryError:
         collections.save(Collection(cid, clean_name(name or listing.title), listing.source,
-                                    listing.kind, now(), saved, pictures))
+                                    listing.kind, now(), saved, pictures, origin))
     picked = {i.url for i in chosen}
     with collections.editing(cid) as collection:
         known = {i.url: i for i in collection.items}
@@ -158,6 +171,8 @@ def start_collection(library: Library, listing: Listing, options: IngestOptions,
                 collection.items.append(_item(listed, listed.url in picked))
             elif item.state == SKIPPED and listed.url in picked:
                 item.state = LISTED
+            elif item.state == LISTED and listed.url not in picked:
+                item.state = SKIPPED  # a narrower choice this time
         collection.read, collection.options = now(), saved
         collection.pictures = pictures
         if name:
@@ -186,8 +201,15 @@ def remove_collection(library: Library, name: str) -> list[str]:
     if collections.is_running(collection.id):
         raise LibraryError(f"The collection '{collection.name}' is being added: cancel that "
                            "first, then remove it.")
+    others = [c for c in collections.all() if c.id != collection.id]
     removed = []
-    for vid in collection.entries():
+    for vid in collection.owned():
+        sharing = next((c for c in others if vid in c.entries()), None)
+        if sharing is not None:  # another collection holds it too: it is that one's now
+            with collections.editing(sharing.id) as edited:
+                for item in edited.items:
+                    item.owned = item.owned or item.entry == vid
+            continue
         try:
             remove(library, vid)
             removed.append(vid)
@@ -353,6 +375,7 @@ class CollectionRun:
                 try:
                     for item in self._ready(LISTED, busy)[:4 * size - len(running)]:
                         self._pace.wait(item.url)
+                        self._check()
                         running[pool.submit(lines_of, item.url, options,
                                             str(self.library.root), self.policy)] = item
                     if not running and not done:
@@ -377,8 +400,8 @@ class CollectionRun:
                     if (added + new) // STORE_EVERY > added // STORE_EVERY:
                         self._store()
                     added, done, saved = added + new, [], time.monotonic()
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+        finally:  # what is under way ends before the run lets go of the collection
+            pool.shutdown(wait=True, cancel_futures=True)
         self._store(optimise=added > 0)
 
     def _pool(self, todo: int) -> tuple[Executor, int]:
@@ -404,7 +427,8 @@ class CollectionRun:
                 if item is None:  # the collection was changed meanwhile
                     continue
                 if got.error is not None:
-                    self._failed_item(item, got.error, got.details, DIALOGUE)
+                    self._failed_item(item, got.error, got.error_visitor, got.details,
+                                      DIALOGUE)
                     continue
                 self._retry_at.pop(item.url, None)
                 item.state = (WAITING if got.entry is None else PICTURES if got.pictured
@@ -412,6 +436,9 @@ class CollectionRun:
                 item.entry, item.captions, item.error, item.attempts = (
                     got.entry, got.captions, None, 0)
                 item.published = item.published or got.published
+                # an entry the library held is not the collection's, unless it is a
+                # dialogue-only one (only a collection makes those: this one, before a kill)
+                item.owned = item.owned or not got.existing or not got.pictured
                 added += bool(got.entry and not got.existing)
                 self.report.done += 1
                 self.report.seconds += got.seconds
@@ -453,14 +480,16 @@ class CollectionRun:
         with self.collections.editing(self.id) as collection:
             found = next((i for i in collection.items if i.url == item.url), None)
             if found is not None:
-                self._failed_item(found, str(exc), exc.details, stage)
+                self._failed_item(found, str(exc), exc.for_visitor(), exc.details, stage)
+        self._seen = (time.monotonic(), collection)
         self.on_change(collection)
 
-    def _failed_item(self, item: Item, error: str, details: str | None, stage: str) -> None:
+    def _failed_item(self, item: Item, error: str, visitor: str | None, details: str | None,
+                     stage: str) -> None:
         """A failed try of ``item`` (being saved): tried again after a growing pause (a site's
         429 asks for longer), or, past ``TRIES``, marked failed with the reason."""
         item.attempts += 1
-        item.error = error
+        item.error, item.error_visitor = error, visitor
         if item.attempts >= TRIES:
             self._retry_at.pop(item.url, None)
             item.state, item.stage_failed = FAILED, stage
@@ -478,6 +507,7 @@ class CollectionRun:
         while True:
             self._check()
             collection = self._collection()
+            self._seen = (time.monotonic(), collection)  # this stage goes by a fresh reading
             wanted = collection.pictures if self.pictures is None else self.pictures
             todo = [i for i in self._ready(DIALOGUE, set()) + self._ready(WAITING, set())
                     if wanted or i.first]
@@ -497,35 +527,48 @@ class CollectionRun:
         def heard(stage: Stage, done: int, total: int) -> None:
             self._check()
 
-        replace = item.entry if item.entry in self.library.ids() else False
+        replace = item.entry if item.entry and item.entry in self.library.ids() else None
         try:
-            record = ingest(item.url, options.replaced(replace=replace),
-                            library=self.library, policy=self.policy, progress=heard)
+            with PICTURE_TURNS:  # one video's download and embedding at a time, server-wide
+                record = ingest(item.url, options.replaced(replace=replace or False),
+                                library=self.library, policy=self.policy, progress=heard)
         except Cancelled:
             raise
         except OneframeError as exc:
             self._failed(item, exc, PICTURES)
             return
+        except Exception as exc:  # one video's bug must not stop the collection
+            LOG.exception("oneframe: adding the picture of %s failed", item.url)
+            self._failed(item, OneframeError(f"{type(exc).__name__}: {exc}", visitor=(
+                "An unexpected error (the details are in the server's log).")), PICTURES)
+            return
         self._retry_at.pop(item.url, None)
+        owned = item.owned or record.outcome != "existing"
+        if replace and record.id != replace:  # the library had it whole already: the
+            with contextlib.suppress(LibraryError):  # dialogue-only entry goes
+                remove(self.library, replace)
         self._update(item.url, state=PICTURES, entry=record.id, error=None, attempts=0,
-                     first=False, captions=item.captions or record.caption_kind or "none")
+                     first=False, owned=owned,
+                     captions=item.captions or record.caption_kind or "none")
         self.report.done += 1
         self.report.seconds += time.monotonic() - started
         self.report.current = None
 
 
-def record_added(library: Library, name: str, added: dict[str, tuple[str | None, str | None]]
-                 ) -> None:
+def record_added(library: Library, name: str,
+                 added: dict[str, tuple[str | None, str | None, str | None]]) -> None:
     """What another way of adding made of a collection's videos (``ingest-many``): per link,
-    ``(library id, None)`` where it was added whole, ``(None, error)`` where it failed."""
+    ``(library id, None, outcome)`` where it was added whole, ``(None, error, None)`` where it
+    failed."""
     collections = Collections(library)
     with collections.editing(collections.get(name).id) as edited:
         for item in edited.items:
             if item.url not in added:
                 continue
-            vid, error = added[item.url]
+            vid, error, outcome = added[item.url]
             if vid:
                 item.state, item.entry, item.error = PICTURES, vid, None
+                item.owned = item.owned or outcome != "existing"
             else:
                 item.state, item.error, item.stage_failed = FAILED, error, PICTURES
 

@@ -182,6 +182,9 @@ def _entry_to_replace(library: Library, source_id: str, params: IngestKey,
         return replace
     if replace:
         return source_id
+    for record in entries:  # a collection's dialogue-only entry: the whole video takes its place
+        if not record.has_pictures:
+            return record.id
     for record in entries:  # its captions failed last time: this is the retry the note promised
         if CAPTIONS_FAILED in record.caption_key and record.params()[:3] == params[:3] and \
                 record.params()[4:] == params[4:] and \
@@ -197,6 +200,9 @@ def outcome_message(record: VideoRecord) -> str | None:
     if record.outcome == "existing":
         return (f"Already in the library as “{record.title}” ({record.id}), added with the same "
                 "choices: nothing was added again.")
+    if record.outcome == "replaced" and twin is not None and not twin.has_pictures:
+        return (f"Its picture joined the library's entry of its dialogue, “{twin.title}” "
+                f"({twin.id}).")
     if record.outcome == "replaced" and twin is not None:
         return f"Replaced the library's entry “{twin.title}” ({twin.id}), as asked."
     if record.outcome == "beside" and twin is not None:

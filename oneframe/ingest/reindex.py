@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from oneframe.core.errors import LibraryError
+from oneframe.core.errors import LibraryError, OneframeError
 from oneframe.core.progress import Progress, Stage, no_progress
 from oneframe.encoders.dual import load_encoder, resolve_model
 from oneframe.index.store import follow
@@ -31,6 +31,10 @@ def reindex(library: Library, vid: str, model: str | None = None,
             progress: Progress = no_progress) -> VideoRecord:
     """The entry of ``vid`` with its frames embedded by ``model``; unchanged if it already is."""
     record = library.get(vid)
+    if not record.has_pictures:
+        raise OneframeError(f"“{record.title}” ({vid}) is in the library by its dialogue only: "
+                            "its picture is not fetched yet, so there are no frames to embed. "
+                            f"Fetch its pictures first (`oneframe pictures {vid}`).")
     model_id = resolve_model(model)
     if record.model == model_id:
         return record

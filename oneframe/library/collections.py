@@ -52,11 +52,16 @@ class Item:
     captions: str | None = None
     """Where its lines come from once looked at (``manual``, ``auto``, ``file``, ``none``)."""
     error: str | None = None
+    error_visitor: str | None = None
+    """``error`` as a visitor of the web app may read it (no operator's settings or paths)."""
     stage_failed: str | None = None
     """The stage it failed in (``dialogue`` or ``pictures``)."""
     attempts: int = 0
     first: bool = False
     """Asked to have its picture fetched before the others."""
+    owned: bool = False
+    """Whether the collection added its entry (removing the collection removes it); False for
+    a video the library held already."""
 
 
 @dataclass
@@ -73,6 +78,9 @@ class Collection:
     """How its videos are added (:class:`IngestOptions` fields, as JSON)."""
     pictures: bool = True
     """Whether its pictures are fetched after its dialogue (False: dialogue only)."""
+    origin: str = "cli"
+    """``web`` where the web app added it (its server resumes it, under its serving policy);
+    ``cli`` where the command line or a script did (resumed there: `oneframe refresh`)."""
     items: list[Item] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
@@ -80,9 +88,15 @@ class Collection:
         found = {state: 0 for state in STATES}
         for item in self.items:
             found[item.state] += 1
-        found["searchable"] = found[DIALOGUE] + found[PICTURES]
+        found["searchable"] = sum(i.entry is not None and i.state in (DIALOGUE, PICTURES, FAILED)
+                                  for i in self.items)
         found["listed_total"] = len(self.items) - found[SKIPPED]
+        found["looked_at"] = found["listed_total"] - found[LISTED]
         return found
+
+    def owned(self) -> list[str]:
+        """The library ids of the entries it added itself."""
+        return [i.entry for i in self.items if i.entry and i.owned]
 
     def entries(self) -> list[str]:
         """The library ids of its videos that have one."""
@@ -134,11 +148,15 @@ class Collections:
         """The collection named ``name`` (or with that id); LibraryError naming those there."""
         everything = self.all()
         for collection in everything:
-            if name in (collection.id, collection.name):
+            if name == collection.id:
                 return collection
-        folded = [c for c in everything if c.name.lower() == name.strip().lower()]
-        if len(folded) == 1:
-            return folded[0]
+        named = [c for c in everything if c.name == name] or \
+            [c for c in everything if c.name.lower() == name.strip().lower()]
+        if len(named) == 1:
+            return named[0]
+        if named:
+            raise LibraryError(f"{len(named)} collections are called '{name[:80]}': name one "
+                               f"by its id ({', '.join(c.id for c in named)}).")
         there = ", ".join(f"{c.name} ({c.id})" for c in everything) or "none yet"
         raise LibraryError(f"No collection '{name[:80]}' in the library (there: {there}). Run "
                            "`oneframe collections` to list them.")

@@ -137,9 +137,10 @@ class PictureIndex:
                                 f"makes {len(vector)}. Add them again to search them.")
                 continue
             self._score_group(out.values, group, vector, wanted, by_text)
-        if not by_text:
+        if not by_text:  # rescaled over the frames that have a picture (not dialogue-only)
+            pictured = np.intersect1d(chosen, np.asarray(list(self.group_of), np.int64))
             frames = np.flatnonzero(np.isin(np.repeat(np.arange(len(self.frame_offset) - 1),
-                                                      np.diff(self.frame_offset)), chosen))
+                                                      np.diff(self.frame_offset)), pictured))
             out.values[frames] = rescale_relative(out.values[frames])
         return out
 

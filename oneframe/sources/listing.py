@@ -191,7 +191,12 @@ def _folder(folder: Path, cap: int) -> Listing:
     if not files:
         raise SourceError(f"{folder} holds no video files ({', '.join(VIDEO_SUFFIXES[:4])}...)."
                           " Give a folder of videos.")
-    items = [Listed(url=str(f), title=f.stem, published=datetime.fromtimestamp(
-        f.stat().st_mtime, UTC).strftime("%Y-%m-%d"),
-        captions="file" if find_sidecar(f) else "none") for f in files]
+    items = []
+    for f in files:
+        try:
+            day = datetime.fromtimestamp(f.stat().st_mtime, UTC).strftime("%Y-%m-%d")
+        except OSError:  # a link to nothing, a file gone meanwhile: not a video here
+            continue
+        items.append(Listed(url=str(f), title=f.stem, published=day,
+                            captions="file" if find_sidecar(f) else "none"))
     return Listing(str(folder), folder.name, "folder", items)
