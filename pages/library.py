@@ -253,11 +253,13 @@ for record in records:
                   f"{plain(link)}</a>" if link else plain(Path(record.source).name))
         about.markdown(
             f"<h3>{plain(record.title)}</h3>"
-            f"{ui.duration_label(record.duration)} · {record.frames} frames · "
+            f"{ui.duration_label(record.duration)} · "
+            + (f"{record.frames} frames · " if record.has_pictures else "dialogue only · ")
             + "".join(f"{lines} · " for lines in [ui.lines_label(record)] if lines)
             + f"<b>{plain(ui.caption_label(record))}</b><br>"
             f"<span style='font-size:.8rem;opacity:.75'>{source} · id <code>{plain(record.id)}"
-            f"</code> · picture model {plain(ui.short(record.model))}</span>",
+            f"</code>" + (f" · picture model {plain(ui.short(record.model))}"
+                          if record.has_pictures else "") + "</span>",
             unsafe_allow_html=True)
         for note in record.notes:
             about.warning(plain(note), icon=":material/info:")

@@ -122,12 +122,11 @@ def _rss(feed: Feed, base: str) -> str:
 class FeedServer:
     """The site on 127.0.0.1 (a thread): ``url`` is the feed's link."""
 
-    def __init__(self, feed: Feed, video: Path) -> None:
+    def __init__(self, feed: Feed, video: Path, host: str = "127.0.0.1") -> None:
         self.feed = feed
         base: list[str] = []
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                                      _handler(feed, video, base))
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.server = http.server.ThreadingHTTPServer((host, 0), _handler(feed, video, base))
+        self.base = f"http://{host}:{self.server.server_address[1]}"
         base.append(self.base)
         self.url = f"{self.base}/feed.xml"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()

@@ -48,18 +48,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+SITE_HOST = "127.0.0.2"
+"""Where the test's own site listens: the one address inside the machine the app may fetch
+from (its operator's ``ONEFRAME_ALLOW_NETWORKS``); 127.0.0.1, the app's own, stays refused."""
+
+
 @pytest.fixture()
 def server(tmp_path: Path) -> Iterator[str]:
-    yield from serving(tmp_path, os.environ.copy())
-
-
-@pytest.fixture()
-def loopback_server(tmp_path: Path) -> Iterator[str]:
-    """The app, allowed to fetch from this machine (where the test's site is)."""
-    yield from serving(tmp_path, {**os.environ, "ONEFRAME_ALLOW_NETWORKS": "127.0.0.1/32"})
-
-
-def serving(tmp_path: Path, env: dict[str, str]) -> Iterator[str]:
+    env = {**os.environ, "ONEFRAME_ALLOW_NETWORKS": f"{SITE_HOST}/32"}
     port = free_port()
     log = (tmp_path / "streamlit.log").open("w")
     process = subprocess.Popen(  # no --server.address: .streamlit/config.toml decides
@@ -303,60 +299,53 @@ def test_ingest_then_find_a_line_in_a_real_browser(server: str, tmp_path: Path) 
         expect(page.get_by_role("slider")).to_have_attribute("aria-valuetext", "0.00")
         expect(page.get_by_text("#1 ·").first).to_contain_text("0:06.2")
         expect(page.get_by_text("Session State API")).to_have_count(0)
+
+        check_a_feed_searched_by_its_lines_before_its_pictures(page, server, video)
         browser.close()
 
 
-def test_a_feed_is_searched_by_its_lines_before_its_pictures_in_a_real_browser(
-        loopback_server: str, tmp_path: Path, scene_video: Path) -> None:
+def check_a_feed_searched_by_its_lines_before_its_pictures(page, server: str, video: Path
+                                                           ) -> None:
     """A feed added as a collection, dialogue only: its line is found on a card without a
     frame; once its pictures are fetched (from the Library page), the same card has one."""
     from feeds import Feed, FeedServer
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    site = FeedServer(Feed(2), scene_video)
-    ARTIFACTS.mkdir(exist_ok=True)
+    site = FeedServer(Feed(2), video, host=SITE_HOST)
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
-            page = browser.new_page(viewport={"width": 1400, "height": 1100})
-            page.set_default_timeout(90_000)
-            expect.set_options(timeout=90_000)
-            page.goto(loopback_server + "/ingest")
-            link = page.get_by_role("textbox", name="Video link")
-            link.fill(site.url)
-            link.press("Enter")
-            expect(page.get_by_text("Loopback Channel: 2 videos")).to_be_visible()
-            settle(page)
-            page.get_by_text("Dialogue only for now").click()
-            settle(page)
-            page.screenshot(path=str(ARTIFACTS / "6-collection-choose.png"))
-            page.get_by_role("button", name="Add 2 videos: dialogue first").click()
-            expect(page.get_by_text("2 searchable by dialogue")).to_be_visible()
-            page.screenshot(path=str(ARTIFACTS / "6-collection-progress.png"))
-            assert site.feed.requested("/media/") == []
+        page.goto(server + "/ingest")
+        link = page.get_by_role("textbox", name="Video link")
+        link.fill(site.url)
+        link.press("Enter")
+        expect(page.get_by_text("Loopback Channel: 2 videos")).to_be_visible()
+        settle(page)
+        page.get_by_text("Dialogue only for now").click()
+        settle(page)
+        page.screenshot(path=str(ARTIFACTS / "6-collection-choose.png"))
+        page.get_by_role("button", name="Add 2 videos: dialogue first").click()
+        expect(page.get_by_text("2 searchable by dialogue")).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "6-collection-progress.png"))
+        assert site.feed.requested("/media/") == []
 
-            def find_the_line() -> None:
-                page.get_by_role("link", name="Search").click()
-                query = page.get_by_label("Describe the moment")
-                query.fill("nobody expected a compass at number 1")
-                query.press("Enter")
-                settle(page)
-                expect(page.get_by_text("#1 ·").first).to_contain_text("0:06.")
-
-            find_the_line()
-            expect(page.get_by_text("Picture not fetched yet").first).to_be_visible()
-            expect(page.locator("[data-testid=stImage] img")).to_have_count(0)
-            page.screenshot(path=str(ARTIFACTS / "6-collection-dialogue-card.png"))
-
+        def find_the_line() -> None:  # from the collection on the Library page
             page.get_by_role("link", name="Library").click()
-            page.get_by_role("button", name="Fetch pictures").first.click()
-            expect(page.get_by_text("2 with pictures")).to_be_visible()
-            assert len(site.feed.requested("/media/")) == 2
-            find_the_line()
-            expect(page.get_by_text("Picture not fetched yet")).to_have_count(0)
-            expect(page.locator("[data-testid=stImage] img").first).to_be_visible()
-            page.screenshot(path=str(ARTIFACTS / "6-collection-picture-card.png"))
-            browser.close()
+            page.get_by_role("button", name="Search it").click()
+            query = page.get_by_label("Describe the moment")
+            query.fill("nobody expected a compass at number 1")
+            query.press("Enter")
+            settle(page)
+            expect(page.get_by_text("#1 ·").first).to_contain_text("0:06.")
+
+        find_the_line()
+        expect(page.get_by_text("Picture not fetched yet").first).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "6-collection-dialogue-card.png"))
+        page.get_by_role("link", name="Library").click()
+        page.get_by_role("button", name="Fetch pictures").first.click()
+        expect(page.get_by_text("2 with pictures")).to_be_visible()
+        assert len(site.feed.requested("/media/")) == 2
+        find_the_line()
+        expect(page.get_by_text("Picture not fetched yet")).to_have_count(0)
+        expect(page.locator("[data-testid=stImage] img").first).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "6-collection-picture-card.png"))
     finally:
         site.close()

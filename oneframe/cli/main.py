@@ -326,7 +326,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         for r in records:
             caps = " + ".join(f"{s}/{r.caption_lang or '?'}" if s == r.caption_kind else s
                               for s in r.dialogue_sources) or "no dialogue"
-            print(f"{r.id}\t{r.duration / 60:6.1f} min\t{r.frames:6d} frames\t{caps}\t{r.title}")
+            frames = f"{r.frames:6d} frames" if r.has_pictures else "no picture yet"
+            print(f"{r.id}\t{r.duration / 60:6.1f} min\t{frames}\t{caps}\t{r.title}")
     for problem in [*scan.damaged, *scan.newer]:
         print(f"note: {problem}", file=sys.stderr)
     if not records and not args.json:

@@ -116,6 +116,7 @@ class SearchIndex:
         self.cue_end = np.array([c.end for c in self.dialog.cues], np.float64)
         self.cue_video = self.dialog.cue_video  # video of each cue
         self.frame_key = self.frame_video * _KEY_STRIDE + self.times  # sorted across videos
+        self._no_picture: np.ndarray | None = None
         self.duration = np.asarray([r.duration for r in self.records], np.float64)
         """Per video: lines that start after it (in an entry made before they were left out
         at ingest) can't be played, so they are never found."""
@@ -209,6 +210,12 @@ class SearchIndex:
         fused = np.full(len(self.times), -np.inf, np.float32)
         fused[scored.frames] = blend(scored.visual[scored.frames], scored.dialog_of_frames,
                                      visual_weight)
+        if scored.dialog_of_frames is not None and (blind := self._unpictured(scored.frames)
+                                                    ).any():
+            # a video whose picture is not fetched yet is judged by its dialogue, as strongly
+            # as the slider lets the dialogue speak (not as if its picture had scored 0)
+            say = (1 - visual_weight) / max(visual_weight, 1 - visual_weight)
+            fused[scored.frames[blind]] = scored.dialog_of_frames[blind] * say
         hit_times = self._hit_times(scored.frame_cue, scored.frame_dialog, visual_weight)
         matched_by = strength(scored.visual[scored.frames], scored.dialog_of_frames,
                               visual_weight)
@@ -229,6 +236,12 @@ class SearchIndex:
         if timelines:
             result.timelines = self._timelines(scored, fused)
         return result
+
+    def _unpictured(self, frames: np.ndarray) -> np.ndarray:
+        """Per frame of ``frames``, whether its video is dialogue-only (no picture yet)."""
+        if self._no_picture is None:
+            self._no_picture = np.asarray([not r.has_pictures for r in self.records], bool)
+        return self._no_picture[self.frame_video[frames]]
 
     def _like_frame(self, like: tuple[str, float] | None) -> tuple[str, int] | None:
         """A stored frame asked for by time (frame numbers change with a re-ingest)."""
