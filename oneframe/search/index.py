@@ -207,15 +207,7 @@ class SearchIndex:
         has_dialog = asked.by_words and any(self.cues[i] for i in chosen)
         dialogue_only = has_dialog and visual_weight <= 0 and not picture_at_zero
         scored = self._score(asked, chosen, frame, has_dialog, dialogue_only)
-        fused = np.full(len(self.times), -np.inf, np.float32)
-        fused[scored.frames] = blend(scored.visual[scored.frames], scored.dialog_of_frames,
-                                     visual_weight)
-        if scored.dialog_of_frames is not None and (blind := self._unpictured(scored.frames)
-                                                    ).any():
-            # a video whose picture is not fetched yet is judged by its dialogue, as strongly
-            # as the slider lets the dialogue speak (not as if its picture had scored 0)
-            say = (1 - visual_weight) / max(visual_weight, 1 - visual_weight)
-            fused[scored.frames[blind]] = scored.dialog_of_frames[blind] * say
+        fused = self._fused(scored, visual_weight)
         hit_times = self._hit_times(scored.frame_cue, scored.frame_dialog, visual_weight)
         matched_by = strength(scored.visual[scored.frames], scored.dialog_of_frames,
                               visual_weight)
@@ -236,6 +228,19 @@ class SearchIndex:
         if timelines:
             result.timelines = self._timelines(scored, fused)
         return result
+
+    def _fused(self, scored: _Scored, visual_weight: float) -> np.ndarray:
+        """Per frame, its blended score (-inf for frames of videos not searched). A video whose
+        picture is not fetched yet is judged by its dialogue, as strongly as the slider lets
+        the dialogue speak, not as if its picture had scored 0."""
+        fused = np.full(len(self.times), -np.inf, np.float32)
+        fused[scored.frames] = blend(scored.visual[scored.frames], scored.dialog_of_frames,
+                                     visual_weight)
+        dialog = scored.dialog_of_frames
+        if dialog is not None and (blind := self._unpictured(scored.frames)).any():
+            say = (1 - visual_weight) / max(visual_weight, 1 - visual_weight)
+            fused[scored.frames[blind]] = dialog[blind] * say
+        return fused
 
     def _unpictured(self, frames: np.ndarray) -> np.ndarray:
         """Per frame of ``frames``, whether its video is dialogue-only (no picture yet)."""
