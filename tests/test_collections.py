@@ -482,3 +482,15 @@ def test_a_dialogue_only_video_is_ranked_by_its_dialogue_not_a_picture_of_zero(
         assert all(h.video != bare for h in search.search(line, visual_weight=1.0).hits)
     finally:
         server.close()
+
+
+def test_a_notes_file_beside_a_video_is_no_caption_file_and_fails_nothing(
+        tmp_path: Path) -> None:
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    write_video(folder / "clip.mp4", [(3.0, (200, 40, 40))])
+    (folder / "clip.SOURCE.txt").write_text("Filmed in 1940; public domain.\n")
+    library = Library(tmp_path / "library")
+    done = CollectionRun(library, start_collection(library, read_list(str(folder)), OFF,
+                                                   pictures=False).id).run()
+    assert [(i.state, i.captions, i.error) for i in done.items] == [("waiting", "none", None)]

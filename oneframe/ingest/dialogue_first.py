@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
+from oneframe.core.errors import CaptionError
 from oneframe.dialogue.captions import check_caption_size, max_caption_bytes, read_captions
 from oneframe.dialogue.cues import Cue
 from oneframe.dialogue.gather import fit_to_video
@@ -71,8 +72,11 @@ def add_dialogue(source: str, options: IngestOptions, *, library: Library,
         return DialogueOutcome(None, "none", published=published)
     data, name, kind, lang = got
     notes: list[str] = []
-    cues = fit_to_video(read_captions(name, None, lang or options.lang, data),
-                        found.duration, notes, name)
+    try:
+        cues = fit_to_video(read_captions(name, None, lang or options.lang, data),
+                            found.duration, notes, name)
+    except CaptionError:  # a notes file beside a video, captions of another film: as the
+        cues = []  # single-video path does, skipped; its lines come with its picture (speech)
     if not cues:
         return DialogueOutcome(None, "none", published=published)
     with library.staging() as stage:
