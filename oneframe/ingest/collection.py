@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 from oneframe.core import settings
 from oneframe.core.errors import LibraryError, OneframeError
 from oneframe.core.progress import Stage
-from oneframe.index.store import VectorStore, has_store
+from oneframe.index.store import VectorStore, follow, has_store
 from oneframe.index.stores import SHORTLIST_ABOVE
 from oneframe.ingest.dialogue_first import add_dialogue
 from oneframe.ingest.options import IngestOptions
@@ -211,11 +211,12 @@ def remove_collection(library: Library, name: str) -> list[str]:
                     item.owned = item.owned or item.entry == vid
             continue
         try:
-            remove(library, vid)
+            library.remove(vid)  # the store follows once, below: not once a video
             removed.append(vid)
         except LibraryError:  # removed already
             continue
     collections.remove(collection.id)
+    follow(library)
     return removed
 
 
