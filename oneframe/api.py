@@ -38,10 +38,10 @@ from oneframe.encoders.dual import PRESETS, Encoder, load_encoder, resolve_model
 from oneframe.encoders.models import load_failure
 from oneframe.encoders.sentences import load_sentence_encoder, resolve_dialog_model
 from oneframe.ingest import pipeline
-from oneframe.ingest.collection import (
-    Cancelled,
+from oneframe.ingest.collection import Cancelled, CollectionRun
+from oneframe.ingest.jobs import CANCELLED, DONE, FAILED, WAITING, Job, JobQueue
+from oneframe.ingest.lists import (
     Choice,
-    CollectionRun,
     ask_pictures,
     pending,
     record_added,
@@ -51,7 +51,6 @@ from oneframe.ingest.collection import (
     skip,
     start_collection,
 )
-from oneframe.ingest.jobs import CANCELLED, DONE, FAILED, WAITING, Job, JobQueue
 from oneframe.ingest.options import IngestOptions
 from oneframe.ingest.pipeline import outcome_message
 from oneframe.ingest.remove import remove

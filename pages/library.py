@@ -146,7 +146,8 @@ def readd_form(record) -> None:
     st.switch_page("pages/ingest.py")
 
 
-if not records and not scan.damaged and not scan.newer and not Collections(ui.library()).all():
+library_collections = Collections(ui.library()).all()  # read once a run
+if not records and not scan.damaged and not scan.newer and not library_collections:
     st.info("Your library is empty. Add a YouTube link or a video file, with its captions if "
             "you have them; then describe a moment on the Search page to find it.")
     st.page_link("pages/ingest.py", label="Add your first video", icon=":material/add_circle:")
@@ -215,8 +216,9 @@ def collection_box(collection, library) -> None:
 
 def collections_section() -> None:
     """Every collection; live while one is being added, the whole page redrawn as it ends."""
-    alive = {c.id for c in Collections(ui.library()).all() if collections.RUNS.alive(c.id)}
-    for found in Collections(ui.library()).all():
+    found_now = Collections(ui.library()).all()  # read again: a live fragment's rerun
+    alive = {c.id for c in found_now if collections.RUNS.alive(c.id)}
+    for found in found_now:
         collection_box(found, ui.library())
     if st.session_state.get("runs_alive", set()) - alive:  # one ended: its videos changed
         st.session_state["runs_alive"] = alive
@@ -224,7 +226,6 @@ def collections_section() -> None:
     st.session_state["runs_alive"] = alive
 
 
-library_collections = Collections(ui.library()).all()
 in_collections = {vid for c in library_collections for vid in c.owned()}
 if library_collections:
     st.subheader("Collections")
