@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from oneframe.dialogue.cues import Cue
+from oneframe.encoders.dual import load_encoder, resolve_model
 from oneframe.encoders.sentences import resolve_dialog_model
 from oneframe.index.store import follow
 from oneframe.ingest.pipeline import index_dialog
@@ -25,7 +26,6 @@ def image_like(n: int, texts: list[str], seed: int = 0, spread: float = 0.005) -
     scatter a little around a direction orthogonal to ``texts`` and the neutral captions, so a
     query's picture score is about 0 on them (and exactly what a test plants elsewhere).
     """
-    from oneframe.encoders.dual import load_encoder
     from oneframe.search.fusion import NEUTRAL_CAPTIONS
 
     encoder = load_encoder()
@@ -77,3 +77,41 @@ def plant(library: Library, vid: str, times: list[float], vectors: np.ndarray,
 def write_json(path: Path, rows: list[dict]) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return path
+
+
+NOUNS = ["gondola", "stuntman", "lighthouse", "violin", "submarine", "orchard", "telescope",
+         "carnival", "glacier", "typewriter", "zeppelin", "saxophone", "volcano", "aquarium",
+         "monastery", "harpoon", "windmill", "pyramid", "trombone", "igloo"]
+PLACES = ["harbour", "station", "bakery", "cathedral", "stadium", "library", "market",
+          "airport", "museum", "theatre"]
+PICTURES = ["a red bicycle leaning on a lamp post", "a snowy mountain under a green sky",
+            "two dogs asleep on a sofa", "a yellow taxi in the rain",
+            "fireworks over a dark river"]
+
+
+def film_library(library: Library, count: int, frames: int = 20) -> list[tuple[str, float]]:
+    """``count`` films of planted lines and frames: film n mentions two nouns (each noun in a
+    few films, at a place) and shows one of ``PICTURES`` in one frame (every fifth film
+    another). Queries ``(text, picture weight)`` that find moments in a few films each:
+    picture, dialogue, mixed and with ``-word``."""
+    model = resolve_model()
+    texts = load_encoder().embed_texts(PICTURES)
+    for n in range(count):
+        a, b = NOUNS[n % len(NOUNS)], NOUNS[(3 * n + 7) % len(NOUNS)]
+        place = PLACES[n % len(PLACES)]
+        cues = [Cue(1.0, 3.0, f"Meet me by the {a} near the {place}."),
+                Cue(6.0, 8.0, f"Nobody believed the {b} story."),
+                Cue(11.0, 13.0, f"The {place} closes at {n % 12 + 1} tonight."),
+                Cue(15.0, 17.0, "Did you bring the tickets?")]
+        vectors = image_like(frames, PICTURES + PLACES, seed=n)
+        shown = n % (len(PICTURES) * 4)
+        if shown < len(PICTURES):
+            at = (5 + n) % frames
+            vectors[at] = showing(vectors[at], texts[shown])
+        plant(library, f"film-{n:03d}", [float(t) for t in range(frames)], vectors, cues, model)
+    queries: list[tuple[str, float]] = [(p, 1.0) for p in PICTURES]
+    queries += [(f"the {noun}", 0.0) for noun in NOUNS]
+    queries += [(f"meet me by the {noun}", 0.3) for noun in NOUNS[:10]]
+    queries += [(f"{PICTURES[i % len(PICTURES)]} {NOUNS[i]}", 0.5) for i in range(8)]
+    queries += [(f"{NOUNS[i]} -{PLACES[(i + 3) % len(PLACES)]}", 0.0) for i in range(7)]
+    return queries[:50]

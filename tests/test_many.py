@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from media import SCENES, write_video
 
+from oneframe.index.cluster import runtime_env
 from oneframe.index.store import VectorStore
-from oneframe.ingest.many import ingest_many, read_sources, runtime_env
+from oneframe.ingest.many import ingest_many, read_sources
 from oneframe.ingest.options import IngestOptions
 from oneframe.library.folders import Library
 from oneframe.search.library import LibrarySearch

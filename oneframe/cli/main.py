@@ -13,7 +13,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from oneframe.cli.collections import add_list_flags, ingest_list
 from oneframe.cli.collections import add_parsers as add_collections
@@ -24,6 +24,9 @@ from oneframe.cli.values import count, filename, readable, seconds, share
 from oneframe.core.errors import OneframeError
 from oneframe.core.progress import Stage
 from oneframe.search.floor import MIN_SCORE
+
+if TYPE_CHECKING:
+    from oneframe.library.folders import Library
 
 DESCRIPTION = ("Find the exact frame of a video by describing what is seen or said: add videos "
                "(links or files, with their captions) to a library, then search it.")
@@ -364,21 +367,24 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_store(args: argparse.Namespace) -> int:
-    from oneframe.index.store import VectorStore, store_uri
+    from oneframe.index.store import store_uri, stores_of
     from oneframe.library.folders import Library
 
     library = Library(args.library)
+    if args.action in ("shard", "shards"):
+        return _shards(library, args)
     try:
-        store = VectorStore(library)
-        if args.action == "rebuild":
-            store.rebuild()
-        elif args.action == "sync":
-            added, removed = store.sync()
-            print(f"{len(added)} videos added to the store, {len(removed)} dropped",
-                  file=sys.stderr)
-        else:
-            store.optimise(force=True)
-        held = store.ready()
+        held: list[str] = []
+        for store in stores_of(library):
+            if args.action == "rebuild":
+                store.rebuild()
+            elif args.action == "sync":
+                added, removed = store.sync()
+                print(f"{store.uri}: {len(added)} videos added, {len(removed)} dropped",
+                      file=sys.stderr)
+            else:
+                store.optimise(force=True)
+            held += store.ready()
     except OneframeError:
         raise
     except Exception as exc:  # the object store unreachable, credentials refused...
@@ -386,9 +392,49 @@ def cmd_store(args: argparse.Namespace) -> int:
             f"The library's store at {store_uri(library)} could not be brought in line "
             f"({args.action}: {type(exc).__name__}: {str(exc).strip()[:300]}). Check that its "
             "storage answers (the AWS_* variables: endpoint, credentials, region), then run "
-            "`oneframe store sync` again: it picks up where this stopped.") from exc
-    print(f"{store.uri}: {len(held)} videos, the library has {len(library.ids())}")
+            f"`oneframe store {args.action}` again: it picks up where this stopped.") from exc
+    print(f"{store_uri(library)}: {len(held)} videos, the library has {len(library.ids())}")
     return 0 if sorted(held) == sorted(library.ids()) else 1
+
+
+def _shards(library: Library, args: argparse.Namespace) -> int:
+    """``store shard`` (split the store, or re-split it) and ``store shards`` (what each
+    shard holds, its server)."""
+    from oneframe.core import settings
+    from oneframe.index.shard_servers import stop_servers
+    from oneframe.index.shards import read_plan
+    from oneframe.index.splitting import shard_report, split_store
+
+    if args.action == "shard":
+        try:
+            split_store(library, args.count, lambda line: print(line, file=sys.stderr))
+        except OneframeError:
+            raise
+        except Exception as exc:  # the object store unreachable, a disk full...
+            raise OneframeError(
+                f"Splitting the store stopped ({type(exc).__name__}: {str(exc).strip()[:300]}); "
+                "the library still searches the store it had. Run `oneframe store shard` "
+                "again: it picks up the shards already made.") from exc
+    elif args.stop:
+        plan, address = read_plan(library), settings.text(settings.RAY_ADDRESS)
+        if plan is None or not address:
+            raise UsageError("--stop ends a split store's Ray actors: the library must be "
+                             "split (oneframe store shard) and ONEFRAME_RAY_ADDRESS set.")
+        print(f"{stop_servers(library, list(plan.uris), address)} shard actors stopped",
+              file=sys.stderr)
+    rows = shard_report(library)
+    for row in rows:
+        if args.json:
+            print(json.dumps(row))
+            continue
+        server = row.get("server")
+        where = "" if server is None else (
+            f"; {server}" if isinstance(server, str) else
+            f"; actor pid {server['pid']} on node {str(server['node'])[:12]}, "
+            f"{server['rss_mb']} MB")
+        print(f"shard {row['shard']} of {row['of']}: {row['uri']}: {row['videos']} videos"
+              f" (the library has {row['library']} for it){where}")
+    return 0 if all(r["videos"] == r["library"] for r in rows) else 1
 
 
 def add_ingest_options(p: argparse.ArgumentParser, many: bool = False) -> None:
@@ -522,10 +568,17 @@ def _add_library(sub: Any) -> None:
                        "folder) in line with its folders, rebuild it, or optimise it",
                        description="The store is the LanceDB index a library of more than 24 "
                        "videos is searched through; it is made from the library's folders.")
-    p.add_argument("action", choices=["sync", "rebuild", "optimise"],
+    p.add_argument("action", choices=["sync", "rebuild", "optimise", "shard", "shards"],
                    help="sync: add and remove what the folders added and removed; rebuild: "
                    "make it again from the folders; optimise: compact it and update its "
-                   "indexes")
+                   "indexes; shard: split it by video into --count shards (or re-split it; "
+                   "1: one store again), each searched in parallel (by a Ray actor each "
+                   "where ONEFRAME_RAY_ADDRESS is set); shards: what each shard holds")
+    p.add_argument("--count", type=count,
+                   help="store shard: how many shards (default: one per 1,000 videos)")
+    p.add_argument("--stop", action="store_true",
+                   help="store shards: end the shards' Ray actors (the next search starts them)")
+    p.add_argument("--json", action="store_true", help="store shards: a JSON object a shard")
     p.set_defaults(func=cmd_store)
 
 

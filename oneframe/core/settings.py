@@ -41,6 +41,9 @@ MAX_IMAGE_MEGAPIXELS = "ONEFRAME_MAX_IMAGE_MEGAPIXELS"
 MAX_LIST = "ONEFRAME_MAX_LIST"
 LIST_PACE = "ONEFRAME_LIST_PACE"
 LIST_WORKERS = "ONEFRAME_LIST_WORKERS"
+RAY_ADDRESS = "ONEFRAME_RAY_ADDRESS"
+SHARD_DEADLINE = "ONEFRAME_SHARD_DEADLINE"
+SHARD_CPUS = "ONEFRAME_SHARD_CPUS"
 
 SETTINGS = {
     LIBRARY: "the library's folder (default $XDG_DATA_HOME/oneframe, else ~/.local/share/oneframe)",
@@ -75,6 +78,10 @@ SETTINGS = {
     LIST_PACE: "seconds between two caption requests of a collection to one site (1; 0 on "
     "this machine's own addresses)",
     LIST_WORKERS: "captions of a collection fetched at once (4)",
+    RAY_ADDRESS: "search a split store through a Ray actor per shard: local (a Ray instance "
+    "started here), auto (this node's cluster) or ray://HEAD:10001 (unset: in this process)",
+    SHARD_DEADLINE: "seconds a search waits for each shard before answering without it (2)",
+    SHARD_CPUS: "CPUs Ray reserves for each shard's actor (1)",
 }
 """Every setting and what it is (its default in brackets)."""
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import shutil
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,7 @@ from oneframe.index.lance_tables import (
     prewarm,
     vector_column,
 )
+from oneframe.index.shards import PLAN, ShardPlan, read_plan, shard_lock
 from oneframe.index.store_queries import CUES, StoreQueries, group_name, quoted
 from oneframe.library.atomic import held
 from oneframe.library.folders import Library, VideoIndex
@@ -104,14 +106,16 @@ def _rows(vid: str, stamp: str, model: str, times: np.ndarray, frames: np.ndarra
     return found
 
 
-def follow(library: Library) -> None:
+def follow(library: Library, videos: Iterable[str] | None = None) -> None:
     """Bring ``library``'s store (where it has one) in line with a change to its folders: the
-    library never calls the store itself; ingest, reindex and remove call this. Best effort:
-    what fails here (logged) is done by the next search's sync."""
+    library never calls the store itself; ingest, reindex and remove call this, naming the
+    ``videos`` changed where they know them (a split store syncs only their shards). Best
+    effort: what fails here (logged) is done by the next search's sync."""
     if not has_store(library):
         return
     try:
-        VectorStore(library).sync()
+        for store in stores_of(library, videos):
+            store.sync()
     except Exception as exc:  # noqa: BLE001 - the folders changed; the store catches up later
         LOG.warning("oneframe: the store did not follow the library (%s: %s); the next search "
                     "syncs it", type(exc).__name__, exc)
@@ -119,15 +123,28 @@ def follow(library: Library) -> None:
 
 def has_store(library: Library) -> bool:
     """Whether ``library`` keeps a store yet (large libraries get one at their first search)."""
-    return bool(settings.text(STORE_ENV)) or (library.root / STORE_DIR).is_dir()
+    return (bool(settings.text(STORE_ENV)) or (library.root / STORE_DIR).is_dir()
+            or (library.root / PLAN).is_file())
+
+
+def stores_of(library: Library, videos: Iterable[str] | None = None) -> list[VectorStore]:
+    """``library``'s store; where it is split, its shards (those holding ``videos``, given)."""
+    plan = read_plan(library)
+    if plan is None:
+        return [VectorStore(library)]
+    shards = range(plan.count) if videos is None else sorted({plan.of(v) for v in videos})
+    return [VectorStore(library, shard=(plan, k)) for k in shards]
 
 
 class VectorStore(StoreQueries):
     """Frame and dialogue-window vectors of a library, searchable without loading them."""
 
-    def __init__(self, library: Library, uri: str | None = None) -> None:
-        self.library = library
-        self.uri = uri or store_uri(library)
+    def __init__(self, library: Library, uri: str | None = None,
+                 shard: tuple[ShardPlan, int] | None = None) -> None:
+        """The store at ``uri`` (else the library's); ``shard``: shard k of a split store
+        (holding the library's videos of that shard only)."""
+        self.library, self.shard = library, shard
+        self.uri = uri or (shard[0].uris[shard[1]] if shard else store_uri(library))
         self.cache_mb = index_cache_mb()
         self.session = new_session(self.cache_mb)
         self.db = connect(self.uri, self.session)
@@ -148,8 +165,17 @@ class VectorStore(StoreQueries):
         """Add the videos the store lacks or holds an older version of, and drop the ones
         the library no longer has; ``(added, removed)``. Safe to stop at any point and run
         again, and by several processes at once (one syncs at a time)."""
-        with held(self.library.root / ".store.lock"):
+        with held(shard_lock(self.library, self.number)):
             return self._sync()
+
+    @property
+    def number(self) -> int | None:
+        """Which shard this is (None: the library's one store)."""
+        return None if self.shard is None else self.shard[1]
+
+    def holds(self, vid: str) -> bool:
+        """Whether ``vid`` belongs in this store (every video, unless it is a shard)."""
+        return self.shard is None or self.shard[0].of(vid) == self.shard[1]
 
     def _sync(self) -> tuple[list[str], list[str]]:
         if OLD_CUES in self._tables():
@@ -159,7 +185,7 @@ class VectorStore(StoreQueries):
         rows = self._videos()
         held = {r["video"] for r in rows}
         ready = {r["video"]: r["stamp"] for r in rows if r["ready"]}
-        records = {r.id: r for r in self.library.list()}
+        records = {r.id: r for r in self.library.list() if self.holds(r.id)}
         removed = [v for v in held if v not in records]
         added: list[str] = []
         for vid in removed:
@@ -264,7 +290,7 @@ class VectorStore(StoreQueries):
         background); an indexed table only once enough of it is new or deleted, unless
         ``force`` (see ``lance_tables.DELTA_SHARE``). One process at a time; a commit that
         another writer pre-empted (a sync deleting rows meanwhile) is tried again."""
-        with held(self.library.root / ".store-optimise.lock"):
+        with held(shard_lock(self.library, self.number, "store-optimise")):
             for name in self._tables():
                 kind = name.split("_", 1)[0] if name.startswith(("frames_", "windows_")) else None
                 optimise_table(self.db.open_table(name), text=name == CUES, vectors=kind,
@@ -280,6 +306,12 @@ class VectorStore(StoreQueries):
         """Start again from the folders (after damage, or to reclaim space)."""
         self._drop_all()
         self.sync()
+
+    def drop(self) -> None:
+        """Remove the whole store (shards no longer in use, the one store once split)."""
+        self._drop_all()
+        if "://" not in self.uri:
+            shutil.rmtree(self.uri, ignore_errors=True)
 
     def _drop_all(self) -> None:
         try:

@@ -93,6 +93,14 @@ class StoreQueries(ABC):
         the nearest frames (per picture model, by its query vector in ``pictures``), of the
         nearest dialogue windows (per dialogue model), and of the lines sharing the query's
         words, taken in turn from each list, best first."""
+        return pick(self.channels(pictures, sentences, text, videos), limit)
+
+    def channels(self, pictures: dict[str, np.ndarray], sentences: dict[str, np.ndarray],
+                 text: str, videos: list[str] | None = None) -> list[list[Match]]:
+        """What a shortlist is drawn from, a list per channel, best first: the
+        ``CANDIDATES`` nearest frames per picture model (in ``pictures``' order), the nearest
+        dialogue windows per dialogue model, then the lines sharing ``text``'s words (a
+        sharded store merges each shard's lists channel by channel)."""
         scope = self._scope(videos)
         asked: list[tuple[Callable[..., list[Match]], tuple[Any, ...]]] = [
             (self._nearest, ("frames", model, vector, CANDIDATES, scope))
@@ -102,13 +110,7 @@ class StoreQueries(ABC):
         if text:
             asked.append((self._lines, (text, CANDIDATES, scope)))
         futures = [_ASKING.submit(ask, *args) for ask, args in asked]  # at once: mostly waits
-        found = [[m.video for m in future.result()] for future in futures]
-        chosen: dict[str, None] = {}
-        for rank in range(max((len(f) for f in found), default=0)):
-            for videos_found in found:
-                if rank < len(videos_found) and len(chosen) < limit:
-                    chosen.setdefault(videos_found[rank])
-        return list(chosen)
+        return [sorted(future.result(), key=_best) for future in futures]
 
     def _scope(self, videos: list[str] | None) -> Scope:
         rows = self._videos()
@@ -160,6 +162,32 @@ class StoreQueries(ABC):
                 if r["video"] in scope.ready and len(found) < k:
                     found.setdefault((r["video"], int(r["cue"])), float(r["_score"]))
         return [Match(video, cue, score) for (video, cue), score in found.items()]
+
+
+def pick(channels: list[list[Match]], limit: int) -> list[str]:
+    """Up to ``limit`` videos, taken in turn from each channel's matches, best first."""
+    found = [[m.video for m in channel] for channel in channels]
+    chosen: dict[str, None] = {}
+    for rank in range(max((len(f) for f in found), default=0)):
+        for videos_found in found:
+            if rank < len(videos_found) and len(chosen) < limit:
+                chosen.setdefault(videos_found[rank])
+    return list(chosen)
+
+
+def merged(answers: list[list[list[Match]]]) -> list[list[Match]]:
+    """Shards' channels as one store's: each channel's matches of every shard, best first,
+    the first ``CANDIDATES`` kept (the shards' BM25 scores are each their own shard's, close
+    to the whole library's where the shards are alike)."""
+    width = max((len(a) for a in answers), default=0)
+    return [sorted((m for answer in answers if i < len(answer) for m in answer[i]),
+                   key=_best)[:CANDIDATES] for i in range(width)]
+
+
+def _best(match: Match) -> tuple[float, str, int]:
+    """Best first; equal scores in the order of their videos and rows, so that a shard's
+    answers merge in the order one store gives them."""
+    return -match.score, match.video, match.row
 
 
 def query_terms(text: str, langs: set[str]) -> list[str]:

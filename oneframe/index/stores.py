@@ -1,9 +1,11 @@
-"""Where a library search finds the few videos worth ranking: one interface, two stores.
+"""Where a library search finds the few videos worth ranking: one interface, three stores.
 
 :class:`FolderStore` narrows nothing (every video chosen is loaded from its folder);
 :class:`IndexedStore` asks the LanceDB store (``store.py``) and, where that store can't be had
-or breaks, answers as the folders do while it is rebuilt. A search picks one with
-:func:`open_store` and never asks which it has. A new store is one more class here.
+or breaks, answers as the folders do while it is rebuilt; :class:`ShardedStore` asks every
+shard of a split store at once (``shard_servers.py``: in this process, or a Ray actor each) and
+merges their answers into the one store's. A search picks one with :func:`open_store` and
+never asks which it has. A new store is one more class here.
 """
 
 from __future__ import annotations
@@ -11,13 +13,18 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
+from oneframe.core import settings
 from oneframe.core.errors import OneframeError
 from oneframe.core.extras import how_to_install
+from oneframe.index.shard_servers import LocalShards, RayShards, Shards, deadline
+from oneframe.index.shards import ShardPlan, read_plan
 from oneframe.index.store import VectorStore, store_uri
+from oneframe.index.store_queries import merged, pick
 from oneframe.library.folders import Library
 
 LOG = logging.getLogger("oneframe")
@@ -43,6 +50,15 @@ class Asked(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Shortlist:
+    """The videos worth ranking, and what the user should know of how they were found (a
+    shard that was not searched)."""
+
+    videos: list[str]
+    notes: list[str] = field(default_factory=list)
+
+
 class Store(Protocol):
     """The videos of a library worth ranking for a query."""
 
@@ -50,7 +66,7 @@ class Store(Protocol):
     """What a user should know about it (why it is slower than it could be)."""
 
     def shortlist(self, asked: Asked, limit: int, videos: Sequence[str],
-                  whole: bool = False) -> list[str]:
+                  whole: bool = False) -> Shortlist:
         """Up to ``limit`` of ``videos`` (all of them for a store that can't tell);
         ``whole``: they are the whole library."""
         ...
@@ -67,8 +83,8 @@ class FolderStore:
         self.notes = notes or []
 
     def shortlist(self, asked: Asked, limit: int, videos: Sequence[str],
-                  whole: bool = False) -> list[str]:
-        return list(videos)
+                  whole: bool = False) -> Shortlist:
+        return Shortlist(list(videos))
 
     def warm(self) -> None:
         return None
@@ -87,18 +103,18 @@ class IndexedStore:
         return self.store.ready()
 
     def shortlist(self, asked: Asked, limit: int, videos: Sequence[str],
-                  whole: bool = False) -> list[str]:
+                  whole: bool = False) -> Shortlist:
         if self.broken:
-            return list(videos)
+            return Shortlist(list(videos))
         pictures, sentences = asked.pictures(), asked.sentences()  # a model's error is the user's
         try:
-            return self.store.shortlist(pictures, sentences, asked.line_words(), limit,
-                                        None if whole else list(videos))
+            return Shortlist(self.store.shortlist(pictures, sentences, asked.line_words(),
+                                                  limit, None if whole else list(videos)))
         except OneframeError:
             raise
         except Exception as exc:  # noqa: BLE001 - the store broke: the folders answer
             self._failed(exc)
-            return list(videos)
+            return Shortlist(list(videos))
 
     def _failed(self, exc: BaseException) -> None:
         """Damaged since it was opened: the folders answer; rebuilt in the background, once."""
@@ -126,54 +142,132 @@ class IndexedStore:
 
     def optimise_in_background(self) -> None:
         """Compact and index the store in a daemon thread, one at a time per process."""
-        def run() -> None:
-            if not _OPTIMISING.acquire(blocking=False):
-                return
-            try:
-                self.store.optimise()
-            except Exception as exc:  # noqa: BLE001 - the store stays correct, only slower
-                LOG.warning("oneframe: compacting and indexing the store failed (%s: %s); it "
-                            "stays correct, only slower", type(exc).__name__, exc)
-            finally:
-                _OPTIMISING.release()
-
         if self.writable:
-            threading.Thread(target=run, name="oneframe-optimise", daemon=True).start()
+            optimise_in_background([self.store])
 
 
-def open_store(library: Library, optimise: bool = True) -> IndexedStore | FolderStore:
+def optimise_in_background(stores: list[VectorStore]) -> None:
+    """Compact and index ``stores`` (a store, or a split store's shards), one after another
+    in a daemon thread; one such thread at a time per process."""
+    def run() -> None:
+        if not _OPTIMISING.acquire(blocking=False):
+            return
+        try:
+            for store in stores:
+                store.optimise()
+        except Exception as exc:  # noqa: BLE001 - the store stays correct, only slower
+            LOG.warning("oneframe: compacting and indexing the store failed (%s: %s); it "
+                        "stays correct, only slower", type(exc).__name__, exc)
+        finally:
+            _OPTIMISING.release()
+
+    threading.Thread(target=run, name="oneframe-optimise", daemon=True).start()
+
+
+class ShardedStore:
+    """A store split by video into shards, every shard asked at once and their answers merged
+    channel by channel into what the one store would answer; a shard that fails or misses the
+    deadline is left out, with a note naming it."""
+
+    def __init__(self, library: Library, plan: ShardPlan, shards: Shards,
+                 notes: list[str] | None = None) -> None:
+        self.library, self.plan, self.shards = library, plan, shards
+        self.notes = notes or []
+
+    def shortlist(self, asked: Asked, limit: int, videos: Sequence[str],
+                  whole: bool = False) -> Shortlist:
+        pictures, sentences, text = asked.pictures(), asked.sentences(), asked.line_words()
+        chosen: dict[int, list[str]] = {}
+        for vid in videos:
+            chosen.setdefault(self.plan.of(vid), []).append(vid)
+        answers, failed = self.shards.ask("channels", {
+            k: (pictures, sentences, text, None if whole else mine)
+            for k, mine in chosen.items()}, deadline())
+        found = pick(merged([answers[k] for k in sorted(answers)]), limit)
+        return Shortlist(found, [self._unsearched(k, len(chosen[k]), len(videos), why)
+                                 for k, why in sorted(failed.items())])
+
+    def _unsearched(self, shard: int, held: int, videos: int, why: str) -> str:
+        return (f"Shard {shard + 1} of {self.plan.count} ({held} of the {videos} videos "
+                f"searched) was not searched: {why}. These results come from the other "
+                "shards; search again in a moment for all of them.")
+
+    def warm(self) -> None:
+        _, failed = self.shards.ask("warm", {k: () for k in range(self.plan.count)}, 600.0)
+        for k, why in failed.items():
+            LOG.warning("oneframe: reading shard %d's indexes ahead failed: %s", k + 1, why)
+
+
+def open_store(library: Library,
+               optimise: bool = True) -> IndexedStore | FolderStore | ShardedStore:
     """``library``'s store, in line with the folders: synced where the library can be written
     (else read as it is); rebuilt once from the folders if it can't be read; the folders (with
     a note saying why) where it can't be had at all. ``optimise``: compact and index it in the
     background (a long-lived app)."""
     try:
+        plan = read_plan(library)
+        if plan is not None:
+            return _sharded(library, plan, optimise)
         store = VectorStore(library)
     except Exception as exc:  # noqa: BLE001 - not installed, or a location LanceDB can't open
         return _folders(library, exc)
-    try:
-        with (library.root / ".store.lock").open("a"):
-            pass
-    except OSError as exc:  # the library can't be written: read the store as it is
+    if (denied := _unwritable(library)) is not None:  # read the store as it is
         LOG.warning("oneframe: the library can't be written (%s); searching its store as it "
-                    "is", exc)
+                    "is", denied)
         try:
             return IndexedStore(library, store, False) if store.ready() else _folders(library,
-                                                                                       exc)
+                                                                                       denied)
         except Exception as unreadable:  # noqa: BLE001
             return _folders(library, unreadable)
+    try:
+        _synced(store)
+    except Exception as again:  # noqa: BLE001
+        return _folders(library, again)
+    indexed = IndexedStore(library, store, True)
+    if optimise:
+        indexed.optimise_in_background()
+    return indexed
+
+
+def _sharded(library: Library, plan: ShardPlan, optimise: bool) -> ShardedStore:
+    """``library``'s split store, its shards in line with the folders where it can be written
+    (each compacted and indexed in the background, with ``optimise``), served by Ray actors
+    where ``ONEFRAME_RAY_ADDRESS`` says so, else in this process."""
+    stores = [VectorStore(library, shard=(plan, k)) for k in range(plan.count)]
+    if _unwritable(library) is None:
+        for store in stores:
+            _synced(store)
+        if optimise:
+            optimise_in_background(stores)
+    address, notes = settings.text(settings.RAY_ADDRESS), []
+    shards: Shards | None = None
+    if address:
+        try:
+            shards = RayShards(library, plan, address)
+        except OneframeError as exc:
+            notes.append(f"{exc} Meanwhile the {plan.count} shards are searched in this "
+                         "process.")
+            LOG.warning("oneframe: %s", notes[-1])
+    return ShardedStore(library, plan, shards or LocalShards(library, plan), notes)
+
+
+def _unwritable(library: Library) -> OSError | None:
+    """Why ``library``'s store can't be written, None where it can."""
+    try:
+        with (library.root / ".store.lock").open("a"):
+            return None
+    except OSError as exc:
+        return exc
+
+
+def _synced(store: VectorStore) -> None:
+    """``store`` in line with the folders; where it can't be read, made again from them."""
     try:
         store.sync()
     except Exception as exc:  # noqa: BLE001 - damaged: rebuilt once, from the folders
         LOG.warning("oneframe: the store at %s can't be read (%s); rebuilding it from the "
                     "library's folders", store.uri, exc)
-        try:
-            store.rebuild()
-        except Exception as again:  # noqa: BLE001
-            return _folders(library, again)
-    indexed = IndexedStore(library, store, True)
-    if optimise:
-        indexed.optimise_in_background()
-    return indexed
+        store.rebuild()
 
 
 def _folders(library: Library, exc: BaseException) -> FolderStore:

@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 from oneframe.core import settings
 from oneframe.core.errors import LibraryError, OneframeError
 from oneframe.core.progress import Stage
-from oneframe.index.store import VectorStore, has_store
+from oneframe.index.store import has_store, stores_of
 from oneframe.index.stores import SHORTLIST_ABOVE
 from oneframe.ingest.dialogue_first import add_dialogue
 from oneframe.ingest.lists import collection_options
@@ -302,10 +302,10 @@ class CollectionRun:
         and, after a stage, compacted and indexed. Best effort: a search syncs it anyway."""
         try:
             if has_store(self.library) or len(self.library.ids()) > SHORTLIST_ABOVE:
-                store = VectorStore(self.library)
-                store.sync()
-                if optimise:
-                    store.optimise()
+                for store in stores_of(self.library):
+                    store.sync()
+                    if optimise:
+                        store.optimise()
         except Exception as exc:  # noqa: BLE001 - the folders are what counts
             LOG.warning("oneframe: the store did not follow the collection (%s: %s)",
                         type(exc).__name__, exc)

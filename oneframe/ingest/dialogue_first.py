@@ -85,7 +85,7 @@ def add_dialogue(source: str, options: IngestOptions, *, library: Library,
         record.source = options.source_label or record.source
         committed = library.commit(stage, record, replace=False)
     if follow_store:
-        follow(library)
+        follow(library, [committed.id])
     return DialogueOutcome(committed, kind, committed.outcome == "existing", published)
 
 

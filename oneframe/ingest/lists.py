@@ -121,7 +121,7 @@ def remove_collection(library: Library, name: str) -> list[str]:
         except LibraryError:  # removed already
             continue
     collections.remove(collection.id)
-    follow(library)
+    follow(library, removed)
     return removed
 
 

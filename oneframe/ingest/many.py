@@ -9,20 +9,14 @@ The library must be a folder every worker can reach (one machine, or a shared fi
 
 from __future__ import annotations
 
-import logging
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from oneframe.core.errors import OneframeError
-from oneframe.core.extras import how_to_install
+from oneframe.index.cluster import join, ray_module
 from oneframe.ingest.options import IngestOptions
-from oneframe.library.folders import LIBRARY_ENV, Library
-
-FORWARDED_ENV = ("ONEFRAME_", "HF_", "TRANSFORMERS_", "ONEDNN_", "ATEN_", "OMP_NUM_THREADS")
-"""Environment variables a Ray worker is given from the driver (models, caches, precision)."""
+from oneframe.library.folders import Library
 
 
 @dataclass(frozen=True)
@@ -102,21 +96,8 @@ def ingest_many(sources: Iterable[str], library: Library, options: IngestOptions
 def _on_ray(sources: list[str], library: Library, options: IngestOptions, address: str,
             cpus: float, gpus: float, done: Callable[[Outcome], None],
             work: Work) -> list[Outcome]:
-    try:
-        import ray
-    except ImportError as exc:
-        raise OneframeError(f"Ray is not installed here: {how_to_install('cluster')}; or "
-                            "leave out --ray.") from exc
-    started_here = not ray.is_initialized()
-    if started_here:
-        try:
-            ray.init(address=None if address == "local" else address, include_dashboard=False,
-                     runtime_env=runtime_env(library), logging_level=logging.ERROR,
-                     log_to_driver=False)
-        except Exception as exc:
-            raise OneframeError(f"Cannot reach the Ray cluster at {address}: {exc}. Check the "
-                                "address (ray://HEAD:10001, or auto on a cluster node), or "
-                                "use --ray local.") from exc
+    ray = ray_module()
+    started_here = join(address, library)
     try:
         task = ray.remote(_on_its_node(work)).options(num_cpus=cpus, num_gpus=gpus,
                                                       max_retries=RETRIES)
@@ -152,14 +133,6 @@ def _on_its_node(work: Work) -> Work:
     return run
 
 
-def runtime_env(library: Library) -> dict[str, Any]:
-    """What a Ray worker needs from the driver: this oneframe package (so a cluster runs the
-    same code) and the variables that choose models, caches and precision."""
-    env = {k: v for k, v in os.environ.items() if k.startswith(FORWARDED_ENV)}
-    env[LIBRARY_ENV] = str(library.root)
-    return {"env_vars": env, "py_modules": [str(Path(__file__).parents[1])]}  # oneframe/
-
-
 RETRIES = 1
 """Tries a task is given again on another worker after its worker dies."""
 
@@ -179,10 +152,10 @@ def _settle_store(library: Library) -> None:
     """Clear what dead workers left (staging folders whose owner is gone), bring the
     library's store (where it has one) in line with the new videos, and compact and index it
     once for all of them."""
-    from oneframe.index.store import VectorStore, has_store
+    from oneframe.index.store import has_store, stores_of
 
     library.sweep()
     if has_store(library):
-        store = VectorStore(library)
-        store.sync()
-        store.optimise()
+        for store in stores_of(library):
+            store.sync()
+            store.optimise()

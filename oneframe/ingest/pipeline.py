@@ -106,7 +106,7 @@ def ingest(source: str, options: IngestOptions | None = None, *,
         with timed("commit"):
             committed = library.commit(stage, record, replace=into is not None)
     with timed("commit"):
-        follow(library)
+        follow(library, [committed.id])
     return committed
 
 

@@ -52,7 +52,7 @@ def reindex(library: Library, vid: str, model: str | None = None,
         updated = dataclasses.replace(record, model=model_id, dim=encoder.dim, path=stage)
         progress(Stage.SAVE, 0, 1)
         committed = library.commit(stage, updated)
-    follow(library)
+    follow(library, [committed.id])
     return committed
 
 

@@ -10,4 +10,4 @@ def remove(library: Library, vid: str) -> None:
     """Remove ``vid`` from the library (LibraryError if it is gone already or can't go), and
     bring the store in line."""
     library.remove(vid)
-    follow(library)
+    follow(library, [vid])

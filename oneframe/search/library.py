@@ -105,11 +105,14 @@ class LibrarySearch:
         if self._all is not None:
             return self._all.search(asked, videos=videos, **options)
         if len(chosen) > self.shortlist_above:
-            wanted = self.store.shortlist(_Shortlisting(self, asked, chosen),
-                                          self.shortlist_size, chosen, whole=videos is None)
+            shortlist = self.store.shortlist(_Shortlisting(self, asked, chosen),
+                                             self.shortlist_size, chosen, whole=videos is None)
+            wanted = list(shortlist.videos)
             if asked.like is not None and asked.like[0] not in wanted:
                 wanted.append(asked.like[0])
-            return self._index(tuple(sorted(wanted))).search(asked, **options)
+            found = self._index(tuple(sorted(wanted))).search(asked, **options)
+            found.warnings.extend(shortlist.notes)  # a shard that was not searched
+            return found
         return self._index(tuple(sorted(chosen))).search(asked, videos=videos, **options)
 
     def _index(self, wanted: tuple[str, ...]) -> SearchIndex:
