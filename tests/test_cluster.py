@@ -21,9 +21,13 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, WITHOUT_TORCH
 from media import SCENES, write_video
+from planted import film_library
 
+from oneframe.index.splitting import split_store
 from oneframe.index.store import VectorStore
+from oneframe.index.stores import IndexedStore
 from oneframe.library.folders import Library
+from oneframe.search.library import LibrarySearch
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(WITHOUT_TORCH, reason="Ray is an extra (cluster)"),
@@ -38,16 +42,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture()
-def cluster(tmp_path: Path) -> Iterator[dict[str, str]]:
-    """A head (no CPUs) and two worker nodes (one CPU each); the environment to reach it."""
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[dict[str, str]]:
+    """A head (no CPUs) and two worker nodes (one CPU each); the variables that reach it."""
     port = free_port()
-    env = os.environ | {
+    ray_env = {
         "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32),
         "RAY_USAGE_STATS_ENABLED": "0", "RAY_ADDRESS": f"127.0.0.1:{port}",
         # a dead node is noticed in seconds, not the default half minute
         "RAY_health_check_period_ms": "500", "RAY_health_check_failure_threshold": "4",
         "RAY_health_check_initial_delay_ms": "0"}
+    env = os.environ | ray_env
     subprocess.run([RAY, "stop", "--force"], env=env, capture_output=True, timeout=120)
 
     def start(*args: str) -> None:
@@ -60,7 +65,7 @@ def cluster(tmp_path: Path) -> Iterator[dict[str, str]]:
               "false", "--temp-dir", str(Path("/tmp") / f"ray-{port}"))
         for _ in range(2):
             start("--address", f"127.0.0.1:{port}", "--num-cpus", "1")
-        yield env
+        yield ray_env
     finally:
         subprocess.run([RAY, "stop", "--force"], env=env, capture_output=True, timeout=120)
         shutil.rmtree(Path("/tmp") / f"ray-{port}", ignore_errors=True)
@@ -71,7 +76,8 @@ def worker_raylets(env: dict[str, str]) -> dict[str, int]:
     script = ("import json, ray; ray.init(address='auto', logging_level='ERROR'); "
               "print(json.dumps([[n['NodeID'], n['Resources']] "
               "for n in ray.nodes() if n['Alive']]))")
-    run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+    run = subprocess.run([sys.executable, "-c", script], env=os.environ | env,
+                         capture_output=True,
                          text=True, timeout=120)
     nodes = json.loads(run.stdout.strip().splitlines()[-1])
     found = {}
@@ -102,8 +108,8 @@ def ingest_many(listed: Path, env: dict[str, str], kill: dict[str, int] | None =
     that reports first is killed at once, while the other tasks are running."""
     child = subprocess.Popen([sys.executable, "-m", "oneframe", "ingest-many", str(listed),
                               "--ray", "auto", "--json", "--speech", "off", "--ocr", "off"],
-                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True)
+                             cwd=ROOT, env=os.environ | env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
     assert child.stdout is not None
     lines = []
     for line in child.stdout:
@@ -113,6 +119,47 @@ def ingest_many(listed: Path, env: dict[str, str], kill: dict[str, int] | None =
             kill.clear()
     assert child.wait(timeout=600) in (0, 1), child.stderr.read() if child.stderr else ""
     return lines
+
+
+def test_shard_actors_answer_as_one_store_and_a_killed_one_is_named_then_restarted(
+        cluster: dict[str, str], tmp_path: Path) -> None:
+    """60 videos in 3 shards, each a Ray actor on the worker nodes: the top 10 of 50 queries
+    as the one store's; an actor killed with SIGKILL costs one answer its shard (with a note
+    naming it), Ray starts it again and the next answer is whole (tests/shard_front.py, in a
+    process of its own). Runs first: the other test kills a node."""
+    library = Library()
+    queries = film_library(library, 60)
+    one = LibrarySearch(library, optimise=False)
+    assert isinstance(one.store, IndexedStore)
+    one.store.store.optimise(force=True)  # as a split's shards are: their lines' text index
+    expected = {q: [[h.video, round(h.time, 2)] for h in one.search(
+        q, visual_weight=w, top_k=10).hits] for q, w in queries}
+    plan = split_store(library, 3)
+    assert plan is not None
+    query = queries[5][0]  # "the gondola": said in films of more than one shard
+    killed = next(k for k in range(3) if any(plan.of(v) == k for v, _ in expected[query]))
+    asked = tmp_path / "queries.json"
+    asked.write_text(json.dumps(queries))
+    env = os.environ | cluster | {
+        "ONEFRAME_RAY_ADDRESS": "auto", "ONEFRAME_SHARD_CPUS": "0.5",  # 3 on 2 one-CPU nodes
+        "ONEFRAME_SHARD_DEADLINE": "30"}  # a busy test machine is no fault
+    run = subprocess.run([sys.executable, str(ROOT / "tests" / "shard_front.py"), str(asked),
+                          str(killed)], env=env, capture_output=True, text=True, timeout=600,
+                         cwd=ROOT)
+    assert run.returncode == 0, run.stderr[-3000:]
+    seen = json.loads(run.stdout.strip().splitlines()[-1])
+    assert seen["skipped"] == [] and seen["failed"] == {}
+    assert {q: hits for q, hits in seen["tops"].items() if hits != expected[q]} == {}
+    about = seen["about"]
+    assert len({a["node"] for a in about.values()}) == 2  # spread over both workers
+    assert [about[str(k)]["videos"] for k in range(3)] == [
+        sum(plan.of(v) == k for v in library.ids()) for k in range(3)]
+    [note] = seen["after_kill"]["warnings"]
+    assert f"Shard {killed + 1} of 3" in note and "not searched" in note
+    hits = seen["after_kill"]["hits"]
+    assert hits and all(plan.of(video) != killed for video, _ in hits)
+    assert seen["restarted_pid"] not in (None, about[str(killed)]["pid"])
+    assert seen["whole"] == {"warnings": [], "hits": expected[query]}
 
 
 def test_tasks_spread_over_both_nodes_and_a_killed_node_costs_only_retries(

@@ -152,6 +152,7 @@ def test_the_store_commands_split_report_and_join(
         monkeypatch: pytest.MonkeyPatch) -> None:
     library, _ = films
     assert main(["store", "shard", "--count", "3"]) == 0
+    assert "shard 3 of 3:" in capsys.readouterr().out
     assert main(["store", "shards", "--json"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["shard"] for r in rows] == [1, 2, 3] and {r["of"] for r in rows} == {3}

@@ -136,11 +136,13 @@ def droppable_versions(table: Any) -> int:
     return sum(v["timestamp"] < now - KEEP_VERSIONS for v in versions)
 
 
-def optimise_table(table: Any, text: bool, vectors: str | None, force: bool = False) -> None:
+def optimise_table(table: Any, text: bool, vectors: str | None, force: bool = False,
+                   keyed: str | None = None) -> None:
     """Compact ``table`` and drop its old versions (retrying a commit another writer
-    pre-empted); index its ``text`` for full-text search, or its vectors (and video ids) once
-    it is large, ``vectors`` naming their kind ("frames" or "windows"). An indexed table is left
-    as it is until that is due (``optimise_due``), unless ``force``."""
+    pre-empted); index its ``text`` for full-text search, its ``keyed`` column for lookups
+    once it is large, or its vectors (and video ids) once it is large, ``vectors`` naming
+    their kind ("frames" or "windows"). An indexed table is left as it is until that is due
+    (``optimise_due``), unless ``force``."""
     if not force and not optimise_due(table, bool(vectors)):
         return
     _optimize(table)
@@ -151,9 +153,13 @@ def optimise_table(table: Any, text: bool, vectors: str | None, force: bool = Fa
         table.create_index("terms", config=FTS(
             with_position=False, base_tokenizer="whitespace", lower_case=False, stem=False,
             remove_stop_words=False, ascii_folding=False, max_token_length=None))
+    rows = table.count_rows()
+    if keyed and rows > ANN_ROWS and f"{keyed}_idx" not in index_names(table):
+        from lancedb.index import BTree
+
+        table.create_index(keyed, config=BTree())
     if not vectors:
         return
-    rows = table.count_rows()
     if rows > ANN_ROWS and not has_vector_index(table):
         dim = table.schema.field("vector").type.list_size
         table.create_index("vector", config=index_config(rows, dim, vectors))

@@ -8,8 +8,10 @@ picks up the shards already made.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from oneframe.core import settings
@@ -40,6 +42,9 @@ def split_store(library: Library, count: int | None = None,
     for uri in [u for u in retired if u not in kept]:
         VectorStore(library, uri=uri).drop()
         told(f"{uri}: removed")
+        if "://" not in uri:  # the shards' folder, once it holds none
+            with contextlib.suppress(OSError):
+                Path(uri).parent.rmdir()
     address = settings.text(settings.RAY_ADDRESS)
     if old and address and old != new:
         stop_servers(library, [u for u in old.uris if u not in kept], address)

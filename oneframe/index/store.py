@@ -41,7 +41,15 @@ from oneframe.index.lance_tables import (
     vector_column,
 )
 from oneframe.index.shards import PLAN, ShardPlan, read_plan, shard_lock
-from oneframe.index.store_queries import CUES, StoreQueries, group_name, quoted
+from oneframe.index.store_queries import (
+    CUES,
+    LINE_COUNT,
+    TERMS,
+    TOKEN_COUNT,
+    StoreQueries,
+    group_name,
+    quoted,
+)
 from oneframe.library.atomic import held
 from oneframe.library.folders import Library, VideoIndex
 from oneframe.library.manifest import MANIFEST, VideoRecord
@@ -103,7 +111,24 @@ def _rows(vid: str, stamp: str, model: str, times: np.ndarray, frames: np.ndarra
         found.append((CUES, pa.table({"video": pa.array([vid] * len(lines), pa.string()),
                                       "cue": pa.array(np.arange(len(lines), dtype=np.int32)),
                                       "terms": pa.array(lines, pa.string())})))
+        found.append((TERMS, term_counts([vid] * len(lines), lines)))
     return found
+
+
+def term_counts(videos: list[str], lines: list[str]) -> Any:
+    """The ``TERMS`` rows of ``lines`` (each a line's terms, of the video beside it): per video
+    and term, its lines holding the term, and its lines and terms in all."""
+    import pyarrow as pa
+
+    counts: dict[tuple[str, str], int] = {}
+    for vid, line in zip(videos, lines, strict=True):
+        tokens = line.split(" ")
+        for key in [*((vid, t) for t in set(tokens)), (vid, LINE_COUNT)]:
+            counts[key] = counts.get(key, 0) + 1
+        counts[(vid, TOKEN_COUNT)] = counts.get((vid, TOKEN_COUNT), 0) + len(tokens)
+    return pa.table({"video": pa.array([k[0] for k in counts], pa.string()),
+                     "term": pa.array([k[1] for k in counts], pa.string()),
+                     "lines": pa.array(list(counts.values()), pa.int32())})
 
 
 def follow(library: Library, videos: Iterable[str] | None = None) -> None:
@@ -182,6 +207,8 @@ class VectorStore(StoreQueries):
             LOG.warning("oneframe: the store at %s is of an earlier layout; rebuilding it",
                         self.uri)
             self._drop_all()
+        if CUES in self._tables() and TERMS not in self._tables():
+            self._count_terms()
         rows = self._videos()
         held = {r["video"] for r in rows}
         ready = {r["video"]: r["stamp"] for r in rows if r["ready"]}
@@ -206,6 +233,13 @@ class VectorStore(StoreQueries):
                 batch = []
         added += self._write_batch(batch)
         return added, removed
+
+    def _count_terms(self) -> None:
+        """The ``TERMS`` table of a store made before it, counted from its lines."""
+        lines = self.db.open_table(CUES).to_arrow().select(["video", "terms"])
+        LOG.warning("oneframe: counting the words of the store's %d lines (once)", len(lines))
+        self._add(TERMS, term_counts(lines.column("video").to_pylist(),
+                                     lines.column("terms").to_pylist()))
 
     def _videos(self) -> list[dict[str, Any]]:
         """The videos table's rows (read again only when the table has a new version: every
@@ -294,7 +328,7 @@ class VectorStore(StoreQueries):
             for name in self._tables():
                 kind = name.split("_", 1)[0] if name.startswith(("frames_", "windows_")) else None
                 optimise_table(self.db.open_table(name), text=name == CUES, vectors=kind,
-                               force=force)
+                               force=force, keyed="term" if name == TERMS else None)
         self._fit_cache()
 
     def prewarm(self) -> None:

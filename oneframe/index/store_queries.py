@@ -5,6 +5,7 @@ these read in line with the library's folders)."""
 from __future__ import annotations
 
 import hashlib
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +22,14 @@ from oneframe.library.manifest import is_valid_id
 
 CUES = "lines"
 """The table of dialogue lines (their words and stems), for full-text search."""
+TERMS = "line_terms"
+"""Per video and term, the video's lines holding the term; ``LINE_COUNT`` and ``TOKEN_COUNT``
+rows: its lines and their terms in all (BM25's statistics, summed over a split store's shards
+so that each shard's lines score as the whole library's would)."""
+LINE_COUNT, TOKEN_COUNT = " lines", " tokens"
+"""Terms no line holds (they start with the space lines are split at)."""
+BM25_K1, BM25_B = 1.2, 0.75
+"""LanceDB's own BM25 parameters."""
 CANDIDATES = 100
 """Rows per channel a shortlist looks at (frames, windows, lines)."""
 MAX_WORDS = 32
@@ -33,12 +42,29 @@ _ASKING = ThreadPoolExecutor(4, thread_name_prefix="oneframe-store")
 
 @dataclass(frozen=True)
 class Match:
-    """One stored row that matched a query vector."""
+    """One stored row that matched a query vector, or a line that shares the query's words."""
 
     video: str
     row: int
     score: float
     """A vector's cosine to the query, or a line's BM25 score."""
+    terms: str = ""
+    """A line's words and stems, split at spaces (its BM25 is scored again from them)."""
+    fuzzy: bool = False
+    """A line found only by words one typo away from the query's."""
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a store found for one query, a list per channel, and what the lines channel's
+    scores are made from (so that shards' lines rank as one store's would)."""
+
+    channels: list[list[Match]]
+    terms: list[str]
+    """The words and stems the lines were asked for."""
+    counts: dict[str, int]
+    """For each term, the store's lines holding it; ``LINE_COUNT`` and ``TOKEN_COUNT``: its
+    lines and their terms in all."""
 
 
 def group_name(kind: str, model: str, dim: int) -> str:
@@ -93,24 +119,40 @@ class StoreQueries(ABC):
         the nearest frames (per picture model, by its query vector in ``pictures``), of the
         nearest dialogue windows (per dialogue model), and of the lines sharing the query's
         words, taken in turn from each list, best first."""
-        return pick(self.channels(pictures, sentences, text, videos), limit)
+        return pick(merged([self.channels(pictures, sentences, text, videos)]), limit)
 
     def channels(self, pictures: dict[str, np.ndarray], sentences: dict[str, np.ndarray],
-                 text: str, videos: list[str] | None = None) -> list[list[Match]]:
+                 text: str, videos: list[str] | None = None) -> Found:
         """What a shortlist is drawn from, a list per channel, best first: the
         ``CANDIDATES`` nearest frames per picture model (in ``pictures``' order), the nearest
-        dialogue windows per dialogue model, then the lines sharing ``text``'s words (a
-        sharded store merges each shard's lists channel by channel)."""
+        dialogue windows per dialogue model, then the lines sharing ``text``'s words with the
+        counts their scores are made from (see :func:`merged`)."""
         scope = self._scope(videos)
         asked: list[tuple[Callable[..., list[Match]], tuple[Any, ...]]] = [
             (self._nearest, ("frames", model, vector, CANDIDATES, scope))
             for model, vector in pictures.items()]
         asked += [(self._nearest, ("windows", model, vector, CANDIDATES, scope))
                   for model, vector in sentences.items()]
+        terms = query_terms(text, scope.langs)[:MAX_WORDS] if text else []
         if text:
             asked.append((self._lines, (text, CANDIDATES, scope)))
         futures = [_ASKING.submit(ask, *args) for ask, args in asked]  # at once: mostly waits
-        return [sorted(future.result(), key=_best) for future in futures]
+        counts = self._counts(terms, scope) if terms else {}
+        return Found([sorted(future.result(), key=_best) for future in futures], terms, counts)
+
+    def _counts(self, terms: list[str], scope: Scope) -> dict[str, int]:
+        """BM25's statistics of ``terms`` in this store (``TERMS``)."""
+        if TERMS not in scope.tables:
+            return {}
+        asked = ", ".join("'" + t.replace("'", "''") + "'" for t in
+                          [*terms, LINE_COUNT, TOKEN_COUNT])
+        rows = (self.db.open_table(TERMS).search().where(f"term IN ({asked})")
+                .select(["term", "lines"]).limit(None).to_arrow())
+        counts: dict[str, int] = {}
+        for term, lines in zip(rows.column("term").to_pylist(), rows.column("lines").to_pylist(),
+                               strict=True):
+            counts[term] = counts.get(term, 0) + int(lines)
+        return counts
 
     def _scope(self, videos: list[str] | None) -> Scope:
         rows = self._videos()
@@ -151,17 +193,19 @@ class StoreQueries(ABC):
         if not terms or not scope.chosen or k <= 0 or CUES not in scope.tables:
             return []
         table = self.db.open_table(CUES)
-        found: dict[tuple[str, int], float] = {}
+        found: dict[tuple[str, int], Match] = {}
         for fuzziness in (0, 1):
             if len(found) >= k:  # the exact words found enough: no typo search
                 break
             query = MatchQuery(" ".join(terms), "terms", fuzziness=fuzziness)  # type: ignore[call-arg]
             search = self._search(scope, table.search(query, query_type="fts")
-                                  .select(["video", "cue", "_score"]))
+                                  .select(["video", "cue", "terms", "_score"]))
             for r in search.limit(k).to_arrow().to_pylist():
                 if r["video"] in scope.ready and len(found) < k:
-                    found.setdefault((r["video"], int(r["cue"])), float(r["_score"]))
-        return [Match(video, cue, score) for (video, cue), score in found.items()]
+                    found.setdefault((r["video"], int(r["cue"])), Match(
+                        r["video"], int(r["cue"]), float(r["_score"]), r["terms"],
+                        fuzziness > 0))
+        return list(found.values())
 
 
 def pick(channels: list[list[Match]], limit: int) -> list[str]:
@@ -175,13 +219,47 @@ def pick(channels: list[list[Match]], limit: int) -> list[str]:
     return list(chosen)
 
 
-def merged(answers: list[list[list[Match]]]) -> list[list[Match]]:
-    """Shards' channels as one store's: each channel's matches of every shard, best first,
-    the first ``CANDIDATES`` kept (the shards' BM25 scores are each their own shard's, close
-    to the whole library's where the shards are alike)."""
-    width = max((len(a) for a in answers), default=0)
-    return [sorted((m for answer in answers if i < len(answer) for m in answer[i]),
-                   key=_best)[:CANDIDATES] for i in range(width)]
+def merged(answers: list[Found]) -> list[list[Match]]:
+    """Stores' (a split store's shards') channels as one store's: each channel's matches of
+    every answer, best first, the first ``CANDIDATES`` kept. Lines are scored again by BM25
+    with the counts of every answer summed, the whole library's: each shard's own BM25 weighs
+    a word by how rare it is in that shard alone."""
+    width = max((len(a.channels) for a in answers), default=0)
+    terms = list(dict.fromkeys(t for a in answers for t in a.terms))
+    counts: dict[str, int] = {}
+    for answer in answers:
+        for term, count in answer.counts.items():
+            counts[term] = counts.get(term, 0) + count
+    channels = []
+    for i in range(width):
+        matches = [m for a in answers if i < len(a.channels) for m in a.channels[i]]
+        if terms and any(m.terms for m in matches):
+            matches = rescored(matches, terms, counts)
+        channels.append(sorted(matches, key=_best)[:CANDIDATES])
+    return channels
+
+
+def rescored(lines: list[Match], terms: list[str], counts: dict[str, int]) -> list[Match]:
+    """``lines`` with their BM25 over ``terms`` given the ``counts`` (a line found by a word one
+    typo away counts that word as the query's)."""
+    from rapidfuzz.distance import Levenshtein
+
+    total = max(counts.get(LINE_COUNT, 0), 1)
+    mean = max(counts.get(TOKEN_COUNT, 0) / total, 1.0)
+    weight = {t: math.log(1 + (total - counts.get(t, 0) + 0.5) / (counts.get(t, 0) + 0.5))
+              for t in terms}
+    found = []
+    for line in lines:
+        tokens = line.terms.split(" ")
+        norm = BM25_K1 * (1 - BM25_B + BM25_B * len(tokens) / mean)
+        score = 0.0
+        for term in terms:
+            tf = tokens.count(term)
+            if not tf and line.fuzzy and len(term) > 2:
+                tf = sum(Levenshtein.distance(term, tok, score_cutoff=1) <= 1 for tok in tokens)
+            score += weight[term] * tf * (BM25_K1 + 1) / (tf + norm) if tf else 0.0
+        found.append(Match(line.video, line.row, score, line.terms, line.fuzzy))
+    return found
 
 
 def _best(match: Match) -> tuple[float, str, int]:
