@@ -11,6 +11,7 @@ import pytest
 from media import SCENES, write_video
 
 from oneframe.index.cluster import runtime_env
+from oneframe.index.splitting import split_store
 from oneframe.index.store import VectorStore
 from oneframe.ingest.many import ingest_many, read_sources
 from oneframe.ingest.options import IngestOptions
@@ -25,11 +26,12 @@ def clips(folder: Path) -> list[Path]:
 
 
 @pytest.mark.slow
-def test_three_clips_on_a_local_ray_instance_land_in_one_library_and_store(
+def test_three_clips_on_a_local_ray_instance_land_in_one_library_and_its_shards(
         tmp_path: Path) -> None:
     ray = pytest.importorskip("ray", reason="ray (requirements.txt) is not installed")
     library = Library()
-    VectorStore(library).sync()  # a library that already has its store
+    plan = split_store(library, 2)  # a library whose store is split in two: each task
+    assert plan is not None         # writes its video to the video's shard
     sources = [str(p) for p in clips(tmp_path)] + [str(tmp_path / "missing.mp4")]
     ray.init(num_cpus=2, include_dashboard=False, runtime_env=runtime_env(library),
              logging_level="ERROR", log_to_driver=False)
@@ -46,7 +48,9 @@ def test_three_clips_on_a_local_ray_instance_land_in_one_library_and_store(
     failed = [o for o in outcomes if o.error]
     assert len(failed) == 1 and "missing.mp4" in failed[0].error
     assert sorted(added.values()) == sorted(library.ids())
-    assert VectorStore(library).ready() == sorted(library.ids())
+    for k in range(2):
+        assert VectorStore(library, shard=(plan, k)).ready() == sorted(
+            v for v in library.ids() if plan.of(v) == k)
     search = LibrarySearch(library, shortlist_above=1, shortlist=2, optimise=False)
     vid = added[sources[1]]
     hits = search.search(like=(vid, 1.0), top_k=3, min_score=0).hits

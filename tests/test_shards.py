@@ -5,11 +5,14 @@ adding or removing a video touches its shard alone."""
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SENTENCE_MODEL
 from planted import NOUNS, film_library, image_like, plant
 
 from oneframe.cli.main import main
@@ -32,10 +35,24 @@ def top(search: LibrarySearch, query: str, weight: float) -> list[tuple[str, flo
     return [(h.video, round(h.time, 2)) for h in result.hits]
 
 
+@pytest.fixture(scope="module")
+def built(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory
+          ) -> tuple[Path, list[tuple[str, float]]]:
+    """The films, planted once for the module (with the models every test uses)."""
+    root = tmp_path_factory.mktemp("films") / "library"
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("ONEFRAME_MODEL", str(tiny_model_dir))
+        if SENTENCE_MODEL is not None:
+            env.setenv("ONEFRAME_DIALOG_MODEL", str(SENTENCE_MODEL))
+        return root, film_library(Library(root), FILMS)
+
+
 @pytest.fixture()
-def films() -> tuple[Library, list[tuple[str, float]]]:
+def films(built: tuple[Path, list[tuple[str, float]]]) -> tuple[Library, list[tuple[str, float]]]:
+    """A copy of the films in this test's own library."""
     library = Library()
-    return library, film_library(library, FILMS)
+    shutil.copytree(built[0], library.root)
+    return library, built[1]
 
 
 def test_a_video_keeps_its_shard_and_a_new_count_moves_few() -> None:
