@@ -95,7 +95,8 @@ def test_shards_answer_as_one_store_does(films: tuple[Library, list[tuple[str, f
 
 
 def test_a_shard_that_fails_or_is_slow_is_named_and_the_rest_answer(
-        films: tuple[Library, list[tuple[str, float]]], monkeypatch: pytest.MonkeyPatch) -> None:
+        films: tuple[Library, list[tuple[str, float]]], monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
     library, _ = films
     plan = split_store(library, 3)
     assert plan is not None
@@ -116,6 +117,10 @@ def test_a_shard_that_fails_or_is_slow_is_named_and_the_rest_answer(
     assert f"Shard {down + 1} of 3" in note and "the shard's disk went away" in note
     assert "not searched" in note
     assert result.hits and all(plan.of(h.video) != down for h in result.hits[:1])
+    assert main(["search", f"the {noun}", "--json"]) == 0  # the command line says so too
+    err = capsys.readouterr()
+    assert f"note: Shard {down + 1} of 3" in err.err
+    assert f"Shard {down + 1} of 3" in json.loads(err.out)["warnings"][0]
 
     def slow(self: ShardServer, *asked: object) -> object:
         if self.shard == down:

@@ -304,8 +304,11 @@ def cmd_search(args: argparse.Namespace) -> int:
             failed += 1
             _print_json({"query": item.get("query"), "error": str(exc)})
             continue
+        for warning in result.warnings:  # a shard not searched, a model that can't load
+            print(f"note: {warning}", file=sys.stderr)
         if args.json or args.queries:
-            _print_json({"query": item.get("query"), "hits": [h.to_json() for h in result.hits]})
+            _print_json({"query": item.get("query"), "hits": [h.to_json() for h in result.hits]}
+                        | ({"warnings": result.warnings} if result.warnings else {}))
         else:
             if result.dialog_absent and item.get("query"):
                 print("note: no dialogue in the searched videos; ranked by picture alone",
