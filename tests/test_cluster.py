@@ -6,6 +6,7 @@ each. A worker node killed mid-run (SIGKILL to its raylet) costs only retries on
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -53,7 +54,6 @@ def cluster() -> Iterator[dict[str, str]]:
         "RAY_health_check_period_ms": "500", "RAY_health_check_failure_threshold": "4",
         "RAY_health_check_initial_delay_ms": "0"}
     env = os.environ | ray_env
-    subprocess.run([RAY, "stop", "--force"], env=env, capture_output=True, timeout=120)
 
     def start(*args: str) -> None:
         run = subprocess.run([RAY, "start", *args, "--disable-usage-stats"], env=env,
@@ -67,8 +67,22 @@ def cluster() -> Iterator[dict[str, str]]:
             start("--address", f"127.0.0.1:{port}", "--num-cpus", "1")
         yield ray_env
     finally:
-        subprocess.run([RAY, "stop", "--force"], env=env, capture_output=True, timeout=120)
-        shutil.rmtree(Path("/tmp") / f"ray-{port}", ignore_errors=True)
+        stop_cluster(Path("/tmp") / f"ray-{port}")
+
+
+def stop_cluster(folder: Path) -> None:
+    """Kill this cluster's processes alone (``ray stop`` would end every Ray on the machine:
+    another test's, or the developer's own): those naming its folder, and their children
+    (workers and agents, which name it not)."""
+    ours = subprocess.run(["pgrep", "-f", f"{folder}/"], capture_output=True,
+                          text=True).stdout.split()
+    for pid in ours:
+        ours += subprocess.run(["pgrep", "-P", pid], capture_output=True,
+                               text=True).stdout.split()
+    for pid in dict.fromkeys(ours):
+        with contextlib.suppress(ProcessLookupError, ValueError):
+            os.kill(int(pid), signal.SIGKILL)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def worker_raylets(env: dict[str, str]) -> dict[str, int]:
@@ -154,8 +168,8 @@ def test_shard_actors_answer_as_one_store_and_a_killed_one_is_named_then_restart
     assert len({a["node"] for a in about.values()}) == 2  # spread over both workers
     assert [about[str(k)]["videos"] for k in range(3)] == [
         sum(plan.of(v) == k for v in library.ids()) for k in range(3)]
-    [note] = seen["after_kill"]["warnings"]
-    assert f"Shard {killed + 1} of 3" in note and "not searched" in note
+    notes = seen["after_kill"]["warnings"]  # a busy machine may leave out others as well
+    assert any(f"Shard {killed + 1} of 3" in n and "not searched" in n for n in notes)
     hits = seen["after_kill"]["hits"]
     assert hits and all(plan.of(video) != killed for video, _ in hits)
     assert seen["restarted_pid"] not in (None, about[str(killed)]["pid"])

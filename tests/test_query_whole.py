@@ -9,7 +9,7 @@ from planted import image_like, plant, showing
 
 from oneframe.dialogue.cues import Cue
 from oneframe.encoders.dual import load_encoder, resolve_model
-from oneframe.index.stores import IndexedStore
+from oneframe.index.stores import IndexedStore, Shortlist
 from oneframe.library.folders import Library
 from oneframe.search.index import SearchIndex
 from oneframe.search.library import SHORTLIST_ABOVE, LibrarySearch
@@ -70,9 +70,10 @@ def shortlists(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     given: list[list[str]] = []
     real = IndexedStore.shortlist
 
-    def recorded(self, *args, **kwargs) -> list[str]:
-        given.append(real(self, *args, **kwargs))
-        return given[-1]
+    def recorded(self, *args, **kwargs) -> Shortlist:
+        found = real(self, *args, **kwargs)
+        given.append(found.videos)
+        return found
 
     monkeypatch.setattr(IndexedStore, "shortlist", recorded)
     return given

@@ -137,13 +137,14 @@ def _library() -> list[Check]:
                          "library of more than 24 videos)"))
         return out
     try:
-        from oneframe.index.store import VectorStore
+        from oneframe.index.store import stores_of
 
-        store = VectorStore(library)
-        ready = store.ready()
+        stores = stores_of(library)
+        ready = [v for store in stores for v in store.ready()]
         behind = len(scan.records) - len(ready)
+        split = f" in {len(stores)} shards" if len(stores) > 1 else ""
         out.append(Check("Library", "store", OK if not behind else NOTE,
-                         f"{store_uri(library)}: {len(ready)} videos ready" + (
+                         f"{store_uri(library)}: {len(ready)} videos ready{split}" + (
                              f", {behind} not yet (synced at the next search, or `oneframe "
                              "store sync`)" if behind else "")))
     except ImportError:

@@ -257,17 +257,11 @@ def _item_value(item: dict[str, Any], key: str, default: Any, check: Any) -> Any
         raise OneframeError(f"{key} {exc}.") from None
 
 
-def cmd_search(args: argparse.Namespace) -> int:
-    from oneframe.api import DEFAULT_VISUAL_WEIGHT, Searcher, collection_videos, open_library
+def _searcher(library: Any) -> Any:
+    """The library's searcher, its notes printed; a clear error where nothing can be
+    searched."""
+    from oneframe.api import Searcher
 
-    items = _queries(args)
-    library = open_library(args.library)
-    scope = None
-    if args.collection:
-        scope = collection_videos(library, args.collection)
-        if not scope:
-            raise OneframeError(f"The collection '{args.collection}' has no searchable video "
-                                "yet: its dialogue is still being fetched, or none had any.")
     index = Searcher(library, optimise=False)
     for message in index.skipped:  # damaged entries, a store that can't be used
         print(f"note: {message}", file=sys.stderr)
@@ -277,6 +271,21 @@ def cmd_search(args: argparse.Namespace) -> int:
     if not len(index):
         raise OneframeError("The library is empty. Add a video first: "
                             "oneframe ingest URL_OR_FILE")
+    return index
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from oneframe.api import DEFAULT_VISUAL_WEIGHT, collection_videos, open_library
+
+    items = _queries(args)
+    library = open_library(args.library)
+    scope = None
+    if args.collection:
+        scope = collection_videos(library, args.collection)
+        if not scope:
+            raise OneframeError(f"The collection '{args.collection}' has no searchable video "
+                                "yet: its dialogue is still being fetched, or none had any.")
+    index = _searcher(library)
     failed = 0
     for item in items:
         videos = item.get("video", args.video)
