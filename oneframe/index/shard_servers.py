@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
 from pathlib import Path
@@ -28,6 +29,8 @@ MAX_RESTARTS = -1
 """Ray restarts a shard's actor however often it dies (a node lost, killed for memory)."""
 CONCURRENT_QUERIES = 8
 """Queries one shard actor answers at once (the app's sessions share it)."""
+REFIT_S = 300.0
+"""Seconds between two checks of a shard server's index cache against its indexes' size."""
 
 
 def deadline() -> float:
@@ -37,17 +40,29 @@ def deadline() -> float:
 class ShardServer:
     """One shard of a library's store, opened once; what a query asks of it."""
 
-    def __init__(self, root: str, uris: list[str], shard: int) -> None:
+    def __init__(self, root: str, uris: list[str], shard: int,
+                 store: VectorStore | None = None) -> None:
         self.shard = shard
-        self.store = VectorStore(Library(Path(root)), shard=(ShardPlan(tuple(uris)), shard))
+        self.store = store or VectorStore(Library(Path(root)),
+                                          shard=(ShardPlan(tuple(uris)), shard))
+        self.fitted = time.monotonic()
 
     def channels(self, *asked: Any) -> Any:
         """``StoreQueries.channels`` of this shard."""
+        self._refit()
         return self.store.channels(*asked)
 
     def nearest(self, *asked: Any) -> Any:
         """``StoreQueries.nearest`` of this shard."""
+        self._refit()
         return self.store.nearest(*asked)
+
+    def _refit(self) -> None:
+        """Every ``REFIT_S``, grow the index cache where the shard's indexes outgrew it (they
+        are made and optimised by whichever process writes the shard, not this one)."""
+        if time.monotonic() - self.fitted > REFIT_S:
+            self.fitted = time.monotonic()
+            self.store.fit_cache()
 
     def warm(self) -> None:
         """Read the shard's indexes into its cache (a server's start)."""
@@ -94,9 +109,11 @@ class Shards(Protocol):
 class LocalShards:
     """The shards' servers in this process, each asked from a thread of its own."""
 
-    def __init__(self, library: Library, plan: ShardPlan) -> None:
-        self.servers = [ShardServer(str(library.root), list(plan.uris), k)
-                        for k in range(plan.count)]
+    def __init__(self, library: Library, plan: ShardPlan,
+                 stores: list[VectorStore] | None = None) -> None:
+        """``stores``: the shards' stores as this process opened them (optimised here)."""
+        self.servers = [ShardServer(str(library.root), list(plan.uris), k,
+                                    stores[k] if stores else None) for k in range(plan.count)]
         self.pool = ThreadPoolExecutor(max(4, 2 * plan.count),
                                        thread_name_prefix="oneframe-shard")
 

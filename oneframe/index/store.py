@@ -174,9 +174,9 @@ class VectorStore(StoreQueries):
         self.session = new_session(self.cache_mb)
         self.db = connect(self.uri, self.session)
         self._rows: tuple[tuple[int, int], list[dict[str, Any]]] | None = None
-        self._fit_cache()
+        self.fit_cache()
 
-    def _fit_cache(self) -> None:
+    def fit_cache(self) -> None:
         """Connect again with a larger index cache where the store's indexes outgrew this one
         (a library grown past about 500 films; see ``lance_tables.INDEX_CACHE_MB``)."""
         wanted = cache_mb_for(self.db)
@@ -329,7 +329,7 @@ class VectorStore(StoreQueries):
                 kind = name.split("_", 1)[0] if name.startswith(("frames_", "windows_")) else None
                 optimise_table(self.db.open_table(name), text=name == CUES, vectors=kind,
                                force=force, keyed="term" if name == TERMS else None)
-        self._fit_cache()
+        self.fit_cache()
 
     def prewarm(self) -> None:
         """Read ahead what searches read (the indexes), for a server at start: see

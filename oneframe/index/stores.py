@@ -248,7 +248,7 @@ def _sharded(library: Library, plan: ShardPlan, optimise: bool) -> ShardedStore:
             notes.append(f"{exc} Meanwhile the {plan.count} shards are searched in this "
                          "process.")
             LOG.warning("oneframe: %s", notes[-1])
-    return ShardedStore(library, plan, shards or LocalShards(library, plan), notes)
+    return ShardedStore(library, plan, shards or LocalShards(library, plan, stores), notes)
 
 
 def _unwritable(library: Library) -> OSError | None:
