@@ -200,3 +200,27 @@ def test_the_store_commands_split_report_and_join(
     monkeypatch.delenv("ONEFRAME_RAY_ADDRESS")
     assert main(["store", "shard", "--count", "1"]) == 0
     assert read_plan(library) is None and np.isfinite(len(VectorStore(library).ready()))
+
+
+def test_the_search_page_shows_the_note_of_a_shard_not_searched(
+        films: tuple[Library, list[tuple[str, float]]], monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit.testing.v1 import AppTest
+    from test_pages import ROOT, ok, page, shown, text_of
+
+    library, _ = films
+    plan = split_store(library, 3)
+    assert plan is not None
+    down = plan.of("film-020")  # one of the gondola's films
+    calls = ShardServer.channels
+
+    def failing(self: ShardServer, *asked: object) -> object:
+        if self.shard == down:
+            raise OSError("the shard's disk went away")
+        return calls(self, *asked)
+
+    monkeypatch.setattr(ShardServer, "channels", failing)
+    at = page(AppTest.from_file(str(ROOT / "Home.py"), default_timeout=120).run(), "search")
+    at.text_input(key="query").input("meet me by the gondola")
+    at.button(key="go").click().run()
+    assert ok(at) and "#1 ·" in text_of(at)
+    assert f"Shard {down + 1} of 3" in shown(at.warning) and "not searched" in shown(at.warning)
