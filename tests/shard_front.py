@@ -1,7 +1,7 @@
 """The front of tests/test_cluster.py's shard test, in a process of its own (Ray keeps a
 cluster's token in the process that joined it): searches a split library through its shard
-actors on the cluster (``ONEFRAME_RAY_ADDRESS``), kills one actor, and prints what it saw as
-JSON. Usage: python shard_front.py QUERIES.json KILLED_SHARD"""
+actors on the cluster (``ONEFRAME_RAY_ADDRESS``), kills one actor, later ends it for good, and
+prints what it saw as JSON. Usage: python shard_front.py QUERIES.json KILLED_SHARD"""
 
 from __future__ import annotations
 
@@ -51,6 +51,13 @@ def main() -> None:
         whole = search.search(query, visual_weight=weight, top_k=10)
         seen["whole"] = {"warnings": whole.warnings,
                          "hits": [[h.video, round(h.time, 2)] for h in whole.hits]}
+        # ended for good (`oneframe store shards --stop` from another process): named once,
+        # then a new actor started by the search that found it gone
+        stop_servers(library, [store.plan.uris[killed]], "auto")
+        seen["stopped"] = search.search(query, visual_weight=weight, top_k=10).warnings
+        back = search.search(query, visual_weight=weight, top_k=10)
+        seen["back"] = {"warnings": back.warnings,
+                        "hits": [[h.video, round(h.time, 2)] for h in back.hits]}
     finally:
         stop_servers(library, list(store.plan.uris), "auto")  # detached: they outlive us
         ray_module().shutdown()

@@ -174,6 +174,8 @@ def test_shard_actors_answer_as_one_store_and_a_killed_one_is_named_then_restart
     assert hits and all(plan.of(video) != killed for video, _ in hits)
     assert seen["restarted_pid"] not in (None, about[str(killed)]["pid"])
     assert seen["whole"] == {"warnings": [], "hits": expected[query]}
+    assert any(f"Shard {killed + 1} of 3" in n for n in seen["stopped"])
+    assert seen["back"] == {"warnings": [], "hits": expected[query]}
 
 
 def test_tasks_spread_over_both_nodes_and_a_killed_node_costs_only_retries(

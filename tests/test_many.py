@@ -118,3 +118,32 @@ def test_a_task_whose_workers_all_die_ends_with_an_error_line(tmp_path: Path) ->
     assert len(library.ids()) == 2 and VectorStore(library).ready() == library.ids()
     assert not [p for p in library.root.iterdir() if p.name.startswith(".tmp-")
                 and not p.name.endswith(".lock")]
+
+
+TRESPASSER = """
+import os, subprocess, sys
+from pathlib import Path
+from oneframe.index.cluster import join
+from oneframe.library.folders import Library
+join("local", Library(Path(sys.argv[1])))
+import ray
+address = ray.get_runtime_context().gcs_address
+strange = {k: v for k, v in os.environ.items() if not k.startswith("RAY_AUTH")}
+strange["RAY_gcs_server_port_wait_time_s"] = "3"  # refused: tried for 3 s, not 20
+joined = subprocess.run([sys.executable, "-c", "import ray, sys; ray.init(address=sys.argv[1], "
+                         "logging_level=40)", address], env=strange, capture_output=True,
+                        text=True, timeout=120)
+print(joined.returncode, "token" in joined.stderr.lower())
+ray.shutdown()
+"""
+
+
+@pytest.mark.slow
+def test_a_local_ray_instance_refuses_a_process_without_its_token(tmp_path: Path) -> None:
+    """Ray's processes listen on every interface: `local` gives its instance a token of its
+    own, so another process on the network (here: on this machine, without the token) can't
+    join it and run code there."""
+    run = subprocess.run([sys.executable, "-c", TRESPASSER, str(tmp_path / "library")],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split()[-2:] == ["1", "True"]  # refused, for want of the token

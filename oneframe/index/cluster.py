@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,11 @@ def join(address: str, library: Library) -> bool:
     """Start or join Ray at ``address`` for ``library`` where this process has not yet;
     whether it did (its caller then shuts it down when done). A clear error where the
     cluster can't be reached."""
+    if address == "local" and "ray" not in sys.modules and not os.environ.get("RAY_AUTH_MODE"):
+        # Ray's processes listen on every interface: on a server, a token of this process's
+        # own keeps anyone who can reach the machine from running code in them (read by Ray
+        # when it is imported)
+        os.environ |= {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
     ray = ray_module()
     if ray.is_initialized():
         return False

@@ -9,8 +9,11 @@ named in the answer instead of holding it up.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import os
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
@@ -23,8 +26,12 @@ from oneframe.index.shards import ShardPlan
 from oneframe.index.store import VectorStore
 from oneframe.library.folders import Library
 
+LOG = logging.getLogger("oneframe")
 DEADLINE_S = 2.0
 """Seconds a search waits for a shard (``ONEFRAME_SHARD_DEADLINE``)."""
+STARTUP_S = 300.0
+"""Seconds the shards' actors are given to start and read their indexes in, before the
+first search (the deadline then holds for every search)."""
 MAX_RESTARTS = -1
 """Ray restarts a shard's actor however often it dies (a node lost, killed for memory)."""
 CONCURRENT_QUERIES = 8
@@ -41,11 +48,17 @@ class ShardServer:
     """One shard of a library's store, opened once; what a query asks of it."""
 
     def __init__(self, root: str, uris: list[str], shard: int,
-                 store: VectorStore | None = None) -> None:
+                 store: VectorStore | None = None, warm_now: bool = False) -> None:
+        """``warm_now``: read the indexes in at once, in the background (an actor: Ray
+        starting it again after it died brings it back warm)."""
         self.shard = shard
         self.store = store or VectorStore(Library(Path(root)),
                                           shard=(ShardPlan(tuple(uris)), shard))
         self.fitted = time.monotonic()
+        self._warming = threading.Lock()
+        self._warm = False
+        if warm_now:
+            threading.Thread(target=self.warm, name="oneframe-shard-warm", daemon=True).start()
 
     def channels(self, *asked: Any) -> Any:
         """``StoreQueries.channels`` of this shard."""
@@ -65,8 +78,11 @@ class ShardServer:
             self.store.fit_cache()
 
     def warm(self) -> None:
-        """Read the shard's indexes into its cache (a server's start)."""
-        self.store.prewarm()
+        """Read the shard's indexes into its cache (a server's start), once."""
+        with self._warming:
+            if not self._warm:
+                self.store.prewarm()
+                self._warm = True
 
     def about(self) -> dict[str, Any]:
         """What the shard holds and where it runs: its videos, process and memory."""
@@ -116,21 +132,37 @@ class LocalShards:
                                     stores[k] if stores else None) for k in range(plan.count)]
         self.pool = ThreadPoolExecutor(max(4, 2 * plan.count),
                                        thread_name_prefix="oneframe-shard")
+        self.running: dict[int, list[tuple[Future[Any], float]]] = {}
+        """Each shard's calls not yet answered, with when each is past its deadline."""
 
     def ask(self, method: str, asked: dict[int, tuple[Any, ...]], within: float) -> Answers:
-        futures: dict[Future[Any], int] = {
-            self.pool.submit(getattr(self.servers[k], method), *args): k
-            for k, args in asked.items()}
+        failed: dict[int, str] = {}
+        futures: dict[Future[Any], int] = {}
+        for k, args in asked.items():
+            if (stuck := self._stuck(k)) is not None:  # not one more thread on a hung shard
+                failed[k] = f"it is {stuck:.0f} s past the deadline of an earlier search"
+                continue
+            future = self.pool.submit(getattr(self.servers[k], method), *args)
+            self.running.setdefault(k, []).append((future, time.monotonic() + within))
+            futures[future] = k
         done, _ = wait_for(futures, timeout=within)
         answers: dict[int, Any] = {}
-        failed = {k: f"it did not answer within {within:g} s" for f, k in futures.items()
-                  if f not in done}
+        failed |= {k: f"it did not answer within {within:g} s" for f, k in futures.items()
+                   if f not in done}
         for future in done:
             if (exc := future.exception()) is not None:
-                failed[futures[future]] = f"it failed ({type(exc).__name__}: {str(exc)[:200]})"
+                failed[futures[future]] = _failure(futures[future], exc)
             else:
                 answers[futures[future]] = future.result()
         return answers, failed
+
+    def _stuck(self, shard: int) -> float | None:
+        """Seconds shard ``shard`` has been past the deadline of a call it still has not
+        answered (None: it is keeping up)."""
+        calls = [(f, due) for f, due in self.running.get(shard, []) if not f.done()]
+        self.running[shard] = calls
+        late = time.monotonic() - min((due for _, due in calls), default=time.monotonic())
+        return late if late > 0 else None
 
     def close(self) -> None:
         self.pool.shutdown(wait=False)
@@ -147,25 +179,40 @@ class RayShards:
         self.started_here = join(address, library)
         default = 1.0 if address != "local" else min(1.0, (os.cpu_count() or 1) / plan.count)
         cpus = settings.number(settings.SHARD_CPUS, default)
-        server = self.ray.remote(ShardServer)
-        self.actors = [server.options(
-            name=actor_name(uri), namespace=NAMESPACE, get_if_exists=True,
-            lifetime=None if address == "local" else "detached",
-            max_restarts=MAX_RESTARTS, max_task_retries=0, num_cpus=cpus,
-            max_concurrency=CONCURRENT_QUERIES, scheduling_strategy="SPREAD",
-        ).remote(str(library.root), list(plan.uris), k) for k, uri in enumerate(plan.uris)]
+        self.root, self.plan = str(library.root), plan
+        self.server = self.ray.remote(ShardServer)
+        self.placed = {"namespace": NAMESPACE, "get_if_exists": True,
+                       "lifetime": None if address == "local" else "detached",
+                       "max_restarts": MAX_RESTARTS, "max_task_retries": 0, "num_cpus": cpus,
+                       "max_concurrency": CONCURRENT_QUERIES, "scheduling_strategy": "SPREAD"}
+        self.actors = [self._actor(k) for k in range(plan.count)]
+        # started (or found) warm before the first search, which the deadline then holds
+        _, failed = self.ask("warm", dict.fromkeys(range(plan.count), ()), STARTUP_S)
+        for k, why in failed.items():
+            LOG.warning("oneframe: shard %d's server did not start: %s", k + 1, why)
+
+    def _actor(self, shard: int) -> Any:
+        """Shard ``shard``'s actor: the running one of its name, else a new one."""
+        return self.server.options(name=actor_name(self.plan.uris[shard]), **self.placed).remote(
+            self.root, list(self.plan.uris), shard, None, True)
 
     def ask(self, method: str, asked: dict[int, tuple[Any, ...]], within: float) -> Answers:
         refs = {getattr(self.actors[k], method).remote(*args): k for k, args in asked.items()}
-        ready, _ = self.ray.wait(list(refs), num_returns=len(refs), timeout=within)
+        ready, late = self.ray.wait(list(refs), num_returns=len(refs), timeout=within)
         answers: dict[int, Any] = {}
-        failed = {k: f"it did not answer within {within:g} s" for ref, k in refs.items()
-                  if ref not in ready}
+        failed = {refs[ref]: f"it did not answer within {within:g} s" for ref in late}
+        for ref in late:  # one still queued is dropped; one running finishes unread
+            with contextlib.suppress(Exception):
+                self.ray.cancel(ref)
         for ref in ready:
+            k = refs[ref]
             try:
-                answers[refs[ref]] = self.ray.get(ref)
+                answers[k] = self.ray.get(ref)
             except Exception as exc:  # noqa: BLE001 - its actor died, or its store failed
-                failed[refs[ref]] = _why(exc)
+                failed[k] = _why(k, exc)
+                if type(exc).__name__ == "ActorDiedError":  # the same actor while Ray restarts
+                    with contextlib.suppress(Exception):  # it; a new one if it ended for good
+                        self.actors[k] = self._actor(k)
         return answers, failed
 
     def close(self) -> None:
@@ -210,20 +257,29 @@ def running(library: Library, plan: ShardPlan, address: str) -> dict[int, dict[s
             try:
                 found[k] = ray.get(ref) if ref in ready else "did not answer in time"
             except Exception as exc:  # noqa: BLE001 - down: said, not raised
-                found[k] = _why(exc)
+                found[k] = _why(k, exc)
     finally:
         if started_here:
             ray.shutdown()
     return found
 
 
-def _why(exc: BaseException) -> str:
-    """Why a shard's actor did not answer, as a user reads it."""
+def _why(shard: int, exc: BaseException) -> str:
+    """Why a shard's actor did not answer, as a user reads it (the details are logged)."""
     kind = type(exc).__name__
     if "Actor" in kind or "Worker" in kind or "Node" in kind:
-        return f"its server stopped ({kind}); Ray is starting it again"
-    lines = str(exc).strip().splitlines()
-    return f"it failed ({kind}: {(lines[-1] if lines else '')[:200]})"
+        LOG.warning("oneframe: shard %d's server stopped: %s", shard + 1, exc)
+        return "its server stopped; it is being started again"
+    return _failure(shard, exc)
+
+
+def _failure(shard: int, exc: BaseException) -> str:
+    """A shard's error as a note a visitor may read: its kind, not its text (which may name
+    server paths or buckets); the text goes to the log."""
+    cause = getattr(exc, "cause", None)  # a Ray task's error carries the shard's own
+    kind = type(cause if isinstance(cause, BaseException) else exc).__name__
+    LOG.warning("oneframe: shard %d failed: %s: %s", shard + 1, kind, exc)
+    return f"it failed ({kind}; the server's log has the details)"
 
 
 def actor_name(uri: str) -> str:

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from oneframe.core.errors import LibraryError
-from oneframe.library.folders import Library
+from oneframe.library.folders import STATE_FILES, Library
 
-PLAN = ".shards.json"
+PLAN = STATE_FILES[0]
 FILMS_PER_SHARD = 1000
 """Videos a shard holds when the count is chosen by size: 1,000 films (7.2 million frames) are
 2 GB of process with their 2-bit codes held (bench/scale.py), one node's worth."""
@@ -90,6 +90,10 @@ def write_plan(library: Library, plan: ShardPlan | None) -> None:
     os.replace(part, path)
 
 
-def shard_lock(library: Library, shard: int | None, what: str = "store") -> Path:
-    """The lock file of one shard's writes (``.store.lock`` for the one store)."""
-    return library.root / (f".{what}.lock" if shard is None else f".{what}-{shard}.lock")
+def shard_lock(library: Library, uri: str | None, what: str = "store") -> Path:
+    """The lock file of the writes to the shard at ``uri`` (None: the library's one store,
+    ``.store.lock``): by location, so that a split building its new shards never waits on,
+    nor holds up, the writes to the shards in use."""
+    if uri is None:
+        return library.root / f".{what}.lock"
+    return library.root / f".{what}-{hashlib.sha256(uri.encode()).hexdigest()[:16]}.lock"

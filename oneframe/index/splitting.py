@@ -38,17 +38,31 @@ def split_store(library: Library, count: int | None = None,
         told(f"{store.uri}: {len(store.ready())} videos")
     write_plan(library, new)
     kept = set(new.uris) if new else {store_uri(library)}
-    retired = list(old.uris) if old else [store_uri(library)]
-    for uri in [u for u in retired if u not in kept]:
+    for uri in _retired(library, old, kept):
         VectorStore(library, uri=uri).drop()
         told(f"{uri}: removed")
-        if "://" not in uri:  # the shards' folder, once it holds none
-            with contextlib.suppress(OSError):
-                Path(uri).parent.rmdir()
+    base = Path(shard_uris(store_uri(library), 1)[0]).parent
+    if "://" not in str(base):  # the shards' folder, once it holds none
+        with contextlib.suppress(OSError):
+            base.rmdir()
     address = settings.text(settings.RAY_ADDRESS)
     if old and address and old != new:
         stop_servers(library, [u for u in old.uris if u not in kept], address)
     return new
+
+
+def _retired(library: Library, old: ShardPlan | None, kept: set[str]) -> list[str]:
+    """The stores to remove once ``kept`` are in use: the one store and the shards beside
+    it (in object storage, the old plan's; on disk, every folder in the shards' folder, those
+    a split stopped midway left too); never anything else, whatever a plan file names."""
+    one = store_uri(library)
+    base = shard_uris(one, 1)[0].rsplit("/", 1)[0]
+    if "://" in one:  # removing a store that isn't there removes nothing
+        found = [one, *(u for u in (old.uris if old else ()) if u.startswith(base + "/")
+                        and ".." not in u[len(base):])]
+    else:
+        found = [str(p) for p in [Path(one), *sorted(Path(base).glob("*"))] if p.is_dir()]
+    return [u for u in dict.fromkeys(found) if u not in kept]
 
 
 def shard_report(library: Library) -> list[dict[str, Any]]:

@@ -42,8 +42,10 @@ from oneframe.index.lance_tables import (
 )
 from oneframe.index.shards import PLAN, ShardPlan, read_plan, shard_lock
 from oneframe.index.store_queries import (
+    CANDIDATES,
     CUES,
     LINE_COUNT,
+    SHARD_LINES,
     TERMS,
     TOKEN_COUNT,
     StoreQueries,
@@ -174,6 +176,8 @@ class VectorStore(StoreQueries):
         self.session = new_session(self.cache_mb)
         self.db = connect(self.uri, self.session)
         self._rows: tuple[tuple[int, int], list[dict[str, Any]]] | None = None
+        if shard is not None:
+            self.line_candidates = CANDIDATES * SHARD_LINES
         self.fit_cache()
 
     def fit_cache(self) -> None:
@@ -190,8 +194,13 @@ class VectorStore(StoreQueries):
         """Add the videos the store lacks or holds an older version of, and drop the ones
         the library no longer has; ``(added, removed)``. Safe to stop at any point and run
         again, and by several processes at once (one syncs at a time)."""
-        with held(shard_lock(self.library, self.number)):
+        with held(shard_lock(self.library, self._shard_uri)):
             return self._sync()
+
+    @property
+    def _shard_uri(self) -> str | None:
+        """Where this shard is (None: the library's one store), its writes' lock."""
+        return None if self.shard is None else self.uri
 
     @property
     def number(self) -> int | None:
@@ -324,7 +333,7 @@ class VectorStore(StoreQueries):
         background); an indexed table only once enough of it is new or deleted, unless
         ``force`` (see ``lance_tables.DELTA_SHARE``). One process at a time; a commit that
         another writer pre-empted (a sync deleting rows meanwhile) is tried again."""
-        with held(shard_lock(self.library, self.number, "store-optimise")):
+        with held(shard_lock(self.library, self._shard_uri, "store-optimise")):
             for name in self._tables():
                 kind = name.split("_", 1)[0] if name.startswith(("frames_", "windows_")) else None
                 optimise_table(self.db.open_table(name), text=name == CUES, vectors=kind,

@@ -37,7 +37,10 @@ EXACT_VIDEOS = 24
 """A nearest-vector query over at most this many videos scans their rows exactly; over more
 (the library, a large selection, or the library while a video is half-written) it uses the
 ANN index, their ids as a prefilter."""
-_ASKING = ThreadPoolExecutor(4, thread_name_prefix="oneframe-store")
+SHARD_LINES = 3
+"""A shard gives this many times ``CANDIDATES`` lines: they are ranked anew by the whole
+library's BM25 (:func:`merged`), and a line of the library's best 100 may rank lower in its
+shard alone, where its words are more or less rare."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,9 @@ class StoreQueries(ABC):
     videos and tables come from there."""
 
     db: Any
+    line_candidates = CANDIDATES
+    """Lines a query asks for (``SHARD_LINES`` times as many from a shard)."""
+    _asking: ThreadPoolExecutor | None = None
 
     @abstractmethod
     def _videos(self) -> list[dict[str, Any]]:
@@ -135,8 +141,10 @@ class StoreQueries(ABC):
                   for model, vector in sentences.items()]
         terms = query_terms(text, scope.langs)[:MAX_WORDS] if text else []
         if text:
-            asked.append((self._lines, (text, CANDIDATES, scope)))
-        futures = [_ASKING.submit(ask, *args) for ask, args in asked]  # at once: mostly waits
+            asked.append((self._lines, (text, self.line_candidates, scope)))
+        if self._asking is None:  # a pool each store: one shard stuck holds up no other
+            self._asking = ThreadPoolExecutor(4, thread_name_prefix="oneframe-store")
+        futures = [self._asking.submit(ask, *args) for ask, args in asked]  # at once: waits
         counts = self._counts(terms, scope) if terms else {}
         return Found([sorted(future.result(), key=_best) for future in futures], terms, counts)
 
@@ -223,7 +231,9 @@ def merged(answers: list[Found]) -> list[list[Match]]:
     """Stores' (a split store's shards') channels as one store's: each channel's matches of
     every answer, best first, the first ``CANDIDATES`` kept. Lines are scored again by BM25
     with the counts of every answer summed, the whole library's: each shard's own BM25 weighs
-    a word by how rare it is in that shard alone."""
+    a word by how rare it is in that shard alone. Lines found by a word one typo away are
+    kept only where the exact words found fewer than ``CANDIDATES`` in all, as one store
+    looks for them only then."""
     width = max((len(a.channels) for a in answers), default=0)
     terms = list(dict.fromkeys(t for a in answers for t in a.terms))
     counts: dict[str, int] = {}
@@ -233,8 +243,11 @@ def merged(answers: list[Found]) -> list[list[Match]]:
     channels = []
     for i in range(width):
         matches = [m for a in answers if i < len(a.channels) for m in a.channels[i]]
-        if terms and any(m.terms for m in matches):
-            matches = rescored(matches, terms, counts)
+        if any(m.terms for m in matches):
+            if sum(not m.fuzzy for m in matches) >= CANDIDATES:  # as one store: no typo pass
+                matches = [m for m in matches if not m.fuzzy]
+            if terms and counts:  # a store made before the counts keeps LanceDB's scores
+                matches = rescored(matches, terms, counts)
         channels.append(sorted(matches, key=_best)[:CANDIDATES])
     return channels
 

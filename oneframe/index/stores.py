@@ -124,6 +124,8 @@ class IndexedStore:
 
         def rebuild() -> None:
             try:
+                if read_plan(self.library) is not None:  # split under this process: the next
+                    return  # search opens the shards (the library's state changed)
                 self.store.rebuild()
             except Exception as again:  # noqa: BLE001 - the folders serve meanwhile
                 self.notes.append(_unusable(self.library, again))
@@ -177,20 +179,22 @@ class ShardedStore:
     def shortlist(self, asked: Asked, limit: int, videos: Sequence[str],
                   whole: bool = False) -> Shortlist:
         pictures, sentences, text = asked.pictures(), asked.sentences(), asked.line_words()
-        chosen: dict[int, list[str]] = {}
+        chosen: dict[int, list[str]] = {k: [] for k in range(self.plan.count)}
         for vid in videos:
-            chosen.setdefault(self.plan.of(vid), []).append(vid)
+            chosen[self.plan.of(vid)].append(vid)
+        # every shard, those holding none of the videos too: their lines' counts are part of
+        # the whole library's BM25, which one store weighs a scoped search's lines by as well
         answers, failed = self.shards.ask("channels", {
             k: (pictures, sentences, text, None if whole else mine)
             for k, mine in chosen.items()}, deadline())
         found = pick(merged([answers[k] for k in sorted(answers)]), limit)
         return Shortlist(found, [self._unsearched(k, len(chosen[k]), len(videos), why)
-                                 for k, why in sorted(failed.items())])
+                                 for k, why in sorted(failed.items()) if chosen[k]])
 
     def _unsearched(self, shard: int, held: int, videos: int, why: str) -> str:
-        return (f"Shard {shard + 1} of {self.plan.count} ({held} of the {videos} videos "
-                f"searched) was not searched: {why}. These results come from the other "
-                "shards; search again in a moment for all of them.")
+        return (f"Shard {shard + 1} of {self.plan.count}, holding {held} of the {videos} "
+                f"videos searched, was not searched: {why}. These results come from the "
+                "other shards; search again in a moment for all of them.")
 
     def warm(self) -> None:
         _, failed = self.shards.ask("warm", {k: () for k in range(self.plan.count)}, 600.0)
@@ -234,20 +238,29 @@ def _sharded(library: Library, plan: ShardPlan, optimise: bool) -> ShardedStore:
     (each compacted and indexed in the background, with ``optimise``), served by Ray actors
     where ``ONEFRAME_RAY_ADDRESS`` says so, else in this process."""
     stores = [VectorStore(library, shard=(plan, k)) for k in range(plan.count)]
+    notes: list[str] = []
     if _unwritable(library) is None:
-        for store in stores:
-            _synced(store)
+        for k, store in enumerate(stores):
+            try:
+                _synced(store)
+            except Exception as exc:  # noqa: BLE001 - the shard is searched as it is
+                LOG.warning("oneframe: shard %d (%s) can't be brought in line with the "
+                            "library: %s: %s", k + 1, store.uri, type(exc).__name__, exc)
+                notes.append(f"Shard {k + 1} of {plan.count} could not take the library's "
+                             "latest changes, so its newest videos may be missing from "
+                             "results; the server's log says why.")
         if optimise:
             optimise_in_background(stores)
-    address, notes = settings.text(settings.RAY_ADDRESS), []
+    address = settings.text(settings.RAY_ADDRESS)
     shards: Shards | None = None
     if address:
         try:
             shards = RayShards(library, plan, address)
         except OneframeError as exc:
-            notes.append(f"{exc} Meanwhile the {plan.count} shards are searched in this "
-                         "process.")
-            LOG.warning("oneframe: %s", notes[-1])
+            LOG.warning("oneframe: %s The %d shards are searched in this process.", exc,
+                        plan.count)
+            notes.append(f"The shards' Ray cluster can't be reached, so this process searches "
+                         f"the {plan.count} shards itself (slower); the server's log says why.")
     return ShardedStore(library, plan, shards or LocalShards(library, plan, stores), notes)
 
 

@@ -72,6 +72,11 @@ def default_root() -> Path:
     return settings.library_root()
 
 
+STATE_FILES = (".shards.json",)
+"""Files of the library's own that change how it is searched (the plan of a split store):
+part of its ``state``."""
+
+
 @dataclass
 class VideoIndex:
     """What search reads of a video: frame times and vectors, cues and their windows."""
@@ -152,6 +157,9 @@ class Library:
         found = []
         with os.scandir(self.root) as entries:
             for entry in entries:
+                if entry.name in STATE_FILES:  # how it is searched changed (split anew)
+                    stat = entry.stat()
+                    found.append((entry.name, stat.st_mtime_ns, stat.st_ino))
                 if entry.name.startswith("."):
                     continue
                 try:
