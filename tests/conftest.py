@@ -59,9 +59,10 @@ needs_sentence_model = pytest.mark.skipif(
 needs_shared = pytest.mark.skipif(
     not DATA.is_dir(), reason="../shared/data (the project's shared test media) is absent"
 )
-LONGEST_FIRST = ("test_clips.py", "test_pages.py", "test_collections.py", "test_e2e.py",
-                 "test_torchless.py", "test_cluster.py",
-                 "test_store.py", "test_s3_store.py", "test_many.py", "test_moments.py",
+LONGEST_FIRST = ("test_cluster.py", "test_clips.py", "test_pages.py", "test_collections.py",
+                 "test_e2e.py", "test_torchless.py",
+                 "test_store.py", "test_s3_store.py", "test_many.py", "test_shards.py",
+                 "test_moments.py",
                  "test_search.py", "test_cli.py", "test_export_files.py",
                  "test_families.py", "test_ingest.py", "test_query_parts.py", "test_embed.py",
                  "test_library_search.py", "test_languages.py", "test_sources.py")
