@@ -244,3 +244,4 @@ def test_a_store_that_cannot_be_had_leaves_searches_to_the_folders(
     assert whole.search("italian stuntman", visual_weight=0.5).hits[0].video == "film-3"
     assert isinstance(whole.store, FolderStore)
     assert any("searches read the library's folders" in s for s in whole.skipped)
+    assert not any(str(tmp_path) in s or "/proc" in s or "bucket" in s for s in whole.skipped)

@@ -284,17 +284,20 @@ def _synced(store: VectorStore) -> None:
 
 
 def _folders(library: Library, exc: BaseException) -> FolderStore:
-    message = _unusable(library, exc)
-    LOG.warning("oneframe: %s", message)
-    return FolderStore([message])
+    return FolderStore([_unusable(library, exc)])
 
 
 def _unusable(library: Library, exc: BaseException) -> str:
-    """Why searches read the folders: what is missing or broken, and what to do."""
+    """Why searches read the folders: what is missing or broken, and what to do. The note
+    names no location and no error text (a visitor of the app reads it): the log has both."""
     if isinstance(exc, ImportError):
-        return ("LanceDB is not installed, so this large library is searched from its "
-                f"folders, which is slower: {how_to_install('large')}.")
-    return (f"The library's index (the store at {store_uri(library)}) can't be used "
-            f"({type(exc).__name__}: {str(exc)[:200]}), so searches read the library's "
-            "folders, which is slower. Fix or remove the store's folder, or its ONEFRAME_STORE "
-            "setting, and it is made again.")
+        message = ("LanceDB is not installed, so this large library is searched from its "
+                   f"folders, which is slower: {how_to_install('large')}.")
+        LOG.warning("oneframe: %s", message)
+        return message
+    LOG.warning("oneframe: the library's store at %s can't be used (%s: %s); searches read "
+                "the library's folders", store_uri(library), type(exc).__name__, exc)
+    return (f"The library's index (its store) can't be used ({type(exc).__name__}), so "
+            "searches read the library's folders, which is slower; the server's log says "
+            "where and why. Fix or remove the store, or its ONEFRAME_STORE setting, and it is "
+            "made again.")
